@@ -1,0 +1,1 @@
+"""The staff counter and back office blueprints (built in later issues)."""

@@ -1,0 +1,182 @@
+"""Shared fixtures: the database engine (SQLite or PostgreSQL), per-test sessions that
+roll back, the Flask app and client, and factories for businesses and customers.
+
+``REGULARS_TEST_DATABASE_URL`` picks the engine (``./dev test`` runs the suite once
+on SQLite and once on a throwaway PostgreSQL database); without it, a temporary
+SQLite file is used.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+from webapp.domain.actor import Actor, Role
+from webapp.persistence.database import make_engine
+from webapp.persistence.migrate import upgrade
+from webapp.persistence.models import Branch, Business, Customer
+from webapp.services import businesses, customers, staff
+
+POSTGRES_URL = os.environ.get("REGULARS_TEST_DATABASE_URL", "")
+T0 = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+
+
+def pytest_report_header() -> str:
+    return f"database: {POSTGRES_URL or 'sqlite (temporary file)'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose commits are savepoints inside a transaction rolled back after."""
+    connection = engine.connect()
+    outer = connection.begin()
+    db = Session(bind=connection, join_transaction_mode="create_savepoint",
+                 expire_on_commit=False)
+    yield db
+    db.close()
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def fresh_engine(tmp_path: Path, engine: Engine) -> Iterator[Engine]:
+    """A database whose commits are real, for concurrency and crash tests.
+
+    SQLite: a new file. PostgreSQL: the test database, emptied afterwards with
+    TRUNCATE (which the append-only row triggers do not block, by design: it is
+    an administrator's tool, not an application write).
+    """
+    if engine.dialect.name == "sqlite":
+        fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+        upgrade(fresh)
+        yield fresh
+        fresh.dispose()
+        return
+    yield engine
+    with engine.begin() as connection:
+        tables = connection.execute(text(
+            "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables"
+            " WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+        )).scalar_one()
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+_phones = itertools.count(1)
+
+
+@pytest.fixture
+def make_business(session: Session) -> Callable[..., Business]:
+    def make(name: str = "Гараж №1", **kwargs: Any) -> Business:
+        kwargs.setdefault("branches", ["Центр", "Север"])
+        return businesses.create_business(session, name=name, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def business(make_business: Callable[..., Business]) -> Business:
+    return make_business()
+
+
+@pytest.fixture
+def system(business: Business) -> Actor:
+    return Actor.system(business.id)
+
+
+@pytest.fixture
+def branch(session: Session, business: Business) -> Branch:
+    return session.query(Branch).filter_by(business_id=business.id).order_by(Branch.id).first()
+
+
+@pytest.fixture
+def make_staff(session: Session) -> Callable[..., Actor]:
+    """A real staff row and the actor for it."""
+    counter = itertools.count(1)
+
+    def make(business: Business, role: Role = Role.MANAGER) -> Actor:
+        member = staff.create_staff(session, business_id=business.id, role=role.value,
+                                    login=f"{role.value}{next(counter)}",
+                                    password="correct horse battery")
+        return Actor.staff(business.id, member.id, role,
+                           frozenset(b.id for b in member.branches))
+
+    return make
+
+
+@pytest.fixture
+def manager(make_staff: Callable[..., Actor], business: Business) -> Actor:
+    return make_staff(business, Role.MANAGER)
+
+
+@pytest.fixture
+def cashier(make_staff: Callable[..., Actor], business: Business) -> Actor:
+    return make_staff(business, Role.CASHIER)
+
+
+@pytest.fixture
+def make_customer(session: Session) -> Callable[..., Customer]:
+    def make(business: Business, phone: str | None = None, **kwargs: Any) -> Customer:
+        phone = phone or f"+7916{next(_phones):07d}"
+        return customers.join(session, Actor.system(business.id), phone=phone,
+                              **kwargs).customer
+
+    return make
+
+
+@pytest.fixture
+def customer(make_customer: Callable[..., Customer], business: Business) -> Customer:
+    return make_customer(business)
+
+
+@pytest.fixture
+def keys() -> Callable[[], str]:
+    """Fresh idempotency keys."""
+    counter = itertools.count(1)
+    return lambda: f"test-key-{next(counter):06d}"
+
+
+@pytest.fixture
+def app(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Any]:
+    """The Flask app on the test database; its session joins a rolled-back transaction."""
+    from webapp.app import create_app
+
+    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
+                      "SECRET_KEY": "test-secret-" + "x" * 40, "TESTING": True})
+    connection = engine.connect()
+    outer = connection.begin()
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                           expire_on_commit=False)
+    app.extensions["sqlalchemy"].session = scoped_session(factory)
+    app.test_session = app.extensions["sqlalchemy"].session  # type: ignore[attr-defined]
+    yield app
+    app.extensions["sqlalchemy"].session.remove()
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()

@@ -1,0 +1,1 @@
+"""Apple Wallet and Google Wallet passes (built in a later issue)."""

@@ -1,0 +1,55 @@
+"""The application factory: everything (engine, session, blueprints) is made here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from webapp import config as config_module
+from webapp.config import PROJECT_ROOT
+from webapp.persistence.base import Base
+from webapp.persistence.database import configure_engine, engine_options
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a Regulars app; ``config`` overrides settings (tests pass DATABASE_URL etc.)."""
+    settings = config_module.load(overrides=config)
+    app = Flask(
+        "webapp",
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(settings.instance_path),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        REGULARS=settings,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url),
+        SQLALCHEMY_TRACK_MODIFICATIONS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(settings.extra)
+
+    db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+
+    from webapp import errors
+    from webapp.customer import bp as customer_bp
+
+    errors.register(app)
+    app.register_blueprint(customer_bp)
+
+    from webapp.cli import register_commands
+
+    register_commands(app)
+    return app

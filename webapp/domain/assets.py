@@ -1,0 +1,31 @@
+"""Vehicles and devices: how a plate, VIN, serial or IMEI is compared in searches."""
+
+from __future__ import annotations
+
+from webapp.domain.errors import InvalidInput
+
+KINDS = ("plate", "vin", "serial", "imei")
+
+# Russian plates use only Cyrillic letters that look like Latin ones; a cashier may
+# type either alphabet, so both fold to the Latin look-alike.
+_LOOKALIKES = str.maketrans("АВЕКМНОРСТУХ", "ABEKMHOPCTYX")
+
+
+def search_key(value: str) -> str:
+    """Upper case, no spaces or dashes, Cyrillic look-alikes folded to Latin."""
+    return "".join(ch for ch in value.upper() if ch.isalnum()).translate(_LOOKALIKES)
+
+
+def validate(kind: str, value: str) -> tuple[str, str]:
+    """Check an asset and return ``(value as typed, search key)``."""
+    if kind not in KINDS:
+        raise InvalidInput("The kind is plate, vin, serial or imei.", kind=kind)
+    value = (value or "").strip()
+    key = search_key(value)
+    if not 2 <= len(key) <= 40:
+        raise InvalidInput("An identifier has 2 to 40 letters or digits.")
+    if kind == "vin" and (len(key) != 17 or any(ch in key for ch in "IOQ")):
+        raise InvalidInput("A VIN has 17 characters and no I, O or Q.")
+    if kind == "imei" and (len(key) != 15 or not key.isdigit()):
+        raise InvalidInput("An IMEI has 15 digits.")
+    return value, key

@@ -1,0 +1,102 @@
+"""Typed domain errors.
+
+Each error has a stable ``code`` (used by the API and for translation) and an
+English ``message``. Entry points map them to HTTP in one place
+(:mod:`webapp.errors`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base class for every error the business rules raise on purpose."""
+
+    code = "domain_error"
+    status = 400
+
+    def __init__(self, message: str, **params: Any) -> None:
+        # The template stays available for translation; str(error) is ready to show.
+        self.template = message
+        self.params = params
+        self.message = message.format(**params) if params else message
+        super().__init__(self.message)
+
+
+class InvalidInput(DomainError):
+    """A value is malformed or outside what the rule allows."""
+
+    code = "invalid_input"
+    status = 422
+
+
+class InvalidAmount(InvalidInput):
+    """Points or money that are zero, negative, fractional or absurdly large."""
+
+    code = "invalid_amount"
+
+
+class InvalidPhone(InvalidInput):
+    """A phone number that cannot be a real number in the business's region."""
+
+    code = "invalid_phone"
+
+
+class InvalidCardNumber(InvalidInput):
+    """A card number with the wrong length or a failing check digit."""
+
+    code = "invalid_card_number"
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or not in this business (same answer on purpose)."""
+
+    code = "not_found"
+    status = 404
+
+
+class UnknownCustomer(NotFound):
+    code = "unknown_customer"
+
+
+class UnknownOrder(NotFound):
+    code = "unknown_order"
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+    status = 403
+
+
+class Conflict(DomainError):
+    """The request contradicts the current state."""
+
+    code = "conflict"
+    status = 409
+
+
+class InsufficientPoints(Conflict):
+    code = "insufficient_points"
+
+
+class IdempotencyConflict(Conflict):
+    """The same idempotency key was used before for a different request."""
+
+    code = "idempotency_conflict"
+
+
+class AlreadyResolved(Conflict):
+    """A pending hold was already released or cancelled."""
+
+    code = "already_resolved"
+
+
+class DuplicateAccrual(Conflict):
+    """An order already has its accrual (I5: one accrual per order)."""
+
+    code = "duplicate_accrual"
+
+
+class AlreadyExists(Conflict):
+    code = "already_exists"

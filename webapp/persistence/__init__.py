@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2.0 models, the engine set-up for both engines, queries."""

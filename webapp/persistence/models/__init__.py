@@ -1,0 +1,30 @@
+"""All mapped classes; importing this module registers every table on Base.metadata."""
+
+from webapp.persistence.models.business import Branch, Business
+from webapp.persistence.models.customer import Asset, Customer
+from webapp.persistence.models.ledger import (
+    Account,
+    Entry,
+    IdempotencyKey,
+    Lot,
+    Operation,
+    Transfer,
+)
+from webapp.persistence.models.order import Order
+from webapp.persistence.models.staff import StaffUser, staff_branches
+
+__all__ = [
+    "Account",
+    "Asset",
+    "Branch",
+    "Business",
+    "Customer",
+    "Entry",
+    "IdempotencyKey",
+    "Lot",
+    "Operation",
+    "Order",
+    "StaffUser",
+    "Transfer",
+    "staff_branches",
+]

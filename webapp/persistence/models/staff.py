@@ -1,0 +1,37 @@
+"""Staff accounts: cashiers, managers, owners."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.persistence.base import Base, UTCDateTime, utcnow
+from webapp.persistence.models.business import Branch
+
+staff_branches = Table(
+    "staff_branches",
+    Base.metadata,
+    Column("staff_id", ForeignKey("staff_users.id"), primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), primary_key=True),
+)
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+    __table_args__ = (
+        UniqueConstraint("business_id", "login"),
+        CheckConstraint("role IN ('cashier', 'manager', 'owner')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    login: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    branches: Mapped[list[Branch]] = relationship(secondary=staff_branches)

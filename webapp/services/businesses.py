@@ -1,0 +1,81 @@
+"""Creating a business with its system accounts, and the public overview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from babel import Locale, UnknownLocaleError
+from babel.numbers import list_currencies
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from webapp.domain.errors import InvalidInput
+from webapp.domain.ledger import SYSTEM_ACCOUNTS
+from webapp.persistence.models import Account, Branch, Business, Customer
+
+
+@dataclass(frozen=True)
+class BusinessSummary:
+    id: int
+    name: str
+    branches: int
+    customers: int
+
+
+def create_business(session: Session, *, name: str, currency: str = "RUB",
+                    timezone: str = "Europe/Moscow", locale: str = "ru",
+                    phone_region: str = "RU", branches: list[str] | None = None) -> Business:
+    """Create a business, its branches and its system ledger accounts, and commit."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("A business needs a name of 1 to 200 characters.")
+    currency = currency.upper()
+    if currency not in list_currencies():
+        raise InvalidInput(f"{currency!r} is not an ISO 4217 currency code.")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"{timezone!r} is not a time zone.") from None
+    try:
+        Locale.parse(locale)
+    except (UnknownLocaleError, ValueError):
+        raise InvalidInput(f"{locale!r} is not a locale.") from None
+    if phone_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(f"{phone_region!r} is not a phone region.")
+    try:
+        business = Business(name=name, currency=currency, timezone=timezone, locale=locale,
+                            phone_region=phone_region.upper())
+        session.add(business)
+        session.flush()
+        for kind in sorted(SYSTEM_ACCOUNTS):
+            session.add(Account(business_id=business.id, kind=kind.value, balance=None))
+        for branch in branches or ["Main"]:
+            session.add(Branch(business_id=business.id, name=branch))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return business
+
+
+def overview(session: Session) -> list[BusinessSummary]:
+    """Every business with its counts, for the landing page."""
+    branches = (
+        select(func.count()).where(Branch.business_id == Business.id).scalar_subquery()
+    )
+    customers = (
+        select(func.count()).where(Customer.business_id == Business.id).scalar_subquery()
+    )
+    rows = session.execute(
+        select(Business.id, Business.name, branches, customers).order_by(Business.id)
+    ).all()
+    session.rollback()
+    return [BusinessSummary(*row) for row in rows]
+
+
+def ping(session: Session) -> None:
+    """Raise if the database does not answer (health checks)."""
+    session.execute(text("SELECT 1"))
+    session.rollback()

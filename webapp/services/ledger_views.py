@@ -1,0 +1,68 @@
+"""Read models of the ledger: what a customer has, what is pending, what expires."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from webapp.domain.errors import UnknownCustomer
+from webapp.domain.ledger import AccountKind as K
+from webapp.domain.ledger import OperationKind as Op
+from webapp.persistence.models import Account, Customer, Lot, Operation
+
+
+@dataclass(frozen=True)
+class Balance:
+    """A customer's points at one moment."""
+
+    available: int
+    pending: int
+    owed: int
+    pending_releases: list[tuple[datetime | None, int]] = field(default_factory=list)
+    expiring: list[tuple[datetime, int]] = field(default_factory=list)
+
+    @property
+    def expiring_total(self) -> int:
+        return sum(points for _, points in self.expiring)
+
+
+def balance_of(session: Session, business_id: int, customer_id: int, now: datetime,
+               horizon: timedelta) -> Balance:
+    """Read a customer's balance (no writes, no commit)."""
+    rows = session.execute(
+        select(Account.kind, Account.balance)
+        .join(Customer, Customer.id == Account.customer_id)
+        .where(Customer.id == customer_id, Customer.business_id == business_id)
+    ).all()
+    if not rows:
+        raise UnknownCustomer("No such customer.", customer_id=customer_id)
+    balances = {K(kind): value or 0 for kind, value in rows}
+    expiring = session.execute(
+        select(Lot.expires_at, func.sum(Lot.remaining))
+        .where(
+            Lot.customer_id == customer_id,
+            Lot.remaining > 0,
+            Lot.expires_at > now,
+            Lot.expires_at <= now + horizon,
+        )
+        .group_by(Lot.expires_at)
+        .order_by(Lot.expires_at)
+    ).all()
+    resolution = aliased(Operation)
+    holds = session.execute(
+        select(Operation.release_at, Operation.points)
+        .outerjoin(resolution, resolution.hold_id == Operation.id)
+        .where(Operation.customer_id == customer_id, Operation.kind == Op.HOLD,
+               resolution.id.is_(None))
+        .order_by(Operation.release_at)
+    ).all()
+    return Balance(
+        available=balances[K.AVAILABLE],
+        pending=balances[K.PENDING],
+        owed=-balances[K.CLAWBACK],
+        pending_releases=[(at, int(points)) for at, points in holds],
+        expiring=[(at, int(points)) for at, points in expiring],
+    )

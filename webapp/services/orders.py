@@ -1,0 +1,95 @@
+"""Closing an order: the order row, its redemption and its accrual in one transaction.
+
+The program engine decides the numbers; this module applies them exactly once
+per idempotency key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.domain import ledger as rules
+from webapp.domain.actor import Actor
+from webapp.domain.errors import AlreadyExists, InvalidInput
+from webapp.domain.ledger import AccountKind as K
+from webapp.domain.ledger import OperationKind as Op
+from webapp.persistence.base import utcnow
+from webapp.persistence.ledger_store import LedgerStore
+from webapp.persistence.models import Asset, Branch, Order
+from webapp.services.idempotency import run_once
+from webapp.services.ledger import credit_available
+
+
+def close_order(session: Session, actor: Actor, key: str, *, customer_id: int, branch_id: int,
+                total_minor: int, accrue_points: int = 0, redeem_points: int = 0,
+                service_category: str | None = None, asset_id: int | None = None,
+                external_ref: str | None = None, expires_at: datetime | None = None,
+                now: datetime | None = None) -> dict[str, Any]:
+    """Record a paid order, spend ``redeem_points`` and earn ``accrue_points``, atomically."""
+    rules.require_money(total_minor)
+    for value in (accrue_points, redeem_points):
+        if value:
+            rules.require_points(value)
+    if service_category is not None and not 0 < len(service_category) <= 64:
+        raise InvalidInput("A service category is 1 to 64 characters.")
+    now = now or utcnow()
+    params = {"customer": customer_id, "branch": branch_id, "total": total_minor,
+              "accrue": accrue_points, "redeem": redeem_points, "category": service_category,
+              "asset": asset_id, "ref": external_ref}
+
+    def work() -> dict[str, Any]:
+        store = LedgerStore(session, actor.business_id)
+        accounts = store.lock_customer(customer_id)
+        _check_refs(session, actor, branch_id, asset_id, customer_id)
+        if external_ref and session.scalar(select(Order.id).where(
+                Order.business_id == actor.business_id, Order.external_ref == external_ref)):
+            raise AlreadyExists("An order with this reference is already closed.",
+                                ref=external_ref)
+        order = Order(business_id=actor.business_id, branch_id=branch_id,
+                      staff_id=actor.staff_id, customer_id=customer_id, asset_id=asset_id,
+                      external_ref=external_ref, total_minor=total_minor, refunded_minor=0,
+                      service_category=service_category, status="closed", created_at=now,
+                      closed_at=now)
+        session.add(order)
+        session.flush()
+        last = None
+        if redeem_points:
+            plan = rules.consume(store.open_lots(customer_id), redeem_points, now)
+            last = store.add_operation(customer_id=customer_id, kind=Op.REDEMPTION,
+                                       points=redeem_points, order_id=order.id,
+                                       staff_id=actor.staff_id, created_at=now)
+            store.take_from_lots(last, plan, accounts[K.AVAILABLE],
+                                 store.system_account(K.REDEEMED))
+        if accrue_points:
+            last = store.add_operation(customer_id=customer_id, kind=Op.ACCRUAL,
+                                       points=accrue_points, order_id=order.id,
+                                       staff_id=actor.staff_id, created_at=now)
+            credit_available(store, last, accounts, customer_id, accrue_points, now, expires_at)
+        balances = store.balances(customer_id)
+        return {"order_id": order.id, "operation_id": last.id if last else None,
+                "accrued": accrue_points, "redeemed": redeem_points,
+                "available": balances[K.AVAILABLE], "pending": balances[K.PENDING],
+                "owed": -balances[K.CLAWBACK]}
+
+    try:
+        return run_once(session, actor.business_id, key, "close_order", params, work)
+    except IntegrityError:
+        raise AlreadyExists("An order with this reference is already closed.") from None
+
+
+def _check_refs(session: Session, actor: Actor, branch_id: int, asset_id: int | None,
+                customer_id: int) -> None:
+    branch = session.get(Branch, branch_id)
+    if branch is None or branch.business_id != actor.business_id:
+        raise InvalidInput("No such branch.", branch_id=branch_id)
+    if actor.branch_ids and branch_id not in actor.branch_ids:
+        raise InvalidInput("You do not work at this branch.", branch_id=branch_id)
+    if asset_id is not None:
+        asset = session.get(Asset, asset_id)
+        if asset is None or asset.customer_id != customer_id:
+            raise InvalidInput("This vehicle or device is not the customer's.")

@@ -1,0 +1,20 @@
+"""Phone numbers normalised to E.164 with Google's libphonenumber rules."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from webapp.domain.errors import InvalidPhone
+
+
+def normalise(raw: str, region: str) -> str:
+    """E.164 form of ``raw`` read in ``region`` (8 916... works in RU); InvalidPhone if not."""
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > 32:
+        raise InvalidPhone("Enter a phone number.")
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone("This is not a phone number.") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone("This phone number does not exist.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
