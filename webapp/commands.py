@@ -1,9 +1,149 @@
-"""CLI commands (``regulars ...``); thin: parse, call a service, print."""
+"""CLI commands (``regulars ...``): parse, call a service, print. ``regulars db`` comes
+from Flask-Migrate (``regulars db upgrade`` creates or upgrades the schema)."""
 
 from __future__ import annotations
 
-from flask import Flask
+import os
+import sys
+from datetime import UTC, datetime
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from webapp.db import session
+from webapp.domain.actor import Actor
+from webapp.domain.errors import DomainError
 
 
 def register(app: Flask) -> None:
-    pass
+    for command in (create_business, create_staff, check_ledger, expire, demo, serve):
+        app.cli.add_command(command)
+
+
+def _fail(error: DomainError) -> None:
+    raise click.ClickException(error.message)
+
+
+@click.command("create-business")
+@with_appcontext
+@click.option("--name", prompt="Business name")
+@click.option("--currency", default="RUB", show_default=True, help="ISO 4217 code.")
+@click.option("--timezone", default="Europe/Moscow", show_default=True)
+@click.option("--locale", default="ru", show_default=True)
+@click.option("--phone-region", default="RU", show_default=True)
+@click.option("--branch", "branches", multiple=True, help="Branch name (repeat for several).")
+def create_business(name: str, currency: str, timezone: str, locale: str, phone_region: str,
+                    branches: tuple[str, ...]) -> None:
+    """Create a business with its branches and ledger accounts."""
+    from webapp.services import businesses
+
+    try:
+        business = businesses.create_business(
+            session(), name=name, currency=currency, timezone=timezone, locale=locale,
+            phone_region=phone_region, branches=list(branches) or None)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"Business {business.id} created: {business.name}")
+
+
+@click.command("create-staff")
+@with_appcontext
+@click.option("--business", "business_id", type=int, required=True)
+@click.option("--login", prompt=True)
+@click.option("--role", type=click.Choice(["cashier", "manager", "owner"]), required=True)
+@click.option("--name", "display_name", default=None)
+def create_staff(business_id: int, login: str, role: str, display_name: str | None) -> None:
+    """Create a staff member; the password is asked for, never taken as an argument."""
+    from webapp.services import staff
+
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        member = staff.create_staff(session(), business_id=business_id, login=login,
+                                    password=password, role=role, display_name=display_name)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"Staff {member.login} ({member.role}) created.")
+
+
+@click.command("check-ledger")
+@with_appcontext
+def check_ledger() -> None:
+    """Check the ledger invariants I1-I10 over the whole database; non-zero exit on a violation."""
+    from webapp.services.ledger_check import check
+
+    report = check(session())
+    click.echo("Ledger: " + ", ".join(f"{n:,} {k}" for k, n in report.counts.items()))
+    for finding in report.findings:
+        mark = "ok  " if finding.ok else "FAIL"
+        click.echo(f"{mark} {finding.invariant:<4} {finding.title}")
+        for violation in finding.violations:
+            click.echo(f"       - {violation}")
+        if finding.note:
+            click.echo(f"       ({finding.note})")
+    if not report.ok:
+        click.echo("Violations found.", err=True)
+        sys.exit(1)
+    click.echo("All invariants hold.")
+
+
+@click.command("expire")
+@with_appcontext
+@click.option("--business", "business_id", type=int, required=True)
+def expire(business_id: int) -> None:
+    """Expire points whose time has come (safe to run at any time, e.g. hourly from cron)."""
+    from webapp.services import ledger
+
+    points = ledger.expire_due(session(), Actor.system(business_id), datetime.now(UTC))
+    click.echo(f"{points} points expired.")
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--customers", default=200, show_default=True)
+@click.option("--seed", default=7, show_default=True, help="Same seed, same history.")
+@click.option("--port", default=5000, show_default=True)
+@click.option("--serve/--no-serve", default=True, help="Serve the demo when it is built.")
+def demo(customers: int, seed: int, port: int, serve: bool) -> None:
+    """Build a demo car-service business with two years of history, then serve it."""
+    from webapp import demo as demo_data
+
+    with click.progressbar(length=customers, label="Writing two years of orders") as bar:
+        result = demo_data.generate(session(), customers=customers, seed=seed,
+                                    progress=bar.update)
+    click.echo(f"\nDemo business {result.business_name!r} is ready.")
+    click.echo("Staff sign-in (shown once):")
+    for login, password, role in result.logins:
+        click.echo(f"  {role:<8} {login:<12} {password}")
+    if serve:
+        _serve("127.0.0.1", port, workers=2)
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=(os.cpu_count() or 1) * 2 + 1, show_default="2×cores+1")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the app with gunicorn."""
+    _serve(host, port, workers)
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Flask:
+            return app  # type: ignore[no-any-return]
+
+    # Each worker must open its own connections: drop the ones the parent made.
+    app.extensions["sqlalchemy"].engine.dispose()
+    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    Server().run()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
-from babel.numbers import list_currencies
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -32,7 +35,7 @@ def create_business(session: Session, *, name: str, currency: str = "RUB",
     if not name or len(name) > 200:
         raise InvalidInput("A business needs a name of 1 to 200 characters.")
     currency = currency.upper()
-    if currency not in list_currencies():
+    if currency not in _currencies_in_use():
         raise InvalidInput(f"{currency!r} is not an ISO 4217 currency code.")
     try:
         ZoneInfo(timezone)
@@ -58,6 +61,17 @@ def create_business(session: Session, *, name: str, currency: str = "RUB",
         session.rollback()
         raise
     return business
+
+
+@cache
+def _currencies_in_use() -> frozenset[str]:
+    """ISO 4217 codes that are legal tender somewhere today (RUR, DEM... are not)."""
+    today = date.today()
+    return frozenset(
+        code
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory, today, tender=True)
+    )
 
 
 def overview(session: Session) -> list[BusinessSummary]:

@@ -1,0 +1,74 @@
+"""The app factory, the home page, health, and the one place errors become HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from webapp.domain.errors import InsufficientPoints
+from webapp.services import businesses
+
+
+def test_home_lists_businesses(app: Flask, client: Any) -> None:
+    with app.app_context():
+        businesses.create_business(app.test_session(), name="Гараж на Лесной",
+                                   branches=["Центр", "Север"])
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Гараж на Лесной" in html and "филиалов: 2" in html
+    assert 'lang="ru"' in html
+
+
+def test_health_answers_from_the_database(client: Any) -> None:
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_unknown_page_is_a_plain_404(client: Any) -> None:
+    page = client.get("/nowhere")
+    assert page.status_code == 404 and "Traceback" not in page.get_data(as_text=True)
+
+
+def test_api_errors_are_problem_details(client: Any) -> None:
+    response = client.get("/api/nowhere")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["status"] == 404
+
+
+def test_domain_errors_map_to_their_status(app: Flask) -> None:
+    @app.get("/api/test-insufficient")
+    def insufficient() -> str:
+        raise InsufficientPoints("Not enough points: {available} available.", available=3)
+
+    @app.get("/test-insufficient")
+    def insufficient_page() -> str:
+        raise InsufficientPoints("Not enough points: {available} available.", available=3)
+
+    response = app.test_client().get("/api/test-insufficient")
+    assert response.status_code == 409
+    body = response.get_json()
+    assert body["code"] == "insufficient_points"
+    assert body["detail"] == "Not enough points: 3 available."
+    page = app.test_client().get("/test-insufficient")
+    assert page.status_code == 409 and "Not enough points: 3 available." in page.get_data(
+        as_text=True)
+
+
+def test_unexpected_errors_show_no_traceback(app: Flask) -> None:
+    @app.get("/test-crash")
+    def crash() -> str:
+        raise RuntimeError("secret internals")
+
+    app.logger.disabled = True
+    page = app.test_client().get("/test-crash")
+    assert page.status_code == 500
+    text = page.get_data(as_text=True)
+    assert "secret internals" not in text and "Traceback" not in text
+    assert "Nothing was changed" in text
+
+
+def test_session_cookie_is_hardened(app: Flask) -> None:
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

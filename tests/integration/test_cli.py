@@ -1,0 +1,111 @@
+"""The ``regulars`` command: business and staff creation, check-ledger, serve, bad config."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, text
+
+from webapp.domain.actor import Actor
+from webapp.persistence.models import Business, StaffUser
+from webapp.services import businesses, customers, ledger
+
+REGULARS = shutil.which("regulars") or str(Path(sys.executable).with_name("regulars"))
+
+
+def run_cli(args: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.CompletedProcess:
+    return subprocess.run([REGULARS, *args], env={**os.environ, **env}, capture_output=True,
+                          text=True, timeout=120, **kwargs)
+
+
+def test_create_business_and_staff(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-business", "--name", "Шиномонтаж", "--branch", "Юг",
+                                 "--branch", "Запад"])
+    assert result.exit_code == 0, result.output
+    db = app.test_session()
+    business = db.scalars(select(Business).where(Business.name == "Шиномонтаж")).one()
+    result = runner.invoke(args=["create-staff", "--business", str(business.id), "--login",
+                                 "olga", "--role", "manager"],
+                           input="a long password\na long password\n")
+    assert result.exit_code == 0, result.output
+    member = db.scalars(select(StaffUser).where(StaffUser.login == "olga")).one()
+    assert member.role == "manager" and "a long password" not in member.password_hash
+
+
+def test_create_staff_never_takes_the_password_as_an_argument(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["create-staff", "--business", "1", "--login",
+                                                "x", "--role", "owner", "--password", "secret"])
+    assert result.exit_code != 0 and "No such option" in result.output
+
+
+def test_bad_input_is_a_clean_message(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["create-business", "--name", "X",
+                                                "--currency", "XYZ"])
+    assert result.exit_code != 0
+    assert "'XYZ' is not an ISO 4217 currency code." in result.output
+    assert "Traceback" not in result.output
+
+
+def test_check_ledger_passes_then_finds_a_corrupted_balance(app: Flask) -> None:
+    db = app.test_session()
+    with app.app_context():
+        business = businesses.create_business(db, name="Гараж")
+        actor = Actor.system(business.id)
+        customer = customers.join(db, actor, phone="+79161112233").customer
+        ledger.accrue(db, actor, "cli-test-accrual", customer_id=customer.id, points=100)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["check-ledger"])
+    assert result.exit_code == 0, result.output
+    assert "All invariants hold." in result.output
+    # Balances are caches: corrupt one behind the ledger's back.
+    db.execute(text("UPDATE accounts SET balance = balance + 1 WHERE kind = 'available'"))
+    result = runner.invoke(args=["check-ledger"])
+    assert result.exit_code == 1
+    assert "FAIL I2" in result.output and "FAIL I8" in result.output
+
+
+def test_wrong_setting_stops_start_up_naming_it(tmp_path: Path) -> None:
+    result = run_cli(["check-ledger"], {"REGULARS_DATABASE_URL": "mysql://localhost/x",
+                                         "REGULARS_INSTANCE_PATH": str(tmp_path)})
+    assert result.returncode == 2
+    assert "REGULARS_DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_db_upgrade_and_serve_with_gunicorn(tmp_path: Path) -> None:
+    env = {"REGULARS_INSTANCE_PATH": str(tmp_path),
+           "REGULARS_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
+    assert run_cli(["db", "upgrade"], env).returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([REGULARS, "serve", "--port", str(port), "--workers", "1"],
+                              env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as home:
+            assert "Regulars" in home.read().decode()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
