@@ -134,14 +134,14 @@ def _serve(host: str, port: int, workers: int) -> None:
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
-    class Server(BaseApplication):  # type: ignore[misc]
+    class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
 
         def load(self) -> Flask:
-            return app  # type: ignore[no-any-return]
+            return app
 
     # Each worker must open its own connections: drop the ones the parent made.
     app.extensions["sqlalchemy"].engine.dispose()

@@ -9,4 +9,4 @@ from sqlalchemy.orm import Session
 def session() -> Session:
     """The app's Flask-SQLAlchemy session for the current app context."""
     scoped = current_app.extensions["sqlalchemy"].session
-    return scoped()  # type: ignore[no-any-return]
+    return scoped()

@@ -64,5 +64,5 @@ def balance_of(session: Session, business_id: int, customer_id: int, now: dateti
         pending=balances[K.PENDING],
         owed=-balances[K.CLAWBACK],
         pending_releases=[(at, int(points)) for at, points in holds],
-        expiring=[(at, int(points)) for at, points in expiring],
+        expiring=[(at, int(points)) for at, points in expiring if at is not None],
     )
