@@ -13,6 +13,7 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 def engine_options(url: str) -> dict[str, Any]:
     """Options for ``create_engine`` (also handed to Flask-SQLAlchemy)."""
     if make_url(url).get_backend_name() == "sqlite":
+        # sqlite3's timeout is SQLite's busy timeout: writers wait for the lock this long.
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
 
@@ -37,7 +38,6 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
     cursor.close()
 
