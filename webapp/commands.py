@@ -100,9 +100,10 @@ def expire(business_id: int) -> None:
 
 @click.command("demo")
 @with_appcontext
-@click.option("--customers", default=200, show_default=True)
+@click.option("--customers", default=200, show_default=True,
+              type=click.IntRange(1, 100_000))
 @click.option("--seed", default=7, show_default=True, help="Same seed, same history.")
-@click.option("--port", default=5000, show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--serve/--no-serve", default=True, help="Serve the demo when it is built.")
 def demo(customers: int, seed: int, port: int, serve: bool) -> None:
     """Build a demo car-service business with two years of history, then serve it."""
@@ -122,7 +123,7 @@ def demo(customers: int, seed: int, port: int, serve: bool) -> None:
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=(os.cpu_count() or 1) * 2 + 1, show_default="2×cores+1")
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the app with gunicorn."""
