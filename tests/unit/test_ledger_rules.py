@@ -132,4 +132,4 @@ def test_validate_key_refuses_bad_keys(bad: object) -> None:
 def test_account_kinds_split_between_customer_and_business() -> None:
     assert ledger.AccountKind.AVAILABLE.per_customer
     assert not ledger.AccountKind.ISSUED.per_customer
-    assert ledger.CUSTOMER_ACCOUNTS | ledger.SYSTEM_ACCOUNTS == set(ledger.AccountKind)
+    assert set(ledger.AccountKind) == ledger.CUSTOMER_ACCOUNTS | ledger.SYSTEM_ACCOUNTS
