@@ -1,182 +1,169 @@
 """Reads and writes of the points ledger, with the guarded updates DESIGN.md asks for.
 
-Every balance change is an ``UPDATE ... WHERE balance >= :x`` (or the clawback
-mirror of it); zero rows updated means the move would break I3, and the caller's
-transaction is rolled back by the service.
+One store serves one write for one customer: :meth:`LedgerStore.lock` takes the
+customer's account rows (FOR UPDATE on PostgreSQL) and reads the business's system
+account ids in the same query. Only customer accounts carry a cached balance, so
+only their rows are ever updated: no two customers' writes wait on a shared row.
+
+Every balance change is ``UPDATE ... WHERE balance + :delta >= 0`` (or ``<= 0``
+for clawback); zero rows updated means the move would break I3, and the caller's
+transaction is rolled back by the service. Statements are built once (module
+level constants) because building SQL expressions dominated the per-call cost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session, aliased
 
 from webapp.domain import ledger as rules
 from webapp.domain.errors import InsufficientPoints, UnknownCustomer
 from webapp.domain.ledger import AccountKind
 from webapp.persistence.models import Account, Customer, Entry, Lot, Operation, Transfer
 
+_system = aliased(Account)
+_LOCK = (
+    select(Account.kind, Account.id, Account.balance, _system.kind, _system.id)
+    .join(Customer, Customer.id == Account.customer_id)
+    .join(_system, and_(_system.business_id == Customer.business_id,
+                        _system.customer_id.is_(None)))
+    .where(Account.customer_id == bindparam("customer_id"),
+           Customer.business_id == bindparam("business_id"))
+    .with_for_update(of=Account)
+)
+_ADD = update(Account).where(
+    Account.id == bindparam("account_id"), Account.balance + bindparam("delta") >= 0
+).values(balance=Account.balance + bindparam("delta"))
+_ADD_CLAWBACK = update(Account).where(
+    Account.id == bindparam("account_id"), Account.balance + bindparam("delta") <= 0
+).values(balance=Account.balance + bindparam("delta"))
+_INSERT_OPERATION = insert(Operation).returning(Operation.id)
+_INSERT_TRANSFER = insert(Transfer).returning(Transfer.id)
+_INSERT_LOT = insert(Lot).returning(Lot.id)
+_TAKE_FROM_LOT = update(Lot).where(
+    Lot.id == bindparam("lot_id"), Lot.remaining >= bindparam("amount")
+).values(remaining=Lot.remaining - bindparam("amount"))
+_OPEN_LOTS = select(Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at).where(
+    Lot.customer_id == bindparam("customer_id"), Lot.remaining > 0
+)
+
+
+@dataclass(frozen=True)
+class OperationRow:
+    """The operation just written (the row is append-only, so this stays true)."""
+
+    id: int
+    kind: str
+    points: int
+    created_at: datetime
+
 
 class LedgerStore:
-    """The ledger tables of one business, seen through one session."""
+    """The ledger of one customer of one business, seen through one session."""
 
     def __init__(self, session: Session, business_id: int) -> None:
         self.session = session
         self.business_id = business_id
-        self._system: dict[str, int] = {}
+        self.customer_id: int | None = None
+        self.accounts: dict[AccountKind, int] = {}  # customer's and system ids by kind
+        self.balances: dict[AccountKind, int] = {}  # the customer's, kept current
+        self._kind_of: dict[int, AccountKind] = {}
 
-    # -- accounts -----------------------------------------------------------------
+    def lock(self, customer_id: int) -> LedgerStore:
+        """Lock the customer's accounts and learn every account id; UnknownCustomer if none.
 
-    def system_account(self, kind: AccountKind) -> int:
-        if kind not in self._system:
-            account_id = self.session.scalar(
-                select(Account.id).where(
-                    Account.business_id == self.business_id,
-                    Account.customer_id.is_(None),
-                    Account.kind == kind.value,
-                )
-            )
-            if account_id is None:
-                raise LookupError(f"business {self.business_id} has no {kind} account")
-            self._system[kind] = account_id
-        return self._system[kind]
-
-    def lock_customer(self, customer_id: int) -> dict[AccountKind, int]:
-        """Lock the customer's accounts (FOR UPDATE on PostgreSQL) and return their ids.
-
-        Every ledger write for a customer takes this lock first, so concurrent
-        writes for one customer queue up in one order and never deadlock.
-        SQLite needs no row lock: BEGIN IMMEDIATE already serialises writers.
+        Every ledger write for a customer takes this lock first, so concurrent writes
+        for one customer queue in one order and never deadlock. SQLite needs no row
+        lock: BEGIN IMMEDIATE already serialises writers.
         """
         rows = self.session.execute(
-            select(Account.kind, Account.id)
-            .join(Customer, Customer.id == Account.customer_id)
-            .where(Account.customer_id == customer_id, Customer.business_id == self.business_id)
-            .order_by(Account.id)
-            .with_for_update(of=Account)
+            _LOCK, {"customer_id": customer_id, "business_id": self.business_id}
         ).all()
         if not rows:
             raise UnknownCustomer("No such customer.", customer_id=customer_id)
-        return {AccountKind(kind): account_id for kind, account_id in rows}
+        self.customer_id = customer_id
+        for kind, account_id, balance, system_kind, system_id in rows:
+            self.accounts[AccountKind(kind)] = account_id
+            self.balances[AccountKind(kind)] = balance or 0
+            self.accounts[AccountKind(system_kind)] = system_id
+        self._kind_of = {account_id: kind for kind, account_id in self.accounts.items()}
+        return self
 
-    def balances(self, customer_id: int) -> dict[AccountKind, int]:
-        rows = self.session.execute(
-            select(Account.kind, Account.balance).where(Account.customer_id == customer_id)
-        ).all()
-        return {AccountKind(kind): balance or 0 for kind, balance in rows}
+    def __getitem__(self, kind: AccountKind) -> int:
+        """The id of the customer's or the business's account of this kind."""
+        return self.accounts[kind]
 
     # -- operations and transfers ---------------------------------------------------
 
-    def add_operation(self, **fields: object) -> Operation:
-        operation = Operation(business_id=self.business_id, **fields)
-        self.session.add(operation)
-        self.session.flush()
-        return operation
+    def add_operation(self, *, kind: str, points: int, created_at: datetime,
+                      **fields: object) -> OperationRow:
+        """Insert an operation of the locked customer and return it."""
+        operation_id = self.session.execute(_INSERT_OPERATION, {
+            "business_id": self.business_id, "customer_id": self.customer_id, "kind": kind,
+            "points": points, "created_at": created_at, **fields,
+        }).scalar_one()
+        return OperationRow(operation_id, kind, points, created_at)
 
-    def move(
-        self,
-        operation: Operation,
-        debit: int,
-        credit: int,
-        amount: int,
-        *,
-        lot_id: int | None = None,
-    ) -> None:
+    def move(self, operation: OperationRow, debit: AccountKind, credit: AccountKind,
+             amount: int, *, lot_id: int | None = None) -> None:
         """Write one transfer (two entries) and apply it to the cached balances."""
         rules.require_points(amount)
+        debit_id, credit_id = self.accounts[debit], self.accounts[credit]
         self._apply(debit, -amount)
         self._apply(credit, amount)
-        transfer_id = self.session.execute(
-            insert(Transfer)
-            .values(
-                operation_id=operation.id,
-                debit_account_id=debit,
-                credit_account_id=credit,
-                amount=amount,
-                lot_id=lot_id,
-                created_at=operation.created_at,
-            )
-            .returning(Transfer.id)
-        ).scalar_one()
-        self.session.execute(
-            insert(Entry),
-            [
-                {"transfer_id": transfer_id, "account_id": debit, "amount": -amount},
-                {"transfer_id": transfer_id, "account_id": credit, "amount": amount},
-            ],
-        )
+        transfer_id = self.session.execute(_INSERT_TRANSFER, {
+            "operation_id": operation.id, "debit_account_id": debit_id,
+            "credit_account_id": credit_id, "amount": amount, "lot_id": lot_id,
+            "created_at": operation.created_at,
+        }).scalar_one()
+        self.session.execute(insert(Entry), [
+            {"transfer_id": transfer_id, "account_id": debit_id, "amount": -amount},
+            {"transfer_id": transfer_id, "account_id": credit_id, "amount": amount},
+        ])
 
-    def _apply(self, account_id: int, delta: int) -> None:
-        # System accounts (balance IS NULL) are left alone; customer accounts are
-        # guarded so the update itself refuses to cross zero (I3).
-        guard = (
-            (Account.balance.is_(None))
-            | ((Account.kind != AccountKind.CLAWBACK.value) & (Account.balance + delta >= 0))
-            | ((Account.kind == AccountKind.CLAWBACK.value) & (Account.balance + delta <= 0))
-        )
-        result = self.session.execute(
-            update(Account)
-            .where(Account.id == account_id, guard)
-            .values(balance=Account.balance + delta)
-            .execution_options(synchronize_session=False)
-        )
+    def _apply(self, kind: AccountKind, delta: int) -> None:
+        if not kind.per_customer:  # system accounts keep no balance: never touch their row
+            return
+        statement = _ADD_CLAWBACK if kind is AccountKind.CLAWBACK else _ADD
+        result = self.session.execute(statement,
+                                      {"account_id": self.accounts[kind], "delta": delta})
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise InsufficientPoints("Not enough points for this operation.")
+        self.balances[kind] += delta
 
     # -- lots -----------------------------------------------------------------------
 
-    def open_lots(self, customer_id: int) -> list[rules.Lot]:
-        rows = self.session.execute(
-            select(Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at).where(
-                Lot.customer_id == customer_id, Lot.remaining > 0
-            )
-        ).all()
+    def open_lots(self) -> list[rules.Lot]:
+        rows = self.session.execute(_OPEN_LOTS, {"customer_id": self.customer_id}).all()
         return [rules.Lot(*row) for row in rows]
 
-    def add_lot(
-        self,
-        customer_id: int,
-        operation: Operation,
-        amount: int,
-        earned_at: datetime,
-        expires_at: datetime | None,
-    ) -> int:
-        return self.session.execute(
-            insert(Lot)
-            .values(
-                business_id=self.business_id,
-                customer_id=customer_id,
-                source_operation_id=operation.id,
-                initial=amount,
-                remaining=amount,
-                earned_at=earned_at,
-                expires_at=expires_at,
-            )
-            .returning(Lot.id)
-        ).scalar_one()
+    def add_lot(self, operation: OperationRow, amount: int,
+                expires_at: datetime | None) -> int:
+        return int(self.session.execute(_INSERT_LOT, {
+            "business_id": self.business_id, "customer_id": self.customer_id,
+            "source_operation_id": operation.id, "initial": amount, "remaining": amount,
+            "earned_at": operation.created_at, "expires_at": expires_at,
+        }).scalar_one())
 
-    def take_from_lots(
-        self, operation: Operation, plan: Sequence[tuple[int, int]], debit: int, credit: int
-    ) -> int:
-        """Consume lots as planned, one transfer per lot; returns the total taken."""
+    def take_from_lots(self, operation: OperationRow, plan: Sequence[tuple[int, int]],
+                       credit: AccountKind) -> int:
+        """Consume lots out of available as planned, one transfer per lot; returns the total."""
         for lot_id, amount in plan:
-            result = self.session.execute(
-                update(Lot)
-                .where(Lot.id == lot_id, Lot.remaining >= amount)
-                .values(remaining=Lot.remaining - amount)
-                .execution_options(synchronize_session=False)
-            )
+            result = self.session.execute(_TAKE_FROM_LOT, {"lot_id": lot_id, "amount": amount})
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise InsufficientPoints("Not enough points for this operation.")
-            self.move(operation, debit, credit, amount, lot_id=lot_id)
+            self.move(operation, AccountKind.AVAILABLE, credit, amount, lot_id=lot_id)
         return sum(amount for _, amount in plan)
 
     # -- order history for refunds --------------------------------------------------
 
-    def moved_for_order(self, order_id: int, kinds: Sequence[str], debit: int | None = None,
-                        credit: int | None = None) -> int:
+    def moved_for_order(self, order_id: int, kinds: Sequence[str],
+                        debit: AccountKind | None = None,
+                        credit: AccountKind | None = None) -> int:
         """Points moved by this order's operations of the given kinds (and accounts)."""
         query = (
             select(func.coalesce(func.sum(Transfer.amount), 0))
@@ -184,7 +171,7 @@ class LedgerStore:
             .where(Operation.order_id == order_id, Operation.kind.in_(kinds))
         )
         if debit is not None:
-            query = query.where(Transfer.debit_account_id == debit)
+            query = query.where(Transfer.debit_account_id == self.accounts[debit])
         if credit is not None:
-            query = query.where(Transfer.credit_account_id == credit)
+            query = query.where(Transfer.credit_account_id == self.accounts[credit])
         return int(self.session.scalar(query) or 0)

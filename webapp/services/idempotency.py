@@ -1,8 +1,9 @@
 """Run a write once per idempotency key (I4) and own its transaction.
 
-The key row is inserted before the work, so on PostgreSQL a concurrent request
-with the same key waits on the unique index and then reads the stored result;
-on SQLite ``BEGIN IMMEDIATE`` already serialises writers.
+The key row is written with the result, in the same transaction as the work. Two
+concurrent requests with one key both queue on the customer's lock; the second
+then fails on the key's unique index, rolls back, and returns the stored result.
+On SQLite ``BEGIN IMMEDIATE`` already serialises writers, so it finds the key.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.domain.errors import IdempotencyConflict
 from webapp.domain.ledger import fingerprint, validate_key
+from webapp.persistence.base import utcnow
 from webapp.persistence.models import IdempotencyKey
 
 # DESIGN.md: keys live at least 30 days; a few more so a month-end retry still matches.
 KEY_LIFETIME = timedelta(days=35)
+_INSERT_KEY = insert(IdempotencyKey)
 
 
 def run_once(
@@ -44,12 +47,12 @@ def run_once(
     if stored is not None:
         return stored
     try:
-        row = IdempotencyKey(business_id=business_id, key=key, fingerprint=fp, result="")
-        session.add(row)
-        session.flush()
         result = work()
-        row.operation_id = result.get("operation_id")
-        row.result = json.dumps(result, sort_keys=True)
+        session.execute(_INSERT_KEY, {
+            "business_id": business_id, "key": key, "fingerprint": fp,
+            "operation_id": result.get("operation_id"),
+            "result": json.dumps(result, sort_keys=True), "created_at": utcnow(),
+        })
         session.commit()
         return result
     except IntegrityError:

@@ -3,7 +3,8 @@ expire, balance. No Flask here: callers pass the session, the actor and the key.
 
 Every write runs through :func:`webapp.services.idempotency.run_once`, which owns
 the transaction; each returns a dict with the operation id and the customer's
-balances after it.
+balances after it. :func:`earn` and :func:`spend` are the steps other services
+(closing an order) compose inside their own transaction.
 """
 
 from __future__ import annotations
@@ -29,23 +30,10 @@ from webapp.domain.errors import (
 from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.base import utcnow
-from webapp.persistence.ledger_store import LedgerStore
+from webapp.persistence.ledger_store import LedgerStore, OperationRow
 from webapp.persistence.models import Lot, Operation, Order
 from webapp.services.idempotency import run_once
 from webapp.services.ledger_views import Balance, balance_of
-
-__all__ = [
-    "Balance",
-    "accrue",
-    "adjust",
-    "balance",
-    "cancel",
-    "expire_due",
-    "hold",
-    "redeem",
-    "release",
-    "reverse",
-]
 
 Result = dict[str, Any]
 
@@ -58,11 +46,11 @@ def accrue(session: Session, actor: Actor, key: str, *, customer_id: int, points
     now = now or utcnow()
     params = {"customer": customer_id, "points": points, "order": order_id, "expires": expires_at}
 
-    def work(store: LedgerStore, accounts: dict[rules.AccountKind, int]) -> Operation:
-        _check_order(store, order_id, customer_id)
-        op = store.add_operation(customer_id=customer_id, kind=Op.ACCRUAL, points=points,
-                                 order_id=order_id, staff_id=actor.staff_id, created_at=now)
-        credit_available(store, op, accounts, customer_id, points, now, expires_at)
+    def work(store: LedgerStore) -> OperationRow:
+        _check_unaccrued_order(store, order_id)
+        op = store.add_operation(kind=Op.ACCRUAL, points=points, order_id=order_id,
+                                 staff_id=actor.staff_id, created_at=now)
+        earn(store, op, points, expires_at)
         return op
 
     return _write(session, actor, key, "accrue", params, customer_id, work)
@@ -70,19 +58,15 @@ def accrue(session: Session, actor: Actor, key: str, *, customer_id: int, points
 
 def redeem(session: Session, actor: Actor, key: str, *, customer_id: int, points: int,
            order_id: int | None = None, now: datetime | None = None) -> Result:
-    """Spend available points, oldest lots first; expired lots are never spent (I8)."""
+    """Spend available points, soonest-expiring lots first; expired lots never (I8)."""
     rules.require_points(points)
     now = now or utcnow()
     params = {"customer": customer_id, "points": points, "order": order_id}
 
-    def work(store: LedgerStore, accounts: dict[rules.AccountKind, int]) -> Operation:
+    def work(store: LedgerStore) -> OperationRow:
         if order_id is not None:
-            _order(store, order_id, customer_id)
-        plan = rules.consume(store.open_lots(customer_id), points, now)
-        op = store.add_operation(customer_id=customer_id, kind=Op.REDEMPTION, points=points,
-                                 order_id=order_id, staff_id=actor.staff_id, created_at=now)
-        store.take_from_lots(op, plan, accounts[K.AVAILABLE], store.system_account(K.REDEEMED))
-        return op
+            _order_of(store, order_id)
+        return spend(store, points, order_id, actor.staff_id, now)
 
     return _write(session, actor, key, "redeem", params, customer_id, work)
 
@@ -95,12 +79,11 @@ def hold(session: Session, actor: Actor, key: str, *, customer_id: int, points: 
     now = now or utcnow()
     params = {"customer": customer_id, "points": points, "order": order_id, "release": release_at}
 
-    def work(store: LedgerStore, accounts: dict[rules.AccountKind, int]) -> Operation:
-        _check_order(store, order_id, customer_id)
-        op = store.add_operation(customer_id=customer_id, kind=Op.HOLD, points=points,
-                                 order_id=order_id, staff_id=actor.staff_id,
-                                 release_at=release_at, created_at=now)
-        store.move(op, store.system_account(K.ISSUED), accounts[K.PENDING], points)
+    def work(store: LedgerStore) -> OperationRow:
+        _check_unaccrued_order(store, order_id)
+        op = store.add_operation(kind=Op.HOLD, points=points, order_id=order_id,
+                                 staff_id=actor.staff_id, release_at=release_at, created_at=now)
+        store.move(op, K.ISSUED, K.PENDING, points)
         return op
 
     return _write(session, actor, key, "hold", params, customer_id, work)
@@ -124,27 +107,25 @@ def _resolve(session: Session, actor: Actor, key: str, hold_id: int, kind: Op,
     held = session.get(Operation, hold_id)
     if held is None or held.business_id != actor.business_id or held.kind != Op.HOLD:
         raise NotFound("No such pending hold.", hold_id=hold_id)
-    customer_id = held.customer_id
-    assert customer_id is not None
+    assert held.customer_id is not None
     params = {"hold": hold_id, "expires": expires_at}
 
-    def work(store: LedgerStore, accounts: dict[rules.AccountKind, int]) -> Operation:
+    def work(store: LedgerStore) -> OperationRow:
         if session.scalar(select(Operation.id).where(Operation.hold_id == hold_id)):
             raise AlreadyResolved("This pending hold was already resolved.", hold_id=hold_id)
         amount = held.points
         if held.order_id is not None:  # a refund may already have taken part of it
-            amount -= store.moved_for_order(held.order_id, [Op.REVERSAL], debit=accounts[K.PENDING])
-        op = store.add_operation(customer_id=customer_id, kind=kind, points=amount,
-                                 hold_id=hold_id, order_id=held.order_id,
-                                 staff_id=actor.staff_id, created_at=now)
-        if amount > 0 and kind is Op.RELEASE:
-            store.move(op, accounts[K.PENDING], store.system_account(K.ISSUED), amount)
-            credit_available(store, op, accounts, customer_id, amount, now, expires_at)
-        elif amount > 0:
-            store.move(op, accounts[K.PENDING], store.system_account(K.ISSUED), amount)
+            amount -= store.moved_for_order(held.order_id, [Op.REVERSAL], debit=K.PENDING)
+        op = store.add_operation(kind=kind, points=amount, hold_id=hold_id,
+                                 order_id=held.order_id, staff_id=actor.staff_id,
+                                 created_at=now)
+        if amount > 0:
+            store.move(op, K.PENDING, K.ISSUED, amount)
+            if kind is Op.RELEASE:
+                earn(store, op, amount, expires_at)
         return op
 
-    return _write(session, actor, key, kind.value, params, customer_id, work)
+    return _write(session, actor, key, kind.value, params, held.customer_id, work)
 
 
 def reverse(session: Session, actor: Actor, key: str, *, order_id: int, refund_minor: int,
@@ -161,39 +142,36 @@ def reverse(session: Session, actor: Actor, key: str, *, order_id: int, refund_m
     order = session.get(Order, order_id)
     if order is None or order.business_id != actor.business_id:
         raise UnknownOrder("No such order.", order_id=order_id)
-    customer_id = order.customer_id
     params = {"order": order_id, "refund": refund_minor}
 
-    def work(store: LedgerStore, accounts: dict[rules.AccountKind, int]) -> Operation:
+    def work(store: LedgerStore) -> OperationRow:
         session.refresh(order)  # read under the customer's lock
         if order.refunded_minor + refund_minor > order.total_minor:
             raise InvalidAmount("The refund is larger than what is left of the order.",
                                 left=order.total_minor - order.refunded_minor)
         order.refunded_minor += refund_minor
-        full = order.refunded_minor == order.total_minor
-        order.status = "refunded" if full else "partially_refunded"
-        issued, available = store.system_account(K.ISSUED), accounts[K.AVAILABLE]
-        earned = store.moved_for_order(order_id, [Op.ACCRUAL, Op.HOLD], debit=issued)
-        taken = store.moved_for_order(order_id, [Op.REVERSAL], credit=issued)
+        order.status = ("refunded" if order.refunded_minor == order.total_minor
+                        else "partially_refunded")
+        earned = store.moved_for_order(order_id, [Op.ACCRUAL, Op.HOLD], debit=K.ISSUED)
+        taken = store.moved_for_order(order_id, [Op.REVERSAL], credit=K.ISSUED)
         spent = store.moved_for_order(order_id, [Op.REDEMPTION])
-        returned = store.moved_for_order(order_id, [Op.REVERSAL], debit=store.system_account(
-            K.REDEEMED))
+        returned = store.moved_for_order(order_id, [Op.REVERSAL], debit=K.REDEEMED)
         to_take = rules.refund_share(earned, order.total_minor, order.refunded_minor, taken)
         to_return = rules.refund_share(spent, order.total_minor, order.refunded_minor, returned)
-        op = store.add_operation(customer_id=customer_id, kind=Op.REVERSAL,
-                                 points=to_take - to_return, order_id=order_id,
-                                 staff_id=actor.staff_id, created_at=now)
-        to_take -= _take_from_pending(store, op, accounts, order_id, to_take)
-        plan = rules.consume_up_to(store.open_lots(customer_id), to_take, now)
-        to_take -= store.take_from_lots(op, plan, available, issued)
+        op = store.add_operation(kind=Op.REVERSAL, points=to_take - to_return,
+                                 order_id=order_id, staff_id=actor.staff_id, created_at=now)
+        to_take -= _take_from_pending(store, op, order_id, to_take)
+        plan = rules.consume_up_to(store.open_lots(), to_take, now)
+        to_take -= store.take_from_lots(op, plan, K.ISSUED)
         if to_take:  # already spent: the customer owes it, settled from later accruals
-            store.move(op, accounts[K.CLAWBACK], issued, to_take)
+            store.move(op, K.CLAWBACK, K.ISSUED, to_take)
         if to_return:
-            lot = store.add_lot(customer_id, op, to_return, now, expires_at)
-            store.move(op, store.system_account(K.REDEEMED), available, to_return, lot_id=lot)
+            lot = store.add_lot(op, to_return, expires_at)
+            store.move(op, K.REDEEMED, K.AVAILABLE, to_return, lot_id=lot)
+        session.flush()
         return op
 
-    return _write(session, actor, key, "reverse", params, customer_id, work)
+    return _write(session, actor, key, "reverse", params, order.customer_id, work)
 
 
 def adjust(session: Session, actor: Actor, key: str, *, customer_id: int, points: int,
@@ -212,16 +190,14 @@ def adjust(session: Session, actor: Actor, key: str, *, customer_id: int, points
     now = now or utcnow()
     params = {"customer": customer_id, "points": points, "reason": reason, "expires": expires_at}
 
-    def work(store: LedgerStore, accounts: dict[rules.AccountKind, int]) -> Operation:
-        op = store.add_operation(customer_id=customer_id, kind=Op.ADJUSTMENT, points=points,
-                                 reason=reason, staff_id=actor.staff_id, created_at=now)
+    def work(store: LedgerStore) -> OperationRow:
+        op = store.add_operation(kind=Op.ADJUSTMENT, points=points, reason=reason,
+                                 staff_id=actor.staff_id, created_at=now)
         if points > 0:
-            lot = store.add_lot(customer_id, op, points, now, expires_at)
-            store.move(op, store.system_account(K.ADJUSTED), accounts[K.AVAILABLE], points,
-                       lot_id=lot)
+            lot = store.add_lot(op, points, expires_at)
+            store.move(op, K.ADJUSTED, K.AVAILABLE, points, lot_id=lot)
         else:
-            plan = rules.consume(store.open_lots(customer_id), -points, now)
-            store.take_from_lots(op, plan, accounts[K.AVAILABLE], store.system_account(K.ADJUSTED))
+            store.take_from_lots(op, rules.consume(store.open_lots(), -points, now), K.ADJUSTED)
         return op
 
     return _write(session, actor, key, "adjust", params, customer_id, work)
@@ -241,16 +217,13 @@ def expire_due(session: Session, actor: Actor, now: datetime | None = None) -> i
     session.rollback()
     total = 0
     for customer_id in customers:
-        store = LedgerStore(session, actor.business_id)
         try:
-            accounts = store.lock_customer(customer_id)
-            plan = rules.due_for_expiry(store.open_lots(customer_id), now)
+            store = LedgerStore(session, actor.business_id).lock(customer_id)
+            plan = rules.due_for_expiry(store.open_lots(), now)
             if plan:
                 points = sum(p for _, p in plan)
-                op = store.add_operation(customer_id=customer_id, kind=Op.EXPIRY, points=points,
-                                         created_at=now)
-                store.take_from_lots(op, plan, accounts[K.AVAILABLE],
-                                     store.system_account(K.EXPIRED))
+                op = store.add_operation(kind=Op.EXPIRY, points=points, created_at=now)
+                store.take_from_lots(op, plan, K.EXPIRED)
                 total += points
             session.commit()
         except BaseException:
@@ -267,46 +240,55 @@ def balance(session: Session, actor: Actor, customer_id: int,
     return result
 
 
-# -- shared steps ---------------------------------------------------------------------
+# -- steps other services compose ------------------------------------------------------
 
-Work = Callable[[LedgerStore, dict[rules.AccountKind, int]], Operation]
+def earn(store: LedgerStore, op: OperationRow, points: int,
+         expires_at: datetime | None) -> None:
+    """Credit points from the business: settle any clawback debt first, the rest as a lot."""
+    settle, credit = rules.settle_from_accrual(points, -store.balances[K.CLAWBACK])
+    if settle:
+        store.move(op, K.ISSUED, K.CLAWBACK, settle)
+    if credit:
+        lot = store.add_lot(op, credit, expires_at)
+        store.move(op, K.ISSUED, K.AVAILABLE, credit, lot_id=lot)
+
+
+def spend(store: LedgerStore, points: int, order_id: int | None, staff_id: int | None,
+          now: datetime) -> OperationRow:
+    """Write a redemption of ``points`` from the usable lots; InsufficientPoints if short."""
+    plan = rules.consume(store.open_lots(), points, now)
+    op = store.add_operation(kind=Op.REDEMPTION, points=points, order_id=order_id,
+                             staff_id=staff_id, created_at=now)
+    store.take_from_lots(op, plan, K.REDEEMED)
+    return op
+
+
+def result_of(store: LedgerStore, op: OperationRow | None) -> Result:
+    """What a ledger write returns: the operation and the customer's balances after it."""
+    return {
+        "operation_id": op.id if op else None,
+        "kind": op.kind if op else None,
+        "points": op.points if op else 0,
+        "available": store.balances[K.AVAILABLE],
+        "pending": store.balances[K.PENDING],
+        "owed": -store.balances[K.CLAWBACK],
+    }
+
+
+Work = Callable[[LedgerStore], OperationRow]
 
 
 def _write(session: Session, actor: Actor, key: str, name: str, params: dict[str, Any],
            customer_id: int, work: Work) -> Result:
     def run() -> Result:
-        store = LedgerStore(session, actor.business_id)
-        accounts = store.lock_customer(customer_id)
-        op = work(store, accounts)
-        balances = store.balances(customer_id)
-        return {
-            "operation_id": op.id,
-            "kind": op.kind,
-            "points": op.points,
-            "available": balances[K.AVAILABLE],
-            "pending": balances[K.PENDING],
-            "owed": -balances[K.CLAWBACK],
-        }
+        store = LedgerStore(session, actor.business_id).lock(customer_id)
+        return result_of(store, work(store))
 
     return run_once(session, actor.business_id, key, name, params, run)
 
 
-def credit_available(store: LedgerStore, op: Operation, accounts: dict[rules.AccountKind, int],
-                     customer_id: int, points: int, now: datetime,
-                     expires_at: datetime | None) -> None:
-    """Credit an accrual: settle any clawback debt first, the rest as a new lot."""
-    issued = store.system_account(K.ISSUED)
-    owed = -store.balances(customer_id)[K.CLAWBACK]
-    settle, credit = rules.settle_from_accrual(points, owed)
-    if settle:
-        store.move(op, issued, accounts[K.CLAWBACK], settle)
-    if credit:
-        lot = store.add_lot(customer_id, op, credit, now, expires_at)
-        store.move(op, issued, accounts[K.AVAILABLE], credit, lot_id=lot)
-
-
-def _take_from_pending(store: LedgerStore, op: Operation, accounts: dict[rules.AccountKind, int],
-                       order_id: int, wanted: int) -> int:
+def _take_from_pending(store: LedgerStore, op: OperationRow, order_id: int,
+                       wanted: int) -> int:
     """Take up to ``wanted`` from this order's still-unresolved hold."""
     held = store.session.scalar(
         select(Operation).where(Operation.order_id == order_id, Operation.kind == Op.HOLD)
@@ -315,18 +297,17 @@ def _take_from_pending(store: LedgerStore, op: Operation, accounts: dict[rules.A
         return 0
     if store.session.scalar(select(Operation.id).where(Operation.hold_id == held.id)):
         return 0
-    still = held.points - store.moved_for_order(order_id, [Op.REVERSAL],
-                                                debit=accounts[K.PENDING])
+    still = held.points - store.moved_for_order(order_id, [Op.REVERSAL], debit=K.PENDING)
     take = min(still, wanted)
     if take > 0:
-        store.move(op, accounts[K.PENDING], store.system_account(K.ISSUED), take)
+        store.move(op, K.PENDING, K.ISSUED, take)
     return max(take, 0)
 
 
-def _check_order(store: LedgerStore, order_id: int | None, customer_id: int) -> None:
+def _check_unaccrued_order(store: LedgerStore, order_id: int | None) -> None:
     if order_id is None:
         return
-    _order(store, order_id, customer_id)
+    _order_of(store, order_id)
     if store.session.scalar(
         select(Operation.id).where(Operation.order_id == order_id,
                                    Operation.kind.in_([Op.ACCRUAL, Op.HOLD]))
@@ -334,9 +315,10 @@ def _check_order(store: LedgerStore, order_id: int | None, customer_id: int) -> 
         raise DuplicateAccrual("This order has already earned its points.", order_id=order_id)
 
 
-def _order(store: LedgerStore, order_id: int, customer_id: int) -> Order:
+def _order_of(store: LedgerStore, order_id: int) -> Order:
     order = store.session.get(Order, order_id)
-    if order is None or order.business_id != store.business_id or order.customer_id != customer_id:
+    if (order is None or order.business_id != store.business_id
+            or order.customer_id != store.customer_id):
         raise UnknownOrder("No such order for this customer.", order_id=order_id)
     return order
 

@@ -9,20 +9,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.domain import ledger as rules
 from webapp.domain.actor import Actor
 from webapp.domain.errors import AlreadyExists, InvalidInput
-from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore
 from webapp.persistence.models import Asset, Branch, Order
 from webapp.services.idempotency import run_once
-from webapp.services.ledger import credit_available
+from webapp.services.ledger import earn, result_of, spend
+
+_INSERT_ORDER = insert(Order).returning(Order.id)
 
 
 def close_order(session: Session, actor: Actor, key: str, *, customer_id: int, branch_id: int,
@@ -43,38 +44,28 @@ def close_order(session: Session, actor: Actor, key: str, *, customer_id: int, b
               "asset": asset_id, "ref": external_ref}
 
     def work() -> dict[str, Any]:
-        store = LedgerStore(session, actor.business_id)
-        accounts = store.lock_customer(customer_id)
+        store = LedgerStore(session, actor.business_id).lock(customer_id)
         _check_refs(session, actor, branch_id, asset_id, customer_id)
         if external_ref and session.scalar(select(Order.id).where(
                 Order.business_id == actor.business_id, Order.external_ref == external_ref)):
             raise AlreadyExists("An order with this reference is already closed.",
                                 ref=external_ref)
-        order = Order(business_id=actor.business_id, branch_id=branch_id,
-                      staff_id=actor.staff_id, customer_id=customer_id, asset_id=asset_id,
-                      external_ref=external_ref, total_minor=total_minor, refunded_minor=0,
-                      service_category=service_category, status="closed", created_at=now,
-                      closed_at=now)
-        session.add(order)
-        session.flush()
+        order_id = session.execute(_INSERT_ORDER, {
+            "business_id": actor.business_id, "branch_id": branch_id,
+            "staff_id": actor.staff_id, "customer_id": customer_id, "asset_id": asset_id,
+            "external_ref": external_ref, "total_minor": total_minor, "refunded_minor": 0,
+            "service_category": service_category, "status": "closed", "created_at": now,
+            "closed_at": now,
+        }).scalar_one()
         last = None
         if redeem_points:
-            plan = rules.consume(store.open_lots(customer_id), redeem_points, now)
-            last = store.add_operation(customer_id=customer_id, kind=Op.REDEMPTION,
-                                       points=redeem_points, order_id=order.id,
-                                       staff_id=actor.staff_id, created_at=now)
-            store.take_from_lots(last, plan, accounts[K.AVAILABLE],
-                                 store.system_account(K.REDEEMED))
+            last = spend(store, redeem_points, order_id, actor.staff_id, now)
         if accrue_points:
-            last = store.add_operation(customer_id=customer_id, kind=Op.ACCRUAL,
-                                       points=accrue_points, order_id=order.id,
+            last = store.add_operation(kind=Op.ACCRUAL, points=accrue_points, order_id=order_id,
                                        staff_id=actor.staff_id, created_at=now)
-            credit_available(store, last, accounts, customer_id, accrue_points, now, expires_at)
-        balances = store.balances(customer_id)
-        return {"order_id": order.id, "operation_id": last.id if last else None,
-                "accrued": accrue_points, "redeemed": redeem_points,
-                "available": balances[K.AVAILABLE], "pending": balances[K.PENDING],
-                "owed": -balances[K.CLAWBACK]}
+            earn(store, last, accrue_points, expires_at)
+        return {**result_of(store, last), "order_id": order_id, "accrued": accrue_points,
+                "redeemed": redeem_points}
 
     try:
         return run_once(session, actor.business_id, key, "close_order", params, work)
