@@ -152,7 +152,9 @@ def reverse(session: Session, actor: Actor, key: str, *, order_id: int, refund_m
         order.refunded_minor += refund_minor
         order.status = ("refunded" if order.refunded_minor == order.total_minor
                         else "partially_refunded")
-        earned = store.moved_for_order(order_id, [Op.ACCRUAL, Op.HOLD], debit=K.ISSUED)
+        # A cancelled hold never reached the customer: the order did not earn it.
+        earned = (store.moved_for_order(order_id, [Op.ACCRUAL, Op.HOLD], debit=K.ISSUED)
+                  - store.moved_for_order(order_id, [Op.CANCEL], credit=K.ISSUED))
         taken = store.moved_for_order(order_id, [Op.REVERSAL], credit=K.ISSUED)
         spent = store.moved_for_order(order_id, [Op.REDEMPTION])
         returned = store.moved_for_order(order_id, [Op.REVERSAL], debit=K.REDEEMED)

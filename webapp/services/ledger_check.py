@@ -35,7 +35,7 @@ SAMPLE = 5
 class Finding:
     invariant: str
     title: str
-    violations: list[object] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
     note: str = ""
 
     @property
@@ -56,7 +56,7 @@ class Report:
 def check(session: Session, now: datetime | None = None) -> Report:
     """Run every check; read-only."""
     now = now or utcnow()
-    checks: list[tuple[str, str, Callable[[], tuple[list[object], str]]]] = [
+    checks: list[tuple[str, str, Callable[[], tuple[list[str], str]]]] = [
         ("I1", "every transfer sums to zero; all entries sum to zero", lambda: _i1(session)),
         ("I2", "stored balances equal the sum of their entries", lambda: _i2(session)),
         ("I3", "no customer account is negative", lambda: _i3(session)),
@@ -82,7 +82,7 @@ def check(session: Session, now: datetime | None = None) -> Report:
     return Report(findings, counts)
 
 
-def _i1(session: Session) -> tuple[list[object], str]:
+def _i1(session: Session) -> tuple[list[str], str]:
     debit = aliased(Entry)
     credit = aliased(Entry)
     bad = session.scalars(
@@ -101,13 +101,14 @@ def _i1(session: Session) -> tuple[list[object], str]:
         .having(or_(func.count() != 2, func.sum(Entry.amount) != 0)).limit(SAMPLE)
     ).all()
     total = session.scalar(select(func.coalesce(func.sum(Entry.amount), 0))) or 0
-    violations: list[object] = [f"transfer {t}: legs do not match" for t in bad] + [f"transfer {t}: not two balancing legs" for t in extra]
+    violations = [f"transfer {t}: legs do not match" for t in bad]
+    violations += [f"transfer {t}: not two balancing legs" for t in extra]
     if total != 0:
         violations.append(f"all entries sum to {total}")
     return violations, ""
 
 
-def _i2(session: Session) -> tuple[list[object], str]:
+def _i2(session: Session) -> tuple[list[str], str]:
     sums = (
         select(Entry.account_id, func.sum(Entry.amount).label("total"))
         .group_by(Entry.account_id).subquery()
@@ -127,7 +128,7 @@ def _i2(session: Session) -> tuple[list[object], str]:
     ], ""
 
 
-def _i3(session: Session) -> tuple[list[object], str]:
+def _i3(session: Session) -> tuple[list[str], str]:
     rows = session.execute(
         select(Account.id, Account.kind, Account.balance).where(
             or_(
@@ -139,7 +140,7 @@ def _i3(session: Session) -> tuple[list[object], str]:
     return [f"account {a} ({k}) = {b}" for a, k, b in rows], ""
 
 
-def _i4(session: Session) -> tuple[list[object], str]:
+def _i4(session: Session) -> tuple[list[str], str]:
     rows = session.scalars(
         select(IdempotencyKey.key)
         .outerjoin(Operation, Operation.id == IdempotencyKey.operation_id)
@@ -151,9 +152,11 @@ def _i4(session: Session) -> tuple[list[object], str]:
 
 
 def _order_points(session: Session) -> dict[int, dict[str, int]]:
-    """Per refunded order: earned, reversed, spent and given back (points)."""
+    """Per refunded order: earned, reversed, spent, given back, cancelled and reversed
+    out of pending (points)."""
     issued = aliased(Account)
     redeemed = aliased(Account)
+    pending = aliased(Account)
     debit_issued = Transfer.debit_account_id == issued.id
     credit_issued = Transfer.credit_account_id == issued.id
     rows = session.execute(
@@ -167,6 +170,10 @@ def _order_points(session: Session) -> dict[int, dict[str, int]]:
             func.sum(case((and_(Operation.kind == Op.REVERSAL,
                                 Transfer.debit_account_id == redeemed.id),
                           Transfer.amount), else_=0)),
+            func.sum(case((and_(Operation.kind == Op.CANCEL, credit_issued),
+                          Transfer.amount), else_=0)),
+            func.sum(case((and_(Operation.kind == Op.REVERSAL, pending.id.is_not(None)),
+                          Transfer.amount), else_=0)),
         )
         .join(Transfer, Transfer.operation_id == Operation.id)
         .join(Order, Order.id == Operation.order_id)
@@ -174,28 +181,36 @@ def _order_points(session: Session) -> dict[int, dict[str, int]]:
                            issued.customer_id.is_(None), issued.kind == K.ISSUED))
         .join(redeemed, and_(redeemed.business_id == Operation.business_id,
                              redeemed.customer_id.is_(None), redeemed.kind == K.REDEEMED))
+        .outerjoin(pending, and_(pending.id == Transfer.debit_account_id,
+                                 pending.kind == K.PENDING))
         .where(Order.refunded_minor > 0)
         .group_by(Operation.order_id)
     ).all()
     return {
-        order: {"earned": e or 0, "reversed": r or 0, "spent": s or 0, "returned": g or 0}
-        for order, e, r, s, g in rows
+        order: {"earned": e or 0, "reversed": r or 0, "spent": s or 0, "returned": g or 0,
+                "cancelled": c or 0, "from_pending": p or 0}
+        for order, e, r, s, g, c, p in rows
     }
 
 
-def _i5(session: Session) -> tuple[list[object], str]:
+def _i5(session: Session) -> tuple[list[str], str]:
     doubles = session.scalars(
         select(Operation.order_id)
         .where(Operation.kind.in_([Op.ACCRUAL, Op.HOLD]), Operation.order_id.is_not(None))
         .group_by(Operation.order_id).having(func.count() > 1).limit(SAMPLE)
     ).all()
-    violations: list[object] = [f"order {o} accrued more than once" for o in doubles]
+    violations: list[str] = [f"order {o} accrued more than once" for o in doubles]
     points = _order_points(session)
     for order_id, total, refunded in session.execute(
         select(Order.id, Order.total_minor, Order.refunded_minor).where(Order.refunded_minor > 0)
     ):
-        p = points.get(order_id, {"earned": 0, "reversed": 0, "spent": 0, "returned": 0})
-        want_reversed = refund_share(p["earned"], total, refunded, 0)
+        p = points.get(order_id, {"earned": 0, "reversed": 0, "spent": 0, "returned": 0,
+                                  "cancelled": 0, "from_pending": 0})
+        # A cancelled hold earned nothing; what refunds took out of pending before the
+        # cancel stays taken (the customer never had those points either way).
+        want_reversed = refund_share(p["earned"] - p["cancelled"], total, refunded, 0)
+        if p["cancelled"]:
+            want_reversed = max(want_reversed, p["from_pending"])
         want_returned = refund_share(p["spent"], total, refunded, 0)
         if (p["reversed"], p["returned"]) != (want_reversed, want_returned):
             violations.append(
@@ -207,7 +222,7 @@ def _i5(session: Session) -> tuple[list[object], str]:
     return violations, ""
 
 
-def _i6(session: Session) -> tuple[list[object], str]:
+def _i6(session: Session) -> tuple[list[str], str]:
     if session.get_bind().dialect.name == "postgresql":
         query = text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
         expected = [f"{t}_append_only" for t in APPEND_ONLY_TABLES]
@@ -218,7 +233,7 @@ def _i6(session: Session) -> tuple[list[object], str]:
     return [f"trigger {name} is missing" for name in expected if name not in names], ""
 
 
-def _i7(session: Session) -> tuple[list[object], str]:
+def _i7(session: Session) -> tuple[list[str], str]:
     resolution = aliased(Operation)
     pending = aliased(Account)
     # Open holds per customer, less what refunds already took out of pending.
@@ -254,7 +269,7 @@ def _i7(session: Session) -> tuple[list[object], str]:
     ], ""
 
 
-def _i8(session: Session, now: datetime) -> tuple[list[object], str]:
+def _i8(session: Session, now: datetime) -> tuple[list[str], str]:
     lot_sums = (
         select(Lot.customer_id, func.sum(Lot.remaining).label("remaining"))
         .group_by(Lot.customer_id).subquery()
@@ -315,7 +330,7 @@ def _i8(session: Session, now: datetime) -> tuple[list[object], str]:
     ), note
 
 
-def _i9(session: Session) -> tuple[list[object], str]:
+def _i9(session: Session) -> tuple[list[str], str]:
     # A crash inside a transaction leaves nothing (one transaction per request);
     # what could be left is an operation that moved points but whose transfers are
     # missing, or one that wrote a nonzero headline with no transfer at all.
@@ -343,5 +358,5 @@ def _i9(session: Session) -> tuple[list[object], str]:
     ], ""
 
 
-def _i10(session: Session) -> tuple[list[object], str]:
+def _i10(session: Session) -> tuple[list[str], str]:
     return [], "no tier or stamp cache is stored yet (program engine, issue 4)"
