@@ -231,7 +231,9 @@ def test_refund_before_release_takes_from_pending(
     held = ledger.hold(session, system, keys(), customer_id=customer.id, points=100,
                        release_at=T0 + 14 * DAY, order_id=order["order_id"], now=T0)
     ledger.reverse(session, manager, keys(), order_id=order["order_id"], refund_minor=100_000)
-    assert ledger.balance(session, system, customer.id).pending == 50
+    balance = ledger.balance(session, system, customer.id)
+    assert balance.pending == 50
+    assert balance.pending_releases == [(T0 + 14 * DAY, 50)]
     released = ledger.release(session, system, keys(), hold_id=held["operation_id"])
     assert (released["pending"], released["available"]) == (0, 50)
     assert_clean(session)

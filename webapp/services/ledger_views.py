@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 from webapp.domain.errors import UnknownCustomer
 from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
-from webapp.persistence.models import Account, Customer, Lot, Operation
+from webapp.persistence.models import Account, Customer, Lot, Operation, Transfer
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,20 @@ def balance_of(session: Session, business_id: int, customer_id: int, now: dateti
         .order_by(Lot.expires_at)
     ).all()
     resolution = aliased(Operation)
+    refund = aliased(Operation)
+    pending = aliased(Account)
+    # What refunds already took out of pending for the hold's order is not coming.
+    refunded = (
+        select(func.coalesce(func.sum(Transfer.amount), 0))
+        .join(refund, refund.id == Transfer.operation_id)
+        .join(pending, pending.id == Transfer.debit_account_id)
+        .where(refund.kind == Op.REVERSAL, refund.order_id == Operation.order_id,
+               pending.kind == K.PENDING)
+        .correlate(Operation)
+        .scalar_subquery()
+    )
     holds = session.execute(
-        select(Operation.release_at, Operation.points)
+        select(Operation.release_at, Operation.points - refunded)
         .outerjoin(resolution, resolution.hold_id == Operation.id)
         .where(Operation.customer_id == customer_id, Operation.kind == Op.HOLD,
                resolution.id.is_(None))
@@ -63,6 +75,6 @@ def balance_of(session: Session, business_id: int, customer_id: int, now: dateti
         available=balances[K.AVAILABLE],
         pending=balances[K.PENDING],
         owed=-balances[K.CLAWBACK],
-        pending_releases=[(at, int(points)) for at, points in holds],
+        pending_releases=[(at, int(points)) for at, points in holds if points > 0],
         expiring=[(at, int(points)) for at, points in expiring if at is not None],
     )
