@@ -46,10 +46,31 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, compare_type=True)
-    with context.begin_transaction():
-        context.run_migrations()
+    # SQLite alters a table by copying it, which a foreign key pointing at it refuses
+    # while foreign keys are on; the pragma only takes effect outside a transaction,
+    # so it is set on the raw connection, every key is checked before the commit, and
+    # the pragma is restored after it (alembic leaves SQLite's transaction to us).
+    relax = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    raw = connection.connection.driver_connection if relax else None
+    if raw is not None:
+        raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          render_as_batch=True, compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        if raw is not None:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+            connection.commit()
+    except BaseException:
+        if raw is not None and connection.in_transaction():
+            connection.rollback()
+        raise
+    finally:
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -19,5 +19,5 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (the schema only ever comes from here)."""
-    with engine.begin() as connection:
+    with engine.connect() as connection:  # the environment opens the transaction
         command.upgrade(alembic_config(connection), revision)

@@ -11,6 +11,7 @@ from webapp.persistence.models.ledger import (
     Transfer,
 )
 from webapp.persistence.models.order import Order
+from webapp.persistence.models.program import EntitlementUse, ProgramVersion
 from webapp.persistence.models.staff import StaffUser, staff_branches
 
 __all__ = [
@@ -20,10 +21,12 @@ __all__ = [
     "Business",
     "Customer",
     "Entry",
+    "EntitlementUse",
     "IdempotencyKey",
     "Lot",
     "Operation",
     "Order",
+    "ProgramVersion",
     "StaffUser",
     "Transfer",
     "staff_branches",

@@ -15,6 +15,8 @@ class Order(Base):
     __table_args__ = (
         UniqueConstraint("business_id", "external_ref"),
         CheckConstraint("total_minor >= 0", name="total_not_negative"),
+        CheckConstraint("discount_minor >= 0 AND discount_minor <= total_minor",
+                        name="discount_within_total"),
         CheckConstraint(
             "refunded_minor >= 0 AND refunded_minor <= total_minor", name="refund_within_total"
         ),
@@ -33,6 +35,9 @@ class Order(Base):
     total_minor: Mapped[int] = mapped_column(BigInteger)
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     service_category: Mapped[str | None] = mapped_column(String(64))
+    # What the program gave on this order (the quote applied), and which version.
+    discount_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    program_version_id: Mapped[int | None] = mapped_column(ForeignKey("program_versions.id"))
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
