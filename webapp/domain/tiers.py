@@ -1,0 +1,159 @@
+"""Tiers, stamp cards and entitlements, derived from order history only (I10).
+
+A paid order counts once with its amount net of refunds; an order refunded in full
+does not count. Months of a rolling window are 30 days each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from webapp.domain.program import Entitlement, Period, ProgramSettings, StampCard, Tier
+
+MONTH = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class PaidOrder:
+    at: datetime
+    amount: int  # minor units, net of refunds
+    category: str | None = None
+    asset_id: int | None = None
+
+
+@dataclass(frozen=True)
+class NextTier:
+    name: str
+    orders_missing: int | None  # None: this path does not lead to the tier
+    spend_missing: int | None
+
+
+@dataclass(frozen=True)
+class KeepTier:
+    """What keeping the current tier needs within the rolling window."""
+
+    name: str
+    window_months: int
+    orders_missing: int | None
+    spend_missing: int | None
+
+
+@dataclass(frozen=True)
+class StampStatus:
+    category: str
+    title: str
+    have: int  # stamps on the card now, 0 .. every-1
+    every: int
+    reward_next: bool  # the next order of this category gets the reward
+
+
+@dataclass(frozen=True)
+class EntitlementStatus:
+    code: str
+    title: str
+    limit: int
+    per: Period
+    used: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+
+def _counted(orders: Sequence[PaidOrder]) -> list[PaidOrder]:
+    return [o for o in orders if o.amount > 0]
+
+
+def reached(tiers: Sequence[Tier], count: int, spend: int) -> int | None:
+    """The highest tier whose order count OR spend is reached (None below the first)."""
+    best = None
+    for index, tier in enumerate(tiers):
+        by_orders = tier.min_orders is not None and count >= tier.min_orders
+        by_spend = tier.min_spend is not None and spend >= tier.min_spend
+        if by_orders or by_spend:
+            best = index
+    return best
+
+
+def _window_tier(s: ProgramSettings, orders: Sequence[PaidOrder], at: datetime) -> int | None:
+    start = at - MONTH * s.tier_window_months if s.tier_window_months else None
+    recent = [o for o in orders if o.at <= at and (start is None or o.at > start)]
+    return reached(s.tiers, len(recent), sum(o.amount for o in recent))
+
+
+def tier_index(s: ProgramSettings, orders: Sequence[PaidOrder], at: datetime) -> int | None:
+    """The customer's tier at ``at`` under the program's counting and downgrade rules."""
+    if not s.tiers:
+        return None
+    paid = _counted(orders)
+    if s.tier_window_months is None:
+        return _window_tier(s, paid, at)
+    if s.downgrade_grace_days is None:  # never downgrade: the best ever reached
+        moments = [o.at for o in paid if o.at <= at] + [at]
+        return _best(_window_tier(s, paid, t) for t in moments)
+    grace = timedelta(days=s.downgrade_grace_days)
+    return _best([_window_tier(s, paid, at), _window_tier(s, paid, at - grace)])
+
+
+def _best(indexes: Iterable[int | None]) -> int | None:
+    found = [i for i in indexes if i is not None]
+    return max(found) if found else None
+
+
+def next_tier(s: ProgramSettings, orders: Sequence[PaidOrder], at: datetime) -> NextTier | None:
+    """The next tier and what is missing on each path (visits, spend)."""
+    current = tier_index(s, orders, at)
+    following = 0 if current is None else current + 1
+    if following >= len(s.tiers):
+        return None
+    tier = s.tiers[following]
+    paid = _counted(orders)
+    start = at - MONTH * s.tier_window_months if s.tier_window_months else None
+    recent = [o for o in paid if o.at <= at and (start is None or o.at > start)]
+    count, spend = len(recent), sum(o.amount for o in recent)
+    return NextTier(
+        tier.name,
+        max(tier.min_orders - count, 0) if tier.min_orders is not None else None,
+        max(tier.min_spend - spend, 0) if tier.min_spend is not None else None,
+    )
+
+
+def keep_tier(s: ProgramSettings, orders: Sequence[PaidOrder], at: datetime) -> KeepTier | None:
+    """For windowed tiers that can be lost: what the current window still needs."""
+    current = tier_index(s, orders, at)
+    if current is None or s.tier_window_months is None or s.downgrade_grace_days is None:
+        return None
+    tier = s.tiers[current]
+    paid = _counted(orders)
+    recent = [o for o in paid if at - MONTH * s.tier_window_months < o.at <= at]
+    count, spend = len(recent), sum(o.amount for o in recent)
+    return KeepTier(
+        tier.name, s.tier_window_months,
+        max(tier.min_orders - count, 0) if tier.min_orders is not None else None,
+        max(tier.min_spend - spend, 0) if tier.min_spend is not None else None,
+    )
+
+
+def stamp_status(card: StampCard, orders: Sequence[PaidOrder],
+                 asset_id: int | None = None) -> StampStatus:
+    """Stamps on a card: every qualifying order is a stamp; the N-th gets the reward."""
+    qualifying = [o for o in _counted(orders) if o.category == card.category
+                  and (not card.per_asset or o.asset_id == asset_id)]
+    have = len(qualifying) % card.every
+    return StampStatus(card.category, card.title, have, card.every, have == card.every - 1)
+
+
+def entitlement_status(entitlement: Entitlement, uses: Sequence[tuple[str, datetime]],
+                       at: datetime) -> EntitlementStatus:
+    """How much of a perk is left in its period (a visit, the calendar month or year)."""
+    if entitlement.per is Period.VISIT:
+        used = 0
+    elif entitlement.per is Period.MONTH:
+        used = sum(1 for code, t in uses if code == entitlement.code
+                   and (t.year, t.month) == (at.year, at.month))
+    else:
+        used = sum(1 for code, t in uses if code == entitlement.code and t.year == at.year)
+    return EntitlementStatus(entitlement.code, entitlement.title, entitlement.limit,
+                             entitlement.per, used)

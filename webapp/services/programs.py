@@ -1,0 +1,125 @@
+"""Program versions: save a new version effective now or later, read what applies when.
+
+A version is never edited: a change is a new version from its effective time, so
+orders closed before keep the rules they were quoted with (they record the version).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from webapp.domain import program
+from webapp.domain.actor import Actor, Role
+from webapp.domain.errors import PermissionDenied
+from webapp.domain.presets import PRESETS
+from webapp.domain.program import InvalidSetting, ProgramSettings, Warning
+from webapp.persistence.base import utcnow
+from webapp.persistence.models import ProgramVersion
+from webapp.services.idempotency import run_once
+
+# A form opened a minute ago still says "now": allow that much clock skew.
+PAST_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Version:
+    id: int
+    version: int
+    preset: str | None
+    settings: ProgramSettings
+    effective_from: datetime
+    created_at: datetime
+    created_by: int | None
+
+
+def parse(data: dict[str, Any] | ProgramSettings) -> tuple[ProgramSettings, list[Warning]]:
+    """Settings from submitted JSON (or as they are), validated; warnings for costly ones."""
+    settings = data if isinstance(data, ProgramSettings) else program.from_dict(data)
+    return settings, program.validate(settings)
+
+
+def preset(name: str) -> ProgramSettings:
+    """A preset by name; InvalidSetting naming the choices otherwise."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise InvalidSetting(f"No preset {name!r}; choose one of: {', '.join(PRESETS)}.",
+                             field="preset") from None
+
+
+def save(session: Session, actor: Actor, key: str, *, settings: dict[str, Any] | ProgramSettings,
+         preset_name: str | None = None, effective_from: datetime | None = None,
+         now: datetime | None = None) -> dict[str, Any]:
+    """Save the settings as the next version (owner only); nothing is saved if invalid."""
+    if not actor.is_at_least(Role.OWNER):
+        raise PermissionDenied("Only the owner can change the program.")
+    parsed, warnings = parse(settings)
+    if preset_name is not None and preset_name not in PRESETS:
+        raise InvalidSetting(f"No preset {preset_name!r}.", field="preset")
+    now = now or utcnow()
+    starts = effective_from or now
+    if starts < now - PAST_TOLERANCE:
+        raise InvalidSetting("A new version cannot start in the past: that would rewrite"
+                             " orders already closed.", field="effective_from")
+    stored = program.to_dict(parsed)
+    params = {"settings": stored, "preset": preset_name, "from": starts}
+
+    def work() -> dict[str, Any]:
+        number = (session.scalar(select(func.max(ProgramVersion.version)).where(
+            ProgramVersion.business_id == actor.business_id)) or 0) + 1
+        version_id = session.execute(insert(ProgramVersion).returning(ProgramVersion.id), {
+            "business_id": actor.business_id, "version": number, "preset": preset_name,
+            "settings": json.dumps(stored, ensure_ascii=False, sort_keys=True),
+            "effective_from": starts, "created_at": now, "created_by": actor.staff_id,
+        }).scalar_one()
+        return {"version_id": version_id, "version": number,
+                "effective_from": starts.isoformat(),
+                "warnings": [w.code for w in warnings]}
+
+    return run_once(session, actor.business_id, key, "program.save", params, work)
+
+
+def version_at(session: Session, business_id: int, at: datetime) -> Version | None:
+    """The version in force at ``at`` (the latest that started by then), if any."""
+    row = session.scalars(
+        select(ProgramVersion)
+        .where(ProgramVersion.business_id == business_id, ProgramVersion.effective_from <= at)
+        .order_by(ProgramVersion.effective_from.desc(), ProgramVersion.version.desc())
+        .limit(1)
+    ).first()
+    return _version(row) if row else None
+
+
+def current(session: Session, actor: Actor, at: datetime | None = None) -> Version | None:
+    """The version in force now (or at ``at``) for the actor's business."""
+    found = version_at(session, actor.business_id, at or utcnow())
+    session.rollback()
+    return found
+
+
+def history(session: Session, actor: Actor) -> list[Version]:
+    """Every version of the business, newest first (read-only, for the owner page)."""
+    rows = session.scalars(
+        select(ProgramVersion).where(ProgramVersion.business_id == actor.business_id)
+        .order_by(ProgramVersion.version.desc())
+    ).all()
+    session.rollback()
+    return [_version(row) for row in rows]
+
+
+def by_id(session: Session, business_id: int, version_id: int) -> Version:
+    row = session.get(ProgramVersion, version_id)
+    if row is None or row.business_id != business_id:
+        raise InvalidSetting("No such program version.", field="version")
+    return _version(row)
+
+
+def _version(row: ProgramVersion) -> Version:
+    return Version(row.id, row.version, row.preset, program.from_dict(json.loads(row.settings)),
+                   row.effective_from, row.created_at, row.created_by)
