@@ -45,18 +45,9 @@ def close_order(session: Session, actor: Actor, key: str, *, customer_id: int, b
 
     def work() -> dict[str, Any]:
         store = LedgerStore(session, actor.business_id).lock(customer_id)
-        _check_refs(session, actor, branch_id, asset_id, customer_id)
-        if external_ref and session.scalar(select(Order.id).where(
-                Order.business_id == actor.business_id, Order.external_ref == external_ref)):
-            raise AlreadyExists("An order with this reference is already closed.",
-                                ref=external_ref)
-        order_id = session.execute(_INSERT_ORDER, {
-            "business_id": actor.business_id, "branch_id": branch_id,
-            "staff_id": actor.staff_id, "customer_id": customer_id, "asset_id": asset_id,
-            "external_ref": external_ref, "total_minor": total_minor, "refunded_minor": 0,
-            "service_category": service_category, "status": "closed", "created_at": now,
-            "closed_at": now,
-        }).scalar_one()
+        order_id = insert_order(session, actor, customer_id=customer_id, branch_id=branch_id,
+                                total_minor=total_minor, category=service_category,
+                                asset_id=asset_id, external_ref=external_ref, now=now)
         last = None
         if redeem_points:
             last = spend(store, redeem_points, order_id, actor.staff_id, now)
@@ -71,6 +62,27 @@ def close_order(session: Session, actor: Actor, key: str, *, customer_id: int, b
         return run_once(session, actor.business_id, key, "close_order", params, work)
     except IntegrityError:
         raise AlreadyExists("An order with this reference is already closed.") from None
+
+
+def insert_order(session: Session, actor: Actor, *, customer_id: int, branch_id: int,
+                 total_minor: int, category: str | None, asset_id: int | None,
+                 external_ref: str | None, now: datetime, discount_minor: int = 0,
+                 program_version_id: int | None = None) -> int:
+    """Check the order's references and write it as closed; returns its id.
+
+    Call with the customer's ledger lock held (inside a service's transaction).
+    """
+    _check_refs(session, actor, branch_id, asset_id, customer_id)
+    if external_ref and session.scalar(select(Order.id).where(
+            Order.business_id == actor.business_id, Order.external_ref == external_ref)):
+        raise AlreadyExists("An order with this reference is already closed.", ref=external_ref)
+    return int(session.execute(_INSERT_ORDER, {
+        "business_id": actor.business_id, "branch_id": branch_id, "staff_id": actor.staff_id,
+        "customer_id": customer_id, "asset_id": asset_id, "external_ref": external_ref,
+        "total_minor": total_minor, "refunded_minor": 0, "discount_minor": discount_minor,
+        "program_version_id": program_version_id, "service_category": category,
+        "status": "closed", "created_at": now, "closed_at": now,
+    }).scalar_one())
 
 
 def _check_refs(session: Session, actor: Actor, branch_id: int, asset_id: int | None,

@@ -1,0 +1,160 @@
+"""Closing orders under a program, end to end through the ledger, on both engines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tests.conftest import T0
+from webapp.domain.actor import Actor, Role
+from webapp.domain.errors import InvalidAmount, InvalidInput, PermissionDenied
+from webapp.domain.presets import PRESETS
+from webapp.domain.program import InvalidSetting
+from webapp.domain.quote import OrderDraft
+from webapp.persistence.models import (
+    Branch,
+    Business,
+    Customer,
+    EntitlementUse,
+    Operation,
+    Order,
+    ProgramVersion,
+)
+from webapp.services import checkout, customers, ledger, programs
+from webapp.services.ledger_check import check
+
+Keys = Callable[[], str]
+RUB = 100
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def owner(make_staff: Callable[..., Actor], business: Business) -> Actor:
+    return make_staff(business, Role.OWNER)
+
+
+def use_program(session: Session, owner: Actor, keys: Keys, name: str, at=T0, **changes) -> int:
+    settings = replace(PRESETS[name], **changes)
+    return programs.save(session, owner, keys(), settings=settings, preset_name=name,
+                         now=at)["version_id"]
+
+
+def close(session: Session, actor: Actor, keys: Keys, customer: Customer, branch: Branch,
+          rub: int, at=T0, **draft) -> dict:
+    return checkout.close(session, actor, keys(), customer_id=customer.id, branch_id=branch.id,
+                          draft=OrderDraft(total=rub * RUB, **draft), now=at)
+
+
+def test_the_quote_shown_is_the_quote_applied(session: Session, owner: Actor, cashier: Actor,
+                                              customer: Customer, branch: Branch,
+                                              keys: Keys) -> None:
+    use_program(session, owner, keys, "bonus_5_20")
+    ledger.accrue(session, owner, keys(), customer_id=customer.id, points=3_000, now=T0)
+    draft = OrderDraft(total=10_000 * RUB, redeem_points=2_000)
+    shown = checkout.quote_order(session, cashier, customer_id=customer.id, draft=draft,
+                                 now=T0 + DAY)
+    closed = checkout.close(session, cashier, keys(), customer_id=customer.id,
+                            branch_id=branch.id, draft=draft, now=T0 + DAY)
+    assert (closed["redeemed"], closed["accrued"], closed["paid"]) == (
+        shown.redeem_points, shown.accrue_points, shown.paid) == (2_000, 400, 8_000 * RUB)
+    assert closed["available"] == 3_000 - 2_000 + 400
+    order = session.get(Order, closed["order_id"])
+    assert order is not None and order.program_version_id is not None
+    assert check(session, now=T0 + DAY).ok
+
+
+def test_a_version_change_never_rewrites_earlier_orders(
+        session: Session, owner: Actor, customer: Customer, branch: Branch, keys: Keys) -> None:
+    first = use_program(session, owner, keys, "bonus_5_20")
+    before = close(session, owner, keys, customer, branch, 10_000, at=T0 + DAY)
+    second = use_program(session, owner, keys, "bonus_5_20", at=T0 + 2 * DAY, accrual_bp=1000)
+    after = close(session, owner, keys, customer, branch, 10_000, at=T0 + 3 * DAY)
+    assert (before["accrued"], after["accrued"]) == (500, 1000)
+    versions = dict(session.execute(select(Order.id, Order.program_version_id)).all())
+    assert versions == {before["order_id"]: first, after["order_id"]: second}
+    accrued = session.scalars(select(Operation.points).where(
+        Operation.order_id == before["order_id"])).all()
+    assert accrued == [500]
+
+
+def test_tiers_discount_and_perks_follow_order_history(
+        session: Session, owner: Actor, customer: Customer, branch: Branch, keys: Keys) -> None:
+    use_program(session, owner, keys, "service_tiers")
+    results = [close(session, owner, keys, customer, branch, 1_000, at=T0 + n * DAY)
+               for n in range(1, 8)]
+    assert [r["tier"] for r in results] == ["Базовый"] * 2 + ["Серебряный"] * 4 + ["Золотой"]
+    assert results[1]["discount"] == 30 * RUB  # Base 3 % from the second order
+    eighth = close(session, owner, keys, customer, branch, 1_000, at=T0 + 8 * DAY,
+                   use=("free_diagnostics",))
+    assert eighth["discount"] == 100 * RUB and eighth["used"] == ["free_diagnostics"]
+    assert session.scalar(select(func.count(EntitlementUse.id))) == 1
+
+
+def test_every_sixth_oil_change_is_free_at_the_counter(
+        session: Session, owner: Actor, customer: Customer, branch: Branch, keys: Keys) -> None:
+    use_program(session, owner, keys, "car_service")
+    paid = [close(session, owner, keys, customer, branch, 3_000, at=T0 + n * DAY,
+                  category="oil_change") for n in range(1, 7)]
+    assert [r["discount"] for r in paid] == [0] * 5 + [3_000 * RUB]
+    assert paid[-1]["accrued"] == 0 and "stamp:oil_change" in paid[-1]["used"]
+    assert paid[0]["accrued"] == 150  # 5 % of 3 000 ₽ for the next visit
+
+
+def test_referral_pays_both_sides_once(session: Session, owner: Actor, customer: Customer,
+                                       branch: Branch, keys: Keys) -> None:
+    use_program(session, owner, keys, "bonus_5_20", bonuses=replace(
+        PRESETS["bonus_5_20"].bonuses, referral=300))
+    friend = customers.join(session, owner, phone="+79160000001",
+                            referral_code=customer.referral_code).customer
+    first = close(session, owner, keys, friend, branch, 1_000, at=T0 + DAY)
+    assert first["referral"] == 300 and first["available"] == 300 + 50
+    assert ledger.balance(session, owner, customer.id).available == 300
+    again = close(session, owner, keys, friend, branch, 1_000, at=T0 + 2 * DAY)
+    assert again["referral"] == 0
+    assert check(session, now=T0 + 3 * DAY).ok
+
+
+def test_closing_twice_with_one_key_closes_once(session: Session, owner: Actor,
+                                                customer: Customer, branch: Branch) -> None:
+    use_program(session, owner, lambda: "program-key-1", "bonus_5_20")
+    args = dict(customer_id=customer.id, branch_id=branch.id, draft=OrderDraft(5_000 * RUB),
+                now=T0 + DAY)
+    first = checkout.close(session, owner, "counter-form-1", **args)
+    assert checkout.close(session, owner, "counter-form-1", **args) == first
+    assert session.scalar(select(func.count(Order.id))) == 1
+
+
+def test_bad_orders_change_nothing(session: Session, owner: Actor, customer: Customer,
+                                   branch: Branch, keys: Keys) -> None:
+    with pytest.raises(checkout.NoProgram):
+        close(session, owner, keys, customer, branch, 1_000)
+    use_program(session, owner, keys, "bonus_5_20")
+    with pytest.raises(InvalidAmount):  # more points than the customer has
+        close(session, owner, keys, customer, branch, 1_000, at=T0 + DAY, redeem_points=10)
+    with pytest.raises(InvalidAmount):
+        close(session, owner, keys, customer, branch, -5, at=T0 + DAY)
+    with pytest.raises(InvalidInput):  # a perk the customer does not have
+        close(session, owner, keys, customer, branch, 1_000, at=T0 + DAY,
+              use=("free_diagnostics",))
+    assert session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_only_the_owner_saves_and_never_into_the_past(
+        session: Session, owner: Actor, manager: Actor, keys: Keys) -> None:
+    with pytest.raises(PermissionDenied):
+        programs.save(session, manager, keys(), settings=PRESETS["bonus_5_20"], now=T0)
+    with pytest.raises(InvalidSetting):
+        programs.save(session, owner, keys(), settings=PRESETS["bonus_5_20"],
+                      effective_from=T0 - DAY, now=T0)
+    with pytest.raises(InvalidSetting):
+        programs.save(session, owner, keys(), settings={"mechanic": "bonus", "accrual_bp": -1},
+                      now=T0)
+    assert session.scalar(select(func.count(ProgramVersion.id))) == 0
+    saved = programs.save(session, owner, keys(), settings=PRESETS["discount_5"], now=T0)
+    assert saved["version"] == 1
+    assert [v.version for v in programs.history(session, owner)] == [1]

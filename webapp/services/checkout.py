@@ -1,0 +1,150 @@
+"""The counter's use cases under a program: quote an order, close it exactly as quoted.
+
+Closing re-runs the same pure quote inside the transaction, under the customer's
+lock and with the program version in force, and applies its result through the
+ledger once per idempotency key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.domain.actor import Actor
+from webapp.domain.errors import Conflict, InvalidInput
+from webapp.domain.ledger import AccountKind as K
+from webapp.domain.ledger import OperationKind as Op
+from webapp.domain.program import ProgramSettings
+from webapp.domain.quote import CustomerState, OrderDraft, Quote, quote
+from webapp.domain.tiers import MONTH, PaidOrder
+from webapp.persistence.base import utcnow
+from webapp.persistence.ledger_store import LedgerStore
+from webapp.persistence.models import Customer, EntitlementUse, Operation, Order
+from webapp.services import programs
+from webapp.services.idempotency import run_once
+from webapp.services.ledger import earn, result_of, spend
+from webapp.services.orders import insert_order
+
+REFERRAL = "referral"
+
+
+class NoProgram(Conflict):
+    code = "no_program"
+
+
+def customer_state(session: Session, business_id: int, customer_id: int,
+                   available: int) -> CustomerState:
+    """The customer's paid order history and perk uses: what tiers and stamps derive from."""
+    orders = session.execute(
+        select(Order.closed_at, Order.total_minor - Order.refunded_minor,
+               Order.service_category, Order.asset_id)
+        .where(Order.business_id == business_id, Order.customer_id == customer_id,
+               Order.closed_at.is_not(None))
+        .order_by(Order.closed_at, Order.id)
+    ).all()
+    uses = session.execute(
+        select(EntitlementUse.code, EntitlementUse.used_at)
+        .where(EntitlementUse.customer_id == customer_id)
+    ).all()
+    return CustomerState(available,
+                         tuple(PaidOrder(at, amount, category, asset)
+                               for at, amount, category, asset in orders if at is not None),
+                         tuple((code, at) for code, at in uses))
+
+
+def quote_order(session: Session, actor: Actor, *, customer_id: int, draft: OrderDraft,
+                now: datetime | None = None) -> Quote:
+    """What closing this order would do (read-only): the counter shows it before confirming."""
+    now = now or utcnow()
+    try:
+        store = LedgerStore(session, actor.business_id).lock(customer_id)
+        version = _version(session, actor, now)
+        state = customer_state(session, actor.business_id, customer_id,
+                               store.balances[K.AVAILABLE])
+        return quote(version.settings, version.id, state, draft, now)
+    finally:
+        session.rollback()
+
+
+def close(session: Session, actor: Actor, key: str, *, customer_id: int, branch_id: int,
+          draft: OrderDraft, external_ref: str | None = None,
+          now: datetime | None = None) -> dict[str, Any]:
+    """Close an order under the program: discount, redemption, accrual, perks, referral."""
+    if draft.category is not None and not 0 < len(draft.category) <= 64:
+        raise InvalidInput("A service category is 1 to 64 characters.")
+    now = now or utcnow()
+    params = {"customer": customer_id, "branch": branch_id, "draft": asdict(draft),
+              "ref": external_ref}
+
+    def work() -> dict[str, Any]:
+        store = LedgerStore(session, actor.business_id).lock(customer_id)
+        version = _version(session, actor, now)
+        state = customer_state(session, actor.business_id, customer_id,
+                               store.balances[K.AVAILABLE])
+        q = quote(version.settings, version.id, state, draft, now)
+        order_id = insert_order(
+            session, actor, customer_id=customer_id, branch_id=branch_id,
+            total_minor=draft.total, category=draft.category, asset_id=draft.asset_id,
+            external_ref=external_ref, now=now, discount_minor=q.total_discount,
+            program_version_id=version.id)
+        last = None
+        if q.redeem_points:
+            last = spend(store, q.redeem_points, order_id, actor.staff_id, now)
+        if q.accrue_points:
+            last = store.add_operation(kind=Op.ACCRUAL, points=q.accrue_points,
+                                       order_id=order_id, staff_id=actor.staff_id,
+                                       created_at=now)
+            earn(store, last, q.accrue_points, _expiry(version.settings, now))
+        for code in q.used:
+            session.add(EntitlementUse(business_id=actor.business_id, customer_id=customer_id,
+                                       order_id=order_id, code=code, used_at=now))
+        referral = _referral(session, actor, store, version.settings, state, now)
+        return {**result_of(store, last), "order_id": order_id, "version": version.version,
+                "discount": q.total_discount, "redeemed": q.redeem_points,
+                "accrued": q.accrue_points, "paid": q.paid, "tier": q.tier_after,
+                "used": list(q.used), "referral": referral}
+
+    return run_once(session, actor.business_id, key, "checkout.close", params, work)
+
+
+def _version(session: Session, actor: Actor, now: datetime) -> programs.Version:
+    version = programs.version_at(session, actor.business_id, now)
+    if version is None:
+        raise NoProgram("No loyalty program is set up yet: the owner chooses one first.")
+    return version
+
+
+def _expiry(settings: ProgramSettings, now: datetime) -> datetime | None:
+    return now + MONTH * settings.expiry_months if settings.expiry_months else None
+
+
+def _referral(session: Session, actor: Actor, store: LedgerStore, settings: ProgramSettings,
+              state: CustomerState, now: datetime) -> int:
+    """After a referee's first paid order, both sides earn the referral bonus once.
+
+    The referrer's monthly limit counts their referral accruals this calendar month.
+    """
+    bonus = settings.bonuses.referral
+    if not bonus or not settings.earns_points or any(o.amount > 0 for o in state.orders):
+        return 0
+    customer = session.get(Customer, store.customer_id)
+    if customer is None or customer.referred_by_id is None:
+        return 0
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    given = session.scalar(select(func.count(Operation.id)).where(
+        Operation.customer_id == customer.referred_by_id, Operation.reason == REFERRAL,
+        Operation.created_at >= month_start)) or 0
+    expires = _expiry(settings, now)
+    own = store.add_operation(kind=Op.ACCRUAL, points=bonus, reason=REFERRAL, created_at=now)
+    earn(store, own, bonus, expires)
+    if given >= settings.bonuses.referral_monthly_limit:
+        return bonus  # the newcomer still gets theirs; the referrer hit the month's limit
+    referrer = LedgerStore(session, actor.business_id).lock(customer.referred_by_id)
+    theirs = referrer.add_operation(kind=Op.ACCRUAL, points=bonus, reason=REFERRAL,
+                                    created_at=now)
+    earn(referrer, theirs, bonus, expires)
+    return bonus
