@@ -12,13 +12,15 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor, Role
-from webapp.services import businesses, customers, ledger, orders, staff
+from webapp.domain.presets import DEMO as DEMO_PROGRAM
+from webapp.domain.quote import OrderDraft
+from webapp.services import bonuses, businesses, checkout, customers, ledger, programs, staff
 
 BUSINESS_NAME = "Автосервис «Гараж на Лесной»"
 BRANCHES = ("Лесная ул., 12", "Сущёвский Вал, 31")
@@ -31,7 +33,7 @@ STAFF = (
 )
 DAY = timedelta(days=1)
 POINTS_LIFETIME = 365 * DAY
-REDEEM_SHARE_PERCENT = 20  # the seeds: points may pay "до 20-30%" of the next order
+YEAR = 365 * DAY
 REFUND_RATE, ADJUST_RATE, REDEEM_RATE, REFERRAL_RATE = 0.04, 0.05, 0.35, 0.15
 
 # Category: (cheapest, dearest) in roubles; weights favour routine work over repairs.
@@ -94,14 +96,6 @@ PROFILES = {  # name: (share of customers, profile)
 EARLIEST_DAYS_AGO = 725  # a little inside two years, so the history starts after it
 
 
-def _points_for(total_minor: int) -> int:
-    """The demo's points rule: 5% of the order back as points, one point per rouble.
-
-    Issue 4 (program engine) replaces this with the quote of the program version.
-    """
-    return total_minor // 100 * 5 // 100
-
-
 def generate(session: Session, *, customers: int = 200, seed: int = 7,
              progress: Callable[[int], None] = lambda n: None,
              now: datetime | None = None) -> DemoResult:
@@ -116,6 +110,7 @@ def generate(session: Session, *, customers: int = 200, seed: int = 7,
         demo.customer()
         progress(1)
     ledger.expire_due(session, demo.system, demo.now)
+    bonuses.birthdays(session, demo.system, demo.now)
     return DemoResult(demo.system.business_id, BUSINESS_NAME, demo.logins, customers,
                       demo.orders)
 
@@ -150,11 +145,17 @@ class _Demo:
                 self.branch_ids = sorted(b.id for b in member.branches)
             actor = Actor.staff(business.id, member.id, role,
                                 frozenset(b.id for b in member.branches))
+            if role is Role.OWNER:
+                self.owner = actor
             if role is Role.MANAGER:
                 self.manager = actor
             elif role is Role.CASHIER:
                 self.cashiers.append(actor)
             self.logins.append((login, password, role.value))
+
+        # The demo program has been in force since before the first visit.
+        programs.save(session, self.owner, self.key(), settings=DEMO_PROGRAM,
+                      preset_name="service_tiers", now=now - 2 * YEAR - 30 * DAY)
 
     def key(self) -> str:
         self._keys += 1
@@ -243,16 +244,19 @@ class _Demo:
         category = rng.choices(list(SERVICES), weights)[0]
         low, high = SERVICES[category]
         total_minor = rng.randint(low // 50, high // 50) * 50 * 100  # round 50 ₽, in kopecks
+        cashier = self.cashiers[branch]
+        draft = OrderDraft(total_minor, category, asset_id)
+        offer = checkout.quote_order(self.session, cashier, customer_id=customer_id,
+                                     draft=draft, now=at)
         redeem_points = 0
         if redeem and rng.random() < REDEEM_RATE:
-            cap = total_minor // 100 * REDEEM_SHARE_PERCENT // 100
-            redeem_points = min(cap, self._usable(customer_id, at))
-        accrue = _points_for(total_minor)
-        result = orders.close_order(
-            self.session, self.cashiers[branch], self.key(), customer_id=customer_id,
-            branch_id=self.branch_ids[branch], total_minor=total_minor, accrue_points=accrue,
-            redeem_points=redeem_points, service_category=category, asset_id=asset_id,
-            expires_at=at + POINTS_LIFETIME if accrue else None, now=at)
+            redeem_points = min(offer.max_redeem_points, self._usable(customer_id, at))
+        perks = tuple(p.code for p in offer.entitlements if p.remaining
+                      and (p.code != "free_diagnostics" or category == "diagnostics"))
+        result = checkout.close(
+            self.session, cashier, self.key(), customer_id=customer_id,
+            branch_id=self.branch_ids[branch],
+            draft=replace(draft, redeem_points=redeem_points, use=perks), now=at)
         self.orders += 1
         self._last_order = int(result["order_id"]), total_minor
 

@@ -20,17 +20,20 @@ from sqlalchemy.orm import Session
 from tests.conftest import POSTGRES_URL, T0
 from webapp.demo import DemoResult, generate
 from webapp.domain.actor import Actor
+from webapp.domain.quote import OrderDraft
 from webapp.persistence.database import make_engine
 from webapp.persistence.models import (
     Asset,
     Branch,
     Business,
     Customer,
+    EntitlementUse,
+    IdempotencyKey,
     Operation,
     Order,
     StaffUser,
 )
-from webapp.services import ledger, staff
+from webapp.services import checkout, ledger, staff
 from webapp.services.ledger_check import check
 
 SEED, CUSTOMERS = 3, 25
@@ -106,7 +109,25 @@ def test_demo_writes_two_years_of_every_kind_of_operation_and_checks_clean(
     assert result.orders > CUSTOMERS  # regulars come back
 
     counts = kinds(session, bid)
-    assert counts["accrual"] == result.orders  # every order earns its 5%
+    # Orders run through the program: every paid order earns, a free (stamp) one does not.
+    order_accruals = session.scalar(select(func.count(Operation.id)).where(
+        Operation.business_id == bid, Operation.kind == "accrual",
+        Operation.order_id.is_not(None))) or 0
+    free = session.scalar(select(func.count(Order.id)).where(
+        Order.business_id == bid, Order.discount_minor == Order.total_minor)) or 0
+    assert order_accruals == result.orders - free
+    welcomes = session.scalar(select(func.count(IdempotencyKey.id)).where(
+        IdempotencyKey.business_id == bid, IdempotencyKey.key.like("welcome-%")))
+    assert welcomes == CUSTOMERS
+    assert session.scalar(select(func.count(Order.id)).where(
+        Order.business_id == bid, Order.program_version_id.is_(None))) == 0
+    tiers_seen = {checkout.quote_order(session, Actor.system(bid), customer_id=c,
+                                       draft=OrderDraft(100_000), now=T0).tier_before
+                  for c in session.scalars(select(Customer.id).where(
+                      Customer.business_id == bid))}
+    assert len(tiers_seen - {None}) >= 3, tiers_seen
+    assert session.scalar(select(func.count(EntitlementUse.id)).where(
+        EntitlementUse.business_id == bid)) > 0
     for kind in ("redemption", "reversal", "adjustment", "expiry"):
         assert counts[kind] > 0, (kind, counts)
     first, last = session.execute(select(func.min(Order.created_at), func.max(Order.created_at))

@@ -16,7 +16,7 @@ from webapp.domain.errors import InvalidInput, UnknownCustomer
 from webapp.domain.ledger import CUSTOMER_ACCOUNTS
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import Account, Asset, Business, Customer
-from webapp.services import phones
+from webapp.services import bonuses, phones
 
 # No 0/O or 1/I/L: referral codes are read aloud and typed.
 _REFERRAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -69,6 +69,7 @@ def join(session: Session, actor: Actor, *, phone: str, name: str | None = None,
                 session.add(Account(business_id=actor.business_id, customer_id=customer.id,
                                     kind=kind.value, balance=0))
             session.commit()
+            bonuses.welcome(session, actor, customer.id, now)
             return Joined(customer, created=True)
         except IntegrityError:
             session.rollback()

@@ -1,0 +1,62 @@
+"""Welcome and birthday bonuses: paid once, only under a program that earns points."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from tests.conftest import T0
+from webapp.domain.actor import Actor, Role
+from webapp.domain.presets import PRESETS
+from webapp.domain.program import Bonuses
+from webapp.persistence.models import Business
+from webapp.services import bonuses, customers, ledger, programs
+from webapp.services.bonuses import _same_day
+
+GIFTS = Bonuses(welcome=100, birthday=200, birthday_window_days=3)
+
+
+@pytest.fixture
+def owner(make_staff: Callable[..., Actor], business: Business) -> Actor:
+    return make_staff(business, Role.OWNER)
+
+
+def test_welcome_bonus_is_paid_once_on_joining(session: Session, owner: Actor) -> None:
+    programs.save(session, owner, "program-v1-key", now=T0,
+                  settings=replace(PRESETS["bonus_5_20"], bonuses=GIFTS))
+    joined = customers.join(session, owner, phone="+79161112233", now=T0 + timedelta(hours=1))
+    assert ledger.balance(session, owner, joined.customer.id).available == 100
+    again = customers.join(session, owner, phone="+79161112233", now=T0 + timedelta(hours=2))
+    assert not again.created
+    assert bonuses.welcome(session, owner, joined.customer.id, T0 + timedelta(hours=3)) == 0
+    assert ledger.balance(session, owner, joined.customer.id).available == 100  # still once
+
+
+def test_no_welcome_without_points(session: Session, owner: Actor) -> None:
+    programs.save(session, owner, "program-v1-key", now=T0, settings=PRESETS["discount_5"])
+    joined = customers.join(session, owner, phone="+79161112233", now=T0 + timedelta(hours=1))
+    assert ledger.balance(session, owner, joined.customer.id).available == 0
+
+
+def test_birthday_bonus_within_the_window_once_a_year(session: Session, owner: Actor) -> None:
+    programs.save(session, owner, "program-v1-key", now=T0,
+                  settings=replace(PRESETS["bonus_5_20"], bonuses=GIFTS))
+    soon = customers.join(session, owner, phone="+79161112233", now=T0,
+                          birthday=date(1990, 1, 17)).customer  # T0 is 15 January
+    later = customers.join(session, owner, phone="+79161112234", now=T0,
+                           birthday=date(1990, 1, 25)).customer
+    assert bonuses.birthdays(session, owner, T0) == 1
+    assert bonuses.birthdays(session, owner, T0 + timedelta(days=1)) == 0  # paid already
+    assert ledger.balance(session, owner, soon.id).available == 100 + 200
+    assert ledger.balance(session, owner, later.id).available == 100
+    assert bonuses.birthdays(session, owner, datetime(2027, 1, 15, 9, tzinfo=UTC)) == 1
+
+
+def test_leap_day_birthdays_are_celebrated_on_the_28th() -> None:
+    assert _same_day(date(2000, 2, 29), date(2027, 2, 28))
+    assert not _same_day(date(2000, 2, 29), date(2028, 2, 28))
+    assert _same_day(date(2000, 2, 29), date(2028, 2, 29))
