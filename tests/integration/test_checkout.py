@@ -158,3 +158,15 @@ def test_only_the_owner_saves_and_never_into_the_past(
     saved = programs.save(session, owner, keys(), settings=PRESETS["discount_5"], now=T0)
     assert saved["version"] == 1
     assert [v.version for v in programs.history(session, owner)] == [1]
+
+
+def test_check_ledger_catches_an_order_under_a_version_not_yet_in_force(
+        session: Session, owner: Actor, customer: Customer, branch: Branch, keys: Keys) -> None:
+    use_program(session, owner, keys, "bonus_5_20")
+    later = use_program(session, owner, keys, "discount_5", at=T0 + 10 * DAY)
+    closed = close(session, owner, keys, customer, branch, 1_000, at=T0 + DAY)
+    assert check(session, now=T0 + DAY).ok
+    session.execute(Order.__table__.update().where(Order.id == closed["order_id"])
+                    .values(program_version_id=later))
+    report = check(session, now=T0 + DAY)
+    assert [f.invariant for f in report.findings if not f.ok] == ["I10"]

@@ -24,6 +24,7 @@ from webapp.persistence.models import (
     Lot,
     Operation,
     Order,
+    ProgramVersion,
     Transfer,
 )
 
@@ -359,4 +360,15 @@ def _i9(session: Session) -> tuple[list[str], str]:
 
 
 def _i10(session: Session) -> tuple[list[str], str]:
-    return [], "no tier or stamp cache is stored yet (program engine, issue 4)"
+    # Tier and stamp progress are never cached: every quote derives them from order
+    # history. What an order stores is the program version it was quoted under, which
+    # must be the business's and already in force when the order closed.
+    rows = session.execute(
+        select(Order.id)
+        .join(ProgramVersion, ProgramVersion.id == Order.program_version_id)
+        .where(or_(ProgramVersion.business_id != Order.business_id,
+                   ProgramVersion.effective_from > Order.closed_at))
+        .limit(SAMPLE)
+    ).scalars().all()
+    return ([f"order {o} records a program version not in force for it" for o in rows],
+            "tier and stamp progress are derived from order history on every quote")
