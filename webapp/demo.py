@@ -34,6 +34,8 @@ STAFF = (
 DAY = timedelta(days=1)
 POINTS_LIFETIME = 365 * DAY
 YEAR = 365 * DAY
+# Which perk a visit uses: (only on this category, or any; how often when it could).
+PERK_USE = {"free_diagnostics": ("diagnostics", 1.0), "free_onsite_repair": ("repair", 0.3)}
 REFUND_RATE, ADJUST_RATE, REDEEM_RATE, REFERRAL_RATE = 0.04, 0.05, 0.35, 0.15
 
 # Category: (cheapest, dearest) in roubles; weights favour routine work over repairs.
@@ -252,7 +254,8 @@ class _Demo:
         if redeem and rng.random() < REDEEM_RATE:
             redeem_points = min(offer.max_redeem_points, self._usable(customer_id, at))
         perks = tuple(p.code for p in offer.entitlements if p.remaining
-                      and (p.code != "free_diagnostics" or category == "diagnostics"))
+                      and PERK_USE.get(p.code, (None, 1.0))[0] in (None, category)
+                      and rng.random() < PERK_USE.get(p.code, (None, 1.0))[1])
         result = checkout.close(
             self.session, cashier, self.key(), customer_id=customer_id,
             branch_id=self.branch_ids[branch],
