@@ -73,13 +73,13 @@ def run_and_kill(url: str, business_id: int, customer_ids: list[int], after: int
 def test_kill_9_then_retries_converge(fresh_engine: Engine, tmp_path: Path) -> None:
     url = fresh_engine.url.render_as_string(hide_password=False)
     with Session(fresh_engine, expire_on_commit=False) as db:
-        business = businesses.create_business(db, name="Crash")
-        actor = Actor.system(business.id)
+        business_id = businesses.create_business(db, name="Crash").id
+        actor = Actor.system(business_id)
         customer_ids = [customers.join(db, actor, phone=f"+791600000{i:02d}").customer.id
                         for i in range(4)]
 
     for crash, after in enumerate((100, 180)):
-        done = run_and_kill(url, business.id, customer_ids, after, tmp_path / f"child{crash}.log")
+        done = run_and_kill(url, business_id, customer_ids, after, tmp_path / f"child{crash}.log")
         # Everything the child reported is there, and nothing half-written is.
         assert done + 1 <= accruals(fresh_engine) <= done + 2
         assert_clean(fresh_engine)

@@ -180,3 +180,12 @@ def test_more_history_never_gives_a_lower_tier(amounts_rub: list[int], extra: in
 def test_mechanic_none_earns_nothing() -> None:
     assert TIERS.mechanic is Mechanic.NONE
     assert quote(TIERS, 1, CustomerState(100), OrderDraft(1_000 * RUB), NOW).accrue_points == 0
+
+
+def test_a_tier_never_gives_less_than_the_discount_card() -> None:
+    card_with_tiers = replace(TIERS, mechanic=Mechanic.DISCOUNT, discount_bp=500)
+    base = quote(card_with_tiers, 1, CustomerState(0, history(500)), OrderDraft(1_000 * RUB), NOW)
+    assert (base.tier_before, base.discount_bp) == ("Базовый", 500)  # the card's 5 % > 3 %
+    gold = quote(card_with_tiers, 1, CustomerState(0, history(*[1_000] * 7)),
+                 OrderDraft(1_000 * RUB), NOW)
+    assert gold.discount_bp == 1000

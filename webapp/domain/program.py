@@ -141,6 +141,9 @@ def validate(settings: ProgramSettings) -> list[Warning]:
         raise InvalidSetting("A discount card needs a discount above 0 %.", field="discount_bp")
     if s.earns_points and s.accrual_bp <= 0:
         raise InvalidSetting("Points need an accrual rate above 0 %.", field="accrual_bp")
+    if s.earns_points and s.redeem_cap_bp <= 0:  # the seeds: points nobody can spend
+        raise InvalidSetting("Points must be spendable: allow paying some share of an order.",
+                             field="redeem_cap_bp")
     if s.mechanic is Mechanic.NONE and not (s.tiers or s.stamp_cards):
         raise InvalidSetting("Choose a mechanic, tiers or a stamp card.", field="mechanic")
     _validate_tiers(s)
@@ -200,11 +203,13 @@ def _validate_tiers(s: ProgramSettings) -> None:
 
 
 def _above(tier: Tier, lower: Tier) -> bool:
-    orders_up = (tier.min_orders or 0) >= (lower.min_orders or 0)
-    spend_up = (tier.min_spend or 0) >= (lower.min_spend or 0)
-    strictly = ((tier.min_orders or 0) > (lower.min_orders or 0)
-                or (tier.min_spend or 0) > (lower.min_spend or 0))
-    return orders_up and spend_up and strictly
+    """Higher on every path both tiers share, strictly on one, or reached by a new path."""
+    shared = [(tier.min_orders, lower.min_orders), (tier.min_spend, lower.min_spend)]
+    both = [(a, b) for a, b in shared if a is not None and b is not None]
+    if any(a < b for a, b in both):
+        return False
+    new_path = any(a is not None and b is None for a, b in shared)
+    return new_path or any(a > b for a, b in both)
 
 
 def _warnings(s: ProgramSettings) -> list[Warning]:

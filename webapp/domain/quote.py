@@ -95,12 +95,15 @@ def quote(s: ProgramSettings, version_id: int | None, customer: CustomerState,
             lines.append(Line("stamp_reward", {"title": card.title, "amount": stamp_discount,
                                                "bp": card.reward_bp}))
 
-    rate = tier.discount_bp if tier and tier.discount_bp else (
-        s.discount_bp if s.mechanic is Mechanic.DISCOUNT else 0)
+    # A tier never gives less than the card: the larger discount applies.
+    card_rate = s.discount_bp if s.mechanic is Mechanic.DISCOUNT else 0
+    tier_rate = tier.discount_bp if tier else 0
+    rate = max(card_rate, tier_rate)
     discount = share_of(draft.total - stamp_discount, rate)
     if discount:
         lines.append(Line("discount", {"bp": rate, "amount": discount,
-                                       "tier": tier.name if tier and tier.discount_bp else None}))
+                                       "tier": tier.name if tier and tier_rate >= card_rate
+                                       and tier_rate else None}))
     after_discount = draft.total - stamp_discount - discount
 
     max_points = 0
