@@ -19,6 +19,8 @@ from webapp.domain.errors import DomainError
 def register(app: Flask) -> None:
     for command in (create_business, create_staff, check_ledger, expire, demo, serve):
         app.cli.add_command(command)
+    from webapp.commands_program import program
+    app.cli.add_command(program)
 
 
 def _fail(error: DomainError) -> None:
