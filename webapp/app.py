@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 
 from webapp import config as config_module
 from webapp.config import PROJECT_ROOT
@@ -43,11 +44,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         configure_engine(db.engine)
     Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
 
+    CSRFProtect(app)
+
+    from staff import auth as staff_auth
+    from staff.backoffice.program import bp as program_bp
     from webapp import errors
     from webapp.customer import bp as customer_bp
 
     errors.register(app)
     app.register_blueprint(customer_bp)
+    staff_auth.init_app(app)
+    app.register_blueprint(program_bp)
 
     from webapp.cli import register_commands
 

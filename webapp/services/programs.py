@@ -68,7 +68,9 @@ def save(session: Session, actor: Actor, key: str, *, settings: dict[str, Any] |
         raise InvalidSetting("A new version cannot start in the past: that would rewrite"
                              " orders already closed.", field="effective_from")
     stored = program.to_dict(parsed)
-    params = {"settings": stored, "preset": preset_name, "from": starts}
+    # "Start now" is the request, not the clock reading: a resubmitted form matches.
+    params = {"settings": stored, "preset": preset_name,
+              "from": effective_from.isoformat() if effective_from else "now"}
 
     def work() -> dict[str, Any]:
         number = (session.scalar(select(func.max(ProgramVersion.version)).where(

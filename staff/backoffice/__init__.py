@@ -1,0 +1,1 @@
+"""The owner's and manager's back office: program, customers, reports."""

@@ -1,0 +1,50 @@
+"""The owner's "Программа" page: choose and tune the program, preview it, save a version."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from staff.access import require
+from webapp.db import session
+from webapp.domain.actor import Actor, Role
+from webapp.domain.program import InvalidSetting
+from webapp.services import program_page
+
+bp = Blueprint("backoffice_program", __name__, url_prefix="/b/<int:business_id>/backoffice")
+
+
+@bp.get("/program")
+@require(Role.OWNER)
+def page(actor: Actor) -> str:
+    data = program_page.page(session(), actor, request.args.get("preset"))
+    return render_template("backoffice/program.html", page=data, business_id=actor.business_id)
+
+
+@bp.post("/program/preview")
+@require(Role.OWNER)
+def preview(actor: Actor) -> tuple[str, int]:
+    form = request.get_json(silent=True)
+    if not isinstance(form, dict):
+        return render_template("backoffice/_preview.html", preview=None,
+                               error="Форма не прочитана: обновите страницу."), 400
+    try:
+        shown = program_page.preview(session(), actor, form)
+    except InvalidSetting as error:
+        return render_template("backoffice/_preview.html", preview=None,
+                               error=error.message), 422
+    return render_template("backoffice/_preview.html", preview=shown, error=None), 200
+
+
+@bp.post("/program")
+@require(Role.OWNER)
+def save(actor: Actor) -> Response | tuple[str, int]:
+    form = request.form.to_dict()
+    try:
+        number = program_page.save(session(), actor, form)
+    except InvalidSetting as error:
+        data = program_page.page_with_error(session(), actor, form, error.message)
+        return render_template("backoffice/program.html", page=data,
+                               business_id=actor.business_id), 422
+    flash(f"Версия {number} сохранена", "success")
+    return redirect(url_for(".page", business_id=actor.business_id))

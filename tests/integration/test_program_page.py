@@ -1,0 +1,186 @@
+"""The owner's program page: who may open it, the server-side preview, saving versions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from webapp.domain.actor import Role
+from webapp.persistence.base import utcnow
+from webapp.persistence.models import ProgramVersion
+from webapp.services import businesses, staff
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_business(app: Any) -> Any:
+    """Businesses on the app's own session (the shared one would lock SQLite)."""
+    def make(name: str = "Гараж №1") -> SimpleNamespace:
+        made = businesses.create_business(app.test_session(), name=name)
+        return SimpleNamespace(id=made.id, name=made.name)
+
+    return make
+
+
+@pytest.fixture
+def business(make_business: Any) -> Any:
+    return make_business()
+
+
+@pytest.fixture(autouse=True)
+def no_csrf(app: Any) -> None:
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+def _member(app: Any, business: Any, role: Role) -> Any:
+    return staff.create_staff(app.test_session(), business_id=business.id, login=role.value,
+                              password=PASSWORD, role=role.value)
+
+
+def _sign_in(client: Any, business: Any, role: Role) -> None:
+    response = client.post(f"/b/{business.id}/staff/sign-in",
+                           data={"login": role.value, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+@pytest.fixture
+def owner_client(app: Any, client: Any, business: Any) -> Any:
+    _member(app, business, Role.OWNER)
+    _sign_in(client, business, Role.OWNER)
+    return client
+
+
+def _url(business: Any, tail: str = "") -> str:
+    return f"/b/{business.id}/backoffice/program{tail}"
+
+
+def _form(**changes: str) -> dict[str, str]:
+    """The bonus_5_20 preset as its form submits it."""
+    form = {"preset": "bonus_5_20", "mechanic": "bonus", "discount_pct": "0",
+            "accrual_pct": "5", "redeem_cap_pct": "20", "min_order_rub": "0",
+            "expiry_months": "12", "welcome": "0", "referral": "0", "birthday": "0",
+            "gift_visit": "", "gift_title": "", "effective": "now",
+            "idempotency_key": "page-key-0001"}
+    form.update(changes)
+    return form
+
+
+def _text(response: Any) -> str:
+    """The page text with non-breaking spaces (as in "5\u00a0%") made plain."""
+    return str(response.get_data(as_text=True)).replace("\u00a0", " ")
+
+
+def _versions(app: Any, business: Any) -> int:
+    return app.test_session().scalar(select(func.count()).select_from(ProgramVersion).where(
+        ProgramVersion.business_id == business.id))
+
+
+@pytest.mark.parametrize("role", [Role.CASHIER, Role.MANAGER])
+def test_lower_roles_are_forbidden(app: Any, client: Any, business: Any, role: Role) -> None:
+    _member(app, business, role)
+    _sign_in(client, business, role)
+    assert client.get(_url(business)).status_code == 403
+    assert client.post(_url(business, "/preview"), json=_form()).status_code == 403
+    assert client.post(_url(business), data=_form()).status_code == 403
+    assert _versions(app, business) == 0
+
+
+def test_another_business_is_not_found(owner_client: Any, make_business: Any) -> None:
+    other = make_business("Чужой сервис")
+    assert owner_client.get(_url(other)).status_code == 404
+    assert owner_client.post(_url(other), data=_form()).status_code == 404
+
+
+def test_anonymous_is_redirected_to_sign_in(client: Any, business: Any) -> None:
+    response = client.get(_url(business))
+    assert response.status_code == 302
+    assert f"/b/{business.id}/staff/sign-in" in response.headers["Location"]
+
+
+def test_page_shows_presets_and_the_rule(owner_client: Any, business: Any) -> None:
+    page = owner_client.get(_url(business, "?preset=bonus_5_20")).get_data(as_text=True)
+    assert "Бонусы 5 %, оплата до 20 %" in page
+    assert 'for="f-accrual_pct"' in page
+    assert "<script>" not in page and "js/program.js" in page
+    assert "Сохранённых версий пока нет" in page
+
+
+def test_preview_gives_the_sentence(owner_client: Any, business: Any) -> None:
+    response = owner_client.post(_url(business, "/preview"), json=_form())
+    assert response.status_code == 200
+    html = _text(response)
+    assert "5 %" in html and "20 %" in html
+    assert 'id="rule-sentence"' in html
+
+
+def test_preview_takes_a_decimal_comma(owner_client: Any, business: Any) -> None:
+    html = _text(owner_client.post(_url(business, "/preview"), json=_form(accrual_pct="7,5")))
+    assert "7,5 %" in html
+
+
+def test_preview_warns_about_a_big_discount(owner_client: Any, business: Any) -> None:
+    response = owner_client.post(_url(business, "/preview"),
+                                 json=_form(mechanic="discount", discount_pct="25",
+                                            accrual_pct="0", redeem_cap_pct="0"))
+    assert response.status_code == 200
+    assert 'class="warnings"' in response.get_data(as_text=True)
+
+
+def test_impossible_discount_is_refused(app: Any, owner_client: Any, business: Any) -> None:
+    response = owner_client.post(_url(business, "/preview"),
+                                 json=_form(mechanic="discount", discount_pct="150"))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'role="alert"' in html and "discount" in html
+    assert _versions(app, business) == 0
+
+
+def test_not_a_number_is_named(owner_client: Any, business: Any) -> None:
+    response = owner_client.post(_url(business, "/preview"), json=_form(accrual_pct="пять"))
+    assert response.status_code == 422
+    assert "Начисление" in response.get_data(as_text=True)
+
+
+def test_save_creates_versions_and_history(app: Any, owner_client: Any, business: Any) -> None:
+    first = owner_client.post(_url(business), data=_form(idempotency_key="save-key-0001"))
+    assert first.status_code == 302
+    page = owner_client.get(_url(business)).get_data(as_text=True)
+    assert "Версия 1 сохранена" in page
+    second = owner_client.post(_url(business), data=_form(idempotency_key="save-key-0002",
+                                                          accrual_pct="7"))
+    assert second.status_code == 302
+    page = _text(owner_client.get(_url(business)))
+    assert "Версия 2 сохранена" in page
+    history = page.split('id="history"', 1)[1]
+    assert history.count("<tr><td>") == 2
+    assert "7 %" in history and "5 %" in history
+    assert _versions(app, business) == 2
+
+
+def test_double_submit_saves_once(app: Any, owner_client: Any, business: Any) -> None:
+    form = _form(idempotency_key="double-key-0001")
+    assert owner_client.post(_url(business), data=form).status_code == 302
+    assert owner_client.post(_url(business), data=form).status_code == 302
+    assert _versions(app, business) == 1
+
+
+def test_future_start_is_saved(app: Any, owner_client: Any, business: Any) -> None:
+    later = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    response = owner_client.post(_url(business), data=_form(effective="at", effective_at=later))
+    assert response.status_code == 302
+    assert _versions(app, business) == 1
+
+
+def test_past_start_is_refused(app: Any, owner_client: Any, business: Any) -> None:
+    earlier = (utcnow() - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    response = owner_client.post(_url(business), data=_form(effective="at",
+                                                            effective_at=earlier))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="save-error"' in html and "past" in html
+    assert _versions(app, business) == 0

@@ -1,0 +1,138 @@
+"""Staff sign-in: per-business URL, one message for every failure, a fresh session."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from webapp.domain.actor import Role
+from webapp.persistence.models import StaffUser
+from webapp.services import businesses, staff
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_business(app: Any) -> Any:
+    """Businesses on the app's own session (the shared one would lock SQLite)."""
+    def make(name: str = "Гараж №1") -> SimpleNamespace:
+        made = businesses.create_business(app.test_session(), name=name)
+        return SimpleNamespace(id=made.id, name=made.name)
+
+    return make
+
+
+@pytest.fixture
+def business(make_business: Any) -> Any:
+    return make_business()
+
+
+@pytest.fixture
+def owner(app: Any, business: Any) -> Any:
+    made = staff.create_staff(app.test_session(), business_id=business.id, login="owner",
+                              password=PASSWORD, role=Role.OWNER.value)
+    return SimpleNamespace(id=made.id)
+
+
+@pytest.fixture
+def no_csrf(app: Any) -> None:
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+def _cookie(client: Any) -> str | None:
+    cookie = client.get_cookie("session")
+    return cookie.value if cookie else None
+
+
+def _sign_in(client: Any, business_id: int, login: str, password: str) -> Any:
+    return client.post(f"/b/{business_id}/staff/sign-in",
+                       data={"login": login, "password": password})
+
+
+@pytest.mark.usefixtures("no_csrf")
+def test_success_redirects_to_the_program_page(client: Any, business: Any, owner: Any) -> None:
+    response = _sign_in(client, business.id, "owner", PASSWORD)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/b/{business.id}/backoffice/program")
+
+
+@pytest.mark.usefixtures("no_csrf", "owner")
+@pytest.mark.parametrize(("login", "password"), [("owner", "wrong password!"),
+                                                  ("nobody", PASSWORD), ("", "")])
+def test_failures_look_the_same(client: Any, business: Any, login: str, password: str) -> None:
+    response = _sign_in(client, business.id, login, password)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Неверный логин или пароль" in page
+    assert "<form" in page
+    assert client.get(f"/b/{business.id}/backoffice/program").status_code == 302
+
+
+@pytest.mark.usefixtures("no_csrf", "owner")
+def test_another_business_does_not_know_the_login(client: Any, make_business: Any) -> None:
+    other = make_business("Шиномонтаж")
+    response = _sign_in(client, other.id, "owner", PASSWORD)
+    assert "Неверный логин или пароль" in response.get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("no_csrf")
+def test_session_cookie_changes_at_sign_in(client: Any, business: Any, owner: Any) -> None:
+    client.get(f"/b/{business.id}/staff/sign-in")
+    with client.session_transaction() as planted:
+        planted["planted"] = "by an attacker"
+    before = _cookie(client)
+    _sign_in(client, business.id, "owner", PASSWORD)
+    after = _cookie(client)
+    assert after and after != before
+    with client.session_transaction() as fresh:
+        assert "planted" not in fresh
+        assert fresh["_user_id"] == f"{business.id}:{owner.id}"
+
+
+@pytest.mark.usefixtures("no_csrf", "owner")
+def test_sign_out_needs_post_and_ends_the_session(client: Any, business: Any) -> None:
+    _sign_in(client, business.id, "owner", PASSWORD)
+    assert client.get(f"/b/{business.id}/backoffice/program").status_code == 200
+    assert client.get("/staff/sign-out").status_code == 405
+    response = client.post("/staff/sign-out")
+    assert response.status_code == 302
+    assert client.get(f"/b/{business.id}/backoffice/program").status_code == 302
+
+
+@pytest.mark.usefixtures("owner")
+def test_post_without_csrf_token_is_refused(client: Any, business: Any) -> None:
+    response = _sign_in(client, business.id, "owner", PASSWORD)
+    assert response.status_code == 400
+    page = client.get(f"/b/{business.id}/staff/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    signed = client.post(f"/b/{business.id}/staff/sign-in",
+                         data={"login": "owner", "password": PASSWORD,
+                               "csrf_token": token.group(1)})
+    assert signed.status_code == 302
+
+
+@pytest.mark.usefixtures("no_csrf")
+def test_inactive_staff_cannot_sign_in(app: Any, client: Any, business: Any,
+                                       owner: Any) -> None:
+    db = app.test_session()
+    db.get(StaffUser, owner.id).active = False
+    db.commit()
+    response = _sign_in(client, business.id, "owner", PASSWORD)
+    assert "Неверный логин или пароль" in response.get_data(as_text=True)
+
+
+def test_sign_in_without_business_goes_to_the_only_one(client: Any, business: Any) -> None:
+    response = client.get("/staff/sign-in")
+    assert response.status_code in (200, 302)
+    if response.status_code == 302:
+        assert response.headers["Location"].endswith(f"/b/{business.id}/staff/sign-in")
+
+
+def test_anonymous_is_sent_to_sign_in(client: Any, business: Any) -> None:
+    response = client.get(f"/b/{business.id}/backoffice/program")
+    assert response.status_code == 302
+    assert f"/b/{business.id}/staff/sign-in" in response.headers["Location"]

@@ -1,0 +1,231 @@
+"""The owner page's form <-> program settings: percents to basis points, roubles to
+kopecks, empty fields to "none". Parsing only; the rules are checked by the domain.
+
+Field names are flat (``tiers-0-name``) so the same mapping arrives from an HTML form
+post and from the page script's JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from webapp.domain import program
+from webapp.domain.presets import PRESETS
+from webapp.domain.program import InvalidSetting, ProgramSettings
+
+MAX_ROWS = 20  # tiers or stamp cards a form can carry
+DEFAULT_PRESET = "bonus_5_20"
+
+LABELS = {
+    "discount_pct": "Скидка, %",
+    "accrual_pct": "Начисление, %",
+    "redeem_cap_pct": "Оплата баллами, до % чека",
+    "min_order_rub": "Минимальный чек для оплаты баллами, ₽",
+    "expiry_months": "Срок жизни баллов, месяцев",
+    "min_orders": "Заказов для уровня",
+    "min_spend_rub": "Сумма покупок для уровня, ₽",
+    "every": "Каждый N-й заказ",
+    "reward_pct": "Награда, %",
+    "welcome": "Приветственный бонус, баллов",
+    "referral": "За приглашённого друга, баллов",
+    "birthday": "В день рождения, баллов",
+    "gift_visit": "Подарок на визите №",
+    "effective_at": "Дата и время начала",
+}
+
+
+@dataclass(frozen=True)
+class FormInput:
+    preset: str
+    settings: dict[str, Any]  # program.from_dict shape, not yet validated
+    effective_from: datetime | None  # None: now
+
+
+def preset_name(raw: str | None) -> str:
+    return raw if raw in PRESETS else DEFAULT_PRESET
+
+
+def parse(form: Mapping[str, Any], timezone: str = "Europe/Moscow") -> FormInput:
+    """The settings and start time a submitted form asks for; InvalidSetting if unreadable."""
+    name = preset_name(_s(form, "preset"))
+    base = PRESETS[name]
+    data = program.to_dict(base)
+    data.update(
+        mechanic=_s(form, "mechanic") or base.mechanic.value,
+        discount_bp=_percent(form, "discount_pct"),
+        accrual_bp=_percent(form, "accrual_pct"),
+        redeem_cap_bp=_percent(form, "redeem_cap_pct"),
+        accrue_on_redeemed=_checked(form, "accrue_on_redeemed"),
+        min_order_for_redeem=_money(form, "min_order_rub") or 0,
+        expiry_months=_int(form, "expiry_months"),
+        tiers=_tiers(form, data["tiers"]),
+        stamp_cards=_cards(form, data["stamp_cards"]),
+    )
+    bonuses = dict(data["bonuses"])
+    for key in ("welcome", "referral", "birthday"):
+        bonuses[key] = _int(form, key) or 0
+    bonuses["gift_visit"] = _int(form, "gift_visit")
+    bonuses["gift_title"] = _s(form, "gift_title")
+    data["bonuses"] = bonuses
+    return FormInput(name, data, _effective(form, timezone))
+
+
+def values(settings: ProgramSettings) -> dict[str, Any]:
+    """The form's initial values for these settings (strings, as the inputs show them)."""
+    b = settings.bonuses
+    return {
+        "mechanic": settings.mechanic.value,
+        "discount_pct": _pct_text(settings.discount_bp),
+        "accrual_pct": _pct_text(settings.accrual_bp),
+        "redeem_cap_pct": _pct_text(settings.redeem_cap_bp),
+        "accrue_on_redeemed": settings.accrue_on_redeemed,
+        "min_order_rub": _money_text(settings.min_order_for_redeem),
+        "expiry_months": "" if settings.expiry_months is None else str(settings.expiry_months),
+        "tiers": [{"name": t.name, "min_orders": _opt(t.min_orders),
+                   "min_spend_rub": "" if t.min_spend is None else _money_text(t.min_spend),
+                   "discount_pct": _pct_text(t.discount_bp)} for t in settings.tiers],
+        "stamps": [{"category": c.category, "title": c.title, "every": str(c.every),
+                    "reward_pct": _pct_text(c.reward_bp)} for c in settings.stamp_cards],
+        "welcome": str(b.welcome), "referral": str(b.referral), "birthday": str(b.birthday),
+        "gift_visit": _opt(b.gift_visit), "gift_title": b.gift_title,
+    }
+
+
+def echo(form: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's values as submitted, to show them again next to an error."""
+    shown: dict[str, Any] = {key: _s(form, key) for key in (
+        "mechanic", "discount_pct", "accrual_pct", "redeem_cap_pct", "min_order_rub",
+        "expiry_months", "welcome", "referral", "birthday", "gift_visit", "gift_title",
+        "effective", "effective_at")}
+    shown["accrue_on_redeemed"] = _checked(form, "accrue_on_redeemed")
+    tier_fields = ("name", "min_orders", "min_spend_rub", "discount_pct")
+    shown["tiers"] = [{f: _s(form, f"tiers-{i}-{f}") for f in tier_fields}
+                      for i in _rows(form, "tiers", tier_fields)]
+    card_fields = ("category", "title", "every", "reward_pct")
+    shown["stamps"] = [{f: _s(form, f"stamps-{i}-{f}") for f in card_fields}
+                       for i in _rows(form, "stamps", card_fields)]
+    return shown
+
+
+# -- reading fields --------------------------------------------------------------------
+
+
+def _s(form: Mapping[str, Any], key: str) -> str:
+    value = form.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _checked(form: Mapping[str, Any], key: str) -> bool:
+    return _s(form, key).lower() in ("on", "1", "true", "yes")
+
+
+def _number(form: Mapping[str, Any], key: str) -> Decimal | None:
+    raw = _s(form, key).replace("\u00a0", "").replace(" ", "").replace(",", ".").rstrip("%₽")
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise InvalidSetting(f"«{_label(key)}»: нужно число, а не «{_s(form, key)}».",
+                             field=key) from None
+    if not value.is_finite():
+        raise InvalidSetting(f"«{_label(key)}»: нужно число.", field=key)
+    return value
+
+
+def _percent(form: Mapping[str, Any], key: str) -> int:
+    value = _number(form, key) or Decimal(0)
+    return _whole(value * 100, key, "не больше двух знаков после запятой")
+
+
+def _money(form: Mapping[str, Any], key: str) -> int | None:
+    value = _number(form, key)
+    return None if value is None else _whole(value * 100, key, "рубли и копейки, не точнее")
+
+
+def _int(form: Mapping[str, Any], key: str) -> int | None:
+    value = _number(form, key)
+    return None if value is None else _whole(value, key, "нужно целое число")
+
+
+def _whole(value: Decimal, key: str, hint: str) -> int:
+    if value != value.to_integral_value():
+        raise InvalidSetting(f"«{_label(key)}»: {hint}.", field=key)
+    return int(value)
+
+
+def _label(key: str) -> str:
+    return LABELS.get(key.rsplit("-", 1)[-1], key)
+
+
+def _rows(form: Mapping[str, Any], prefix: str, fields: tuple[str, ...]) -> list[int]:
+    """Indexes of the rows (tiers-0-..., tiers-1-...) that have anything filled in."""
+    return [i for i in range(MAX_ROWS)
+            if any(_s(form, f"{prefix}-{i}-{f}") for f in fields)]
+
+
+def _tiers(form: Mapping[str, Any], base: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    fields = ("name", "min_orders", "min_spend_rub", "discount_pct")
+    tiers = []
+    for n, i in enumerate(_rows(form, "tiers", fields)):
+        tier = dict(base[n]) if n < len(base) else {}  # keeps perks the form doesn't show
+        tier.update(name=_s(form, f"tiers-{i}-name"),
+                    min_orders=_int(form, f"tiers-{i}-min_orders"),
+                    min_spend=_money(form, f"tiers-{i}-min_spend_rub"),
+                    discount_bp=_percent(form, f"tiers-{i}-discount_pct"))
+        tiers.append(tier)
+    return tiers
+
+
+def _cards(form: Mapping[str, Any], base: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    fields = ("category", "title", "every", "reward_pct")
+    cards = []
+    for n, i in enumerate(_rows(form, "stamps", fields)):
+        card = dict(base[n]) if n < len(base) else {}
+        card.update(category=_s(form, f"stamps-{i}-category"),
+                    title=_s(form, f"stamps-{i}-title"),
+                    every=_int(form, f"stamps-{i}-every"),
+                    reward_bp=_percent(form, f"stamps-{i}-reward_pct"))
+        cards.append(card)
+    return cards
+
+
+def _effective(form: Mapping[str, Any], timezone: str) -> datetime | None:
+    if _s(form, "effective") != "at":
+        return None
+    raw = _s(form, "effective_at")
+    try:
+        local = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidSetting("«Дата и время начала»: укажите дату и время.",
+                             field="effective_at") from None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=ZoneInfo(timezone))
+    return local.astimezone(UTC)
+
+
+# -- showing values ---------------------------------------------------------------------
+
+
+def _pct_text(bp: int) -> str:
+    return _decimal_text(Decimal(bp) / 100)
+
+
+def _money_text(minor: int) -> str:
+    return _decimal_text(Decimal(minor) / 100)
+
+
+def _decimal_text(value: Decimal) -> str:
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def _opt(value: int | None) -> str:
+    return "" if value is None else str(value)
