@@ -17,7 +17,8 @@ from webapp.domain.errors import DomainError
 
 
 def register(app: Flask) -> None:
-    for command in (create_business, create_staff, check_ledger, expire, demo, serve):
+    for command in (create_business, create_staff, check_ledger, expire, birthdays, demo,
+                    serve):
         app.cli.add_command(command)
     from webapp.commands_program import program
     app.cli.add_command(program)
@@ -98,6 +99,17 @@ def expire(business_id: int) -> None:
 
     points = ledger.expire_due(session(), Actor.system(business_id), datetime.now(UTC))
     click.echo(f"{points} points expired.")
+
+
+@click.command("birthdays")
+@with_appcontext
+@click.option("--business", "business_id", type=int, required=True)
+def birthdays(business_id: int) -> None:
+    """Credit birthday bonuses due today (once a year each; run daily from cron)."""
+    from webapp.services import bonuses
+
+    count = bonuses.birthdays(session(), Actor.system(business_id), datetime.now(UTC))
+    click.echo(f"{count} birthday bonuses credited.")
 
 
 @click.command("demo")

@@ -60,3 +60,12 @@ def test_leap_day_birthdays_are_celebrated_on_the_28th() -> None:
     assert _same_day(date(2000, 2, 29), date(2027, 2, 28))
     assert not _same_day(date(2000, 2, 29), date(2028, 2, 28))
     assert _same_day(date(2000, 2, 29), date(2028, 2, 29))
+
+
+def test_birthdays_command(app) -> None:
+    from webapp.services import businesses
+
+    with app.app_context():
+        business = businesses.create_business(app.test_session(), name="Гараж")
+    result = app.test_cli_runner().invoke(args=["birthdays", "--business", str(business.id)])
+    assert result.exit_code == 0 and "0 birthday bonuses credited." in result.output

@@ -189,3 +189,22 @@ def test_a_tier_never_gives_less_than_the_discount_card() -> None:
     gold = quote(card_with_tiers, 1, CustomerState(0, history(*[1_000] * 7)),
                  OrderDraft(1_000 * RUB), NOW)
     assert gold.discount_bp == 1000
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_every_quote_line_reads_in_both_languages(lang: str) -> None:
+    from webapp.domain.quote_text import explain
+
+    windowed = replace(DEMO, tier_window_months=12, downgrade_grace_days=30)
+    orders = history(*[3_000] * 5, category="oil_change")
+    result = quote(windowed, 1, CustomerState(2_000, orders),
+                   OrderDraft(3_000 * RUB, "oil_change", redeem_points=0), NOW)
+    paid = quote(windowed, 1, CustomerState(2_000, orders[:4]),
+                 OrderDraft(10_000 * RUB, "repair", redeem_points=100), NOW)
+    lines = explain(result, lang) + explain(paid, lang)
+    codes = {line.code for line in (*result.lines, *paid.lines)}
+    assert {"stamp_reward", "discount", "max_redeem", "redeem", "accrue", "next_tier",
+            "keep_tier", "stamps"} <= codes
+    assert all(text.strip() and "{" not in text for text in lines)
+    joined = " ".join(lines)
+    assert ("Начислим" in joined) == (lang == "ru") and ("Earns" in joined) == (lang == "en")
