@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.domain.actor import Role
+from webapp.domain.program import from_dict
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import ProgramVersion
 from webapp.services import businesses, staff
@@ -184,3 +186,26 @@ def test_past_start_is_refused(app: Any, owner_client: Any, business: Any) -> No
     html = response.get_data(as_text=True)
     assert 'id="save-error"' in html and "past" in html
     assert _versions(app, business) == 0
+
+
+def test_window_downgrade_point_value_and_per_vehicle_cards_are_saved(
+        app: Any, owner_client: Any, business: Any) -> None:
+    form = _form(preset="car_service", mechanic="cashback", redeem_cap_pct="100",
+                 idempotency_key="window-key-0001", tier_window_months="12",
+                 downgrade_grace_days="30", point_value_rub="0,5",
+                 referral_monthly_limit="3", birthday_window_days="5",
+                 **{"tiers-0-name": "Свой", "tiers-0-min_orders": "2",
+                    "tiers-0-discount_pct": "3", "stamps-0-category": "oil_change",
+                    "stamps-0-title": "Каждая 5-я замена масла", "stamps-0-every": "5",
+                    "stamps-0-reward_pct": "100", "stamps-0-per_asset": "on"})
+    assert owner_client.post(_url(business), data=form).status_code == 302
+    saved = app.test_session().scalars(select(ProgramVersion.settings).where(
+        ProgramVersion.business_id == business.id)).one()
+    settings = from_dict(json.loads(saved))
+    assert (settings.tier_window_months, settings.downgrade_grace_days) == (12, 30)
+    assert settings.point_value == 50
+    assert (settings.bonuses.referral_monthly_limit, settings.bonuses.birthday_window_days) == (
+        3, 5)
+    assert settings.stamp_cards[0].per_asset and settings.stamp_cards[0].every == 5
+    page = owner_client.get(_url(business)).get_data(as_text=True)
+    assert 'name="tier_window_months"' in page and 'name="stamps-0-per_asset"' in page

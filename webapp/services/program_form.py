@@ -35,6 +35,11 @@ LABELS = {
     "referral": "За приглашённого друга, баллов",
     "birthday": "В день рождения, баллов",
     "gift_visit": "Подарок на визите №",
+    "point_value_rub": "Один балл стоит, ₽",
+    "tier_window_months": "Уровень считается за последние, месяцев",
+    "downgrade_grace_days": "Уровень понижается через, дней после окна",
+    "referral_monthly_limit": "Приглашений с бонусом в месяц",
+    "birthday_window_days": "Бонус ко дню рождения за, дней",
     "effective_at": "Дата и время начала",
 }
 
@@ -63,6 +68,9 @@ def parse(form: Mapping[str, Any], timezone: str = "Europe/Moscow") -> FormInput
         accrue_on_redeemed=_checked(form, "accrue_on_redeemed"),
         min_order_for_redeem=_money(form, "min_order_rub") or 0,
         expiry_months=_int(form, "expiry_months"),
+        point_value=_money(form, "point_value_rub") or base.point_value,
+        tier_window_months=_int(form, "tier_window_months"),
+        downgrade_grace_days=_int(form, "downgrade_grace_days"),
         tiers=_tiers(form, data["tiers"]),
         stamp_cards=_cards(form, data["stamp_cards"]),
     )
@@ -70,6 +78,8 @@ def parse(form: Mapping[str, Any], timezone: str = "Europe/Moscow") -> FormInput
     for key in ("welcome", "referral", "birthday"):
         bonuses[key] = _int(form, key) or 0
     bonuses["gift_visit"] = _int(form, "gift_visit")
+    for key in ("referral_monthly_limit", "birthday_window_days"):
+        bonuses[key] = _int(form, key) if _s(form, key) else bonuses[key]
     bonuses["gift_title"] = _s(form, "gift_title")
     data["bonuses"] = bonuses
     return FormInput(name, data, _effective(form, timezone))
@@ -86,11 +96,17 @@ def values(settings: ProgramSettings) -> dict[str, Any]:
         "accrue_on_redeemed": settings.accrue_on_redeemed,
         "min_order_rub": _money_text(settings.min_order_for_redeem),
         "expiry_months": "" if settings.expiry_months is None else str(settings.expiry_months),
+        "point_value_rub": _money_text(settings.point_value),
+        "tier_window_months": _opt(settings.tier_window_months),
+        "downgrade_grace_days": _opt(settings.downgrade_grace_days),
+        "referral_monthly_limit": str(b.referral_monthly_limit),
+        "birthday_window_days": str(b.birthday_window_days),
         "tiers": [{"name": t.name, "min_orders": _opt(t.min_orders),
                    "min_spend_rub": "" if t.min_spend is None else _money_text(t.min_spend),
                    "discount_pct": _pct_text(t.discount_bp)} for t in settings.tiers],
         "stamps": [{"category": c.category, "title": c.title, "every": str(c.every),
-                    "reward_pct": _pct_text(c.reward_bp)} for c in settings.stamp_cards],
+                    "reward_pct": _pct_text(c.reward_bp), "per_asset": c.per_asset}
+                   for c in settings.stamp_cards],
         "welcome": str(b.welcome), "referral": str(b.referral), "birthday": str(b.birthday),
         "gift_visit": _opt(b.gift_visit), "gift_title": b.gift_title,
     }
@@ -101,13 +117,15 @@ def echo(form: Mapping[str, Any]) -> dict[str, Any]:
     shown: dict[str, Any] = {key: _s(form, key) for key in (
         "mechanic", "discount_pct", "accrual_pct", "redeem_cap_pct", "min_order_rub",
         "expiry_months", "welcome", "referral", "birthday", "gift_visit", "gift_title",
-        "effective", "effective_at")}
+        "effective", "effective_at", "point_value_rub", "tier_window_months",
+        "downgrade_grace_days", "referral_monthly_limit", "birthday_window_days")}
     shown["accrue_on_redeemed"] = _checked(form, "accrue_on_redeemed")
     tier_fields = ("name", "min_orders", "min_spend_rub", "discount_pct")
     shown["tiers"] = [{f: _s(form, f"tiers-{i}-{f}") for f in tier_fields}
                       for i in _rows(form, "tiers", tier_fields)]
     card_fields = ("category", "title", "every", "reward_pct")
-    shown["stamps"] = [{f: _s(form, f"stamps-{i}-{f}") for f in card_fields}
+    shown["stamps"] = [{**{f: _s(form, f"stamps-{i}-{f}") for f in card_fields},
+                        "per_asset": _checked(form, f"stamps-{i}-per_asset")}
                        for i in _rows(form, "stamps", card_fields)]
     return shown
 
@@ -190,7 +208,8 @@ def _cards(form: Mapping[str, Any], base: list[dict[str, Any]]) -> list[dict[str
         card.update(category=_s(form, f"stamps-{i}-category"),
                     title=_s(form, f"stamps-{i}-title"),
                     every=_int(form, f"stamps-{i}-every"),
-                    reward_bp=_percent(form, f"stamps-{i}-reward_pct"))
+                    reward_bp=_percent(form, f"stamps-{i}-reward_pct"),
+                    per_asset=_checked(form, f"stamps-{i}-per_asset"))
         cards.append(card)
     return cards
 
