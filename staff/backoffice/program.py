@@ -9,7 +9,7 @@ from staff.access import require
 from webapp.db import session
 from webapp.domain.actor import Actor, Role
 from webapp.domain.program import InvalidSetting
-from webapp.services import program_page
+from webapp.services import program_form, program_page
 
 bp = Blueprint("backoffice_program", __name__, url_prefix="/b/<int:business_id>/backoffice")
 
@@ -32,7 +32,7 @@ def preview(actor: Actor) -> tuple[str, int]:
         shown = program_page.preview(session(), actor, form)
     except InvalidSetting as error:
         return render_template("backoffice/_preview.html", preview=None,
-                               error=error.message), 422
+                               error=program_form.message(error)), 422
     return render_template("backoffice/_preview.html", preview=shown, error=None), 200
 
 
@@ -43,7 +43,8 @@ def save(actor: Actor) -> Response | tuple[str, int]:
     try:
         number = program_page.save(session(), actor, form)
     except InvalidSetting as error:
-        data = program_page.page_with_error(session(), actor, form, error.message)
+        data = program_page.page_with_error(session(), actor, form,
+                                            program_form.message(error))
         return render_template("backoffice/program.html", page=data,
                                business_id=actor.business_id), 422
     flash(f"Версия {number} сохранена", "success")

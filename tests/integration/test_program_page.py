@@ -137,9 +137,23 @@ def test_impossible_discount_is_refused(app: Any, owner_client: Any, business: A
     response = owner_client.post(_url(business, "/preview"),
                                  json=_form(mechanic="discount", discount_pct="150"))
     assert response.status_code == 422
-    html = response.get_data(as_text=True)
-    assert 'role="alert"' in html and "discount" in html
+    html = _text(response)
+    assert 'role="alert"' in html and "«Скидка, %»: процент от 0 до 99,99 %." in html
     assert _versions(app, business) == 0
+
+
+@pytest.mark.parametrize(("changes", "says"), [
+    ({"tiers-0-name": "Первый", "tiers-0-min_orders": "5", "tiers-1-name": "Второй",
+      "tiers-1-min_orders": "3"}, "Каждый уровень должен требовать больше предыдущего."),
+    ({"tiers-0-name": "Первый", "tiers-0-min_orders": "20000"},
+     "«Уровень 1: заказов»: целое число от 0 до 10000."),
+    ({"redeem_cap_pct": "0"}, "Баллы, которыми нельзя заплатить"),
+])
+def test_refusals_are_in_russian_and_name_the_field(owner_client: Any, business: Any,
+                                                    changes: dict, says: str) -> None:
+    response = owner_client.post(_url(business, "/preview"), json=_form(**changes))
+    assert response.status_code == 422
+    assert says in _text(response)
 
 
 def test_not_a_number_is_named(owner_client: Any, business: Any) -> None:
@@ -184,7 +198,7 @@ def test_past_start_is_refused(app: Any, owner_client: Any, business: Any) -> No
                                                             effective_at=earlier))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert 'id="save-error"' in html and "past" in html
+    assert 'id="save-error"' in html and "не может начаться в прошлом" in html
     assert _versions(app, business) == 0
 
 

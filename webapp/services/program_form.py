@@ -7,6 +7,7 @@ post and from the page script's JSON.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from webapp.domain import program
+from webapp.domain.errors import DomainError
 from webapp.domain.presets import PRESETS
 from webapp.domain.program import InvalidSetting, ProgramSettings
 
@@ -248,3 +250,64 @@ def _decimal_text(value: Decimal) -> str:
 
 def _opt(value: int | None) -> str:
     return "" if value is None else str(value)
+
+
+# -- refusals in the owner's language ---------------------------------------------------
+
+_FIELD_LABELS = {
+    "discount_bp": "Скидка, %", "accrual_bp": "Начисление, %",
+    "redeem_cap_bp": "Оплата баллами, до % чека",
+    "min_order_for_redeem": LABELS["min_order_rub"], "point_value": LABELS["point_value_rub"],
+    "expiry_months": LABELS["expiry_months"], "mechanic": "Механика",
+    "tier_window_months": LABELS["tier_window_months"],
+    "downgrade_grace_days": LABELS["downgrade_grace_days"],
+    "effective_from": LABELS["effective_at"], "bonuses": "Бонусы",
+    "name": "название", "min_orders": "заказов", "min_spend": "сумма, ₽",
+    "every": "каждый N-й", "reward_bp": "награда, %", "category": "категория",
+    "title": "название", "limit": "лимит", "gift_visit": LABELS["gift_visit"],
+    "gift_title": "Подарок", "welcome": LABELS["welcome"], "referral": LABELS["referral"],
+    "birthday": LABELS["birthday"], "referral_monthly_limit": LABELS["referral_monthly_limit"],
+    "birthday_window_days": LABELS["birthday_window_days"], "preset": "Готовая программа",
+}
+_RULES = {
+    "discount_zero": "Для дисконтной карты нужна скидка больше 0 %.",
+    "accrual_zero": "Для баллов нужно начисление больше 0 %.",
+    "unspendable": "Баллы, которыми нельзя заплатить, работают против вас: разрешите оплату"
+                   " хотя бы части чека.",
+    "nothing": "Выберите механику, уровни или карту с печатями.",
+    "reward_zero": "Награда карты с печатями должна быть больше 0 %.",
+    "bonuses_need_points": "Приветственный, реферальный и бонус ко дню рождения — это баллы:"
+                           " выберите бонусы или кэшбэк.",
+    "tier_threshold": "Для уровня нужно число заказов или сумма покупок.",
+    "tier_order": "Каждый уровень должен требовать больше предыдущего.",
+    "needs_window": "Понижать уровень можно только при подсчёте за последние месяцы.",
+    "past_start": "Новая версия не может начаться в прошлом: это переписало бы уже закрытые"
+                  " заказы.",
+    "malformed": "Настройки программы не читаются: проверьте поля.",
+}
+
+
+def field_label(field: str) -> str:
+    """The form's name for a settings field: "tiers[1].min_orders" -> "Уровень 2: заказов"."""
+    match = re.fullmatch(r"(tiers|stamp_cards)\[(\d+)\](?:\.(\w+))?", field)
+    if match:
+        what = "Уровень" if match.group(1) == "tiers" else "Карта"
+        inner = _FIELD_LABELS.get(match.group(3) or "", "")
+        return f"{what} {int(match.group(2)) + 1}" + (f": {inner}" if inner else "")
+    return _FIELD_LABELS.get(field.removeprefix("bonuses."), field)
+
+
+def message(error: DomainError) -> str:
+    """A refusal of the settings in Russian, naming the field as the form labels it."""
+    p = error.params
+    label = field_label(str(p.get("field", "")))
+    rule = p.get("rule")
+    if rule == "percent":
+        return f"«{label}»: процент от 0 до {_pct_text(int(p['high']))}\u00a0%."
+    if rule == "count":
+        return f"«{label}»: целое число от {p['low']} до {p['high']}."
+    if rule == "text":
+        return f"«{label}»: текст от 1 до {p['limit']} символов."
+    if isinstance(rule, str) and rule in _RULES:
+        return _RULES[rule]
+    return error.message

@@ -66,7 +66,7 @@ def save(session: Session, actor: Actor, key: str, *, settings: dict[str, Any] |
     starts = effective_from or now
     if starts < now - PAST_TOLERANCE:
         raise InvalidSetting("A new version cannot start in the past: that would rewrite"
-                             " orders already closed.", field="effective_from")
+                             " orders already closed.", field="effective_from", rule="past_start")
     stored = program.to_dict(parsed)
     # "Start now" is the request, not the clock reading: a resubmitted form matches.
     params = {"settings": stored, "preset": preset_name,
