@@ -223,3 +223,23 @@ def test_window_downgrade_point_value_and_per_vehicle_cards_are_saved(
     assert settings.stamp_cards[0].per_asset and settings.stamp_cards[0].every == 5
     page = owner_client.get(_url(business)).get_data(as_text=True)
     assert 'name="tier_window_months"' in page and 'name="stamps-0-per_asset"' in page
+
+
+def test_tier_rates_perks_and_limited_perks_round_trip(app: Any, owner_client: Any,
+                                                       business: Any) -> None:
+    form = _form(idempotency_key="perk-key-0001", **{
+        "tiers-0-name": "Свой", "tiers-0-min_orders": "1", "tiers-0-discount_pct": "2",
+        "tiers-0-accrual_pct": "7", "tiers-0-redeem_cap_pct": "30",
+        "tiers-0-perks": "Кофе; Мойка",
+        "tiers-0-entitlements": "Бесплатная диагностика: 1/визит; Шиномонтаж: 2/год"})
+    assert owner_client.post(_url(business), data=form).status_code == 302
+    saved = from_dict(json.loads(app.test_session().scalars(select(ProgramVersion.settings)
+                                                            .where(ProgramVersion.business_id
+                                                                   == business.id)).one()))
+    tier = saved.tiers[0]
+    assert (tier.accrual_bp, tier.redeem_cap_bp, tier.perks) == (700, 3000, ("Кофе", "Мойка"))
+    assert [(e.code, e.limit, e.per.value) for e in tier.entitlements] == [
+        ("free_diagnostics", 1, "visit"), (tier.entitlements[1].code, 2, "year")]
+    bad = owner_client.post(_url(business, "/preview"), json=_form(**{
+        "tiers-0-name": "Свой", "tiers-0-min_orders": "1", "tiers-0-entitlements": "мойка"}))
+    assert bad.status_code == 422 and "Название: 1/визит" in _text(bad)

@@ -7,6 +7,7 @@ post and from the page script's JSON.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from webapp.domain.presets import PRESETS
 from webapp.domain.program import InvalidSetting, ProgramSettings
 
 MAX_ROWS = 20  # tiers or stamp cards a form can carry
+TIER_FIELDS = ("name", "min_orders", "min_spend_rub", "discount_pct", "accrual_pct",
+               "redeem_cap_pct", "perks", "entitlements")
 DEFAULT_PRESET = "bonus_5_20"
 
 LABELS = {
@@ -105,7 +108,12 @@ def values(settings: ProgramSettings) -> dict[str, Any]:
         "birthday_window_days": str(b.birthday_window_days),
         "tiers": [{"name": t.name, "min_orders": _opt(t.min_orders),
                    "min_spend_rub": "" if t.min_spend is None else _money_text(t.min_spend),
-                   "discount_pct": _pct_text(t.discount_bp)} for t in settings.tiers],
+                   "discount_pct": _pct_text(t.discount_bp),
+                   "accrual_pct": "" if t.accrual_bp is None else _pct_text(t.accrual_bp),
+                   "redeem_cap_pct": "" if t.redeem_cap_bp is None
+                   else _pct_text(t.redeem_cap_bp),
+                   "perks": "; ".join(t.perks), "entitlements": entitlements_text(t)}
+                  for t in settings.tiers],
         "stamps": [{"category": c.category, "title": c.title, "every": str(c.every),
                     "reward_pct": _pct_text(c.reward_bp), "per_asset": c.per_asset}
                    for c in settings.stamp_cards],
@@ -122,7 +130,7 @@ def echo(form: Mapping[str, Any]) -> dict[str, Any]:
         "effective", "effective_at", "point_value_rub", "tier_window_months",
         "downgrade_grace_days", "referral_monthly_limit", "birthday_window_days")}
     shown["accrue_on_redeemed"] = _checked(form, "accrue_on_redeemed")
-    tier_fields = ("name", "min_orders", "min_spend_rub", "discount_pct")
+    tier_fields = TIER_FIELDS
     shown["tiers"] = [{f: _s(form, f"tiers-{i}-{f}") for f in tier_fields}
                       for i in _rows(form, "tiers", tier_fields)]
     card_fields = ("category", "title", "every", "reward_pct")
@@ -190,16 +198,63 @@ def _rows(form: Mapping[str, Any], prefix: str, fields: tuple[str, ...]) -> list
 
 
 def _tiers(form: Mapping[str, Any], base: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    fields = ("name", "min_orders", "min_spend_rub", "discount_pct")
+    fields = TIER_FIELDS
     tiers = []
     for n, i in enumerate(_rows(form, "tiers", fields)):
-        tier = dict(base[n]) if n < len(base) else {}  # keeps perks the form doesn't show
+        tier = dict(base[n]) if n < len(base) else {}
         tier.update(name=_s(form, f"tiers-{i}-name"),
                     min_orders=_int(form, f"tiers-{i}-min_orders"),
                     min_spend=_money(form, f"tiers-{i}-min_spend_rub"),
-                    discount_bp=_percent(form, f"tiers-{i}-discount_pct"))
+                    discount_bp=_percent(form, f"tiers-{i}-discount_pct"),
+                    accrual_bp=_optional_percent(form, f"tiers-{i}-accrual_pct"),
+                    redeem_cap_bp=_optional_percent(form, f"tiers-{i}-redeem_cap_pct"),
+                    perks=[p.strip() for p in _s(form, f"tiers-{i}-perks").split(";")
+                           if p.strip()],
+                    entitlements=_entitlements(_s(form, f"tiers-{i}-entitlements"), i))
         tiers.append(tier)
     return tiers
+
+
+_PERIODS = {"визит": "visit", "месяц": "month", "год": "year"}
+_PERIOD_WORDS = {v: k for k, v in _PERIODS.items()}
+
+
+def _entitlements(text: str, row: int) -> list[dict[str, Any]]:
+    """'Бесплатная диагностика: 1/визит; Выездной ремонт: 2/год' -> entitlement dicts.
+
+    The code is derived from the title, so the same perk keeps counting its uses
+    across versions.
+    """
+    found = []
+    for item in (part.strip() for part in text.split(";")):
+        if not item:
+            continue
+        match = re.fullmatch(r"(.+?):\s*(\d+)\s*/\s*(визит|месяц|год)", item)
+        if match is None:
+            raise InvalidSetting(
+                f"Уровень {row + 1}: привилегия «{item}» записывается как"
+                " «Название: 1/визит» (или /месяц, /год).", field=f"tiers[{row}]")
+        title = match.group(1).strip()
+        found.append({"code": _perk_code(title), "title": title,
+                      "limit": int(match.group(2)), "per": _PERIODS[match.group(3)]})
+    return found
+
+
+def _perk_code(title: str) -> str:
+    known = {e.title: e.code for p in PRESETS.values() for t in p.tiers for e in t.entitlements}
+    if title in known:
+        return known[title]
+    return "perk-" + hashlib.sha256(title.casefold().encode()).hexdigest()[:10]
+
+
+def _optional_percent(form: Mapping[str, Any], key: str) -> int | None:
+    return _percent(form, key) if _s(form, key) else None
+
+
+def entitlements_text(tier: Any) -> str:
+    """The form's text for a tier's limited perks (the inverse of _entitlements)."""
+    return "; ".join(f"{e.title}: {e.limit}/{_PERIOD_WORDS[str(e.per.value)]}"
+                     for e in tier.entitlements)
 
 
 def _cards(form: Mapping[str, Any], base: list[dict[str, Any]]) -> list[dict[str, Any]]:
