@@ -4,34 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from tests.integration.staff.conftest import PASSWORD
 from webapp.domain.actor import Role
 from webapp.domain.program import from_dict
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import ProgramVersion
-from webapp.services import businesses, staff
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def make_business(app: Any) -> Any:
-    """Businesses on the app's own session (the shared one would lock SQLite)."""
-    def make(name: str = "Гараж №1") -> SimpleNamespace:
-        made = businesses.create_business(app.test_session(), name=name)
-        return SimpleNamespace(id=made.id, name=made.name)
-
-    return make
-
-
-@pytest.fixture
-def business(make_business: Any) -> Any:
-    return make_business()
+from webapp.services import staff
 
 
 @pytest.fixture(autouse=True)

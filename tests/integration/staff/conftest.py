@@ -1,0 +1,32 @@
+"""Fixtures for the staff pages: data made on the app's own session.
+
+The shared ``business`` fixture writes through a second connection, which would hold
+SQLite's write lock while the app writes; these override it for the staff pages.
+Rows come back as plain namespaces because the app's session expires its objects
+after each request.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from webapp.services import businesses
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_business(app: Any) -> Any:
+    def make(name: str = "Гараж №1") -> SimpleNamespace:
+        made = businesses.create_business(app.test_session(), name=name)
+        return SimpleNamespace(id=made.id, name=made.name)
+
+    return make
+
+
+@pytest.fixture
+def business(make_business: Any) -> Any:
+    return make_business()
