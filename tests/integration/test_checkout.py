@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -30,6 +33,7 @@ from webapp.services.ledger_check import check
 
 Keys = Callable[[], str]
 RUB = 100
+_property_phones = itertools.count(5_000_000)
 DAY = timedelta(days=1)
 
 
@@ -170,3 +174,37 @@ def test_check_ledger_catches_an_order_under_a_version_not_yet_in_force(
                     .values(program_version_id=later))
     report = check(session, now=T0 + DAY)
     assert [f.invariant for f in report.findings if not f.ok] == ["I10"]
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(total=st.integers(0, 60_000), history_rub=st.lists(st.integers(500, 40_000), max_size=8),
+       category=st.sampled_from([None, "oil_change", "repair"]), share=st.integers(0, 100),
+       balance=st.integers(0, 5_000))
+def test_property_the_quote_shown_is_the_quote_applied(
+        session: Session, owner: Actor, branch: Branch, total: int, history_rub: list[int],
+        category: str | None, share: int, balance: int) -> None:
+    from webapp.domain.presets import DEMO
+
+    if programs.version_at(session, owner.business_id, T0) is None:
+        programs.save(session, owner, "property-program", settings=DEMO, now=T0 - DAY)
+    phone = f"+7916{next(_property_phones):07d}"
+    person = customers.join(session, owner, phone=phone, now=T0).customer
+    if balance:
+        ledger.accrue(session, owner, f"prop-seed-{phone}", customer_id=person.id,
+                      points=balance, now=T0)
+    for n, rub in enumerate(history_rub):
+        close(session, owner, lambda n=n: f"prop-{phone}-{n}", person, branch, rub,
+              at=T0 + n * DAY, category="oil_change")
+    at = T0 + 30 * DAY
+    offer = checkout.quote_order(session, owner, customer_id=person.id,
+                                 draft=OrderDraft(total * RUB, category), now=at)
+    draft = OrderDraft(total * RUB, category, redeem_points=offer.max_redeem_points * share // 100)
+    shown = checkout.quote_order(session, owner, customer_id=person.id, draft=draft, now=at)
+    before = ledger.balance(session, owner, person.id, now=at).available
+    applied = checkout.close(session, owner, f"prop-close-{phone}", customer_id=person.id,
+                             branch_id=branch.id, draft=draft, now=at)
+    assert (applied["discount"], applied["redeemed"], applied["accrued"], applied["paid"],
+            applied["tier"]) == (shown.total_discount, shown.redeem_points, shown.accrue_points,
+                                 shown.paid, shown.tier_after)
+    assert applied["available"] == before - shown.redeem_points + shown.accrue_points
