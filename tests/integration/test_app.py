@@ -18,6 +18,7 @@ def test_home_lists_businesses(app: Flask, client: Any) -> None:
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Гараж на Лесной" in html and "филиалов: 2" in html
+    assert "/staff/sign-in" in html
     assert 'lang="ru"' in html
 
 
