@@ -1,7 +1,7 @@
 """All mapped classes; importing this module registers every table on Base.metadata."""
 
 from webapp.persistence.models.business import Branch, Business
-from webapp.persistence.models.customer import Asset, Customer
+from webapp.persistence.models.customer import Asset, CheckinUse, Customer
 from webapp.persistence.models.ledger import (
     Account,
     Entry,
@@ -19,6 +19,7 @@ __all__ = [
     "Asset",
     "Branch",
     "Business",
+    "CheckinUse",
     "Customer",
     "EntitlementUse",
     "Entry",

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.persistence.base import Base, UTCDateTime, utcnow
+
+
+def _new_secret() -> bytes:
+    return secrets.token_bytes(32)
 
 
 class Customer(Base):
@@ -33,6 +47,8 @@ class Customer(Base):
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     card_number: Mapped[str] = mapped_column(String(9))
     status: Mapped[str] = mapped_column(String(8), default="active")
+    # Key of the rotating check-in code; the phone receives it at sign-in (DESIGN.md).
+    checkin_secret: Mapped[bytes] = mapped_column(LargeBinary(32), default=_new_secret)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -55,3 +71,15 @@ class Asset(Base):
     search_key: Mapped[str] = mapped_column(String(64))
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CheckinUse(Base):
+    """A rotating check-in code already accepted: each is good for one scan only."""
+
+    __tablename__ = "checkin_uses"
+    __table_args__ = (UniqueConstraint("customer_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    step: Mapped[int] = mapped_column(BigInteger)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

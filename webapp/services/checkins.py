@@ -1,0 +1,66 @@
+"""Who is at the counter: a scanned static card number or a rotating check-in code.
+
+A rotating code is accepted once: the (customer, step) pair is recorded under a
+unique constraint, so a replayed code, even one scanned twice at the same moment
+on two tablets, is refused with a message that tells the cashier what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.domain import cards, checkin
+from webapp.domain.actor import Actor
+from webapp.domain.errors import Conflict, UnknownCustomer
+from webapp.persistence.base import utcnow
+from webapp.persistence.models import CheckinUse, Customer
+
+
+class CodeAlreadyUsed(Conflict):
+    code = "checkin_code_used"
+
+
+@dataclass(frozen=True)
+class Identified:
+    customer_id: int
+    card_number: str
+    by_code: bool  # True: the live code from the customer's app (proves the phone is here)
+
+
+def identify(session: Session, actor: Actor, scanned: str,
+             now: datetime | None = None) -> Identified:
+    """The customer behind a scan; typed errors say what is wrong and what to do."""
+    now = now or utcnow()
+    text = (scanned or "").strip()
+    if not text.upper().startswith(checkin.PREFIX + "."):
+        customer = _by_card(session, actor, cards.normalise(text))
+        session.rollback()
+        return Identified(customer.id, customer.card_number, by_code=False)
+    card_number, _, _ = checkin.parse(text)
+    customer = _by_card(session, actor, card_number)
+    try:
+        accepted = checkin.verify(customer.checkin_secret, text, now)
+        session.execute(insert(CheckinUse), {"customer_id": customer.id,
+                                             "step": accepted.step, "used_at": now})
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise CodeAlreadyUsed("This code was already scanned: ask the customer to show the"
+                              " new code in the app (it changes every 30 seconds).") from None
+    except BaseException:
+        session.rollback()
+        raise
+    return Identified(customer.id, card_number, by_code=True)
+
+
+def _by_card(session: Session, actor: Actor, card_number: str) -> Customer:
+    customer = session.scalar(select(Customer).where(
+        Customer.business_id == actor.business_id, Customer.card_number == card_number))
+    if customer is None or customer.status != "active":
+        raise UnknownCustomer("No customer of this business has this card.")
+    return customer
