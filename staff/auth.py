@@ -7,8 +7,13 @@ browser carried before (a planted session included) does not survive it.
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask import session as http_session
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -19,7 +24,21 @@ from webapp.services.sign_in import SignedIn
 
 bp = Blueprint("staff_auth", __name__)
 login_manager = LoginManager()
+# Counts only failed sign-ins (see deduct_when), in memory on one machine or in Redis
+# when REGULARS_REDIS_URL is set, so several processes share one count.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 WRONG = "Неверный логин или пароль"
+PER_ACCOUNT = "10 per 15 minutes"
+PER_IP = "30 per 15 minutes"
+
+
+def _account_key() -> str:
+    business_id = (request.view_args or {}).get("business_id")
+    return f"staff-sign-in:{business_id}:{request.form.get('login', '').strip().lower()}"
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code != 302  # a successful sign-in redirects
 
 
 class StaffLogin(UserMixin):
@@ -58,8 +77,25 @@ def _unauthorized() -> Response:
 
 
 def init_app(app: Flask) -> None:
+    settings = app.config["REGULARS"]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.redis_url or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     login_manager.init_app(app)
+    limiter.init_app(app)
     app.register_blueprint(bp)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many(error: RateLimitExceeded) -> tuple[str, int]:
+    """The sign-in form again, saying when to try: no password is checked meanwhile."""
+    business_id = (request.view_args or {}).get("business_id")
+    current = limiter.current_limit
+    wait = current.reset_at - time.time() if current else 15 * 60
+    minutes = max(1, math.ceil(wait / 60))
+    return render_template("staff/sign_in.html", business_id=business_id,
+                           login=request.form.get("login", ""),
+                           error=f"Слишком много неудачных попыток. Попробуйте снова через"
+                                 f" {minutes} мин."), 429
 
 
 @bp.get("/staff/sign-in")
@@ -72,6 +108,8 @@ def choose() -> Response | str:
 
 
 @bp.route("/b/<int:business_id>/staff/sign-in", methods=["GET", "POST"], endpoint="sign_in")
+@limiter.limit(PER_ACCOUNT, key_func=_account_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(PER_IP, methods=["POST"], deduct_when=_failed)
 def sign_in_page(business_id: int) -> Response | tuple[str, int] | str:
     if request.method == "GET":
         return render_template("staff/sign_in.html", business_id=business_id, login="",

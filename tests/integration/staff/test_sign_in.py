@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from types import SimpleNamespace
 from typing import Any
@@ -120,3 +121,59 @@ def test_anonymous_is_sent_to_sign_in(client: Any, business: Any) -> None:
     response = client.get(f"/b/{business.id}/backoffice/program")
     assert response.status_code == 302
     assert f"/b/{business.id}/staff/sign-in" in response.headers["Location"]
+
+
+@pytest.mark.usefixtures("no_csrf")
+def test_failed_attempts_on_one_account_are_limited(client: Any, business: Any,
+                                                    owner: Any) -> None:
+    for _ in range(10):
+        assert _sign_in(client, business.id, "owner", "wrong").status_code == 200
+    refused = _sign_in(client, business.id, "owner", PASSWORD)  # even the right password
+    assert refused.status_code == 429
+    text = refused.get_data(as_text=True)
+    assert "Попробуйте снова через 15 мин." in text and WRONG_TEXT not in text
+    page = client.get(f"/b/{business.id}/backoffice/program")
+    assert page.status_code == 302 and "/staff/sign-in" in page.headers["Location"]
+    # Another account from the same address is not locked by this one.
+    assert _sign_in(client, business.id, "someone", "wrong").status_code == 200
+
+
+@pytest.mark.usefixtures("no_csrf")
+def test_successful_sign_ins_do_not_count(client: Any, business: Any, owner: Any) -> None:
+    for _ in range(12):
+        assert _sign_in(client, business.id, "owner", PASSWORD).status_code == 302
+        client.post("/staff/sign-out")
+
+
+@pytest.mark.usefixtures("no_csrf")
+def test_many_accounts_from_one_address_are_limited(client: Any, business: Any) -> None:
+    for n in range(30):
+        assert _sign_in(client, business.id, f"guess{n}", "wrong").status_code == 200
+    assert _sign_in(client, business.id, "guess-more", "wrong").status_code == 429
+
+
+def test_limits_are_shared_through_redis(tmp_path: Any, database_url: str) -> None:
+    """Two processes (two apps here) behind one Redis share one count."""
+    import redis
+
+    from webapp.app import create_app
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    apps = [create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
+                        "SECRET_KEY": "s" * 40, "REDIS_URL": url, "TESTING": True,
+                        "WTF_CSRF_ENABLED": False}) for _ in range(2)]
+    for n in range(10):
+        client = apps[n % 2].test_client()
+        assert _sign_in(client, 999, "owner", "wrong").status_code == 200
+    assert _sign_in(apps[0].test_client(), 999, "owner", "wrong").status_code == 429
+    redis.Redis.from_url(url).flushdb()
+
+
+WRONG_TEXT = "Неверный логин или пароль"
+
