@@ -168,11 +168,16 @@ def test_limits_are_shared_through_redis(tmp_path: Any, database_url: str) -> No
     apps = [create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
                         "SECRET_KEY": "s" * 40, "REDIS_URL": url, "TESTING": True,
                         "WTF_CSRF_ENABLED": False}) for _ in range(2)]
-    for n in range(10):
-        client = apps[n % 2].test_client()
-        assert _sign_in(client, 999, "owner", "wrong").status_code == 200
-    assert _sign_in(apps[0].test_client(), 999, "owner", "wrong").status_code == 429
-    redis.Redis.from_url(url).flushdb()
+    try:
+        for n in range(10):
+            client = apps[n % 2].test_client()
+            assert _sign_in(client, 999, "owner", "wrong").status_code == 200
+        assert _sign_in(apps[0].test_client(), 999, "owner", "wrong").status_code == 429
+    finally:
+        redis.Redis.from_url(url).flushdb()
+        for app in apps:
+            with app.app_context():
+                app.extensions["sqlalchemy"].engine.dispose()
 
 
 WRONG_TEXT = "Неверный логин или пароль"
