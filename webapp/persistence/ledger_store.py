@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
@@ -26,15 +27,15 @@ from webapp.domain.ledger import AccountKind
 from webapp.persistence.models import Account, Customer, Entry, Lot, Operation, Transfer
 
 _system = aliased(Account)
-_LOCK = (
+_READ = (
     select(Account.kind, Account.id, Account.balance, _system.kind, _system.id)
     .join(Customer, Customer.id == Account.customer_id)
     .join(_system, and_(_system.business_id == Customer.business_id,
                         _system.customer_id.is_(None)))
     .where(Account.customer_id == bindparam("customer_id"),
            Customer.business_id == bindparam("business_id"))
-    .with_for_update(of=Account)
 )
+_LOCK = _READ.with_for_update(of=Account)
 _ADD = update(Account).where(
     Account.id == bindparam("account_id"), Account.balance + bindparam("delta") >= 0
 ).values(balance=Account.balance + bindparam("delta"))
@@ -80,8 +81,15 @@ class LedgerStore:
         for one customer queue in one order and never deadlock. SQLite needs no row
         lock: BEGIN IMMEDIATE already serialises writers.
         """
+        return self._load(_LOCK, customer_id)
+
+    def read(self, customer_id: int) -> LedgerStore:
+        """Like :meth:`lock` without the row lock: for read-only uses such as a quote."""
+        return self._load(_READ, customer_id)
+
+    def _load(self, statement: Any, customer_id: int) -> LedgerStore:
         rows = self.session.execute(
-            _LOCK, {"customer_id": customer_id, "business_id": self.business_id}
+            statement, {"customer_id": customer_id, "business_id": self.business_id}
         ).all()
         if not rows:
             raise UnknownCustomer("No such customer.", customer_id=customer_id)

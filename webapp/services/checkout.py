@@ -61,7 +61,7 @@ def quote_order(session: Session, actor: Actor, *, customer_id: int, draft: Orde
     """What closing this order would do (read-only): the counter shows it before confirming."""
     now = now or utcnow()
     try:
-        store = LedgerStore(session, actor.business_id).lock(customer_id)
+        store = LedgerStore(session, actor.business_id).read(customer_id)
         version = _version(session, actor, now)
         state = customer_state(session, actor.business_id, customer_id,
                                store.balances[K.AVAILABLE])
