@@ -30,6 +30,8 @@ class Actor:
     branch_ids: frozenset[int] = field(default_factory=frozenset)
     ip: str | None = None
     device: str | None = None
+    # Where the staff member acts from (the counter's branch): recorded in the audit trail.
+    branch_id: int | None = None
 
     @classmethod
     def system(cls, business_id: int) -> Actor:
@@ -45,8 +47,19 @@ class Actor:
         branch_ids: frozenset[int] = frozenset(),
         ip: str | None = None,
         device: str | None = None,
+        branch_id: int | None = None,
     ) -> Actor:
-        return cls(business_id, ActorKind.STAFF, staff_id, role, branch_ids, ip, device)
+        return cls(business_id, ActorKind.STAFF, staff_id, role, branch_ids, ip, device,
+                   branch_id)
+
+    def may_work_at(self, branch_id: int) -> bool:
+        """Owners and system actors everywhere; others only at their own branches.
+
+        A staff member with no branch assigned works at every branch of the business.
+        """
+        if self.kind is not ActorKind.STAFF or self.role is Role.OWNER:
+            return True
+        return not self.branch_ids or branch_id in self.branch_ids
 
     def is_at_least(self, role: Role) -> bool:
         """True for system actors and for staff with this role or a higher one."""

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.domain.actor import Actor
+from webapp.domain.actor import Actor, ActorKind
 from webapp.domain.errors import Conflict, InvalidInput
 from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
@@ -24,7 +24,7 @@ from webapp.domain.tiers import MONTH, PaidOrder
 from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore
 from webapp.persistence.models import Customer, EntitlementUse, Operation, Order
-from webapp.services import programs
+from webapp.services import audit, programs
 from webapp.services.idempotency import run_once
 from webapp.services.ledger import earn, result_of, spend
 from webapp.services.orders import insert_order
@@ -103,10 +103,14 @@ def close(session: Session, actor: Actor, key: str, *, customer_id: int, branch_
             session.add(EntitlementUse(business_id=actor.business_id, customer_id=customer_id,
                                        order_id=order_id, code=code, used_at=now))
         referral = _referral(session, actor, store, version.settings, state, now)
-        return {**result_of(store, last), "order_id": order_id, "version": version.version,
-                "discount": q.total_discount, "redeemed": q.redeem_points,
-                "accrued": q.accrue_points, "paid": q.paid, "tier": q.tier_after,
-                "used": list(q.used), "referral": referral}
+        result = {**result_of(store, last), "order_id": order_id,
+                  "version": version.version, "discount": q.total_discount,
+                  "redeemed": q.redeem_points, "accrued": q.accrue_points, "paid": q.paid,
+                  "tier": q.tier_after, "used": list(q.used), "referral": referral}
+        if actor.kind is not ActorKind.SYSTEM:
+            audit.record(session, actor, "close", customer_id=customer_id, order_id=order_id,
+                         details={"total": draft.total, **result}, at=now)
+        return result
 
     return run_once(session, actor.business_id, key, "checkout.close", params, work)
 

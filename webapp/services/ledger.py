@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.domain import ledger as rules
-from webapp.domain.actor import Actor, Role
+from webapp.domain.actor import Actor, ActorKind, Role
 from webapp.domain.errors import (
     AlreadyResolved,
     DuplicateAccrual,
@@ -32,6 +32,7 @@ from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore, OperationRow
 from webapp.persistence.models import Lot, Operation, Order
+from webapp.services import audit
 from webapp.services.idempotency import run_once
 from webapp.services.ledger_views import Balance, balance_of
 
@@ -284,7 +285,11 @@ def _write(session: Session, actor: Actor, key: str, name: str, params: dict[str
            customer_id: int, work: Work) -> Result:
     def run() -> Result:
         store = LedgerStore(session, actor.business_id).lock(customer_id)
-        return result_of(store, work(store))
+        result = result_of(store, work(store))
+        if actor.kind is not ActorKind.SYSTEM:
+            audit.record(session, actor, name, customer_id=customer_id,
+                         order_id=params.get("order"), details={**params, **result})
+        return result
 
     return run_once(session, actor.business_id, key, name, params, run)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import ledger as rules
 from webapp.domain.actor import Actor
-from webapp.domain.errors import AlreadyExists, InvalidInput
+from webapp.domain.errors import AlreadyExists, InvalidInput, PermissionDenied
 from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore
@@ -90,8 +90,8 @@ def _check_refs(session: Session, actor: Actor, branch_id: int, asset_id: int | 
     branch = session.get(Branch, branch_id)
     if branch is None or branch.business_id != actor.business_id:
         raise InvalidInput("No such branch.", branch_id=branch_id)
-    if actor.branch_ids and branch_id not in actor.branch_ids:
-        raise InvalidInput("You do not work at this branch.", branch_id=branch_id)
+    if not actor.may_work_at(branch_id):
+        raise PermissionDenied("You do not work at this branch.", branch_id=branch_id)
     if asset_id is not None:
         asset = session.get(Asset, asset_id)
         if asset is None or asset.customer_id != customer_id:

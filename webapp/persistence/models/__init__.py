@@ -1,6 +1,13 @@
 """All mapped classes; importing this module registers every table on Base.metadata."""
 
 from webapp.persistence.models.business import Branch, Business
+from webapp.persistence.models.counter import (
+    AbuseFlag,
+    AuditEvent,
+    CustomerNote,
+    RedeemConfirmation,
+    StaffInvite,
+)
 from webapp.persistence.models.customer import Asset, CheckinUse, Customer
 from webapp.persistence.models.ledger import (
     Account,
@@ -15,12 +22,15 @@ from webapp.persistence.models.program import EntitlementUse, ProgramVersion
 from webapp.persistence.models.staff import StaffUser, staff_branches
 
 __all__ = [
+    "AbuseFlag",
     "Account",
     "Asset",
+    "AuditEvent",
     "Branch",
     "Business",
     "CheckinUse",
     "Customer",
+    "CustomerNote",
     "EntitlementUse",
     "Entry",
     "IdempotencyKey",
@@ -28,6 +38,8 @@ __all__ = [
     "Operation",
     "Order",
     "ProgramVersion",
+    "RedeemConfirmation",
+    "StaffInvite",
     "StaffUser",
     "Transfer",
     "staff_branches",

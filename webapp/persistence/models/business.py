@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.persistence.base import Base, UTCDateTime, utcnow
@@ -22,6 +22,8 @@ class Business(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Moscow")
     locale: Mapped[str] = mapped_column(String(16), default="ru")
     phone_region: Mapped[str] = mapped_column(String(2), default="RU")
+    # JSON of webapp.domain.counter_rules.CounterSettings; NULL means the defaults.
+    counter_settings: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -50,6 +50,8 @@ class Customer(Base):
     # Key of the rotating check-in code; the phone receives it at sign-in (DESIGN.md).
     checkin_secret: Mapped[bytes] = mapped_column(LargeBinary(32), default=_new_secret)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    # Who signed them up at the counter (abuse flags count joins with no orders).
+    joined_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -1,0 +1,71 @@
+"""What each business sets for its counter: when a redemption needs the customer's
+confirmation, how long an idle staff session lasts, and the abuse limits."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from webapp.domain.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class AbuseLimits:
+    """Above these a flag is raised for a manager (0 turns a check off).
+
+    With ``hard_block`` on, an accrual or redemption that would cross twice a limit
+    is refused outright instead of only flagged.
+    """
+
+    accruals_per_customer_day: int = 3
+    accruals_per_staff_hour: int = 30
+    redeem_after_accrual_minutes: int = 30
+    joins_without_orders_per_staff_day: int = 10
+    hard_block: bool = False
+
+
+@dataclass(frozen=True)
+class CounterSettings:
+    # Redeeming more than this many points needs the customer's one-time code (0: never).
+    confirm_redeem_above: int = 1000
+    idle_timeout_minutes: int = 30
+    abuse: AbuseLimits = field(default_factory=AbuseLimits)
+
+
+_BOUNDS = {
+    "confirm_redeem_above": (0, 10_000_000),
+    "idle_timeout_minutes": (5, 24 * 60),
+    "accruals_per_customer_day": (0, 1000),
+    "accruals_per_staff_hour": (0, 10_000),
+    "redeem_after_accrual_minutes": (0, 24 * 60),
+    "joins_without_orders_per_staff_day": (0, 10_000),
+}
+
+
+def validate(settings: CounterSettings) -> CounterSettings:
+    """Return the settings if every number is a whole number within bounds."""
+    values = {**asdict(settings), **asdict(settings.abuse)}
+    for name, (low, high) in _BOUNDS.items():
+        value = values[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidInput("{name} must be a whole number from {low} to {high}.",
+                               name=name, low=low, high=high)
+    if not isinstance(settings.abuse.hard_block, bool):
+        raise InvalidInput("hard_block is true or false.")
+    return settings
+
+
+def from_dict(data: dict[str, Any] | None) -> CounterSettings:
+    """Settings from stored JSON; unknown keys are ignored, missing ones take defaults."""
+    data = data or {}
+    abuse = data.get("abuse") or {}
+    names = {f.name for f in fields(AbuseLimits)}
+    top = {f.name for f in fields(CounterSettings)} - {"abuse"}
+    return validate(CounterSettings(
+        **{k: v for k, v in data.items() if k in top},
+        abuse=AbuseLimits(**{k: v for k, v in abuse.items() if k in names}),
+    ))
+
+
+def to_dict(settings: CounterSettings) -> dict[str, Any]:
+    return asdict(settings)

@@ -1,0 +1,33 @@
+"""Reading and saving a business's counter settings (owners only save)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.domain import counter_settings as rules
+from webapp.domain.actor import Actor, Role
+from webapp.domain.counter_settings import CounterSettings
+from webapp.domain.errors import PermissionDenied
+from webapp.persistence.models import Business
+
+
+def load(session: Session, business_id: int) -> CounterSettings:
+    """The business's settings, or the defaults (within the caller's transaction)."""
+    stored = session.scalar(select(Business.counter_settings)
+                            .where(Business.id == business_id))
+    return rules.from_dict(json.loads(stored) if stored else None)
+
+
+def save(session: Session, actor: Actor, settings: CounterSettings) -> CounterSettings:
+    """Validate and store new settings, and commit."""
+    if not actor.is_at_least(Role.OWNER):
+        raise PermissionDenied("Only the owner changes the counter settings.")
+    rules.validate(settings)
+    business = session.get(Business, actor.business_id)
+    assert business is not None
+    business.counter_settings = json.dumps(rules.to_dict(settings), sort_keys=True)
+    session.commit()
+    return settings
