@@ -47,12 +47,13 @@ def test_domain_errors_map_to_their_status(app: Flask) -> None:
     def insufficient_page() -> str:
         raise InsufficientPoints("Not enough points: {available} available.", available=3)
 
-    response = app.test_client().get("/api/test-insufficient")
+    english = {"Accept-Language": "en"}
+    response = app.test_client().get("/api/test-insufficient", headers=english)
     assert response.status_code == 409
     body = response.get_json()
     assert body["code"] == "insufficient_points"
     assert body["detail"] == "Not enough points: 3 available."
-    page = app.test_client().get("/test-insufficient")
+    page = app.test_client().get("/test-insufficient", headers=english)
     assert page.status_code == 409 and "Not enough points: 3 available." in page.get_data(
         as_text=True)
 

@@ -47,7 +47,7 @@ def normalise(raw: str) -> str:
     """Strip spaces and dashes and validate; raise InvalidCardNumber if wrong."""
     digits = "".join(ch for ch in raw if ch not in " -\u00a0")
     if not digits.isdigit() or len(digits) != LENGTH:
-        raise InvalidCardNumber(f"A card number has {LENGTH} digits.")
+        raise InvalidCardNumber("A card number has {length} digits.", length=LENGTH)
     if check_digit(digits[:-1]) != digits[-1]:
         raise InvalidCardNumber("This card number has a typo: the check digit does not match.")
     return digits

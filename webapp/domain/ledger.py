@@ -61,7 +61,7 @@ def require_points(value: object, *, allow_negative: bool = False) -> int:
     if value < 0 and not allow_negative:
         raise InvalidAmount("Points must be positive.", value=value)
     if abs(value) > MAX_POINTS:
-        raise InvalidAmount(f"No more than {MAX_POINTS:,} points at once.", value=value)
+        raise InvalidAmount("No more than {max:,} points at once.", value=value, max=MAX_POINTS)
     return value
 
 

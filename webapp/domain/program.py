@@ -244,13 +244,13 @@ def _bp(name: str, value: object, allow_full: bool = True) -> None:
 
 def _count(name: str, value: object, *, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidSetting(f"{name}: a whole number from {low} to {high}.", field=name,
+        raise InvalidSetting("{field}: a whole number from {low} to {high}.", field=name,
                              rule="count", low=low, high=high)
 
 
 def _text(name: str, value: object, limit: int) -> None:
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise InvalidSetting(f"{name}: text of 1 to {limit} characters.", field=name,
+        raise InvalidSetting("{field}: text of 1 to {limit} characters.", field=name,
                              rule="text", limit=limit)
 
 
@@ -276,7 +276,7 @@ def from_dict(data: dict[str, Any]) -> ProgramSettings:
         rest["mechanic"] = Mechanic(rest.get("mechanic", "bonus"))
         return ProgramSettings(**rest, tiers=tiers, stamp_cards=cards, bonuses=bonuses)
     except (TypeError, ValueError, AttributeError) as error:
-        raise InvalidSetting(f"The program settings are malformed: {error}.",
+        raise InvalidSetting("The program settings are malformed: {error}.", error=str(error),
                              rule="malformed") from None
 
 

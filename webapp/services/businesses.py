@@ -36,17 +36,17 @@ def create_business(session: Session, *, name: str, currency: str = "RUB",
         raise InvalidInput("A business needs a name of 1 to 200 characters.")
     currency = currency.upper()
     if currency not in _currencies_in_use():
-        raise InvalidInput(f"{currency!r} is not an ISO 4217 currency code.")
+        raise InvalidInput("{currency!r} is not an ISO 4217 currency code.", currency=currency)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"{timezone!r} is not a time zone.") from None
+        raise InvalidInput("{timezone!r} is not a time zone.", timezone=timezone) from None
     try:
         Locale.parse(locale)
     except (UnknownLocaleError, ValueError):
-        raise InvalidInput(f"{locale!r} is not a locale.") from None
+        raise InvalidInput("{locale!r} is not a locale.", locale=locale) from None
     if phone_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidInput(f"{phone_region!r} is not a phone region.")
+        raise InvalidInput("{phone_region!r} is not a phone region.", phone_region=phone_region)
     try:
         business = Business(name=name, currency=currency, timezone=timezone, locale=locale,
                             phone_region=phone_region.upper())

@@ -1,0 +1,308 @@
+"""Domain error messages in Russian, until Flask-Babel takes over.
+
+Every English template raised with a :class:`~webapp.domain.errors.DomainError`
+has a Russian entry in :data:`RU` with the same ``{placeholders}``;
+``tests/unit/test_error_text.py`` scans the code and fails when one is missing.
+Messages built at run time (f-strings) fall back to :data:`RU_BY_CODE`, looked up
+along the error's class hierarchy (``weak_password`` -> ``invalid_input``).
+
+Points are "баллы" everywhere, as on the program page. Numbers of points sit after
+a colon or without a noun ("максимум баллов: {max}"), so no plural forms are needed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from webapp.domain.errors import DomainError
+
+RU: dict[str, str] = {
+    # -- webapp/domain/assets.py
+    "The kind is plate, vin, serial or imei.": "Тип — госномер, VIN, серийный номер или IMEI.",
+    "An identifier has 2 to 40 letters or digits.": "Номер — от 2 до 40 букв или цифр.",
+    "A VIN has 17 characters and no I, O or Q.": "VIN — 17 символов, без букв I, O и Q.",
+    "An IMEI has 15 digits.": "IMEI — 15 цифр.",
+    # -- webapp/domain/cards.py
+    "A card number has {length} digits.": "В номере карты должно быть цифр: {length}.",
+    "This card number has a typo: the check digit does not match.": (
+        "В номере карты опечатка: не сходится контрольная цифра."
+    ),
+    # -- webapp/domain/checkin.py, webapp/services/checkins.py
+    "This is not a Regulars check-in code.": "Это не код из приложения Regulars.",
+    "This code was not made by this customer's app.": (
+        "Этот код создан не в приложении этого клиента."
+    ),
+    "This code has expired: ask the customer to open the app and show the live code.": (
+        "Код устарел: попросите клиента открыть приложение и показать текущий код."
+    ),
+    "This code was already scanned: ask the customer to show the new code in the app"
+    " (it changes every 30 seconds).": (
+        "Этот код уже сканировали: попросите клиента показать новый код в приложении"
+        " (он меняется каждые 30 секунд)."
+    ),
+    "No customer of this business has this card.": "Такой карты нет ни у одного клиента.",
+    # -- webapp/domain/counter_settings.py, webapp/services/counter_settings.py
+    "hard_block is true or false.": "hard_block — это true или false.",
+    "{name} must be a whole number from {low} to {high}.": (
+        "{name}: нужно целое число от {low} до {high}."
+    ),
+    "Only the owner changes the counter settings.": "Настройки кассы меняет только владелец.",
+    # -- webapp/domain/ledger.py, webapp/persistence/ledger_store.py
+    "Not enough points: {available} available, {requested} requested.": (
+        "Недостаточно баллов: доступно {available}, а списать нужно {requested}."
+    ),
+    "Not enough points for this operation.": "Недостаточно баллов для этой операции.",
+    "Points must be a whole number.": "Баллы — целое число.",
+    "Points must not be zero.": "Число баллов не может быть нулём.",
+    "Points must be positive.": "Число баллов должно быть больше нуля.",
+    "No more than {max:,} points at once.": "Максимум баллов за одну операцию: {max}.",
+    "Money is a whole number of minor units (kopecks).": "Сумма — целое число копеек.",
+    "The amount must be positive.": "Сумма должна быть больше нуля.",
+    "The amount is too large.": "Слишком большая сумма.",
+    "An idempotency key is 8 to 200 printable ASCII characters.": (
+        "Неверный ключ повторной отправки: обновите страницу и попробуйте снова."
+    ),
+    # -- webapp/domain/money.py
+    "Enter an amount in rubles.": "Введите сумму в рублях.",
+    "The amount must not be negative.": "Сумма не может быть отрицательной.",
+    "An amount is rubles with up to two digits of kopecks.": (
+        "Сумма — это рубли и не больше двух цифр копеек, например «1 500,50»."
+    ),
+    "Enter a number of points.": "Введите число баллов.",
+    "The number of points is too large.": "Слишком большое число баллов.",
+    # -- webapp/domain/program.py (wording as on the program page)
+    "A discount card needs a discount above 0 %.": "Для дисконтной карты нужна скидка больше 0 %.",
+    "Points need an accrual rate above 0 %.": "Для баллов нужно начисление больше 0 %.",
+    "Points must be spendable: allow paying some share of an order.": (
+        "Баллами должно быть можно платить: разрешите оплату хотя бы части чека."
+    ),
+    "Choose a mechanic, tiers or a stamp card.": "Выберите механику, уровни или карту с печатями.",
+    "Welcome, referral and birthday bonuses are points: choose bonus or cashback.": (
+        "Приветственный, реферальный и бонус ко дню рождения — это баллы:"
+        " выберите бонусы или кэшбэк."
+    ),
+    "{field}: a whole number from {low} to {high}.": (
+        "{field}: нужно целое число от {low} до {high}."
+    ),
+    "{field}: text of 1 to {limit} characters.": "{field}: текст от 1 до {limit} символов.",
+    "The program settings are malformed: {error}.": "Настройки программы не читаются: {error}.",
+    "A stamp card reward must be above 0 %.": "Награда карты с печатями должна быть больше 0 %.",
+    "A tier needs an order count or a spend to reach it.": (
+        "Для уровня нужно число заказов или сумма покупок."
+    ),
+    "Each tier must need more than the one before it.": (
+        "Каждый уровень должен требовать больше предыдущего."
+    ),
+    "Downgrades need a rolling window.": (
+        "Понижать уровень можно только при подсчёте за последние месяцы."
+    ),
+    # -- webapp/domain/quote.py
+    "Points to pay with must be a whole number, 0 or more.": (
+        "Баллы к оплате — целое число, 0 или больше."
+    ),
+    "At most {max} points can pay for this order.": "Максимум баллов к оплате этого заказа: {max}.",
+    "This perk is not available on this order.": "Эта привилегия недоступна для этого заказа.",
+    # -- webapp/domain/simulation.py, webapp/services/simulation.py
+    "The tier mix needs one share per tier, 0 to 100 % in all.": (
+        "Распределение по уровням: по одной доле на уровень, всего от 0 до 100 %."
+    ),
+    "Only a manager or the owner can see program costs.": (
+        "Стоимость программы видят только менеджер и владелец."
+    ),
+    "Unknown assumptions: {names}.": "Неизвестные допущения: {names}.",
+    "The business has no program yet: choose a preset to estimate.": (
+        "У компании ещё нет программы: выберите готовую программу для оценки."
+    ),
+    # -- webapp/services/audit.py
+    "Only managers and owners see the audit trail.": (
+        "Журнал действий видят только менеджеры и владелец."
+    ),
+    # -- webapp/services/businesses.py
+    "A business needs a name of 1 to 200 characters.": "Название компании — от 1 до 200 символов.",
+    "{currency!r} is not an ISO 4217 currency code.": "{currency!r} — не код валюты ISO 4217.",
+    "{timezone!r} is not a time zone.": "{timezone!r} — не часовой пояс.",
+    "{locale!r} is not a locale.": "{locale!r} — не код языка и региона.",
+    "{phone_region!r} is not a phone region.": "{phone_region!r} — не код телефонного региона.",
+    # -- webapp/services/checkout.py, webapp/services/orders.py
+    "A service category is 1 to 64 characters.": "Категория услуги — от 1 до 64 символов.",
+    "Redeeming more than {threshold} points needs the customer's confirmation: send them a code.": (
+        "Для списания баллов сверх {threshold} нужно подтверждение клиента: отправьте ему код."
+    ),
+    "No loyalty program is set up yet: the owner chooses one first.": (
+        "Программа лояльности ещё не выбрана: сначала её настраивает владелец."
+    ),
+    "An order with this reference is already closed.": "Заказ с таким номером уже закрыт.",
+    "No such branch.": "Филиал не найден.",
+    "You do not work at this branch.": "Вы не работаете в этом филиале.",
+    "This vehicle or device is not the customer's.": (
+        "Этот автомобиль или устройство не принадлежит клиенту."
+    ),
+    # -- webapp/services/confirmations.py
+    "Points to confirm must be a whole number above 0.": (
+        "Баллы для подтверждения — целое число больше 0."
+    ),
+    "Too many codes were sent to this customer in the last hour.": (
+        "Этому клиенту за последний час отправлено слишком много кодов."
+    ),
+    "This confirmation is not for this customer.": "Это подтверждение для другого клиента.",
+    "The code is used up or expired: send a new one.": (
+        "Код уже использован или истёк: отправьте новый."
+    ),
+    "The code is wrong: ask the customer to read it again.": (
+        "Неверный код: попросите клиента прочитать его ещё раз."
+    ),
+    "The customer confirmed {confirmed} points, not {points}.": (
+        "Клиент подтвердил другое число баллов: {confirmed}, а не {points}."
+    ),
+    # -- webapp/services/counter.py
+    "A note cannot be empty.": "Заметка не может быть пустой.",
+    "A note is at most {limit} characters.": "Заметка — не длиннее {limit} символов.",
+    "No such order.": "Заказ не найден.",
+    # -- webapp/services/customers.py, customer_search.py, ledger_views.py
+    "No such customer.": "Клиент не найден.",
+    "No such business.": "Компания не найдена.",
+    "A name is at most 200 characters.": "Имя — не длиннее 200 символов.",
+    "No customer has this card number.": "Клиента с таким номером карты нет.",
+    "Type at least two letters or digits.": "Введите хотя бы две буквы или цифры.",
+    "There is no such referral code.": "Такого кода приглашения нет.",
+    "Type a card number, at least 4 digits of a phone, or a plate.": (
+        "Введите номер карты, не меньше 4 последних цифр телефона или госномер."
+    ),
+    "The search text is too long.": "Слишком длинный запрос.",
+    "Type 4 to 10 last digits of the phone.": "Введите от 4 до 10 последних цифр телефона.",
+    # -- webapp/services/idempotency.py
+    "This idempotency key was already used for a different request.": (
+        "Эта форма уже была отправлена с другими данными. Обновите страницу и попробуйте снова."
+    ),
+    # -- webapp/services/ledger.py
+    "No such pending hold.": "Резерв баллов не найден.",
+    "This pending hold was already resolved.": "Этот резерв баллов уже закрыт.",
+    "The refund is larger than what is left of the order.": (
+        "Возврат больше, чем осталось по заказу."
+    ),
+    "Only a staff member can adjust points.": "Корректировать баллы может только сотрудник.",
+    "An adjustment needs a reason.": "Укажите причину корректировки.",
+    "The reason is longer than 500 characters.": "Причина — не длиннее 500 символов.",
+    "This order has already earned its points.": "Баллы за этот заказ уже начислены.",
+    "No such order for this customer.": "У этого клиента нет такого заказа.",
+    "Your role does not allow this.": "Недостаточно прав для этого действия.",
+    # -- webapp/services/phones.py
+    "Enter a phone number.": "Введите номер телефона.",
+    "This phone number does not exist.": "Такого номера телефона не существует.",
+    "This is not a phone number.": "Это не номер телефона.",
+    # -- webapp/services/program_page.py, programs.py
+    "Only the owner can change the program.": "Менять программу может только владелец.",
+    "No preset {preset!r}.": "Нет готовой программы {preset!r}.",
+    "A new version cannot start in the past: that would rewrite orders already closed.": (
+        "Новая версия не может начаться в прошлом: это переписало бы уже закрытые заказы."
+    ),
+    "No such program version.": "Такой версии программы нет.",
+    # -- webapp/services/staff.py, staff_admin.py
+    "A login is 1 to 64 letters, digits or . _ - @.": (
+        "Логин — от 1 до 64 букв, цифр или символов . _ - @."
+    ),
+    "A password needs at least {min} characters.": "Пароль — не короче {min} символов.",
+    "A branch does not belong to this business.": "Этот филиал принадлежит другой компании.",
+    "The role is cashier, manager or owner.": "Роль — кассир, менеджер или владелец.",
+    "This login is taken.": "Этот логин уже занят.",
+    "This invitation is not valid.": "Приглашение недействительно.",
+    "An owner does not reset their own access.": "Владелец не может сбросить свой доступ.",
+    "An owner does not deactivate themselves.": "Владелец не может отключить сам себя.",
+    "An owner does not demote themselves.": "Владелец не может понизить свою роль.",
+    "Only the owner manages staff.": "Сотрудниками управляет только владелец.",
+    "No such staff member.": "Сотрудник не найден.",
+    # -- webapp/domain/abuse.py, webapp/services/abuse.py
+    "Refused: this goes over the business's abuse limits. Call a manager, who can do it.": (
+        "Отказано: превышены лимиты против злоупотреблений. Позовите менеджера — он может"
+        " провести эту операцию."
+    ),
+    "Say what was found: the note is required.": "Напишите, что выяснили: комментарий обязателен.",
+    "The note is at most {max} characters.": "Комментарий — не длиннее {max} символов.",
+    "No such flag.": "Сигнал не найден.",
+    "This flag was already resolved.": "Этот сигнал уже закрыт.",
+    "Only the owner changes the abuse limits.": (
+        "Лимиты против злоупотреблений меняет только владелец."
+    ),
+    "Only managers and owners see abuse flags.": "Сигналы видят только менеджеры и владелец.",
+    # -- webapp/services/customer_history.py, sign_in.py
+    "Only managers and owners see customer histories.": (
+        "Историю клиента видят только менеджеры и владелец."
+    ),
+    "Only the owner signs other staff members out.": (
+        "Завершать сеансы других сотрудников может только владелец."
+    ),
+    # -- staff/counter/views.py
+    "Enter a whole number.": "Введите целое число.",
+    "Enter the order amount.": "Введите сумму заказа.",
+}
+
+RU_BY_CODE: dict[str, str] = {
+    "domain_error": "Действие не выполнено.",
+    "invalid_input": "Неверное значение: проверьте введённые данные.",
+    "invalid_amount": "Неверная сумма или число баллов.",
+    "invalid_phone": "Неверный номер телефона.",
+    "invalid_card_number": "Неверный номер карты.",
+    "invalid_setting": "Эта настройка программы не подходит: проверьте поля.",
+    "invalid_checkin_code": "Это не код из приложения клиента.",
+    "stale_checkin_code": "Код устарел: попросите клиента показать текущий код.",
+    "checkin_code_used": "Этот код уже сканировали: попросите клиента показать новый.",
+    "weak_password": "Слишком короткий пароль.",
+    "wrong_confirmation_code": "Неверный код подтверждения.",
+    "not_found": "Не найдено.",
+    "unknown_customer": "Клиент не найден.",
+    "unknown_order": "Заказ не найден.",
+    "invalid_invite": "Приглашение недействительно.",
+    "permission_denied": "Недостаточно прав.",
+    "conflict": "Действие противоречит текущему состоянию: обновите страницу.",
+    "insufficient_points": "Недостаточно баллов на счёте.",
+    "idempotency_conflict": (
+        "Эта форма уже была отправлена с другими данными. Обновите страницу и попробуйте снова."
+    ),
+    "already_resolved": "Этот резерв баллов уже закрыт.",
+    "duplicate_accrual": "Баллы за этот заказ уже начислены.",
+    "already_exists": "Такая запись уже есть.",
+    "no_program": "Программа лояльности ещё не выбрана.",
+    "confirmation_needed": "Нужно подтверждение клиента: отправьте ему код.",
+    "confirmation_unusable": "Код подтверждения не подходит: отправьте новый.",
+    "too_many_codes": "Этому клиенту отправлено слишком много кодов: попробуйте позже.",
+    "own_account": "Владелец не может так изменить свою учётную запись.",
+    "abuse_blocked": "Действие заблокировано: превышен лимит операций.",
+}
+
+_CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+_NBSP = "\u00a0"
+
+
+def _ru_value(value: Any) -> Any:
+    """Large whole numbers grouped the Russian way: 1000000 -> "1 000 000"."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return f"{value:,}".replace(",", _NBSP)
+    return value
+
+
+def _by_code(error: DomainError) -> str | None:
+    """The fallback for the error's code, else for the nearest parent class's code."""
+    for cls in type(error).__mro__:
+        code = vars(cls).get("code")
+        if isinstance(code, str) and code in RU_BY_CODE:
+            return RU_BY_CODE[code]
+    return None
+
+
+def message(error: DomainError, lang: str) -> str:
+    """The error's message in ``lang``: Russian for "ru…", English otherwise.
+
+    Russian: the catalog's template with the error's params; else the code's
+    fallback; else English. Messages already written in Russian (the program
+    form's) are shown as they are.
+    """
+    if not lang.lower().startswith("ru") or _CYRILLIC.search(error.template):
+        return error.message
+    template = RU.get(error.template)
+    if template is not None:
+        try:
+            return template.format(**{k: _ru_value(v) for k, v in error.params.items()})
+        except (KeyError, IndexError, ValueError):
+            pass
+    return _by_code(error) or error.message
