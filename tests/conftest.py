@@ -180,3 +180,11 @@ def app(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Any]:
 @pytest.fixture
 def client(app: Any) -> Any:
     return app.test_client()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> None:
+    """Argon2 at its production cost takes most of a second on the test machine; tests
+    use the same algorithm with a small memory and time cost (hashes stay argon2)."""
+    staff.passwords.update(argon2__memory_cost=1024, argon2__rounds=1,
+                           argon2__parallelism=1)

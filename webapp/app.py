@@ -48,13 +48,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from staff import auth as staff_auth
     from staff.backoffice.program import bp as program_bp
-    from webapp import errors
+    from staff.backoffice.staff import bp as staff_bp
+    from webapp import errors, security
     from webapp.customer import bp as customer_bp
 
     errors.register(app)
     app.register_blueprint(customer_bp)
     staff_auth.init_app(app)
     app.register_blueprint(program_bp)
+    app.register_blueprint(staff_bp)
+    security.init_app(app)
 
     from webapp.cli import register_commands
 

@@ -1,4 +1,9 @@
-"""Staff sign-in: check a login and password within one business, and who they act as."""
+"""Staff sign-in: check a login and password within one business, and who they act as.
+
+Every session carries the member's ``session_epoch``: raising it (sign out everywhere,
+an owner resetting access or deactivating the member) ends every session at once,
+because :func:`load` refuses a session whose epoch is not the current one.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor, Role
+from webapp.domain.errors import NotFound, PermissionDenied
 from webapp.persistence.models import StaffUser
-from webapp.services.staff import passwords, verify_password
-
-# Verified when the login is unknown, so both failures take the same time.
-_DUMMY_HASH = passwords.hash("not a real password, only for timing")
+from webapp.services import audit, counter_settings
+from webapp.services.staff import TIMING_HASH, passwords, verify_password
 
 
 @dataclass(frozen=True)
@@ -24,16 +28,25 @@ class SignedIn:
     role: Role
     display_name: str
     branch_ids: frozenset[int]
+    session_epoch: int = 0
 
 
-def authenticate(session: Session, business_id: int, login: str,
-                 password: str) -> StaffUser | None:
+@dataclass(frozen=True)
+class Started:
+    """A successful sign-in: who, and after how many idle minutes the session ends."""
+
+    who: SignedIn
+    idle_timeout_minutes: int
+
+
+def authenticate(session: Session, business_id: int, login: str, password: str) -> StaffUser | None:
     """The active staff member of this business with this login and password, or None."""
     login = (login or "").strip().lower()
-    member = session.scalars(select(StaffUser).where(
-        StaffUser.business_id == business_id, StaffUser.login == login)).first()
+    member = session.scalars(
+        select(StaffUser).where(StaffUser.business_id == business_id, StaffUser.login == login)
+    ).first()
     if member is None:
-        passwords.verify(password or "", _DUMMY_HASH)
+        passwords.verify(password or "", TIMING_HASH)
         session.rollback()
         return None
     ok = verify_password(member, password or "") and member.active
@@ -43,24 +56,75 @@ def authenticate(session: Session, business_id: int, login: str,
     return member if ok else None
 
 
+def start(session: Session, business_id: int, login: str, password: str) -> Started | None:
+    """Check the password (see :func:`authenticate`) and what the new session needs."""
+    member = authenticate(session, business_id, login, password)
+    if member is None:
+        return None
+    return started(session, member)
+
+
+def started(session: Session, member: StaffUser) -> Started:
+    """The session start for a member already known to be who they say."""
+    who = signed_in(member)
+    minutes = counter_settings.load(session, who.business_id).idle_timeout_minutes
+    session.rollback()
+    return Started(who, minutes)
+
+
 def signed_in(member: StaffUser) -> SignedIn:
-    return SignedIn(member.id, member.business_id, Role(member.role), member.display_name,
-                    frozenset(b.id for b in member.branches))
+    return SignedIn(
+        member.id,
+        member.business_id,
+        Role(member.role),
+        member.display_name,
+        frozenset(b.id for b in member.branches),
+        member.session_epoch,
+    )
 
 
-def load(session: Session, business_id: int, staff_id: int) -> SignedIn | None:
-    """The session's staff member again, if still active and still in this business."""
+def load(session: Session, business_id: int, staff_id: int, session_epoch: int) -> SignedIn | None:
+    """The session's staff member again, if still active, in this business, and the
+    session is of the member's current epoch (not signed out everywhere since)."""
     member = session.get(StaffUser, staff_id)
-    found = (signed_in(member)
-             if member is not None and member.active and member.business_id == business_id
-             else None)
+    found = (
+        signed_in(member)
+        if member is not None
+        and member.active
+        and member.business_id == business_id
+        and member.session_epoch == session_epoch
+        else None
+    )
     session.rollback()
     return found
+
+
+def sign_out_everywhere(session: Session, actor: Actor, staff_id: int) -> None:
+    """End every session of a staff member, and commit.
+
+    A member may do it for themselves; an owner for anyone in their business. A staff
+    id of another business is NotFound.
+    """
+    if actor.staff_id != staff_id and not actor.is_at_least(Role.OWNER):
+        raise PermissionDenied("Only the owner signs other staff members out.")
+    member = session.get(StaffUser, staff_id)
+    if member is None or member.business_id != actor.business_id:
+        session.rollback()
+        raise NotFound("No such staff member.")
+    end_sessions(member)
+    audit.record(session, actor, "staff.sign_out_everywhere", details={"staff_id": staff_id})
+    session.commit()
+
+
+def end_sessions(member: StaffUser) -> None:
+    """Raise the member's epoch in SQL (no lost update when two requests do it), no commit."""
+    member.session_epoch = StaffUser.session_epoch + 1
 
 
 def actor_for(staff_user: StaffUser | SignedIn) -> Actor:
     """The actor that service calls made on this staff member's behalf take."""
     if isinstance(staff_user, StaffUser):
         staff_user = signed_in(staff_user)
-    return Actor.staff(staff_user.business_id, staff_user.staff_id, staff_user.role,
-                       staff_user.branch_ids)
+    return Actor.staff(
+        staff_user.business_id, staff_user.staff_id, staff_user.role, staff_user.branch_ids
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterable
+
 from passlib.context import CryptContext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,28 +17,42 @@ from webapp.persistence.models import Branch, StaffUser
 passwords = CryptContext(schemes=["argon2"], deprecated="auto")
 
 MIN_PASSWORD = 10
+# A stored hash starting with this matches no password (an invited member before they
+# set one, or a member whose access the owner reset). Argon2 hashes start with "$".
+UNUSABLE_PREFIX = "!"
+# Verified instead when the stored hash is unusable, so the answer takes the same time.
+TIMING_HASH = passwords.hash("not a real password, only for timing")
 
 
-def create_staff(session: Session, *, business_id: int, login: str, password: str,
-                 role: str, display_name: str | None = None,
-                 branch_ids: list[int] | None = None) -> StaffUser:
+class WeakPassword(InvalidInput):
+    """A password shorter than :data:`MIN_PASSWORD`."""
+
+    code = "weak_password"
+
+
+def create_staff(
+    session: Session,
+    *,
+    business_id: int,
+    login: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    branch_ids: list[int] | None = None,
+) -> StaffUser:
     """Create a staff member with an argon2 password hash, and commit."""
-    login = (login or "").strip().lower()
-    if not login or len(login) > 64 or not all(c.isalnum() or c in "._-@" for c in login):
-        raise InvalidInput("A login is 1 to 64 letters, digits or . _ - @.")
-    if len(password or "") < MIN_PASSWORD:
-        raise InvalidInput(f"A password needs at least {MIN_PASSWORD} characters.")
-    try:
-        Role(role)
-    except ValueError:
-        raise InvalidInput("The role is cashier, manager or owner.") from None
-    branches = list(session.scalars(select(Branch).where(Branch.business_id == business_id)))
-    chosen = [b for b in branches if branch_ids is None or b.id in branch_ids]
-    if branch_ids is not None and len(chosen) != len(set(branch_ids)):
-        raise InvalidInput("A branch does not belong to this business.")
-    staff = StaffUser(business_id=business_id, login=login, role=role,
-                      display_name=display_name or login,
-                      password_hash=passwords.hash(password), branches=chosen)
+    login = check_login(login)
+    check_password(password)
+    check_role(role)
+    chosen = business_branches(session, business_id, branch_ids)
+    staff = StaffUser(
+        business_id=business_id,
+        login=login,
+        role=role,
+        display_name=display_name or login,
+        password_hash=passwords.hash(password),
+        branches=chosen,
+    )
     session.add(staff)
     try:
         session.commit()
@@ -45,6 +62,64 @@ def create_staff(session: Session, *, business_id: int, login: str, password: st
     return staff
 
 
+def check_login(login: str) -> str:
+    """The login normalised (trimmed, lower case), or InvalidInput."""
+    login = (login or "").strip().lower()
+    if not login or len(login) > 64 or not all(c.isalnum() or c in "._-@" for c in login):
+        raise InvalidInput("A login is 1 to 64 letters, digits or . _ - @.", field="login")
+    return login
+
+
+def check_password(password: str) -> None:
+    """WeakPassword unless the password has at least MIN_PASSWORD characters."""
+    if len(password or "") < MIN_PASSWORD:
+        raise WeakPassword(
+            "A password needs at least {min} characters.", min=MIN_PASSWORD, field="password"
+        )
+
+
+def check_role(role: str) -> Role:
+    """The role, or InvalidInput for anything but cashier, manager or owner."""
+    try:
+        return Role(role)
+    except ValueError:
+        raise InvalidInput("The role is cashier, manager or owner.", field="role") from None
+
+
+def business_branches(
+    session: Session, business_id: int, branch_ids: Iterable[int] | None
+) -> list[Branch]:
+    """The chosen branches of this business (all of them for None), or InvalidInput."""
+    branches = list(
+        session.scalars(select(Branch).where(Branch.business_id == business_id).order_by(Branch.id))
+    )
+    if branch_ids is None:
+        return branches
+    wanted = set(branch_ids)
+    chosen = [b for b in branches if b.id in wanted]
+    if len(chosen) != len(wanted):
+        raise InvalidInput("A branch does not belong to this business.", field="branch_ids")
+    return chosen
+
+
+def set_password(staff: StaffUser, password: str) -> None:
+    """Store a new argon2 hash for the member (no commit)."""
+    check_password(password)
+    staff.password_hash = passwords.hash(password)
+
+
+def unusable_password() -> str:
+    """A stored value that no password matches (random, so no two rows share it)."""
+    return UNUSABLE_PREFIX + secrets.token_hex(16)
+
+
+def has_usable_password(staff: StaffUser) -> bool:
+    return not staff.password_hash.startswith(UNUSABLE_PREFIX)
+
+
 def verify_password(staff: StaffUser, password: str) -> bool:
-    """Check a password in constant time against the stored hash."""
+    """Check a password in constant time against the stored hash (never an unusable one)."""
+    if not has_usable_password(staff):
+        passwords.verify(password, TIMING_HASH)
+        return False
     return bool(passwords.verify(password, staff.password_hash))

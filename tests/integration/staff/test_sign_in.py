@@ -74,7 +74,7 @@ def test_session_cookie_changes_at_sign_in(client: Any, business: Any, owner: An
     assert after and after != before
     with client.session_transaction() as fresh:
         assert "planted" not in fresh
-        assert fresh["_user_id"] == f"{business.id}:{owner.id}"
+        assert fresh["_user_id"] == f"{business.id}:{owner.id}:0"
 
 
 @pytest.mark.usefixtures("no_csrf", "owner")

@@ -1,0 +1,205 @@
+"""Staff sessions: sign out everywhere (the session epoch), the idle timeout, and
+sessions that did not come from this sign-in counting as signed out."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from staff import auth
+from tests.integration.staff.conftest import PASSWORD
+from webapp.domain.actor import Actor, Role
+from webapp.domain.counter_settings import CounterSettings
+from webapp.persistence.models import StaffUser
+from webapp.services import counter_settings, staff
+
+T0 = 1_800_000_000.0
+
+
+@pytest.fixture(autouse=True)
+def no_csrf(app: Any) -> None:
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
+    """The time the staff sessions see; tests move it with ``clock.now += ...``."""
+    now = SimpleNamespace(now=T0)
+    monkeypatch.setattr(auth, "clock", lambda: now.now)
+    return now
+
+
+@pytest.fixture
+def owner(app: Any, business: Any) -> Any:
+    made = staff.create_staff(
+        app.test_session(),
+        business_id=business.id,
+        login="owner",
+        password=PASSWORD,
+        role=Role.OWNER.value,
+        display_name="Анна",
+    )
+    return SimpleNamespace(id=made.id)
+
+
+def _sign_in(client: Any, business: Any, login: str = "owner") -> None:
+    response = client.post(
+        f"/b/{business.id}/staff/sign-in", data={"login": login, "password": PASSWORD}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def _signed_in(client: Any, business: Any) -> bool:
+    response = client.get(f"/b/{business.id}/staff/account")
+    assert response.status_code in (200, 302)
+    return bool(response.status_code == 200)
+
+
+def _epoch(app: Any, staff_id: int) -> int:
+    db = app.test_session()
+    member = db.get(StaffUser, staff_id)
+    db.refresh(member)
+    epoch = member.session_epoch
+    db.rollback()
+    return int(epoch)
+
+
+def test_the_session_carries_business_staff_and_epoch(
+    client: Any, business: Any, owner: Any
+) -> None:
+    _sign_in(client, business)
+    with client.session_transaction() as stored:
+        assert stored["_user_id"] == f"{business.id}:{owner.id}:0"
+    assert client.get_cookie("remember_token") is None  # never "remembered"
+
+
+def test_sign_out_everywhere_ends_every_session(app: Any, business: Any, owner: Any) -> None:
+    phone, laptop = app.test_client(), app.test_client()
+    _sign_in(phone, business)
+    _sign_in(laptop, business)
+    account = phone.get(f"/b/{business.id}/staff/account").get_data(as_text=True)
+    assert "Выйти на всех устройствах" in account
+    assert phone.get(f"/b/{business.id}/staff/sign-out-everywhere").status_code == 405
+    response = phone.post(f"/b/{business.id}/staff/sign-out-everywhere")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/b/{business.id}/staff/sign-in")
+    assert "Вы вышли на всех устройствах" in phone.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+    assert not _signed_in(laptop, business)
+    assert not _signed_in(phone, business)
+    assert _epoch(app, owner.id) == 1
+    _sign_in(laptop, business)  # a new sign-in takes the new epoch
+    assert _signed_in(laptop, business)
+    with laptop.session_transaction() as stored:
+        assert stored["_user_id"] == f"{business.id}:{owner.id}:1"
+
+
+def test_the_staff_bar_links_the_account_page(client: Any, business: Any, owner: Any) -> None:
+    _sign_in(client, business)
+    page = client.get(f"/b/{business.id}/backoffice/program").get_data(as_text=True)
+    assert f'href="/b/{business.id}/staff/account"' in page
+
+
+@pytest.mark.parametrize("user_id", ["{b}:{s}", "{b}:{s}:0:0", "{b}:x:0", "garbage", ""])
+def test_sessions_in_another_format_are_signed_out(
+    client: Any, business: Any, owner: Any, user_id: str
+) -> None:
+    with client.session_transaction() as stored:
+        stored["_user_id"] = user_id.format(b=business.id, s=owner.id)
+        stored["_fresh"] = True
+        stored[auth.SEEN] = auth.clock()
+        stored[auth.IDLE] = 30
+    response = client.get(f"/b/{business.id}/backoffice/program")
+    assert response.status_code == 302
+    assert "/staff/sign-in" in response.headers["Location"]
+    assert client.get("/").status_code == 200
+
+
+def test_a_session_without_the_sign_in_stamp_is_signed_out(
+    client: Any, business: Any, owner: Any
+) -> None:
+    """Only this sign-in starts a session (not, say, a remember-me cookie)."""
+    with client.session_transaction() as stored:
+        stored["_user_id"] = f"{business.id}:{owner.id}:0"
+        stored["_fresh"] = True
+    assert client.get(f"/b/{business.id}/backoffice/program").status_code == 302
+    with client.session_transaction() as stored:
+        assert "_user_id" not in stored
+
+
+def test_an_idle_session_ends(
+    client: Any, business: Any, owner: Any, clock: SimpleNamespace
+) -> None:
+    _sign_in(client, business)
+    clock.now += 29 * 60
+    assert _signed_in(client, business)
+    clock.now += 29 * 60  # 58 minutes after sign-in, but active 29 minutes ago
+    assert _signed_in(client, business)
+    clock.now += 30 * 60 + 1
+    response = client.get(f"/b/{business.id}/backoffice/program")
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert f"/b/{business.id}/staff/sign-in" in location and "next=" in location
+    page = client.get(location).get_data(as_text=True)
+    assert "Сеанс завершён после 30 мин. бездействия" in page
+    assert not _signed_in(client, business)
+    _sign_in(client, business)  # a new sign-in after the timeout works as usual
+    assert _signed_in(client, business)
+
+
+def test_the_idle_timeout_is_the_business_setting(
+    app: Any, client: Any, business: Any, owner: Any, clock: SimpleNamespace
+) -> None:
+    counter_settings.save(
+        app.test_session(), Actor.system(business.id), CounterSettings(idle_timeout_minutes=5)
+    )
+    _sign_in(client, business)
+    clock.now += 4 * 60
+    assert _signed_in(client, business)
+    clock.now += 5 * 60 + 1
+    response = client.get(f"/b/{business.id}/staff/account")
+    assert response.status_code == 302
+    assert "после 5 мин. бездействия" in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+
+
+def test_an_idle_session_may_still_sign_in_again(
+    client: Any, business: Any, owner: Any, clock: SimpleNamespace
+) -> None:
+    _sign_in(client, business)
+    clock.now += 31 * 60
+    _sign_in(client, business)  # the stale session does not swallow the sign-in
+    assert _signed_in(client, business)
+
+
+def test_requests_do_not_read_the_timeout_again(
+    app: Any, client: Any, business: Any, owner: Any
+) -> None:
+    _sign_in(client, business)
+    statements: list[str] = []
+    engine = app.test_session().get_bind().engine
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert _signed_in(client, business)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements  # the member is loaded...
+    assert not [s for s in statements if "counter_settings" in s]  # ...the timeout is not
+
+
+def test_sign_in_and_out_still_clear_the_idle_stamp(client: Any, business: Any, owner: Any) -> None:
+    _sign_in(client, business)
+    with client.session_transaction() as stored:
+        assert isinstance(stored[auth.SEEN], float) and stored[auth.IDLE] == 30
+    client.post("/staff/sign-out")
+    with client.session_transaction() as stored:
+        assert auth.SEEN not in stored and "_user_id" not in stored

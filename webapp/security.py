@@ -1,0 +1,70 @@
+"""Security headers on every response, and the session and remember-me cookies.
+
+The Content Security Policy allows scripts and styles from our own origin only: no
+inline ``<script>``, no ``on*=`` handlers, no ``style=`` attributes in templates
+(``tests/integration/staff/test_security_headers.py`` checks). The camera (the
+counter's QR scanner) may be used by our own pages only.
+
+Behind https (``REGULARS_BASE_URL``) the session cookie is ``__Host-session``: Secure,
+host-only (no Domain) and Path=/, so neither another subdomain nor plain http can set
+or read it; HSTS keeps browsers on https.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.wrappers import Response
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob: mediastream:",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+    ]
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(self)",
+}
+HSTS = "max-age=31536000"
+
+
+def init_app(app: Flask) -> None:
+    """Set the cookie attributes for the app's scheme and add the headers to responses."""
+    https = app.config["REGULARS"].base_url.startswith("https://")
+    app.config.update(
+        SESSION_COOKIE_NAME="__Host-session" if https else "session",
+        SESSION_COOKIE_SECURE=https,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_PATH="/",
+        SESSION_COOKIE_DOMAIN=None,
+        # Never issued (sign-in does not ask to be remembered, and a session without
+        # the sign-in's activity stamp is refused anyway), but protected all the same.
+        REMEMBER_COOKIE_NAME="__Host-remember" if https else "remember_token",
+        REMEMBER_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_PATH="/",
+        REMEMBER_COOKIE_DOMAIN=None,
+        PREFERRED_URL_SCHEME="https" if https else "http",
+    )
+    headers = dict(HEADERS)
+    if https:
+        headers["Strict-Transport-Security"] = HSTS
+
+    @app.after_request
+    def _add_headers(response: Response) -> Response:
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+        return response
