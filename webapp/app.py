@@ -11,9 +11,11 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from webapp import config as config_module
+from webapp import formatting
 from webapp.config import PROJECT_ROOT
 from webapp.persistence.base import Base
 from webapp.persistence.database import configure_engine, engine_options
+from webapp.sms import make_gateway
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -47,8 +49,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     CSRFProtect(app)
 
     from staff import auth as staff_auth
+    from staff.backoffice.customers import bp as customers_bp
+    from staff.backoffice.flags import bp as flags_bp
     from staff.backoffice.program import bp as program_bp
     from staff.backoffice.staff import bp as staff_bp
+    from staff.counter.views import bp as counter_bp
     from webapp import errors, security
     from webapp.customer import bp as customer_bp
 
@@ -56,8 +61,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(customer_bp)
     staff_auth.init_app(app)
     app.register_blueprint(program_bp)
+    app.register_blueprint(flags_bp)
     app.register_blueprint(staff_bp)
     security.init_app(app)
+    app.register_blueprint(customers_bp)
+    app.register_blueprint(counter_bp)
+    formatting.init_app(app)
+    app.extensions["regulars_sms"] = make_gateway(str(settings.extra.get("SMS_BACKEND",
+                                                                         "console")))
 
     from webapp.cli import register_commands
 

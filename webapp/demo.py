@@ -259,7 +259,8 @@ class _Demo:
         result = checkout.close(
             self.session, cashier, self.key(), customer_id=customer_id,
             branch_id=self.branch_ids[branch],
-            draft=replace(draft, redeem_points=redeem_points, use=perks), now=at)
+            draft=replace(draft, redeem_points=redeem_points, use=perks), now=at,
+            phone_present=True)  # demo customers show their app's live code
         self.orders += 1
         self._last_order = int(result["order_id"]), total_minor
 

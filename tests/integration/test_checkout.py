@@ -63,7 +63,8 @@ def test_the_quote_shown_is_the_quote_applied(session: Session, owner: Actor, ca
     shown = checkout.quote_order(session, cashier, customer_id=customer.id, draft=draft,
                                  now=T0 + DAY)
     closed = checkout.close(session, cashier, keys(), customer_id=customer.id,
-                            branch_id=branch.id, draft=draft, now=T0 + DAY)
+                            branch_id=branch.id, draft=draft, now=T0 + DAY,
+                            phone_present=True)  # confirmations: test_counter_pages.py
     assert (closed["redeemed"], closed["accrued"], closed["paid"]) == (
         shown.redeem_points, shown.accrue_points, shown.paid) == (2_000, 400, 8_000 * RUB)
     assert closed["available"] == 3_000 - 2_000 + 400
@@ -203,7 +204,7 @@ def test_property_the_quote_shown_is_the_quote_applied(
     shown = checkout.quote_order(session, owner, customer_id=person.id, draft=draft, now=at)
     before = ledger.balance(session, owner, person.id, now=at).available
     applied = checkout.close(session, owner, f"prop-close-{phone}", customer_id=person.id,
-                             branch_id=branch.id, draft=draft, now=at)
+                             branch_id=branch.id, draft=draft, now=at, phone_present=True)
     assert (applied["discount"], applied["redeemed"], applied["accrued"], applied["paid"],
             applied["tier"]) == (shown.total_discount, shown.redeem_points, shown.accrue_points,
                                  shown.paid, shown.tier_after)

@@ -69,3 +69,10 @@ def from_dict(data: dict[str, Any] | None) -> CounterSettings:
 
 def to_dict(settings: CounterSettings) -> dict[str, Any]:
     return asdict(settings)
+
+
+def needs_confirmation(settings: CounterSettings, points: int, *, phone_present: bool) -> bool:
+    """A redemption above the threshold needs the customer's one-time code, unless their
+    live check-in code was scanned (which proves the phone is at the counter)."""
+    threshold = settings.confirm_redeem_above
+    return not phone_present and bool(threshold) and points > threshold

@@ -7,14 +7,16 @@ ledger once per idempotency key.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from webapp.domain.abuse import AbuseBlocked
 from webapp.domain.actor import Actor, ActorKind
+from webapp.domain.counter_settings import needs_confirmation
 from webapp.domain.errors import Conflict, InvalidInput
 from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
@@ -24,7 +26,7 @@ from webapp.domain.tiers import MONTH, PaidOrder
 from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore
 from webapp.persistence.models import Customer, EntitlementUse, Operation, Order
-from webapp.services import audit, programs
+from webapp.services import abuse, audit, confirmations, counter_settings, programs
 from webapp.services.idempotency import run_once
 from webapp.services.ledger import earn, result_of, spend
 from webapp.services.orders import insert_order
@@ -70,15 +72,30 @@ def quote_order(session: Session, actor: Actor, *, customer_id: int, draft: Orde
         session.rollback()
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    """The customer's one-time code for a redemption above the business's threshold."""
+
+    confirmation_id: int
+    code: str
+
+
 def close(session: Session, actor: Actor, key: str, *, customer_id: int, branch_id: int,
           draft: OrderDraft, external_ref: str | None = None,
+          confirmation: Confirmation | None = None, phone_present: bool = False,
           now: datetime | None = None) -> dict[str, Any]:
-    """Close an order under the program: discount, redemption, accrual, perks, referral."""
+    """Close an order under the program: discount, redemption, accrual, perks, referral.
+
+    A staff member redeeming more than the business's threshold needs the customer's
+    ``confirmation``, unless ``phone_present`` (the customer's live check-in code was
+    scanned, which proves the phone is at the counter).
+    """
     if draft.category is not None and not 0 < len(draft.category) <= 64:
         raise InvalidInput("A service category is 1 to 64 characters.")
     now = now or utcnow()
     params = {"customer": customer_id, "branch": branch_id, "draft": asdict(draft),
-              "ref": external_ref}
+              "ref": external_ref,
+              "confirmation": confirmation.confirmation_id if confirmation else None}
 
     def work() -> dict[str, Any]:
         store = LedgerStore(session, actor.business_id).lock(customer_id)
@@ -91,6 +108,9 @@ def close(session: Session, actor: Actor, key: str, *, customer_id: int, branch_
             total_minor=draft.total, category=draft.category, asset_id=draft.asset_id,
             external_ref=external_ref, now=now, discount_minor=q.total_discount,
             program_version_id=version.id)
+        if q.redeem_points and actor.kind is ActorKind.STAFF:
+            _confirm(session, actor, customer_id, q.redeem_points, confirmation,
+                     phone_present, now)
         last = None
         if q.redeem_points:
             last = spend(store, q.redeem_points, order_id, actor.staff_id, now)
@@ -106,13 +126,39 @@ def close(session: Session, actor: Actor, key: str, *, customer_id: int, branch_
         result = {**result_of(store, last), "order_id": order_id,
                   "version": version.version, "discount": q.total_discount,
                   "redeemed": q.redeem_points, "accrued": q.accrue_points, "paid": q.paid,
-                  "tier": q.tier_after, "used": list(q.used), "referral": referral}
-        if actor.kind is not ActorKind.SYSTEM:
+                  "tier": q.tier_after, "used": list(q.used), "referral": referral,
+                  "flags": []}
+        if actor.kind is not ActorKind.SYSTEM:  # the demo generator writes thousands
+            result["flags"] = abuse.check_close(
+                session, actor, customer_id=customer_id, accrued=q.accrue_points,
+                redeemed=q.redeem_points, now=now)
             audit.record(session, actor, "close", customer_id=customer_id, order_id=order_id,
                          details={"total": draft.total, **result}, at=now)
         return result
 
-    return run_once(session, actor.business_id, key, "checkout.close", params, work)
+    try:
+        return run_once(session, actor.business_id, key, "checkout.close", params, work)
+    except AbuseBlocked as refused:
+        abuse.record_refusal(session, actor, refused, customer_id=customer_id, now=now)
+        raise
+    except confirmations.WrongConfirmationCode:
+        assert confirmation is not None
+        confirmations.count_failure(session, confirmation.confirmation_id)
+        raise
+
+
+def _confirm(session: Session, actor: Actor, customer_id: int, points: int,
+             confirmation: Confirmation | None, phone_present: bool, now: datetime) -> None:
+    settings = counter_settings.load(session, actor.business_id)
+    if not needs_confirmation(settings, points, phone_present=phone_present):
+        return
+    if confirmation is None:
+        raise confirmations.ConfirmationNeeded(
+            "Redeeming more than {threshold} points needs the customer's confirmation:"
+            " send them a code.", threshold=settings.confirm_redeem_above)
+    confirmations.consume(session, actor, confirmation_id=confirmation.confirmation_id,
+                          code=confirmation.code, customer_id=customer_id, points=points,
+                          now=now)
 
 
 def _version(session: Session, actor: Actor, now: datetime) -> programs.Version:

@@ -61,7 +61,8 @@ def join(session: Session, actor: Actor, *, phone: str, name: str | None = None,
                 marketing_consent_at=now if marketing_consent else None,
                 referral_code="".join(secrets.choice(_REFERRAL_ALPHABET) for _ in range(6)),
                 referred_by_id=referrer.id if referrer else None,
-                card_number=cards.generate(), created_at=now,
+                card_number=cards.generate(), joined_by_staff_id=actor.staff_id,
+                created_at=now,
             )
             session.add(customer)
             session.flush()

@@ -1,0 +1,173 @@
+"""The manager's customer pages: search, history with refunds and corrections, audit trails."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from staff.access import require
+from staff.backoffice.messages import russian
+from webapp.db import session
+from webapp.domain.actor import Actor, Role
+from webapp.domain.errors import DomainError, NotFound, PermissionDenied
+from webapp.domain.money import format_minor, parse_points, parse_rubles
+from webapp.domain.wording import plural
+from webapp.services import customer_history, customer_search
+
+bp = Blueprint("backoffice_customers", __name__, url_prefix="/b/<int:business_id>/backoffice")
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound) -> tuple[str, int]:
+    return render_template("error.html", status=404, message=russian(error)), 404
+
+
+@bp.errorhandler(PermissionDenied)
+def _forbidden(error: PermissionDenied) -> tuple[str, int]:
+    return render_template("error.html", status=403, message=russian(error)), 403
+
+
+@bp.get("/customers")
+@require(Role.MANAGER)
+def search(actor: Actor) -> tuple[str, int]:
+    query = request.args.get("q", "").strip()
+    if not query:
+        return _search_page(actor, query, None, None), 200
+    try:
+        found = customer_search.search(session(), actor, query)
+    except DomainError as error:
+        return _search_page(actor, query, None, russian(error)), error.status
+    return _search_page(actor, query, found, None), 200
+
+
+@bp.get("/customers/<int:customer_id>")
+@require(Role.MANAGER)
+def page(actor: Actor, customer_id: int) -> str:
+    return _history_page(actor, customer_id)
+
+
+@bp.post("/customers/<int:customer_id>/orders/<int:order_id>/refund")
+@require(Role.MANAGER)
+def refund(actor: Actor, customer_id: int, order_id: int) -> Response | tuple[str, int]:
+    form = request.form
+    try:
+        amount = parse_rubles(form.get("amount"))
+        done = customer_history.refund(
+            session(),
+            actor,
+            form.get("idempotency_key", ""),
+            customer_id=customer_id,
+            order_id=order_id,
+            refund_minor=amount,
+        )
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as error:
+        return _history_page(
+            actor,
+            customer_id,
+            error=russian(error),
+            error_at=f"refund-{order_id}",
+            echo=form.to_dict(),
+        ), error.status
+    flash(
+        f"Возврат {format_minor(done.refund_minor)} по заказу №{done.order_id}: "
+        f"{_points_moved(done.points)}{_owed(done.owed)}",
+        "success",
+    )
+    return redirect(url_for(".page", business_id=actor.business_id, customer_id=customer_id))
+
+
+@bp.post("/customers/<int:customer_id>/adjust")
+@require(Role.MANAGER)
+def adjust(actor: Actor, customer_id: int) -> Response | tuple[str, int]:
+    form = request.form
+    try:
+        points = parse_points(form.get("points"))
+        done = customer_history.adjust(
+            session(),
+            actor,
+            form.get("idempotency_key", ""),
+            customer_id=customer_id,
+            points=points,
+            reason=form.get("reason", ""),
+        )
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as error:
+        return _history_page(
+            actor, customer_id, error=russian(error), error_at="adjust", echo=form.to_dict()
+        ), error.status
+    flash(
+        f"Корректировка {customer_history.signed(done.points)} "
+        f"{plural(abs(done.points), 'балл', 'балла', 'баллов')}: "
+        f"теперь доступно {done.available}",
+        "success",
+    )
+    return redirect(url_for(".page", business_id=actor.business_id, customer_id=customer_id))
+
+
+@bp.get("/customers/<int:customer_id>/audit")
+@require(Role.MANAGER)
+def customer_audit(actor: Actor, customer_id: int) -> str:
+    data = customer_history.trail(session(), actor, customer_id=customer_id)
+    return render_template("backoffice/audit.html", trail=data, business_id=actor.business_id)
+
+
+@bp.get("/staff/<int:staff_id>/audit")
+@require(Role.MANAGER)
+def staff_audit(actor: Actor, staff_id: int) -> str:
+    data = customer_history.trail(session(), actor, staff_id=staff_id)
+    return render_template("backoffice/audit.html", trail=data, business_id=actor.business_id)
+
+
+def _history_page(
+    actor: Actor,
+    customer_id: int,
+    *,
+    error: str | None = None,
+    error_at: str | None = None,
+    echo: dict[str, Any] | None = None,
+) -> str:
+    data = customer_history.history(session(), actor, customer_id)
+    # Fresh keys on every render: a double submit or a retry of one form refunds once.
+    keys = {f"refund-{order.id}": uuid4().hex for order in data.orders}
+    keys["adjust"] = uuid4().hex
+    return render_template(
+        "backoffice/customer.html",
+        history=data,
+        keys=keys,
+        business_id=actor.business_id,
+        error=error,
+        error_at=error_at,
+        echo=echo or {},
+        staff_id=actor.staff_id,
+    )
+
+
+def _search_page(
+    actor: Actor, query: str, found: list[customer_search.Found] | None, error: str | None
+) -> str:
+    return render_template(
+        "backoffice/customers.html",
+        query=query,
+        found=found,
+        error=error,
+        business_id=actor.business_id,
+    )
+
+
+def _points_moved(points: int) -> str:
+    if points == 0:
+        return "баллы не изменились"
+    word = plural(abs(points), "балл", "балла", "баллов")
+    return f"списано {points} {word}" if points > 0 else f"возвращено {-points} {word}"
+
+
+def _owed(owed: int) -> str:
+    if owed <= 0:
+        return ""
+    return f"; баллы уже потрачены, долг клиента {owed} — спишется с будущих начислений"

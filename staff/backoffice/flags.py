@@ -1,0 +1,138 @@
+"""The manager's "Подозрительное" page: open abuse flags, resolving them with a note,
+and (for the owner) the limits that raise them."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from staff.access import require
+from webapp.db import session
+from webapp.domain.actor import Actor, Role
+from webapp.domain.counter_settings import AbuseLimits
+from webapp.domain.errors import AlreadyResolved, InvalidInput, NotFound
+from webapp.services import abuse
+
+bp = Blueprint("backoffice_flags", __name__, url_prefix="/b/<int:business_id>/backoffice")
+
+KINDS = {
+    "customer_accruals_day": (
+        "Много начислений одному клиенту",
+        "{count} начислений за день при лимите {limit}",
+    ),
+    "staff_accruals_hour": (
+        "Много начислений у сотрудника",
+        "{count} начислений за час при лимите {limit}",
+    ),
+    "redeem_after_accrual": (
+        "Списание сразу после начисления",
+        "списание через {count} мин после начисления (порог {limit} мин)",
+    ),
+    "joins_without_orders": (
+        "Регистрации без заказов",
+        "{count} новых клиентов без заказов за день при лимите {limit}",
+    ),
+}
+
+LIMITS = [
+    ("accruals_per_customer_day", "Начислений одному клиенту за день"),
+    ("accruals_per_staff_hour", "Начислений одним сотрудником за час"),
+    ("redeem_after_accrual_minutes", "Списание после начисления, минут"),
+    ("joins_without_orders_per_staff_day", "Регистраций без заказов у сотрудника за день"),
+]
+_LABELS = dict(LIMITS)
+_WHOLE = re.compile(r"\d{1,9}")
+
+
+def describe(flag: abuse.FlagView) -> tuple[str, str]:
+    """The flag's title and its numbers in words."""
+    title, text = KINDS.get(flag.kind, (flag.kind, ""))
+    if flag.count is None or flag.limit is None:
+        return title, ""
+    return title, text.format(count=flag.count, limit=flag.limit)
+
+
+def period(window: str) -> str:
+    """``2026-11-29`` → ``29.11.2026``; ``2026-11-29T14`` → ``29.11.2026, 14:00–15:00``."""
+    day, _, hour = window.partition("T")
+    year, month, date = day.split("-")
+    shown = f"{date}.{month}.{year}"
+    if hour:
+        shown += f", {int(hour):02d}:00–{(int(hour) + 1) % 24:02d}:00"
+    return shown
+
+
+def _page(
+    actor: Actor,
+    *,
+    error: str | None = None,
+    typed: dict[str, str] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """The page; after a refused limits form, ``typed`` shows back what the owner typed."""
+    flags = abuse.open_flags(session(), actor)
+    shown = [(flag, *describe(flag), period(flag.window)) for flag in flags]
+    limits = abuse.current_limits(session(), actor)
+    values = typed or {name: str(getattr(limits, name)) for name, _ in LIMITS}
+    hard_block = (typed.get("hard_block") == "on") if typed else limits.hard_block
+    return render_template(
+        "backoffice/flags.html",
+        flags=shown,
+        error=error,
+        values=values,
+        hard_block=hard_block,
+        limit_fields=LIMITS,
+        can_edit=actor.is_at_least(Role.OWNER),
+        business_id=actor.business_id,
+    ), status
+
+
+@bp.get("/flags")
+@require(Role.MANAGER)
+def page(actor: Actor) -> tuple[str, int]:
+    return _page(actor)
+
+
+@bp.post("/flags/<int:flag_id>/resolve")
+@require(Role.MANAGER)
+def resolve(actor: Actor, flag_id: int) -> Response | tuple[str, int]:
+    note = request.form.get("note", "")
+    try:
+        abuse.resolve(session(), actor, flag_id, note)
+    except NotFound:
+        abort(404)
+    except AlreadyResolved:
+        return _page(actor, error="Этот сигнал уже закрыт.", status=409)
+    except InvalidInput:
+        return _page(
+            actor,
+            status=422,
+            error="Напишите, что выяснили: комментарий обязателен, до 500 символов.",
+        )
+    flash("Сигнал закрыт", "success")
+    return redirect(url_for(".page", business_id=actor.business_id))
+
+
+@bp.post("/flags/limits")
+@require(Role.OWNER)
+def save_limits(actor: Actor) -> Response | tuple[str, int]:
+    form = request.form
+    # Anything but a whole number becomes -1, which the rules refuse with the bounds.
+    numbers = {
+        name: int(value) if _WHOLE.fullmatch(value := form.get(name, "").strip()) else -1
+        for name, _ in LIMITS
+    }
+    wanted = AbuseLimits(**numbers, hard_block=form.get("hard_block") == "on")
+    try:
+        abuse.save_limits(session(), actor, wanted)
+    except InvalidInput as error:
+        label = _LABELS.get(str(error.params.get("name")), "Лимит")
+        message = (
+            f"«{label}»: целое число от {error.params.get('low', 0)}"
+            f" до {error.params.get('high', '')} (0 — проверка выключена)."
+        )
+        return _page(actor, error=message, typed=form.to_dict(), status=422)
+    flash("Лимиты сохранены", "success")
+    return redirect(url_for(".page", business_id=actor.business_id))

@@ -1,0 +1,202 @@
+"""Counter pages. Each view parses the request, calls one service, renders.
+
+A close carries the idempotency key the panel made when it was rendered, so a
+double tap or a retry over bad Wi-Fi closes the order once.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import session as http_session
+from werkzeug.wrappers import Response
+
+from staff.access import require
+from webapp.db import session
+from webapp.domain.actor import Actor, Role
+from webapp.domain.errors import InvalidAmount, InvalidInput
+from webapp.domain.money import parse_rubles
+from webapp.domain.quote import OrderDraft
+from webapp.domain.quote_text import explain
+from webapp.services import checkins, checkout, confirmations, counter, customer_search
+from webapp.services.checkout import Confirmation
+
+bp = Blueprint("counter", __name__, url_prefix="/b/<int:business_id>/counter")
+# The QR decoder vendored from npm (see static/vendor/README.md and benchmarks/).
+DECODER = "vendor/jsqr/jsQR.min.js"
+PRESENT_FOR = 15 * 60  # a live check-in code proves the phone is here for this long
+CASHIER = require(Role.CASHIER, branch=True)
+
+
+def _sms() -> Any:
+    from flask import current_app
+
+    return current_app.extensions["regulars_sms"]
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _done(url: str, **payload: Any) -> Response:
+    """JSON for the page's script, a 303 redirect for a plain form post."""
+    if _wants_json():
+        return jsonify(url=url, **payload)
+    return redirect(url, code=303)
+
+
+@bp.get("")
+@require(Role.CASHIER)
+def choose(actor: Actor) -> Response | str:
+    """Straight to the counter of the only branch, or a choice of the actor's branches."""
+    branches = counter.branches(session(), actor)
+    if len(branches) == 1:
+        return redirect(url_for(".scan", business_id=actor.business_id,
+                                branch_id=branches[0][0]))
+    return render_template("counter/choose.html", branches=branches, actor=actor)
+
+
+@bp.get("/<int:branch_id>")
+@CASHIER
+def scan(actor: Actor, branch_id: int) -> str:
+    here = counter.place(session(), actor, branch_id)
+    return render_template("counter/scan.html", here=here, decoder_script=DECODER)
+
+
+@bp.post("/<int:branch_id>/identify")
+@CASHIER
+def identify(actor: Actor, branch_id: int) -> Response:
+    counter.place(session(), actor, branch_id)
+    found = checkins.identify(session(), actor, request.form.get("scanned", ""))
+    if found.by_code:
+        present = dict(http_session.get("present", {}))
+        present[str(found.customer_id)] = int(time.time())
+        http_session["present"] = present
+    return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
+                         customer_id=found.customer_id))
+
+
+@bp.get("/<int:branch_id>/search")
+@CASHIER
+def search(actor: Actor, branch_id: int) -> str:
+    here = counter.place(session(), actor, branch_id)
+    query = request.args.get("q", "")
+    found = customer_search.search(session(), actor, query)
+    return render_template("counter/search.html", here=here, query=query, found=found)
+
+
+@bp.post("/<int:branch_id>/join")
+@CASHIER
+def join(actor: Actor, branch_id: int) -> Response:
+    counter.place(session(), actor, branch_id)
+    joined = counter.join(session(), actor, phone=request.form.get("phone", ""),
+                          name=request.form.get("name") or None)
+    return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
+                         customer_id=joined))
+
+
+@bp.get("/<int:branch_id>/customers/<int:customer_id>")
+@CASHIER
+def customer(actor: Actor, branch_id: int, customer_id: int) -> str:
+    here = counter.place(session(), actor, branch_id)
+    shown = counter.panel(session(), actor, customer_id)
+    return render_template("counter/panel.html", here=here, panel=shown,
+                           key=uuid.uuid4().hex, present=_present(customer_id))
+
+
+@bp.post("/<int:branch_id>/customers/<int:customer_id>/quote")
+@CASHIER
+def quote(actor: Actor, branch_id: int, customer_id: int) -> str:
+    here = counter.place(session(), actor, branch_id)
+    draft = _draft(request.form)
+    result = checkout.quote_order(session(), actor, customer_id=customer_id, draft=draft)
+    needs = counter.needs_confirmation(session(), actor, result.redeem_points,
+                                       present=_present(customer_id))
+    return render_template("counter/_quote.html", here=here, quote=result,
+                           lines=explain(result, "ru", here.currency), needs_code=needs)
+
+
+@bp.post("/<int:branch_id>/customers/<int:customer_id>/code")
+@CASHIER
+def send_code(actor: Actor, branch_id: int, customer_id: int) -> Response:
+    counter.place(session(), actor, branch_id)
+    sent = confirmations.send_code(session(), actor, _sms(), customer_id=customer_id,
+                                   points=_whole(request.form.get("points", "")))
+    return jsonify(confirmation_id=sent.confirmation_id, points=sent.points,
+                   phone_hint=sent.phone_hint)
+
+
+@bp.post("/<int:branch_id>/customers/<int:customer_id>/close")
+@CASHIER
+def close(actor: Actor, branch_id: int, customer_id: int) -> Response:
+    counter.place(session(), actor, branch_id)
+    form = request.form
+    confirmation = None
+    if form.get("confirmation_id"):
+        confirmation = Confirmation(_whole(form["confirmation_id"]), form.get("code", ""))
+    result = checkout.close(session(), actor, form.get("key", ""), customer_id=customer_id,
+                            branch_id=branch_id, draft=_draft(form),
+                            confirmation=confirmation, phone_present=_present(customer_id))
+    return _done(url_for(".receipt", business_id=actor.business_id, branch_id=branch_id,
+                         order_id=result["order_id"]), result=result)
+
+
+@bp.post("/<int:branch_id>/customers/<int:customer_id>/perk")
+@CASHIER
+def use_perk(actor: Actor, branch_id: int, customer_id: int) -> Response:
+    """One tap: a free perk (diagnostics, the gift visit) as an order of zero."""
+    counter.place(session(), actor, branch_id)
+    code = request.form.get("perk", "")
+    result = checkout.close(session(), actor, request.form.get("key", ""),
+                            customer_id=customer_id, branch_id=branch_id,
+                            draft=OrderDraft(total=0, use=(code,)))
+    return _done(url_for(".receipt", business_id=actor.business_id, branch_id=branch_id,
+                         order_id=result["order_id"]), result=result)
+
+
+@bp.post("/<int:branch_id>/customers/<int:customer_id>/notes")
+@CASHIER
+def add_note(actor: Actor, branch_id: int, customer_id: int) -> Response:
+    counter.place(session(), actor, branch_id)
+    counter.add_note(session(), actor, customer_id, request.form.get("text", ""))
+    return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
+                         customer_id=customer_id))
+
+
+@bp.get("/<int:branch_id>/orders/<int:order_id>")
+@CASHIER
+def receipt(actor: Actor, branch_id: int, order_id: int) -> str:
+    here = counter.place(session(), actor, branch_id)
+    shown = counter.receipt(session(), actor, order_id)
+    return render_template("counter/receipt.html", here=here, receipt=shown)
+
+
+def _present(customer_id: int) -> bool:
+    scanned_at = dict(http_session.get("present", {})).get(str(customer_id))
+    return scanned_at is not None and time.time() - scanned_at < PRESENT_FOR
+
+
+def _whole(text: str) -> int:
+    text = (text or "").strip()
+    if not text.isdigit() or len(text) > 12:
+        raise InvalidAmount("Enter a whole number.")
+    return int(text)
+
+
+def _draft(form: Any) -> OrderDraft:
+    """The order as typed: amount in roubles, points to redeem, category, vehicle, perks."""
+    if not (form.get("total") or "").strip():
+        raise InvalidInput("Enter the order amount.")
+    asset = form.get("asset_id") or ""
+    if asset and not asset.isdigit():
+        abort(400)
+    return OrderDraft(
+        total=parse_rubles(form.get("total", "")),
+        category=(form.get("category") or "").strip() or None,
+        asset_id=int(asset) if asset else None,
+        redeem_points=_whole(form.get("redeem") or "0"),
+        use=tuple(form.getlist("use")),
+    )

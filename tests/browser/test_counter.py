@@ -1,0 +1,238 @@
+"""The counter in a real Chromium with a fake camera showing a QR: scan, quote, close
+once, receipt; a replayed code; the flaky network; what a cashier cannot reach."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.fake_camera import blank_y4m, write_y4m
+from webapp.config import PROJECT_ROOT
+from webapp.domain import checkin
+from webapp.domain.actor import Actor, Role
+from webapp.domain.presets import DEMO
+from webapp.persistence.base import utcnow
+from webapp.persistence.database import make_engine
+from webapp.persistence.migrate import upgrade
+from webapp.persistence.models import Branch, Operation, Order
+from webapp.services import businesses, customers, ledger, programs, staff
+
+SHOTS = PROJECT_ROOT / "docs" / "screenshots"
+PASSWORD = "correct horse battery"
+CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+
+@dataclass(frozen=True)
+class Counter:
+    url: str
+    business_id: int
+    centre: int
+    north: int
+    customer_id: int
+    card: str
+    secret: bytes
+    database_url: str
+
+    def available(self) -> int:
+        engine = make_engine(self.database_url)
+        try:
+            with Session(engine) as db:
+                return ledger.balance(db, Actor.system(self.business_id),
+                                      self.customer_id).available
+        finally:
+            engine.dispose()
+
+    def count(self, what: Any) -> int:
+        engine = make_engine(self.database_url)
+        try:
+            with Session(engine) as db:
+                return int(db.scalar(select(func.count()).select_from(what)) or 0)
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture
+def counter(tmp_path: Path) -> Iterator[Counter]:
+    """A shop with the demo program, a cashier of one branch, a manager, a customer."""
+    from webapp.app import create_app
+
+    database_url = f"sqlite:///{tmp_path / 'counter.sqlite3'}"
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with Session(engine, expire_on_commit=False) as db:
+        shop = businesses.create_business(db, name="Гараж на Лесной",
+                                          branches=["Центр", "Север"])
+        centre, north = db.scalars(select(Branch.id).where(Branch.business_id == shop.id)
+                                   .order_by(Branch.id)).all()
+        owner = staff.create_staff(db, business_id=shop.id, login="owner", password=PASSWORD,
+                                   role=Role.OWNER.value)
+        staff.create_staff(db, business_id=shop.id, login="cashier", password=PASSWORD,
+                           role=Role.CASHIER.value, display_name="Олег, кассир",
+                           branch_ids=[centre])
+        staff.create_staff(db, business_id=shop.id, login="manager", password=PASSWORD,
+                           role=Role.MANAGER.value, display_name="Мария, менеджер")
+        programs.save(db, Actor.staff(shop.id, owner.id, Role.OWNER), "browser-program",
+                      settings=DEMO, now=utcnow() - timedelta(days=1))
+        joined = customers.join(db, Actor.system(shop.id), phone="+79161234567",
+                                name="Иван Петров").customer
+        ledger.accrue(db, Actor.system(shop.id), "browser-points", customer_id=joined.id,
+                      points=2000)
+        made = (shop.id, centre, north, joined.id, joined.card_number, joined.checkin_secret)
+    engine.dispose()
+    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
+                      "SECRET_KEY": "browser-secret-" + "x" * 40})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Counter(f"http://127.0.0.1:{server.server_port}", *made, database_url)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            app.extensions["sqlalchemy"].engine.dispose()
+
+
+@pytest.fixture
+def browser_with_camera() -> Iterator[Callable[[Path], Any]]:
+    """Open a phone-sized page in a Chromium whose camera shows the given .y4m video."""
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing (./dev test installs Debian's chromium)")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    opened: list[Any] = []
+    with sync_playwright() as playwright:
+        def open_page(video: Path) -> Any:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[*CHROMIUM_ARGS, *CAMERA_ARGS, f"--use-file-for-fake-video-capture={video}"])
+            opened.append(browser)
+            context = browser.new_context(locale="ru-RU", viewport={"width": 390, "height": 844},
+                                          device_scale_factor=2, is_mobile=True, has_touch=True)
+            context.grant_permissions(["camera"])
+            return context.new_page()
+
+        try:
+            yield open_page
+        finally:
+            for browser in opened:
+                browser.close()
+
+
+def sign_in(page: Any, counter: Counter, login: str, then: str) -> None:
+    page.goto(f"{counter.url}/b/{counter.business_id}/staff/sign-in?next={then}")
+    page.get_by_label("Логин").fill(login)
+    page.get_by_label("Пароль").fill(PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+
+
+def counter_path(counter: Counter, branch: int | None = None) -> str:
+    return f"/b/{counter.business_id}/counter/{branch or counter.centre}"
+
+
+def test_scan_quote_close_receipt(counter: Counter, browser_with_camera: Any,
+                                  tmp_path: Path) -> None:
+    page = browser_with_camera(write_y4m(tmp_path / "card.y4m", counter.card))
+    sign_in(page, counter, "cashier", counter_path(counter))
+    # The camera reads the card's QR and the panel opens by itself.
+    expect(page).to_have_url(re.compile(rf"/customers/{counter.customer_id}$"), timeout=15000)
+    expect(page.get_by_role("heading", name="Иван Петров")).to_be_visible()
+    expect(page.locator("#available")).to_have_attribute("data-points", "2100")
+
+    page.get_by_label("Сумма заказа, ₽").fill("4500")
+    page.get_by_label("Списать баллов").fill("500")
+    quote = page.locator("#quote .quote")
+    expect(quote).to_have_attribute("data-redeem", "500")
+    expect(quote).to_contain_text("К оплате")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "counter-quote.png"), full_page=True)
+
+    page.locator("#confirm").dblclick()  # a double tap must not close twice
+    expect(page).to_have_url(re.compile(r"/orders/\d+$"))
+    shown = int(page.locator("#balance-after").get_attribute("data-points"))
+    assert shown == counter.available() == 2100 - 500 + 200
+    assert counter.count(Order) == 1
+    # welcome bonus, the 2 000 credited above, then one redemption and one accrual
+    assert counter.count(Operation) == 4
+    page.screenshot(path=str(SHOTS / "counter-receipt.png"), full_page=True)
+
+
+def test_a_replayed_live_code_is_refused(counter: Counter, browser_with_camera: Any,
+                                         tmp_path: Path) -> None:
+    code = checkin.make(counter.secret, counter.card, utcnow())
+    video = write_y4m(tmp_path / "code.y4m", code)
+    first = browser_with_camera(video)
+    sign_in(first, counter, "cashier", counter_path(counter))
+    expect(first).to_have_url(re.compile(rf"/customers/{counter.customer_id}$"), timeout=15000)
+    expect(first.get_by_text("телефон у кассы")).to_be_visible()
+
+    second = browser_with_camera(video)  # the same code shown again (a photo of the screen)
+    sign_in(second, counter, "cashier", counter_path(counter))
+    expect(second.locator("#identify-error")).to_contain_text("новый код", timeout=15000)
+    assert second.url.endswith(counter_path(counter))
+
+
+def test_typed_card_number_and_the_scan_screen(counter: Counter, browser_with_camera: Any,
+                                               tmp_path: Path) -> None:
+    page = browser_with_camera(blank_y4m(tmp_path / "blank.y4m"))
+    sign_in(page, counter, "cashier", counter_path(counter))
+    expect(page.locator("#camera-status")).to_contain_text("Наведите камеру")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "counter-scan.png"), full_page=True)
+    typo = counter.card[:-1] + str((int(counter.card[-1]) + 1) % 10)
+    page.get_by_label("Номер карты").fill(typo)  # a typo is caught at the 9th digit
+    expect(page.locator("#identify-error")).to_contain_text("опечатка")
+    page.get_by_label("Номер карты").fill(counter.card)
+    expect(page).to_have_url(re.compile(rf"/customers/{counter.customer_id}$"))
+
+
+def test_a_lost_answer_is_retried_with_the_same_key(counter: Counter, browser_with_camera: Any,
+                                                    tmp_path: Path) -> None:
+    page = browser_with_camera(blank_y4m(tmp_path / "blank.y4m"))
+    sign_in(page, counter, "cashier",
+            f"{counter_path(counter)}/customers/{counter.customer_id}")
+    lost: list[str] = []
+
+    def drop_the_answer(route: Any) -> None:
+        if not lost:  # the server closes the order, but the answer never arrives
+            lost.append(route.request.post_data or "")
+            route.fetch()
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/close$"), drop_the_answer)
+    page.get_by_label("Сумма заказа, ₽").fill("1000")
+    page.locator("#confirm").click()
+    expect(page.locator("#close-status")).to_contain_text("пробуем ещё раз")
+    expect(page).to_have_url(re.compile(r"/orders/\d+$"))
+    assert lost and counter.count(Order) == 1
+    assert int(page.locator("#balance-after").get_attribute("data-points")) \
+        == counter.available() == 2100 + 50
+
+
+def test_a_cashier_cannot_reach_another_branch_or_the_back_office(
+        counter: Counter, browser_with_camera: Any, tmp_path: Path) -> None:
+    page = browser_with_camera(blank_y4m(tmp_path / "blank.y4m"))
+    sign_in(page, counter, "cashier", counter_path(counter))
+    for path in (counter_path(counter, counter.north),
+                 f"/b/{counter.business_id}/backoffice/program"):
+        response = page.goto(counter.url + path)
+        assert response.status == 403
+        expect(page.get_by_text("Недостаточно прав").or_(
+            page.get_by_text("не работаете в этом филиале"))).to_be_visible()

@@ -1,0 +1,77 @@
+"""Money typed by people and shown to them: rubles with kopecks <-> integer minor units.
+
+Pure, standard library only. ``parse_rubles`` reads what a manager types into a form
+("1 500,50", "1500.5", "1500 ₽"); ``format_minor`` prints an amount with kopecks
+always shown ("1 500,50 ₽"). Never floats: the digits are read as text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from webapp.domain.errors import InvalidAmount, InvalidInput
+from webapp.domain.wording import NBSP, SYMBOLS
+
+# Spaces people (and copy-paste from spreadsheets) put between thousands.
+_SPACES = " \u00a0\u202f\u2009\u2007\t'"
+_SUFFIXES = ("₽", "руб.", "руб", "р.", "р")
+_AMOUNT = re.compile(r"(\d+)(?:[.,](\d{1,2}))?")
+_POINTS = re.compile(r"([+-]?)(\d+)")
+_MINUSES = "\u2212\u2013\u2014"  # minus sign, en and em dashes typed for "-"
+MAX_DIGITS = 12  # up to 999 999 999 999 rubles: more is a typo, not a refund
+MAX_POINTS_DIGITS = 9
+
+
+def parse_rubles(text: str | None) -> int:
+    """Rubles as typed ("1 500,50", "1500.5", "1500 ₽") -> kopecks (150050).
+
+    A comma or a point separates kopecks (one or two digits); spaces may group
+    thousands. Negative, empty, fractional kopecks or letters -> InvalidInput.
+    """
+    raw = (text or "").strip().lower()
+    for suffix in _SUFFIXES:
+        if raw.endswith(suffix):
+            raw = raw[: -len(suffix)]
+            break
+    raw = "".join(ch for ch in raw if ch not in _SPACES)
+    if not raw:
+        raise InvalidInput("Enter an amount in rubles.")
+    if raw[0] in "-" + _MINUSES:
+        raise InvalidAmount("The amount must not be negative.")
+    match = _AMOUNT.fullmatch(raw)
+    if match is None:
+        raise InvalidAmount("An amount is rubles with up to two digits of kopecks.")
+    whole, kopecks = match.group(1), match.group(2) or "0"
+    if len(whole.lstrip("0")) > MAX_DIGITS:
+        raise InvalidAmount("The amount is too large.")
+    return int(whole) * 100 + int(kopecks.ljust(2, "0"))
+
+
+def parse_points(text: str | None) -> int:
+    """A signed whole number of points as typed ("+100", "-50", "−50", "1 000") -> int."""
+    raw = "".join(ch for ch in (text or "").strip() if ch not in _SPACES)
+    for minus in _MINUSES:
+        raw = raw.replace(minus, "-")
+    if not raw:
+        raise InvalidInput("Enter a number of points.")
+    match = _POINTS.fullmatch(raw)
+    if match is None:
+        raise InvalidAmount("Points must be a whole number.")
+    if len(match.group(2).lstrip("0")) > MAX_POINTS_DIGITS:
+        raise InvalidAmount("The number of points is too large.")
+    return int(match.group(1) + match.group(2))
+
+
+def format_minor(minor: int, currency: str = "RUB") -> str:
+    """Kopecks for people, kopecks always shown: 150050 -> "1 500,50 ₽" (no-break spaces)."""
+    whole, kopecks = divmod(abs(minor), 100)
+    number = f"{whole:,}".replace(",", NBSP)
+    sign = "\u2212" if minor < 0 else ""
+    symbol = SYMBOLS.get(currency.upper(), currency.upper())
+    return f"{sign}{number},{kopecks:02d}{NBSP}{symbol}"
+
+
+def input_value(minor: int) -> str:
+    """An amount as a form field's value that :func:`parse_rubles` reads back: "1500,50"."""
+    whole, kopecks = divmod(abs(minor), 100)
+    return f"{'-' if minor < 0 else ''}{whole},{kopecks:02d}"

@@ -1,0 +1,549 @@
+"""The manager's customer page: who the customer is, their balance, orders and ledger
+operations in plain Russian; the page's two actions (refund an order, correct points);
+and the audit trail of a customer or a staff member.
+
+Reads end with ``session.rollback()`` like other read services; the actions go through
+:mod:`webapp.services.ledger`, which owns the transaction and the idempotency key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.domain import cards
+from webapp.domain.actor import Actor, Role
+from webapp.domain.errors import NotFound, PermissionDenied, UnknownCustomer, UnknownOrder
+from webapp.domain.ledger import AccountKind as K
+from webapp.domain.ledger import OperationKind as Op
+from webapp.domain.money import format_minor, input_value
+from webapp.persistence.base import utcnow
+from webapp.persistence.models import (
+    Account,
+    Branch,
+    Business,
+    Customer,
+    Entry,
+    Operation,
+    Order,
+    StaffUser,
+    Transfer,
+)
+from webapp.services import audit, ledger
+from webapp.services.ledger_views import balance_of
+
+MINUS = "\u2212"
+EXPIRY_HORIZON = timedelta(days=90)
+CUSTOMER_STATUS = {"active": "активен", "blocked": "заблокирован", "merged": "объединён"}
+ORDER_STATUS = {
+    "open": "открыт",
+    "closed": "оплачен",
+    "partially_refunded": "частичный возврат",
+    "refunded": "возвращён",
+}
+ACTIONS = {
+    "close": "Закрытие заказа",
+    "accrue": "Начисление",
+    "redeem": "Списание",
+    "hold": "Начисление с ожиданием",
+    "release": "Зачисление из ожидания",
+    "cancel": "Отмена ожидающего начисления",
+    "reverse": "Возврат заказа",
+    "adjust": "Корректировка баллов",
+}
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    id: int
+    name: str | None
+    phone: str  # "+7 916 123-45-67"
+    card_number: str  # "123 456 789"
+    status: str  # Russian
+    status_code: str
+
+
+@dataclass(frozen=True)
+class BalanceView:
+    available: int
+    pending: int
+    owed: int
+    expiring: list[tuple[str, int]]  # (local date, points)
+    expiring_total: int
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    id: int
+    at: datetime
+    when: str  # local time
+    branch: str
+    total_minor: int
+    discount_minor: int
+    refunded_minor: int
+    left_minor: int
+    status: str  # Russian
+    status_code: str
+    earned: int
+    redeemed: int
+    total: str  # "1 500,00 ₽"
+    discount: str
+    refunded: str
+    left: str
+    left_input: str  # the refund form's default: "1500,00"
+
+    @property
+    def refundable(self) -> bool:
+        return self.left_minor > 0 and self.status_code != "open"
+
+
+@dataclass(frozen=True)
+class OperationLine:
+    id: int
+    at: datetime
+    when: str
+    kind: str
+    text: str  # "Начислено 120 за заказ №5"
+    available_change: int
+    pending_change: int
+    staff: str | None
+    branch: str | None
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    business_name: str
+    currency: str
+    customer: CustomerCard
+    balance: BalanceView
+    orders: list[OrderLine]
+    operations: list[OperationLine]
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    at: datetime
+    when: str
+    action: str  # Russian
+    staff_id: int | None
+    staff: str | None
+    customer_id: int | None
+    customer: str | None  # name or card number, on a staff member's trail
+    branch: str | None
+    device: str | None  # shortened user agent
+    ip: str | None
+    order_id: int | None
+    details: str
+
+
+@dataclass(frozen=True)
+class AuditTrail:
+    business_name: str
+    subject: str  # "Иван Петров (123 456 789)" or the staff member's name
+    customer_id: int | None
+    staff_id: int | None
+    events: list[AuditLine]
+
+
+@dataclass(frozen=True)
+class Refunded:
+    order_id: int
+    refund_minor: int
+    points: int  # net points taken from the customer (negative: given back)
+    owed: int
+    available: int
+
+
+@dataclass(frozen=True)
+class Adjusted:
+    points: int
+    available: int
+
+
+@dataclass(frozen=True)
+class _Business:
+    name: str
+    currency: str
+    zone: ZoneInfo
+
+    def local(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).strftime("%d.%m.%Y %H:%M")
+
+    def day(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).strftime("%d.%m.%Y")
+
+
+# -- the history page --------------------------------------------------------------------
+
+
+def history(
+    session: Session, actor: Actor, customer_id: int, limit: int = 100, now: datetime | None = None
+) -> CustomerHistory:
+    """A customer's card, balance, newest orders and ledger operations (managers and up)."""
+    _manager(actor)
+    business = _business(session, actor)
+    customer = _customer(session, actor, customer_id)
+    balance = balance_of(session, actor.business_id, customer_id, now or utcnow(), EXPIRY_HORIZON)
+    found = CustomerHistory(
+        business_name=business.name,
+        currency=business.currency,
+        customer=_card(customer),
+        balance=BalanceView(
+            balance.available,
+            balance.pending,
+            balance.owed,
+            [(business.day(at), points) for at, points in balance.expiring],
+            balance.expiring_total,
+        ),
+        orders=_orders(session, actor, customer_id, limit, business),
+        operations=_operations(session, actor, customer_id, limit, business),
+    )
+    session.rollback()
+    return found
+
+
+def _orders(
+    session: Session, actor: Actor, customer_id: int, limit: int, business: _Business
+) -> list[OrderLine]:
+    rows = session.execute(
+        select(Order, Branch.name)
+        .join(Branch, Branch.id == Order.branch_id)
+        .where(Order.business_id == actor.business_id, Order.customer_id == customer_id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(limit)
+    ).all()
+    points: dict[tuple[int | None, str], int] = {}
+    if rows:
+        for order_id, kind, total in session.execute(
+            select(Operation.order_id, Operation.kind, func.sum(Operation.points))
+            .where(Operation.order_id.in_([order.id for order, _ in rows]))
+            .group_by(Operation.order_id, Operation.kind)
+        ):
+            points[(order_id, kind)] = int(total or 0)
+    lines = []
+    for order, branch in rows:
+        accrued, held, cancelled, redeemed = (
+            points.get((order.id, kind.value), 0)
+            for kind in (Op.ACCRUAL, Op.HOLD, Op.CANCEL, Op.REDEMPTION)
+        )
+        left = order.total_minor - order.refunded_minor
+        lines.append(
+            OrderLine(
+                id=order.id,
+                at=order.created_at,
+                when=business.local(order.created_at),
+                branch=branch,
+                total_minor=order.total_minor,
+                discount_minor=order.discount_minor,
+                refunded_minor=order.refunded_minor,
+                left_minor=left,
+                status=ORDER_STATUS.get(order.status, order.status),
+                status_code=order.status,
+                earned=accrued + held - cancelled,
+                redeemed=redeemed,
+                total=format_minor(order.total_minor, business.currency),
+                discount=format_minor(order.discount_minor, business.currency),
+                refunded=format_minor(order.refunded_minor, business.currency),
+                left=format_minor(left, business.currency),
+                left_input=input_value(left),
+            )
+        )
+    return lines
+
+
+def _operations(
+    session: Session, actor: Actor, customer_id: int, limit: int, business: _Business
+) -> list[OperationLine]:
+    rows = session.execute(
+        select(Operation, StaffUser.display_name, Branch.name)
+        .outerjoin(StaffUser, StaffUser.id == Operation.staff_id)
+        .outerjoin(Order, Order.id == Operation.order_id)
+        .outerjoin(Branch, Branch.id == Order.branch_id)
+        .where(Operation.business_id == actor.business_id, Operation.customer_id == customer_id)
+        .order_by(Operation.created_at.desc(), Operation.id.desc())
+        .limit(limit)
+    ).all()
+    changes: dict[tuple[int, str], int] = {}
+    if rows:
+        for operation_id, kind, amount in session.execute(
+            select(Transfer.operation_id, Account.kind, func.sum(Entry.amount))
+            .join(Entry, Entry.transfer_id == Transfer.id)
+            .join(Account, Account.id == Entry.account_id)
+            .where(
+                Transfer.operation_id.in_([op.id for op, _, _ in rows]),
+                Account.customer_id == customer_id,
+                Account.kind.in_([K.AVAILABLE.value, K.PENDING.value]),
+            )
+            .group_by(Transfer.operation_id, Account.kind)
+        ):
+            changes[(operation_id, kind)] = int(amount or 0)
+    return [
+        OperationLine(
+            id=op.id,
+            at=op.created_at,
+            when=business.local(op.created_at),
+            kind=op.kind,
+            text=describe(op, business),
+            available_change=changes.get((op.id, K.AVAILABLE.value), 0),
+            pending_change=changes.get((op.id, K.PENDING.value), 0),
+            staff=staff,
+            branch=branch,
+        )
+        for op, staff, branch in rows
+    ]
+
+
+def describe(op: Operation, business: _Business) -> str:
+    """One ledger operation in plain Russian: "Начислено 120 за заказ №5"."""
+    order = f"заказ №{op.order_id}" if op.order_id else None
+    kind = op.kind
+    if kind == Op.ACCRUAL:
+        return f"Начислено {op.points}" + (f" за {order}" if order else "")
+    if kind == Op.REDEMPTION:
+        return f"Списано {op.points}" + (f" в оплату заказа №{op.order_id}" if order else "")
+    if kind == Op.HOLD:
+        until = f" до {business.day(op.release_at)}" if op.release_at else ""
+        return (
+            f"Начислено {op.points}"
+            + (f" за {order}" if order else "")
+            + f", ожидает зачисления{until}"
+        )
+    if kind == Op.RELEASE:
+        return f"Зачислено {op.points} из ожидания" + (f" ({order})" if order else "")
+    if kind == Op.CANCEL:
+        return f"Отменено ожидающее начисление {op.points}" + (f" ({order})" if order else "")
+    if kind == Op.REVERSAL:
+        change = signed(-op.points) if op.points else "баллы не изменились"
+        return f"Возврат заказа №{op.order_id}: {change}"
+    if kind == Op.ADJUSTMENT:
+        return f"Корректировка {signed(op.points)}: {op.reason or ''}".rstrip(": ")
+    if kind == Op.EXPIRY:
+        return f"Сгорело {op.points}"
+    return f"{kind} {op.points}"
+
+
+def signed(points: int) -> str:
+    """+100 / −60 with a real minus sign."""
+    return f"+{points}" if points > 0 else f"{MINUS}{-points}" if points < 0 else "0"
+
+
+# -- the page's actions ----------------------------------------------------------------
+
+
+def refund(
+    session: Session, actor: Actor, key: str, *, customer_id: int, order_id: int, refund_minor: int
+) -> Refunded:
+    """Refund all or part of one of this customer's orders (ledger.reverse, I5).
+
+    UnknownOrder when the order is not this customer's; the same key twice refunds once.
+    """
+    _manager(actor)
+    owner = session.scalar(
+        select(Order.customer_id).where(
+            Order.id == order_id, Order.business_id == actor.business_id
+        )
+    )
+    if owner is None or owner != customer_id:
+        session.rollback()
+        raise UnknownOrder("No such order for this customer.", order_id=order_id)
+    result = ledger.reverse(session, actor, key, order_id=order_id, refund_minor=refund_minor)
+    return Refunded(
+        order_id, refund_minor, int(result["points"]), int(result["owed"]), int(result["available"])
+    )
+
+
+def adjust(
+    session: Session, actor: Actor, key: str, *, customer_id: int, points: int, reason: str
+) -> Adjusted:
+    """A manual correction of a customer's points with a reason (ledger.adjust)."""
+    _manager(actor)
+    _customer(session, actor, customer_id)
+    result = ledger.adjust(
+        session, actor, key, customer_id=customer_id, points=points, reason=reason
+    )
+    return Adjusted(int(result["points"]), int(result["available"]))
+
+
+# -- the audit trail -------------------------------------------------------------------
+
+
+def trail(
+    session: Session,
+    actor: Actor,
+    *,
+    customer_id: int | None = None,
+    staff_id: int | None = None,
+    limit: int = 200,
+) -> AuditTrail:
+    """The audit trail of one customer or one staff member, for people to read.
+
+    Another business's customer -> UnknownCustomer, staff member -> NotFound.
+    """
+    _manager(actor)
+    if (customer_id is None) == (staff_id is None):
+        raise ValueError("give a customer or a staff member")
+    business = _business(session, actor)
+    if customer_id is not None:
+        card = _card(_customer(session, actor, customer_id))
+        subject = f"{card.name} ({card.card_number})" if card.name else card.card_number
+    else:
+        member = session.get(StaffUser, staff_id)
+        if member is None or member.business_id != actor.business_id:
+            session.rollback()
+            raise NotFound("No such staff member.", staff_id=staff_id)
+        subject = member.display_name
+    events = audit.trail(session, actor, customer_id=customer_id, staff_id=staff_id, limit=limit)
+    names = _customer_labels(session, {e.customer_id for e in events if e.customer_id})
+    session.rollback()
+    return AuditTrail(
+        business_name=business.name,
+        subject=subject,
+        customer_id=customer_id,
+        staff_id=staff_id,
+        events=[
+            AuditLine(
+                at=e.at,
+                when=business.local(e.at),
+                action=ACTIONS.get(e.action, e.action),
+                staff_id=e.staff_id,
+                staff=e.staff_name,
+                customer_id=e.customer_id,
+                customer=names.get(e.customer_id) if e.customer_id else None,
+                branch=e.branch_name,
+                device=short_device(e.device),
+                ip=e.ip,
+                order_id=e.order_id,
+                details=audit_details(e.action, e.details, business.currency),
+            )
+            for e in events
+        ],
+    )
+
+
+def audit_details(action: str, details: dict[str, Any], currency: str = "RUB") -> str:
+    """The useful part of an event's details in Russian: order, amount, points, reason.
+
+    Points are shown as the change to the customer: a refund's points are taken back.
+    """
+    parts = []
+    order = details.get("order") or details.get("order_id")
+    if order:
+        parts.append(f"заказ №{order}")
+    for key, label in (("total", "сумма заказа"), ("refund", "возврат")):
+        if isinstance(details.get(key), int):
+            parts.append(f"{label} {format_minor(details[key], currency)}")
+    for key, label in (("redeemed", "списано"), ("accrued", "начислено")):
+        if details.get(key):
+            parts.append(f"{label} {details[key]}")
+    points = details.get("points")
+    if (
+        isinstance(points, int)
+        and points
+        and not (details.get("redeemed") or details.get("accrued"))
+    ):
+        if action in ("redeem", "reverse"):  # taken from the customer
+            points = -points
+        parts.append(f"баллы {signed(points)}")
+    if details.get("reason"):
+        parts.append(f"причина: {details['reason']}")
+    if isinstance(details.get("available"), int):
+        parts.append(f"доступно после: {details['available']}")
+    if details.get("owed"):
+        parts.append(f"долг: {details['owed']}")
+    return "; ".join(parts)
+
+
+_BROWSERS = (
+    ("YaBrowser", "Яндекс Браузер"),
+    ("Edg", "Edge"),
+    ("OPR", "Opera"),
+    ("Firefox", "Firefox"),
+    ("Chrome", "Chrome"),
+    ("Version", "Safari"),
+)
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def short_device(user_agent: str | None) -> str | None:
+    """A user agent as people say it: "Chrome 120, Windows"; unknown ones cut to 40 chars."""
+    if not user_agent:
+        return None
+    browser = next(
+        (
+            f"{name} {match.group(1)}"
+            for token, name in _BROWSERS
+            if (match := re.search(rf"\b{token}/(\d+)", user_agent))
+        ),
+        None,
+    )
+    system = next((name for token, name in _SYSTEMS if token in user_agent), None)
+    if browser is None and system is None:
+        return user_agent if len(user_agent) <= 40 else user_agent[:39] + "…"
+    return ", ".join(part for part in (browser, system) if part)
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _manager(actor: Actor) -> None:
+    if not actor.is_at_least(Role.MANAGER):
+        raise PermissionDenied("Only managers and owners see customer histories.")
+
+
+def _business(session: Session, actor: Actor) -> _Business:
+    row = session.get(Business, actor.business_id)
+    if row is None:
+        raise NotFound("No such business.")
+    return _Business(row.name, row.currency, ZoneInfo(row.timezone))
+
+
+def _customer(session: Session, actor: Actor, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.business_id != actor.business_id:
+        session.rollback()
+        raise UnknownCustomer("No such customer.", customer_id=customer_id)
+    return customer
+
+
+def _card(customer: Customer) -> CustomerCard:
+    return CustomerCard(
+        customer.id,
+        customer.name,
+        display_phone(customer.phone),
+        cards.display(customer.card_number),
+        CUSTOMER_STATUS.get(customer.status, customer.status),
+        customer.status,
+    )
+
+
+def display_phone(e164: str) -> str:
+    """ "+7 916 123-45-67" (libphonenumber's international format), or as stored."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def _customer_labels(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Customer.id, Customer.name, Customer.card_number).where(Customer.id.in_(ids))
+    ).all()
+    return {cid: name or cards.display(card) for cid, name, card in rows}
