@@ -15,7 +15,7 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import DomainError, NotFound, PermissionDenied
 from webapp.domain.money import format_minor, parse_points, parse_rubles
 from webapp.domain.wording import plural
-from webapp.services import customer_history, customer_search
+from webapp.services import audit_trail, customer_history, customer_search
 
 bp = Blueprint("backoffice_customers", __name__, url_prefix="/b/<int:business_id>/backoffice")
 
@@ -113,14 +113,14 @@ def adjust(actor: Actor, customer_id: int) -> Response | tuple[str, int]:
 @bp.get("/customers/<int:customer_id>/audit")
 @require(Role.MANAGER)
 def customer_audit(actor: Actor, customer_id: int) -> str:
-    data = customer_history.trail(session(), actor, customer_id=customer_id)
+    data = audit_trail.trail(session(), actor, customer_id=customer_id)
     return render_template("backoffice/audit.html", trail=data, business_id=actor.business_id)
 
 
 @bp.get("/staff/<int:staff_id>/audit")
 @require(Role.MANAGER)
 def staff_audit(actor: Actor, staff_id: int) -> str:
-    data = customer_history.trail(session(), actor, staff_id=staff_id)
+    data = audit_trail.trail(session(), actor, staff_id=staff_id)
     return render_template("backoffice/audit.html", trail=data, business_id=actor.business_id)
 
 

@@ -22,7 +22,7 @@ from webapp.domain.errors import (
     UnknownOrder,
 )
 from webapp.persistence.models import Branch, Business, Customer, Order
-from webapp.services import customer_history, ledger, orders
+from webapp.services import audit_trail, customer_history, ledger, orders
 
 Keys = Callable[[], str]
 DAY = timedelta(days=1)
@@ -138,7 +138,7 @@ def test_cashiers_may_not_see_histories(
     with pytest.raises(PermissionDenied):
         customer_history.history(session, cashier, customer.id)
     with pytest.raises(PermissionDenied):
-        customer_history.trail(session, cashier, customer_id=customer.id)
+        audit_trail.trail(session, cashier, customer_id=customer.id)
     with pytest.raises(PermissionDenied):
         customer_history.adjust(
             session, cashier, keys(), customer_id=customer.id, points=5, reason="x"
@@ -159,9 +159,9 @@ def test_another_business_is_unknown(
     with pytest.raises(UnknownCustomer):
         customer_history.history(session, manager, stranger.id)
     with pytest.raises(UnknownCustomer):
-        customer_history.trail(session, manager, customer_id=stranger.id)
+        audit_trail.trail(session, manager, customer_id=stranger.id)
     with pytest.raises(NotFound):
-        customer_history.trail(session, manager, staff_id=other_manager.staff_id)
+        audit_trail.trail(session, manager, staff_id=other_manager.staff_id)
     with pytest.raises(UnknownCustomer):
         customer_history.adjust(
             session, manager, keys(), customer_id=stranger.id, points=5, reason="x"
@@ -225,7 +225,7 @@ def test_trail_reads_like_a_log(
         session, there, keys(), customer_id=customer.id, points=-5, reason="Двойное начисление"
     )
 
-    by_customer = customer_history.trail(session, manager, customer_id=customer.id)
+    by_customer = audit_trail.trail(session, manager, customer_id=customer.id)
     assert [e.action for e in by_customer.events] == ["Корректировка баллов", "Возврат заказа"]
     adjusted, refunded = by_customer.events
     assert adjusted.device == "Chrome 120, Windows" and adjusted.ip == "203.0.113.7"
@@ -236,7 +236,7 @@ def test_trail_reads_like_a_log(
     assert "возврат 500,00\u00a0₽" in refunded.details and "баллы \u221225" in refunded.details
     assert by_customer.subject == cards.display(customer.card_number)  # no name given
 
-    by_staff = customer_history.trail(session, manager, staff_id=manager.staff_id)
+    by_staff = audit_trail.trail(session, manager, staff_id=manager.staff_id)
     assert len(by_staff.events) == 2
     assert all(e.customer_id == customer.id and e.customer for e in by_staff.events)
 
@@ -265,4 +265,4 @@ def test_trail_reads_like_a_log(
     ],
 )
 def test_user_agents_are_shortened(agent: str | None, short: str | None) -> None:
-    assert customer_history.short_device(agent) == short
+    assert audit_trail.short_device(agent) == short

@@ -1,6 +1,6 @@
 """The manager's customer page: who the customer is, their balance, orders and ledger
-operations in plain Russian; the page's two actions (refund an order, correct points);
-and the audit trail of a customer or a staff member.
+operations in plain Russian, and the page's two actions (refund an order, correct
+points). The audit trail pages are :mod:`webapp.services.audit_trail`.
 
 Reads end with ``session.rollback()`` like other read services; the actions go through
 :mod:`webapp.services.ledger`, which owns the transaction and the idempotency key.
@@ -8,10 +8,8 @@ Reads end with ``session.rollback()`` like other read services; the actions go t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -36,7 +34,7 @@ from webapp.persistence.models import (
     StaffUser,
     Transfer,
 )
-from webapp.services import audit, ledger
+from webapp.services import ledger
 from webapp.services.ledger_views import balance_of
 
 MINUS = "\u2212"
@@ -47,16 +45,6 @@ ORDER_STATUS = {
     "closed": "оплачен",
     "partially_refunded": "частичный возврат",
     "refunded": "возвращён",
-}
-ACTIONS = {
-    "close": "Закрытие заказа",
-    "accrue": "Начисление",
-    "redeem": "Списание",
-    "hold": "Начисление с ожиданием",
-    "release": "Зачисление из ожидания",
-    "cancel": "Отмена ожидающего начисления",
-    "reverse": "Возврат заказа",
-    "adjust": "Корректировка баллов",
 }
 
 
@@ -128,31 +116,6 @@ class CustomerHistory:
 
 
 @dataclass(frozen=True)
-class AuditLine:
-    at: datetime
-    when: str
-    action: str  # Russian
-    staff_id: int | None
-    staff: str | None
-    customer_id: int | None
-    customer: str | None  # name or card number, on a staff member's trail
-    branch: str | None
-    device: str | None  # shortened user agent
-    ip: str | None
-    order_id: int | None
-    details: str
-
-
-@dataclass(frozen=True)
-class AuditTrail:
-    business_name: str
-    subject: str  # "Иван Петров (123 456 789)" or the staff member's name
-    customer_id: int | None
-    staff_id: int | None
-    events: list[AuditLine]
-
-
-@dataclass(frozen=True)
 class Refunded:
     order_id: int
     refund_minor: int
@@ -168,7 +131,7 @@ class Adjusted:
 
 
 @dataclass(frozen=True)
-class _Business:
+class BusinessView:
     name: str
     currency: str
     zone: ZoneInfo
@@ -187,14 +150,14 @@ def history(
     session: Session, actor: Actor, customer_id: int, limit: int = 100, now: datetime | None = None
 ) -> CustomerHistory:
     """A customer's card, balance, newest orders and ledger operations (managers and up)."""
-    _manager(actor)
-    business = _business(session, actor)
-    customer = _customer(session, actor, customer_id)
+    require_manager(actor)
+    business = business_of(session, actor)
+    customer = customer_of(session, actor, customer_id)
     balance = balance_of(session, actor.business_id, customer_id, now or utcnow(), EXPIRY_HORIZON)
     found = CustomerHistory(
         business_name=business.name,
         currency=business.currency,
-        customer=_card(customer),
+        customer=card_of(customer),
         balance=BalanceView(
             balance.available,
             balance.pending,
@@ -210,7 +173,7 @@ def history(
 
 
 def _orders(
-    session: Session, actor: Actor, customer_id: int, limit: int, business: _Business
+    session: Session, actor: Actor, customer_id: int, limit: int, business: BusinessView
 ) -> list[OrderLine]:
     rows = session.execute(
         select(Order, Branch.name)
@@ -259,7 +222,7 @@ def _orders(
 
 
 def _operations(
-    session: Session, actor: Actor, customer_id: int, limit: int, business: _Business
+    session: Session, actor: Actor, customer_id: int, limit: int, business: BusinessView
 ) -> list[OperationLine]:
     rows = session.execute(
         select(Operation, StaffUser.display_name, Branch.name)
@@ -300,7 +263,7 @@ def _operations(
     ]
 
 
-def describe(op: Operation, business: _Business) -> str:
+def describe(op: Operation, business: BusinessView) -> str:
     """One ledger operation in plain Russian: "Начислено 120 за заказ №5"."""
     order = f"заказ №{op.order_id}" if op.order_id else None
     kind = op.kind
@@ -344,7 +307,7 @@ def refund(
 
     UnknownOrder when the order is not this customer's; the same key twice refunds once.
     """
-    _manager(actor)
+    require_manager(actor)
     owner = session.scalar(
         select(Order.customer_id).where(
             Order.id == order_id, Order.business_id == actor.business_id
@@ -363,156 +326,30 @@ def adjust(
     session: Session, actor: Actor, key: str, *, customer_id: int, points: int, reason: str
 ) -> Adjusted:
     """A manual correction of a customer's points with a reason (ledger.adjust)."""
-    _manager(actor)
-    _customer(session, actor, customer_id)
+    require_manager(actor)
+    customer_of(session, actor, customer_id)
     result = ledger.adjust(
         session, actor, key, customer_id=customer_id, points=points, reason=reason
     )
     return Adjusted(int(result["points"]), int(result["available"]))
 
 
-# -- the audit trail -------------------------------------------------------------------
-
-
-def trail(
-    session: Session,
-    actor: Actor,
-    *,
-    customer_id: int | None = None,
-    staff_id: int | None = None,
-    limit: int = 200,
-) -> AuditTrail:
-    """The audit trail of one customer or one staff member, for people to read.
-
-    Another business's customer -> UnknownCustomer, staff member -> NotFound.
-    """
-    _manager(actor)
-    if (customer_id is None) == (staff_id is None):
-        raise ValueError("give a customer or a staff member")
-    business = _business(session, actor)
-    if customer_id is not None:
-        card = _card(_customer(session, actor, customer_id))
-        subject = f"{card.name} ({card.card_number})" if card.name else card.card_number
-    else:
-        member = session.get(StaffUser, staff_id)
-        if member is None or member.business_id != actor.business_id:
-            session.rollback()
-            raise NotFound("No such staff member.", staff_id=staff_id)
-        subject = member.display_name
-    events = audit.trail(session, actor, customer_id=customer_id, staff_id=staff_id, limit=limit)
-    names = _customer_labels(session, {e.customer_id for e in events if e.customer_id})
-    session.rollback()
-    return AuditTrail(
-        business_name=business.name,
-        subject=subject,
-        customer_id=customer_id,
-        staff_id=staff_id,
-        events=[
-            AuditLine(
-                at=e.at,
-                when=business.local(e.at),
-                action=ACTIONS.get(e.action, e.action),
-                staff_id=e.staff_id,
-                staff=e.staff_name,
-                customer_id=e.customer_id,
-                customer=names.get(e.customer_id) if e.customer_id else None,
-                branch=e.branch_name,
-                device=short_device(e.device),
-                ip=e.ip,
-                order_id=e.order_id,
-                details=audit_details(e.action, e.details, business.currency),
-            )
-            for e in events
-        ],
-    )
-
-
-def audit_details(action: str, details: dict[str, Any], currency: str = "RUB") -> str:
-    """The useful part of an event's details in Russian: order, amount, points, reason.
-
-    Points are shown as the change to the customer: a refund's points are taken back.
-    """
-    parts = []
-    order = details.get("order") or details.get("order_id")
-    if order:
-        parts.append(f"заказ №{order}")
-    for key, label in (("total", "сумма заказа"), ("refund", "возврат")):
-        if isinstance(details.get(key), int):
-            parts.append(f"{label} {format_minor(details[key], currency)}")
-    for key, label in (("redeemed", "списано"), ("accrued", "начислено")):
-        if details.get(key):
-            parts.append(f"{label} {details[key]}")
-    points = details.get("points")
-    if (
-        isinstance(points, int)
-        and points
-        and not (details.get("redeemed") or details.get("accrued"))
-    ):
-        if action in ("redeem", "reverse"):  # taken from the customer
-            points = -points
-        parts.append(f"баллы {signed(points)}")
-    if details.get("reason"):
-        parts.append(f"причина: {details['reason']}")
-    if isinstance(details.get("available"), int):
-        parts.append(f"доступно после: {details['available']}")
-    if details.get("owed"):
-        parts.append(f"долг: {details['owed']}")
-    return "; ".join(parts)
-
-
-_BROWSERS = (
-    ("YaBrowser", "Яндекс Браузер"),
-    ("Edg", "Edge"),
-    ("OPR", "Opera"),
-    ("Firefox", "Firefox"),
-    ("Chrome", "Chrome"),
-    ("Version", "Safari"),
-)
-_SYSTEMS = (
-    ("iPhone", "iPhone"),
-    ("iPad", "iPad"),
-    ("Android", "Android"),
-    ("Windows", "Windows"),
-    ("Mac OS X", "macOS"),
-    ("CrOS", "ChromeOS"),
-    ("Linux", "Linux"),
-)
-
-
-def short_device(user_agent: str | None) -> str | None:
-    """A user agent as people say it: "Chrome 120, Windows"; unknown ones cut to 40 chars."""
-    if not user_agent:
-        return None
-    browser = next(
-        (
-            f"{name} {match.group(1)}"
-            for token, name in _BROWSERS
-            if (match := re.search(rf"\b{token}/(\d+)", user_agent))
-        ),
-        None,
-    )
-    system = next((name for token, name in _SYSTEMS if token in user_agent), None)
-    if browser is None and system is None:
-        return user_agent if len(user_agent) <= 40 else user_agent[:39] + "…"
-    return ", ".join(part for part in (browser, system) if part)
-
-
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _manager(actor: Actor) -> None:
+def require_manager(actor: Actor) -> None:
     if not actor.is_at_least(Role.MANAGER):
         raise PermissionDenied("Only managers and owners see customer histories.")
 
 
-def _business(session: Session, actor: Actor) -> _Business:
+def business_of(session: Session, actor: Actor) -> BusinessView:
     row = session.get(Business, actor.business_id)
     if row is None:
         raise NotFound("No such business.")
-    return _Business(row.name, row.currency, ZoneInfo(row.timezone))
+    return BusinessView(row.name, row.currency, ZoneInfo(row.timezone))
 
 
-def _customer(session: Session, actor: Actor, customer_id: int) -> Customer:
+def customer_of(session: Session, actor: Actor, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None or customer.business_id != actor.business_id:
         session.rollback()
@@ -520,7 +357,7 @@ def _customer(session: Session, actor: Actor, customer_id: int) -> Customer:
     return customer
 
 
-def _card(customer: Customer) -> CustomerCard:
+def card_of(customer: Customer) -> CustomerCard:
     return CustomerCard(
         customer.id,
         customer.name,
@@ -538,12 +375,3 @@ def display_phone(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return e164
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
-def _customer_labels(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Customer.id, Customer.name, Customer.card_number).where(Customer.id.in_(ids))
-    ).all()
-    return {cid: name or cards.display(card) for cid, name, card in rows}
