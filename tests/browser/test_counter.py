@@ -236,3 +236,23 @@ def test_a_cashier_cannot_reach_another_branch_or_the_back_office(
         assert response.status == 403
         expect(page.get_by_text("Недостаточно прав").or_(
             page.get_by_text("не работаете в этом филиале"))).to_be_visible()
+
+
+def test_a_manager_refunds_and_the_points_come_back_out(
+        counter: Counter, browser_with_camera: Any, tmp_path: Path) -> None:
+    page = browser_with_camera(blank_y4m(tmp_path / "blank.y4m"))
+    sign_in(page, counter, "manager",
+            f"{counter_path(counter)}/customers/{counter.customer_id}")
+    page.get_by_label("Сумма заказа, ₽").fill("10000")
+    page.locator("#confirm").click()
+    expect(page).to_have_url(re.compile(r"/orders/\d+$"))
+    assert counter.available() == 2100 + 500  # 5 % of 10 000 ₽
+    order_id = page.url.rsplit("/", 1)[1]
+
+    page.goto(f"{counter.url}/b/{counter.business_id}/backoffice/customers/"
+              f"{counter.customer_id}")
+    form = page.locator(f"#refund-{order_id}")
+    form.get_by_label(re.compile("Сумма, ₽")).fill("4000")  # 40 % of the order back
+    form.get_by_role("button", name="Вернуть").click()
+    expect(page.get_by_role("status")).to_contain_text("Возврат 4\u202f000,00\u00a0₽")
+    assert counter.available() == 2100 + 500 - 200
