@@ -6,6 +6,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,6 @@ class LiveServer:
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     """The app on a migrated SQLite file, with a business and its owner, on a free port."""
-    from webapp.app import create_app
-
     database_url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
     engine = make_engine(database_url)
     upgrade(engine)
@@ -47,13 +46,22 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
                            display_name="Анна, владелец")
         business_id = business.id
     engine.dispose()
-    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
+    with serve(database_url, tmp_path) as url:
+        yield LiveServer(url, business_id)
+
+
+@contextmanager
+def serve(database_url: str, instance: Path) -> Iterator[str]:
+    """The app on this database, served from a thread on a free port; yields its URL."""
+    from webapp.app import create_app
+
+    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance),
                       "SECRET_KEY": "browser-secret-" + "x" * 40})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", business_id)
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()

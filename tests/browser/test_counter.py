@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,9 +16,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, serve
 from tests.browser.fake_camera import blank_y4m, write_y4m
 from webapp.config import PROJECT_ROOT
 from webapp.domain import checkin
@@ -68,8 +66,6 @@ class Counter:
 @pytest.fixture
 def counter(tmp_path: Path) -> Iterator[Counter]:
     """A shop with the demo program, a cashier of one branch, a manager, a customer."""
-    from webapp.app import create_app
-
     database_url = f"sqlite:///{tmp_path / 'counter.sqlite3'}"
     engine = make_engine(database_url)
     upgrade(engine)
@@ -93,19 +89,8 @@ def counter(tmp_path: Path) -> Iterator[Counter]:
                       points=2000)
         made = (shop.id, centre, north, joined.id, joined.card_number, joined.checkin_secret)
     engine.dispose()
-    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
-                      "SECRET_KEY": "browser-secret-" + "x" * 40})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Counter(f"http://127.0.0.1:{server.server_port}", *made, database_url)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        with app.app_context():
-            app.extensions["sqlalchemy"].engine.dispose()
+    with serve(database_url, tmp_path) as url:
+        yield Counter(url, *made, database_url)
 
 
 @pytest.fixture
