@@ -132,7 +132,7 @@ def send_code(actor: Actor, branch_id: int, customer_id: int) -> Response:
 @bp.post("/<int:branch_id>/customers/<int:customer_id>/close")
 @CASHIER
 def close(actor: Actor, branch_id: int, customer_id: int) -> Response:
-    counter.place(session(), actor, branch_id)
+    # No counter.place() here: the close checks the branch inside its own transaction.
     form = request.form
     confirmation = None
     if form.get("confirmation_id"):
@@ -148,7 +148,6 @@ def close(actor: Actor, branch_id: int, customer_id: int) -> Response:
 @CASHIER
 def use_perk(actor: Actor, branch_id: int, customer_id: int) -> Response:
     """One tap: a free perk (diagnostics, the gift visit) as an order of zero."""
-    counter.place(session(), actor, branch_id)
     code = request.form.get("perk", "")
     result = checkout.close(session(), actor, request.form.get("key", ""),
                             customer_id=customer_id, branch_id=branch_id,

@@ -274,3 +274,18 @@ def test_a_manager_and_the_owner_may_open_any_branch(app: Any, shop: Any, member
     for login in ("manager", "owner"):
         client = sign_in(app, shop.id, login)
         assert client.get(url(shop, branch=shop.north)).status_code == 200
+
+
+def test_a_close_at_another_business_branch_writes_nothing(app: Any, shop: Any,
+                                                           regular: Any) -> None:
+    from webapp.services import businesses
+
+    other = businesses.create_business(app.test_session(), name="Чужой сервис").id
+    their_branch = app.test_session().scalar(select(Branch.id).where(Branch.business_id == other))
+    owner = sign_in(app, shop.id, "owner")
+    response = owner.post(url(shop, f"/customers/{regular.id}/close", their_branch),
+                          headers=JSON, data={"csrf_token": csrf(owner, url(shop)),
+                                              "total": "100", "key": next_key()})
+    assert response.status_code == 422
+    assert orders(app, regular.id) == 0
+    assert app.test_session().scalar(select(func.count(AuditEvent.id))) == 0
