@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import NotFound, PermissionDenied
-from webapp.persistence.models import StaffUser
+from webapp.persistence.models import StaffUser, staff_branches
 from webapp.services import audit, counter_settings
 from webapp.services.staff import TIMING_HASH, passwords, verify_password
 
@@ -86,17 +86,26 @@ def signed_in(member: StaffUser) -> SignedIn:
 def load(session: Session, business_id: int, staff_id: int, session_epoch: int) -> SignedIn | None:
     """The session's staff member again, if still active, in this business, and the
     session is of the member's current epoch (not signed out everywhere since)."""
-    member = session.get(StaffUser, staff_id)
-    found = (
-        signed_in(member)
-        if member is not None
-        and member.active
-        and member.business_id == business_id
-        and member.session_epoch == session_epoch
-        else None
-    )
+    # Every staff request runs this: one prebuilt query, no ORM objects.
+    rows = session.execute(_LOAD, {"staff_id": staff_id}).all()
     session.rollback()
-    return found
+    if not rows:
+        return None
+    first = rows[0]
+    if (not first.active or first.business_id != business_id
+            or first.session_epoch != session_epoch):
+        return None
+    return SignedIn(first.id, first.business_id, Role(first.role), first.display_name,
+                    frozenset(r.branch_id for r in rows if r.branch_id is not None),
+                    first.session_epoch)
+
+
+_LOAD = (
+    select(StaffUser.id, StaffUser.business_id, StaffUser.role, StaffUser.display_name,
+           StaffUser.active, StaffUser.session_epoch, staff_branches.c.branch_id)
+    .outerjoin(staff_branches, staff_branches.c.staff_id == StaffUser.id)
+    .where(StaffUser.id == bindparam("staff_id"))
+)
 
 
 def sign_out_everywhere(session: Session, actor: Actor, staff_id: int) -> None:
