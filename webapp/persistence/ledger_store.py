@@ -16,40 +16,53 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from webapp.domain import ledger as rules
 from webapp.domain.errors import InsufficientPoints, UnknownCustomer
 from webapp.domain.ledger import AccountKind
 from webapp.persistence.models import Account, Customer, Entry, Lot, Operation, Transfer
 
-_system = aliased(Account)
+# Statements on the tables (Core), not through the ORM: the ORM adds per-statement
+# work (its compile plugin, identity-map synchronisation) that the ledger, which
+# never loads these rows as objects, does not need.
+_accounts, _customers, _lots = (cast(Table, m.__table__) for m in (Account, Customer, Lot))
+_system = _accounts.alias("accounts_1")
 _READ = (
-    select(Account.kind, Account.id, Account.balance, _system.kind, _system.id)
-    .join(Customer, Customer.id == Account.customer_id)
-    .join(_system, and_(_system.business_id == Customer.business_id,
-                        _system.customer_id.is_(None)))
-    .where(Account.customer_id == bindparam("customer_id"),
-           Customer.business_id == bindparam("business_id"))
+    select(_accounts.c.kind, _accounts.c.id, _accounts.c.balance, _system.c.kind,
+           _system.c.id)
+    .join(_customers, _customers.c.id == _accounts.c.customer_id)
+    .join(_system, and_(_system.c.business_id == _customers.c.business_id,
+                        _system.c.customer_id.is_(None)))
+    .where(_accounts.c.customer_id == bindparam("customer_id"),
+           _customers.c.business_id == bindparam("business_id"))
 )
-_LOCK = _READ.with_for_update(of=Account)
-_ADD = update(Account).where(
-    Account.id == bindparam("account_id"), Account.balance + bindparam("delta") >= 0
-).values(balance=Account.balance + bindparam("delta"))
-_ADD_CLAWBACK = update(Account).where(
-    Account.id == bindparam("account_id"), Account.balance + bindparam("delta") <= 0
-).values(balance=Account.balance + bindparam("delta"))
-_INSERT_OPERATION = insert(Operation).returning(Operation.id)
-_INSERT_TRANSFER = insert(Transfer).returning(Transfer.id)
-_INSERT_LOT = insert(Lot).returning(Lot.id)
-_TAKE_FROM_LOT = update(Lot).where(
-    Lot.id == bindparam("lot_id"), Lot.remaining >= bindparam("amount")
-).values(remaining=Lot.remaining - bindparam("amount"))
-_OPEN_LOTS = select(Lot.id, Lot.remaining, Lot.earned_at, Lot.expires_at).where(
-    Lot.customer_id == bindparam("customer_id"), Lot.remaining > 0
+_LOCK = _READ.with_for_update(of=_accounts)
+_ADD = update(_accounts).where(
+    _accounts.c.id == bindparam("account_id"), _accounts.c.balance + bindparam("delta") >= 0
+).values(balance=_accounts.c.balance + bindparam("delta"))
+_ADD_CLAWBACK = update(_accounts).where(
+    _accounts.c.id == bindparam("account_id"), _accounts.c.balance + bindparam("delta") <= 0
+).values(balance=_accounts.c.balance + bindparam("delta"))
+_operations, _transfers = cast(Table, Operation.__table__), cast(Table, Transfer.__table__)
+_INSERT_OPERATION = insert(_operations).returning(_operations.c.id)
+_INSERT_TRANSFER = insert(_transfers).returning(_transfers.c.id)
+_INSERT_LOT = insert(_lots).returning(_lots.c.id)
+# Both entries of a transfer in one statement (one round trip, not an executemany).
+_INSERT_ENTRIES = insert(cast(Table, Entry.__table__)).values([
+    {"transfer_id": bindparam("transfer_id"), "account_id": bindparam("debit_id"),
+     "amount": bindparam("debit_amount")},
+    {"transfer_id": bindparam("transfer_id"), "account_id": bindparam("credit_id"),
+     "amount": bindparam("amount")},
+])
+_TAKE_FROM_LOT = update(_lots).where(
+    _lots.c.id == bindparam("lot_id"), _lots.c.remaining >= bindparam("amount")
+).values(remaining=_lots.c.remaining - bindparam("amount"))
+_OPEN_LOTS = select(_lots.c.id, _lots.c.remaining, _lots.c.earned_at, _lots.c.expires_at).where(
+    _lots.c.customer_id == bindparam("customer_id"), _lots.c.remaining > 0
 )
 
 
@@ -128,10 +141,10 @@ class LedgerStore:
             "credit_account_id": credit_id, "amount": amount, "lot_id": lot_id,
             "created_at": operation.created_at,
         }).scalar_one()
-        self.session.execute(insert(Entry), [
-            {"transfer_id": transfer_id, "account_id": debit_id, "amount": -amount},
-            {"transfer_id": transfer_id, "account_id": credit_id, "amount": amount},
-        ])
+        self.session.execute(_INSERT_ENTRIES, {
+            "transfer_id": transfer_id, "debit_id": debit_id, "debit_amount": -amount,
+            "credit_id": credit_id, "amount": amount,
+        })
 
     def _apply(self, kind: AccountKind, delta: int) -> None:
         if not kind.per_customer:  # system accounts keep no balance: never touch their row

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import counter_settings as rules
@@ -13,11 +15,18 @@ from webapp.domain.counter_settings import CounterSettings
 from webapp.domain.errors import PermissionDenied
 from webapp.persistence.models import Business
 
+_businesses = cast(Table, Business.__table__)
+_LOAD = select(_businesses.c.counter_settings).where(_businesses.c.id == bindparam("id"))
+
 
 def load(session: Session, business_id: int) -> CounterSettings:
     """The business's settings, or the defaults (within the caller's transaction)."""
-    stored = session.scalar(select(Business.counter_settings)
-                            .where(Business.id == business_id))
+    return _parsed(session.scalar(_LOAD, {"id": business_id}))
+
+
+@lru_cache(maxsize=256)
+def _parsed(stored: str | None) -> CounterSettings:
+    """Settings from their stored JSON text, cached by that text (they are frozen)."""
     return rules.from_dict(json.loads(stored) if stored else None)
 
 

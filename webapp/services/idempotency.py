@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,11 @@ from webapp.persistence.models import IdempotencyKey
 
 # DESIGN.md: keys live at least 30 days; a few more so a month-end retry still matches.
 KEY_LIFETIME = timedelta(days=35)
-_INSERT_KEY = insert(IdempotencyKey)
+# Built once, on the table (Core): no ORM compile or per-call statement building.
+_keys = cast(Table, IdempotencyKey.__table__)
+_INSERT_KEY = insert(_keys)
+_STORED = select(_keys.c.fingerprint, _keys.c.result).where(
+    _keys.c.business_id == bindparam("business_id"), _keys.c.key == bindparam("key"))
 
 
 def run_once(
@@ -67,11 +71,7 @@ def run_once(
 
 
 def _stored(session: Session, business_id: int, key: str, fp: str) -> dict[str, Any] | None:
-    row = session.execute(
-        select(IdempotencyKey.fingerprint, IdempotencyKey.result).where(
-            IdempotencyKey.business_id == business_id, IdempotencyKey.key == key
-        )
-    ).first()
+    row = session.execute(_STORED, {"business_id": business_id, "key": key}).first()
     if row is None:
         return None
     session.rollback()  # end the read-only transaction before returning

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import program
@@ -61,7 +62,7 @@ def save(session: Session, actor: Actor, key: str, *, settings: dict[str, Any] |
         raise PermissionDenied("Only the owner can change the program.")
     parsed, warnings = parse(settings)
     if preset_name is not None and preset_name not in PRESETS:
-        raise InvalidSetting(f"No preset {preset_name!r}.", field="preset")
+        raise InvalidSetting("No preset {preset!r}.", field="preset", preset=preset_name)
     now = now or utcnow()
     starts = effective_from or now
     if starts < now - PAST_TOLERANCE:
@@ -87,15 +88,25 @@ def save(session: Session, actor: Actor, key: str, *, settings: dict[str, Any] |
     return run_once(session, actor.business_id, key, "program.save", params, work)
 
 
+_versions = cast(Table, ProgramVersion.__table__)
+# Built once, on the table: every close and quote asks it (no ORM object is needed).
+_AT = (
+    select(_versions.c.id, _versions.c.version, _versions.c.preset, _versions.c.settings,
+           _versions.c.effective_from, _versions.c.created_at, _versions.c.created_by)
+    .where(_versions.c.business_id == bindparam("business_id"),
+           _versions.c.effective_from <= bindparam("at"))
+    .order_by(_versions.c.effective_from.desc(), _versions.c.version.desc())
+    .limit(1)
+)
+
+
 def version_at(session: Session, business_id: int, at: datetime) -> Version | None:
     """The version in force at ``at`` (the latest that started by then), if any."""
-    row = session.scalars(
-        select(ProgramVersion)
-        .where(ProgramVersion.business_id == business_id, ProgramVersion.effective_from <= at)
-        .order_by(ProgramVersion.effective_from.desc(), ProgramVersion.version.desc())
-        .limit(1)
-    ).first()
-    return _version(row) if row else None
+    row = session.execute(_AT, {"business_id": business_id, "at": at}).first()
+    if row is None:
+        return None
+    return Version(row.id, row.version, row.preset, _settings(row.settings),
+                   row.effective_from, row.created_at, row.created_by)
 
 
 def current(session: Session, actor: Actor, at: datetime | None = None) -> Version | None:
@@ -123,5 +134,16 @@ def by_id(session: Session, business_id: int, version_id: int) -> Version:
 
 
 def _version(row: ProgramVersion) -> Version:
-    return Version(row.id, row.version, row.preset, program.from_dict(json.loads(row.settings)),
+    return Version(row.id, row.version, row.preset, _settings(row.settings),
                    row.effective_from, row.created_at, row.created_by)
+
+
+@lru_cache(maxsize=256)
+def _settings(stored: str) -> ProgramSettings:
+    """Parsed settings, cached by the stored JSON text itself.
+
+    A version is never edited, so its text always parses to the same (frozen) settings;
+    keying by the text rather than the row id stays right across databases and ids a
+    rolled-back transaction handed out again. A malformed text raises every time.
+    """
+    return program.from_dict(json.loads(stored))
