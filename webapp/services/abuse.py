@@ -11,17 +11,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, and_, exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from webapp.domain import abuse as rules
 from webapp.domain.abuse import AbuseBlocked, CloseCounts, Crossing, Kind, Verdict
 from webapp.domain.actor import Actor, ActorKind, Role
-from webapp.domain.counter_settings import AbuseLimits, from_dict
+from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import (
     AlreadyResolved,
     InvalidInput,
@@ -66,12 +66,14 @@ def check_close(
         customer_id=customer_id,
         staff_id=staff_id,
         customer_accruals_today=(
-            _customer_accruals(session, actor.business_id, customer_id, start, end)
+            _customer_accruals(session, actor.business_id, customer_id, start, end,
+                               cap=2 * limits.accruals_per_customer_day + 1)
             if accrued and limits.accruals_per_customer_day
             else None
         ),
         staff_accruals_last_hour=(
-            _staff_accruals(session, actor.business_id, staff_id, now) + 1
+            _staff_accruals(session, actor.business_id, staff_id, now,
+                            cap=2 * limits.accruals_per_staff_hour + 1) + 1
             if accrued and staff_id is not None and limits.accruals_per_staff_hour
             else None
         ),
@@ -290,36 +292,34 @@ def _require_manager(actor: Actor) -> None:
 
 
 def _limits_and_zone(session: Session, business_id: int) -> tuple[AbuseLimits, ZoneInfo]:
-    row = session.execute(
-        select(Business.counter_settings, Business.timezone).where(Business.id == business_id)
-    ).one()
-    stored = json.loads(row.counter_settings) if row.counter_settings else None
-    return from_dict(stored).abuse, ZoneInfo(row.timezone)
+    settings, zone = counter_settings.load_with_zone(session, business_id)
+    return settings.abuse, zone
 
 
 def _customer_accruals(
-    session: Session, business_id: int, customer_id: int, start: datetime, end: datetime
+    session: Session, business_id: int, customer_id: int, start: datetime, end: datetime,
+    cap: int,
 ) -> int:
     """Points earned on orders by one customer in [start, end): ix_operations_customer_created.
 
     Bonuses the program gives by itself (referral: no order) are not the counter's doing.
+    Counts at most ``cap`` rows: only "over the limit" and "over twice it" matter.
     """
-    return (
-        session.scalar(
-            select(func.count(Operation.id)).where(
-                Operation.customer_id == customer_id,
-                Operation.created_at >= start,
-                Operation.created_at < end,
-                Operation.business_id == business_id,
-                Operation.kind.in_(_EARNED),
-                Operation.order_id.is_not(None),
-            )
-        )
-        or 0
+    rows = (
+        select(Operation.id).where(
+            Operation.customer_id == customer_id,
+            Operation.created_at >= start,
+            Operation.created_at < end,
+            Operation.business_id == business_id,
+            Operation.kind.in_(_EARNED),
+            Operation.order_id.is_not(None),
+        ).limit(cap).subquery()
     )
+    return session.scalar(select(func.count()).select_from(rows)) or 0
 
 
-def _staff_accruals(session: Session, business_id: int, staff_id: int, now: datetime) -> int:
+def _staff_accruals(session: Session, business_id: int, staff_id: int, now: datetime,
+                    cap: int) -> int:
     """Earlier accruals on orders by one staff member in the last hour.
 
     operations has no index on staff_id, so this walks the audit trail's
@@ -329,30 +329,31 @@ def _staff_accruals(session: Session, business_id: int, staff_id: int, now: date
     event yet: the caller adds it.
     """
     since = now - rules.HOUR
-    return (
-        session.scalar(
-            select(func.count(func.distinct(Operation.id)))
-            .select_from(AuditEvent)
-            .join(
-                Operation,
-                and_(
-                    Operation.order_id == AuditEvent.order_id,
-                    Operation.kind.in_(_EARNED),
-                    Operation.staff_id == staff_id,
-                    Operation.created_at > since,
-                    Operation.created_at <= now,
-                ),
-            )
-            .where(
-                AuditEvent.business_id == business_id,
-                AuditEvent.staff_id == staff_id,
-                AuditEvent.at > since,
-                AuditEvent.at <= now,
-                AuditEvent.order_id.is_not(None),
-            )
+    rows = (
+        select(Operation.id)
+        .select_from(AuditEvent)
+        .join(
+            Operation,
+            and_(
+                Operation.order_id == AuditEvent.order_id,
+                Operation.kind.in_(_EARNED),
+                Operation.staff_id == staff_id,
+                Operation.created_at > since,
+                Operation.created_at <= now,
+            ),
         )
-        or 0
+        .where(
+            AuditEvent.business_id == business_id,
+            AuditEvent.staff_id == staff_id,
+            AuditEvent.at > since,
+            AuditEvent.at <= now,
+            AuditEvent.order_id.is_not(None),
+        )
+        .distinct()
+        .limit(cap)
+        .subquery()
     )
+    return session.scalar(select(func.count()).select_from(rows)) or 0
 
 
 def _last_accrual(
@@ -405,36 +406,23 @@ def _record(
 ) -> None:
     """Insert the flag unless its (business, kind, subject, window) already has one.
 
-    The insert runs in a SAVEPOINT: when a concurrent transaction raised the same flag
-    first, the unique constraint refuses ours and only the savepoint rolls back (on
-    PostgreSQL a failed statement would otherwise abort the whole close).
+    ``ON CONFLICT DO NOTHING`` (both engines): a flag raised meanwhile by a concurrent
+    action is left as it is, one statement, and the close's transaction is not aborted.
     """
-    key = (
-        AbuseFlag.business_id == actor.business_id,
-        AbuseFlag.kind == crossing.kind.value,
-        AbuseFlag.subject == crossing.subject,
-        AbuseFlag.window == crossing.window,
-    )
-    if session.scalar(select(AbuseFlag.id).where(*key)) is not None:
-        return
-    try:
-        with session.begin_nested():
-            session.execute(
-                insert(AbuseFlag).values(
-                    business_id=actor.business_id,
-                    kind=crossing.kind.value,
-                    subject=crossing.subject,
-                    window=crossing.window,
-                    customer_id=customer_id,
-                    staff_id=staff_id,
-                    branch_id=actor.branch_id,
-                    details=json.dumps({**crossing.details(), **extra}, sort_keys=True),
-                    status="open",
-                    raised_at=now,
-                )
-            )
-    except IntegrityError:
-        pass  # raised meanwhile by a concurrent action: one flag per window
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+        _FLAGS).on_conflict_do_nothing()
+    session.execute(statement, {
+        "business_id": actor.business_id, "kind": crossing.kind.value,
+        "subject": crossing.subject, "window": crossing.window,
+        "customer_id": customer_id, "staff_id": staff_id, "branch_id": actor.branch_id,
+        "details": json.dumps({**crossing.details(), **extra}, sort_keys=True),
+        "status": "open", "raised_at": now, "resolved_by": None, "resolved_at": None,
+        "resolution": None,
+    })
+
+
+_FLAGS = cast(Table, AbuseFlag.__table__)
 
 
 __all__ = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
@@ -17,11 +18,19 @@ from webapp.persistence.models import Business
 
 _businesses = cast(Table, Business.__table__)
 _LOAD = select(_businesses.c.counter_settings).where(_businesses.c.id == bindparam("id"))
+_LOAD_WITH_ZONE = select(_businesses.c.counter_settings, _businesses.c.timezone).where(
+    _businesses.c.id == bindparam("id"))
 
 
 def load(session: Session, business_id: int) -> CounterSettings:
     """The business's settings, or the defaults (within the caller's transaction)."""
     return _parsed(session.scalar(_LOAD, {"id": business_id}))
+
+
+def load_with_zone(session: Session, business_id: int) -> tuple[CounterSettings, ZoneInfo]:
+    """The settings and the business's time zone, in one query (the abuse checks)."""
+    stored, zone = session.execute(_LOAD_WITH_ZONE, {"id": business_id}).one()
+    return _parsed(stored), ZoneInfo(zone)  # ZoneInfo caches instances by key
 
 
 @lru_cache(maxsize=256)
