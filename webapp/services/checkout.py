@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from webapp.domain.abuse import AbuseBlocked
@@ -38,20 +38,24 @@ class NoProgram(Conflict):
     code = "no_program"
 
 
+# Prebuilt: both run on every quote and every close.
+_ORDER_HISTORY = (
+    select(Order.closed_at, Order.total_minor - Order.refunded_minor, Order.service_category,
+           Order.asset_id)
+    .where(Order.business_id == bindparam("business"),
+           Order.customer_id == bindparam("customer"), Order.closed_at.is_not(None))
+    .order_by(Order.closed_at, Order.id)
+)
+_PERK_USES = select(EntitlementUse.code, EntitlementUse.used_at).where(
+    EntitlementUse.customer_id == bindparam("customer"))
+
+
 def customer_state(session: Session, business_id: int, customer_id: int,
                    available: int) -> CustomerState:
     """The customer's paid order history and perk uses: what tiers and stamps derive from."""
-    orders = session.execute(
-        select(Order.closed_at, Order.total_minor - Order.refunded_minor,
-               Order.service_category, Order.asset_id)
-        .where(Order.business_id == business_id, Order.customer_id == customer_id,
-               Order.closed_at.is_not(None))
-        .order_by(Order.closed_at, Order.id)
-    ).all()
-    uses = session.execute(
-        select(EntitlementUse.code, EntitlementUse.used_at)
-        .where(EntitlementUse.customer_id == customer_id)
-    ).all()
+    orders = session.execute(_ORDER_HISTORY, {"business": business_id,
+                                              "customer": customer_id}).all()
+    uses = session.execute(_PERK_USES, {"customer": customer_id}).all()
     return CustomerState(available,
                          tuple(PaidOrder(at, amount, category, asset)
                                for at, amount, category, asset in orders if at is not None),

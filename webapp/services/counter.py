@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from webapp.domain import counter_settings as rules
@@ -83,12 +83,16 @@ class Panel:
     categories: list[str]
 
 
+_PLACE = (
+    select(Business.name, Business.currency, Business.timezone, Branch.name)
+    .join(Branch, Branch.business_id == Business.id)
+    .where(Business.id == bindparam("business"), Branch.id == bindparam("branch"))
+)
+
+
 def place(session: Session, actor: Actor, branch_id: int) -> Place:
     """The business and the branch the counter works at (404 for another business's)."""
-    row = session.execute(
-        select(Business.name, Business.currency, Business.timezone, Branch.name)
-        .join(Branch, Branch.business_id == Business.id)
-        .where(Business.id == actor.business_id, Branch.id == branch_id)).first()
+    row = session.execute(_PLACE, {"business": actor.business_id, "branch": branch_id}).first()
     session.rollback()
     if row is None:
         raise NotFound("No such branch.")
