@@ -289,3 +289,18 @@ def test_a_close_at_another_business_branch_writes_nothing(app: Any, shop: Any,
     assert response.status_code == 422
     assert orders(app, regular.id) == 0
     assert app.test_session().scalar(select(func.count(AuditEvent.id))) == 0
+
+
+def test_each_role_sees_the_sections_it_may_open(app: Any, cashier: Any, shop: Any,
+                                                 member: Any) -> None:
+    sections = ("Касса", "Клиенты", "Флаги", "Программа", "Сотрудники")
+
+    def shown(client: Any) -> list[str]:
+        nav = client.get(url(shop)).get_data(as_text=True).split('class="staff-nav"')[1]
+        nav = nav.split("</nav>")[0]
+        return [name for name in sections if f">{name}</a>" in nav]
+
+    member(Role.MANAGER, "manager")
+    assert shown(cashier) == ["Касса"]
+    assert shown(sign_in(app, shop.id, "manager")) == ["Касса", "Клиенты", "Флаги"]
+    assert shown(sign_in(app, shop.id, "owner")) == list(sections)
