@@ -71,9 +71,11 @@ def scan(actor: Actor, branch_id: int) -> str:
 def identify(actor: Actor, branch_id: int) -> Response:
     counter.place(session(), actor, branch_id)
     found = checkins.identify(session(), actor, request.form.get("scanned", ""))
-    if found.by_code:
-        present = dict(http_session.get("present", {}))
-        present[str(found.customer_id)] = int(time.time())
+    if found.by_code:  # remembered in the signed session; stale entries are dropped
+        now = int(time.time())
+        present = {cid: at for cid, at in dict(http_session.get("present", {})).items()
+                   if now - at < PRESENT_FOR}
+        present[str(found.customer_id)] = now
         http_session["present"] = present
     return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
                          customer_id=found.customer_id))
