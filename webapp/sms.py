@@ -11,6 +11,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
+from webapp.config import ConfigError
+
 log = logging.getLogger("regulars.sms")
 
 
@@ -44,4 +46,4 @@ def make_gateway(backend: str) -> SmsGateway:
     """The gateway named by REGULARS_SMS_BACKEND (only ``console`` exists so far)."""
     if backend == "console":
         return ConsoleGateway()
-    raise ValueError(f"REGULARS_SMS_BACKEND {backend!r} is unknown; use 'console'.")
+    raise ConfigError(f"REGULARS_SMS_BACKEND {backend!r} is unknown; use 'console'.")

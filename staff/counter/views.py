@@ -10,7 +10,16 @@ import time
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask import session as http_session
 from werkzeug.wrappers import Response
 
@@ -23,6 +32,7 @@ from webapp.domain.quote import OrderDraft
 from webapp.domain.quote_text import explain
 from webapp.services import checkins, checkout, confirmations, counter, customer_search
 from webapp.services.checkout import Confirmation
+from webapp.sms import SmsGateway
 
 bp = Blueprint("counter", __name__, url_prefix="/b/<int:business_id>/counter")
 # The QR decoder vendored from npm (see static/vendor/README.md and benchmarks/).
@@ -31,10 +41,9 @@ PRESENT_FOR = 15 * 60  # a live check-in code proves the phone is here for this 
 CASHIER = require(Role.CASHIER, branch=True)
 
 
-def _sms() -> Any:
-    from flask import current_app
-
-    return current_app.extensions["regulars_sms"]
+def _sms() -> SmsGateway:
+    gateway: SmsGateway = current_app.extensions["regulars_sms"]
+    return gateway
 
 
 def _wants_json() -> bool:

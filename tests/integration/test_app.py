@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 
+from webapp.app import create_app
+from webapp.config import ConfigError
 from webapp.domain.errors import InsufficientPoints
 from webapp.services import businesses
 
@@ -74,3 +78,10 @@ def test_unexpected_errors_show_no_traceback(app: Flask) -> None:
 def test_session_cookie_is_hardened(app: Flask) -> None:
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_an_unknown_sms_backend_stops_start_up(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="REGULARS_SMS_BACKEND"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+                    "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k" * 40,
+                    "SMS_BACKEND": "carrier-pigeon"})
