@@ -127,9 +127,12 @@ def demo(customers: int, seed: int, port: int, serve: bool) -> None:
         result = demo_data.generate(session(), customers=customers, seed=seed,
                                     progress=bar.update)
     click.echo(f"\nDemo business {result.business_name!r} is ready.")
-    click.echo("Staff sign-in (shown once):")
+    click.echo(f"Staff sign-in at http://127.0.0.1:{port}/b/{result.business_id}/staff/sign-in"
+               " (shown once):")
     for login, password, role in result.logins:
         click.echo(f"  {role:<8} {login:<12} {password}")
+    click.echo(f"The counter: /b/{result.business_id}/counter (cashiers land there after"
+               " signing in); customers' card numbers are on the managers' customer pages.")
     if serve:
         _serve("127.0.0.1", port, workers=2)
 
