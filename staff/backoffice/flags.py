@@ -13,7 +13,7 @@ from webapp.db import session
 from webapp.domain.actor import Actor, Role
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import AlreadyResolved, InvalidInput, NotFound
-from webapp.services import abuse
+from webapp.services import abuse_flags
 
 bp = Blueprint("backoffice_flags", __name__, url_prefix="/b/<int:business_id>/backoffice")
 
@@ -46,7 +46,7 @@ _LABELS = dict(LIMITS)
 _WHOLE = re.compile(r"\d{1,9}")
 
 
-def describe(flag: abuse.FlagView) -> tuple[str, str]:
+def describe(flag: abuse_flags.FlagView) -> tuple[str, str]:
     """The flag's title and its numbers in words."""
     title, text = KINDS.get(flag.kind, (flag.kind, ""))
     if flag.count is None or flag.limit is None:
@@ -72,9 +72,9 @@ def _page(
     status: int = 200,
 ) -> tuple[str, int]:
     """The page; after a refused limits form, ``typed`` shows back what the owner typed."""
-    flags = abuse.open_flags(session(), actor)
+    flags = abuse_flags.open_flags(session(), actor)
     shown = [(flag, *describe(flag), period(flag.window)) for flag in flags]
-    limits = abuse.current_limits(session(), actor)
+    limits = abuse_flags.current_limits(session(), actor)
     values = typed or {name: str(getattr(limits, name)) for name, _ in LIMITS}
     hard_block = (typed.get("hard_block") == "on") if typed else limits.hard_block
     return render_template(
@@ -100,7 +100,7 @@ def page(actor: Actor) -> tuple[str, int]:
 def resolve(actor: Actor, flag_id: int) -> Response | tuple[str, int]:
     note = request.form.get("note", "")
     try:
-        abuse.resolve(session(), actor, flag_id, note)
+        abuse_flags.resolve(session(), actor, flag_id, note)
     except NotFound:
         abort(404)
     except AlreadyResolved:
@@ -126,7 +126,7 @@ def save_limits(actor: Actor) -> Response | tuple[str, int]:
     }
     wanted = AbuseLimits(**numbers, hard_block=form.get("hard_block") == "on")
     try:
-        abuse.save_limits(session(), actor, wanted)
+        abuse_flags.save_limits(session(), actor, wanted)
     except InvalidInput as error:
         label = _LABELS.get(str(error.params.get("name")), "Лимит")
         message = (

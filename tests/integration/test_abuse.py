@@ -27,7 +27,16 @@ from webapp.persistence.models import (
     Operation,
     Order,
 )
-from webapp.services import abuse, businesses, checkout, customers, ledger, programs, staff
+from webapp.services import (
+    abuse,
+    abuse_flags,
+    businesses,
+    checkout,
+    customers,
+    ledger,
+    programs,
+    staff,
+)
 
 Keys = Callable[[], str]
 RUB = 100
@@ -55,7 +64,7 @@ def program(request: pytest.FixtureRequest) -> None:
 
 
 def set_limits(session: Session, owner: Actor, **limits: int | bool) -> None:
-    abuse.save_limits(session, owner, AbuseLimits(**{**OFF.__dict__, **limits}))
+    abuse_flags.save_limits(session, owner, AbuseLimits(**{**OFF.__dict__, **limits}))
 
 
 def close(
@@ -371,7 +380,7 @@ def test_managers_see_open_flags_with_who_and_whom(
     keys: Keys,
 ) -> None:
     flag = _one_flag(session, owner, cashier, customer, branch, keys)
-    (view,) = abuse.open_flags(session, manager)
+    (view,) = abuse_flags.open_flags(session, manager)
     assert (view.id, view.kind, view.window, view.count, view.limit) == (
         flag.id,
         "customer_accruals_day",
@@ -382,7 +391,7 @@ def test_managers_see_open_flags_with_who_and_whom(
     assert view.customer_card == customer.card_number and view.customer_id == customer.id
     assert view.staff_id == cashier.staff_id and view.staff_name
     with pytest.raises(PermissionDenied):
-        abuse.open_flags(session, cashier)
+        abuse_flags.open_flags(session, cashier)
 
 
 def test_resolve_rules(
@@ -396,26 +405,26 @@ def test_resolve_rules(
 ) -> None:
     flag = _one_flag(session, owner, cashier, customer, branch, keys)
     with pytest.raises(PermissionDenied):
-        abuse.resolve(session, cashier, flag.id, "ok")
+        abuse_flags.resolve(session, cashier, flag.id, "ok")
     for note in ("", "   ", "x" * 501):
         with pytest.raises(InvalidInput):
-            abuse.resolve(session, manager, flag.id, note)
-    abuse.resolve(session, manager, flag.id, "  Клиент привёз три машины семьи  ", now=DAY1)
+            abuse_flags.resolve(session, manager, flag.id, note)
+    abuse_flags.resolve(session, manager, flag.id, "  Клиент привёз три машины семьи  ", now=DAY1)
     session.expire_all()
     stored = session.get(AbuseFlag, flag.id)
     assert stored is not None and stored.status == "resolved"
     assert stored.resolution == "Клиент привёз три машины семьи"
     assert stored.resolved_by == manager.staff_id and stored.resolved_at == DAY1
-    assert abuse.open_flags(session, manager) == []
+    assert abuse_flags.open_flags(session, manager) == []
     event = session.scalars(
         select(AuditEvent).where(AuditEvent.action == "abuse_flag.resolve")
     ).one()
     assert event.staff_id == manager.staff_id and event.customer_id == customer.id
     with pytest.raises(AlreadyResolved):
-        abuse.resolve(session, owner, flag.id, "ещё раз")
+        abuse_flags.resolve(session, owner, flag.id, "ещё раз")
     # The next crossing in the same window does not reopen it: one flag per window.
     close(session, cashier, keys, customer, branch, DAY1 + timedelta(minutes=5))
-    assert abuse.open_flags(session, manager) == []
+    assert abuse_flags.open_flags(session, manager) == []
 
 
 def test_another_business_flags_are_not_found(
@@ -430,11 +439,11 @@ def test_another_business_flags_are_not_found(
 ) -> None:
     flag = _one_flag(session, owner, cashier, customer, branch, keys)
     other = make_staff(make_business("Чужой сервис"), Role.OWNER)
-    assert abuse.open_flags(session, other) == []
+    assert abuse_flags.open_flags(session, other) == []
     with pytest.raises(NotFound):
-        abuse.resolve(session, other, flag.id, "не наше")
+        abuse_flags.resolve(session, other, flag.id, "не наше")
     with pytest.raises(NotFound):
-        abuse.resolve(session, other, 10_000_000, "нет такого")
+        abuse_flags.resolve(session, other, 10_000_000, "нет такого")
     with pytest.raises(NotFound):
         abuse.check_join(session, other, customer_id=customer.id, now=DAY1)
     assert session.get(AbuseFlag, flag.id).status == "open"  # type: ignore[union-attr]
@@ -442,12 +451,12 @@ def test_another_business_flags_are_not_found(
 
 def test_only_the_owner_changes_limits(session: Session, manager: Actor, owner: Actor) -> None:
     with pytest.raises(PermissionDenied):
-        abuse.save_limits(session, manager, AbuseLimits(1, 1, 1, 1))
+        abuse_flags.save_limits(session, manager, AbuseLimits(1, 1, 1, 1))
     with pytest.raises(InvalidInput):
-        abuse.save_limits(session, owner, AbuseLimits(-1, 1, 1, 1))
-    assert abuse.current_limits(session, manager) == AbuseLimits()
-    abuse.save_limits(session, owner, AbuseLimits(5, 6, 7, 8, hard_block=True))
-    assert abuse.current_limits(session, manager) == AbuseLimits(5, 6, 7, 8, True)
+        abuse_flags.save_limits(session, owner, AbuseLimits(-1, 1, 1, 1))
+    assert abuse_flags.current_limits(session, manager) == AbuseLimits()
+    abuse_flags.save_limits(session, owner, AbuseLimits(5, 6, 7, 8, hard_block=True))
+    assert abuse_flags.current_limits(session, manager) == AbuseLimits(5, 6, 7, 8, True)
 
 
 @pytest.mark.slow
@@ -463,7 +472,7 @@ def test_one_flag_when_many_raise_it_at_once(fresh_engine: Engine) -> None:
             role="cashier",
         )
         owner = Actor(business_id, ActorKind.STAFF, None, Role.OWNER)
-        abuse.save_limits(db, owner, AbuseLimits(0, 0, 0, 1))
+        abuse_flags.save_limits(db, owner, AbuseLimits(0, 0, 0, 1))
         cashier = Actor.staff(business_id, member.id, Role.CASHIER)
         joined = []
         for n in range(3):

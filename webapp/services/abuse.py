@@ -1,5 +1,6 @@
-"""Abuse flags: count what the limits watch, raise one flag per subject and window,
-refuse above the hard limit, and let managers see and resolve the flags.
+"""Abuse checks: count what the limits watch, raise one flag per subject and window,
+refuse above the hard limit. What managers see and do with the flags is
+:mod:`webapp.services.abuse_flags`.
 
 :func:`check_close` runs inside the close's transaction, after the order's own
 ledger operations and before its audit event are written; :func:`check_join` runs
@@ -9,12 +10,11 @@ after a counter join has committed and commits its flag itself.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, exists, func, select, update
+from sqlalchemy import Table, and_, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,10 +23,6 @@ from webapp.domain.abuse import AbuseBlocked, CloseCounts, Crossing, Kind, Verdi
 from webapp.domain.actor import Actor, ActorKind, Role
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import (
-    AlreadyResolved,
-    InvalidInput,
-    NotFound,
-    PermissionDenied,
     UnknownCustomer,
 )
 from webapp.domain.ledger import OperationKind as Op
@@ -34,17 +30,13 @@ from webapp.persistence.base import utcnow
 from webapp.persistence.models import (
     AbuseFlag,
     AuditEvent,
-    Branch,
-    Business,
     Customer,
     Operation,
     Order,
-    StaffUser,
 )
 from webapp.services import audit, counter_settings
 
 _EARNED = (Op.ACCRUAL.value, Op.HOLD.value)  # points credited, at once or via pending
-NOTE_MAX = 500
 
 
 def check_close(
@@ -160,135 +152,6 @@ def record_refusal(session: Session, actor: Actor, refused: AbuseBlocked, *,
     audit.record(session, actor, "close_refused", customer_id=customer_id,
                  details={"kinds": [str(c.kind) for c in refused.crossings]}, at=now)
     session.commit()
-
-
-@dataclass(frozen=True)
-class FlagView:
-    """An open flag as the manager's list shows it (``raised_at`` in the business's zone)."""
-
-    id: int
-    kind: str
-    window: str
-    raised_at: datetime
-    count: int | None
-    limit: int | None
-    customer_id: int | None
-    customer_card: str | None
-    customer_name: str | None
-    staff_id: int | None
-    staff_name: str | None
-    branch_name: str | None
-
-
-def open_flags(session: Session, actor: Actor, *, limit: int = 200) -> list[FlagView]:
-    """The business's open flags, newest first (managers and owners)."""
-    _require_manager(actor)
-    rows = session.execute(
-        select(AbuseFlag, Customer.card_number, Customer.name, StaffUser.display_name, Branch.name)
-        .outerjoin(Customer, Customer.id == AbuseFlag.customer_id)
-        .outerjoin(StaffUser, StaffUser.id == AbuseFlag.staff_id)
-        .outerjoin(Branch, Branch.id == AbuseFlag.branch_id)
-        .where(AbuseFlag.business_id == actor.business_id, AbuseFlag.status == "open")
-        .order_by(AbuseFlag.raised_at.desc(), AbuseFlag.id.desc())  # ix_abuse_flags_open
-        .limit(limit)
-    ).all()
-    zone = ZoneInfo(
-        session.scalar(select(Business.timezone).where(Business.id == actor.business_id)) or "UTC"
-    )
-    session.rollback()
-    views = []
-    for flag, card, name, staff_name, branch_name in rows:
-        details: dict[str, Any] = json.loads(flag.details or "{}")
-        views.append(
-            FlagView(
-                flag.id,
-                flag.kind,
-                flag.window,
-                flag.raised_at.astimezone(zone),
-                details.get("count"),
-                details.get("limit"),
-                flag.customer_id,
-                card,
-                name,
-                flag.staff_id,
-                staff_name,
-                branch_name,
-            )
-        )
-    return views
-
-
-def resolve(
-    session: Session, actor: Actor, flag_id: int, note: str, now: datetime | None = None
-) -> None:
-    """Close a flag with the manager's note (required, at most 500 characters); commits.
-
-    Another business's flag is :class:`NotFound`; a resolved one :class:`AlreadyResolved`.
-    """
-    _require_manager(actor)
-    note = (note or "").strip()
-    if not note:
-        raise InvalidInput("Say what was found: the note is required.")
-    if len(note) > NOTE_MAX:
-        raise InvalidInput("The note is at most {max} characters.", max=NOTE_MAX)
-    now = now or utcnow()
-    flag = session.execute(
-        select(AbuseFlag.kind, AbuseFlag.customer_id, AbuseFlag.status).where(
-            AbuseFlag.id == flag_id, AbuseFlag.business_id == actor.business_id
-        )
-    ).first()
-    if flag is None:
-        session.rollback()
-        raise NotFound("No such flag.")
-    # Guarded update: of two managers resolving at once, exactly one wins.
-    done = session.execute(
-        update(AbuseFlag)
-        .where(
-            AbuseFlag.id == flag_id,
-            AbuseFlag.business_id == actor.business_id,
-            AbuseFlag.status == "open",
-        )
-        .values(status="resolved", resolved_by=actor.staff_id, resolved_at=now, resolution=note)
-        .execution_options(synchronize_session=False)
-    )
-    if not done.rowcount:  # type: ignore[attr-defined]
-        session.rollback()
-        raise AlreadyResolved("This flag was already resolved.")
-    audit.record(
-        session,
-        actor,
-        "abuse_flag.resolve",
-        customer_id=flag.customer_id,
-        details={"flag_id": flag_id, "kind": flag.kind, "note": note},
-        at=now,
-    )
-    session.commit()
-
-
-def current_limits(session: Session, actor: Actor) -> AbuseLimits:
-    """The business's abuse limits (managers read them, owners change them)."""
-    _require_manager(actor)
-    try:
-        return counter_settings.load(session, actor.business_id).abuse
-    finally:
-        session.rollback()
-
-
-def save_limits(session: Session, actor: Actor, new: AbuseLimits) -> AbuseLimits:
-    """Store new abuse limits, keeping the other counter settings (owners only); commits."""
-    if not actor.is_at_least(Role.OWNER):
-        raise PermissionDenied("Only the owner changes the abuse limits.")
-    current = counter_settings.load(session, actor.business_id)
-    try:
-        return counter_settings.save(session, actor, replace(current, abuse=new)).abuse
-    except BaseException:
-        session.rollback()
-        raise
-
-
-def _require_manager(actor: Actor) -> None:
-    if not actor.is_at_least(Role.MANAGER):
-        raise PermissionDenied("Only managers and owners see abuse flags.")
 
 
 def _limits_and_zone(session: Session, business_id: int) -> tuple[AbuseLimits, ZoneInfo]:
@@ -425,14 +288,4 @@ def _record(
 _FLAGS = cast(Table, AbuseFlag.__table__)
 
 
-__all__ = [
-    "AbuseBlocked",
-    "FlagView",
-    "Kind",
-    "check_close",
-    "check_join",
-    "current_limits",
-    "open_flags",
-    "resolve",
-    "save_limits",
-]
+__all__ = ["AbuseBlocked", "Kind", "check_close", "check_join", "record_refusal"]

@@ -13,7 +13,7 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import AbuseFlag
-from webapp.services import abuse, customers, staff
+from webapp.services import abuse_flags, customers, staff
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +85,7 @@ def _limits(app: Any, business: Any) -> AbuseLimits:
     session = app.test_session()
     session.expire_all()
     owner = Actor.system(business.id)
-    return abuse.current_limits(session, owner)
+    return abuse_flags.current_limits(session, owner)
 
 
 def _url(business: Any, tail: str = "") -> str:
