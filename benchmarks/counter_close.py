@@ -28,12 +28,10 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
-import platform
 import random
 import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,7 +46,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
+from common import ledger_clean, machine_facts, pct, throwaway_database
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PASSWORD = "bench-password-123"
@@ -58,17 +57,6 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 # -- the database ------------------------------------------------------------------------
-
-@contextmanager
-def throwaway_database() -> Iterator[str]:
-    """Yield the URL of an empty PostgreSQL database that is dropped afterwards."""
-    name = f"regulars_bench_counter_{os.getpid()}"
-    subprocess.run(["createdb", *PG, name], check=True)
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        subprocess.run(["dropdb", *PG, "--if-exists", "--force", name], check=False)
-
 
 def seed(url: str, n_cashiers: int, n_customers: int) -> dict[str, Any]:
     """Schema, one business on the DEMO program, its cashiers and customers (not measured)."""
@@ -125,23 +113,6 @@ def _join_some(url: str, business_id: int, numbers: range) -> list[int]:
             actor = Actor.system(business_id)
             return [customers.join(session, actor, phone=f"+7916{i:07d}").customer.id
                     for i in numbers]
-    finally:
-        engine.dispose()
-
-
-def ledger_clean(url: str) -> tuple[bool, list[str], dict[str, int]]:
-    """``regulars check-ledger``'s checks I1-I10: whether all hold, what failed, counts."""
-    from sqlalchemy.orm import Session
-
-    from webapp.persistence.database import make_engine
-    from webapp.services.ledger_check import check
-
-    engine = make_engine(url)
-    try:
-        with Session(engine) as session:
-            report = check(session)
-        failed = [f"{f.invariant} {f.title}: {f.violations}" for f in report.findings if not f.ok]
-        return report.ok, failed, dict(report.counts)
     finally:
         engine.dispose()
 
@@ -652,12 +623,6 @@ def run_bare(url: str, world: dict[str, Any], concurrency: int, processes: int,
 
 # -- the run ------------------------------------------------------------------------------
 
-def pct(sorted_ms: list[float], p: int) -> float:
-    if len(sorted_ms) < 2:
-        return sorted_ms[0] if sorted_ms else 0.0
-    return statistics.quantiles(sorted_ms, n=100, method="inclusive")[p - 1]
-
-
 def summarise(mode: str, out: dict[str, Any], seconds: float, extra: dict[str, Any]
               ) -> dict[str, Any]:
     lat = sorted(x * 1000 for x in out["latencies"])
@@ -674,7 +639,7 @@ def summarise(mode: str, out: dict[str, Any], seconds: float, extra: dict[str, A
 
 
 def run(args: argparse.Namespace, mode: str) -> dict[str, Any]:
-    with throwaway_database() as url:
+    with throwaway_database("postgresql", "bench_counter") as url:
         began = time.monotonic()
         world = seed(url, args.cashiers, args.customers)
         print(f"  seeded {args.customers} customers, {args.cashiers} cashiers in "
@@ -701,20 +666,11 @@ def run(args: argparse.Namespace, mode: str) -> dict[str, Any]:
     return row
 
 
-def machine_facts() -> dict[str, str]:
-    cpu = "unknown"
-    with open("/proc/cpuinfo", encoding="utf-8") as info:
-        cpu = next((line.split(":", 1)[1].strip() for line in info
-                    if line.startswith("model name")), cpu)
-    try:
-        pg = subprocess.run(["psql", *PG, "-d", "postgres", "-Atc", "SHOW server_version"],
-                            capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        pg = "unavailable"
-    import gunicorn as g
+def facts() -> dict[str, str]:
+    """The machine's facts, and the gunicorn that served."""
+    import gunicorn
 
-    return {"nproc": str(len(os.sched_getaffinity(0))), "cpu": cpu,
-            "python": platform.python_version(), "postgresql": pg, "gunicorn": g.__version__}
+    return {**machine_facts(), "gunicorn": gunicorn.__version__}
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -758,8 +714,8 @@ def main() -> int:
             and 0 <= args.replay < 0.5):
         parser.error("out of range: see --help")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the database is dropped
-    facts = machine_facts()
-    print(", ".join(f"{k}: {v}" for k, v in facts.items()), flush=True)
+    machine = facts()
+    print(", ".join(f"{k}: {v}" for k, v in machine.items()), flush=True)
     rows = []
     for mode in (["app", "bare"] if args.mode == "both" else [args.mode]):
         print(f"running {mode}: concurrency {args.concurrency}, {args.warmup:g} s warm-up + "
@@ -777,7 +733,7 @@ def main() -> int:
     print()
     print(table(rows))
     if args.json:
-        args.json.write_text(json.dumps({"machine": facts, "args": vars(args) | {"json": str(
+        args.json.write_text(json.dumps({"machine": machine, "args": vars(args) | {"json": str(
             args.json)}, "results": rows}, indent=2, default=str) + "\n")
     return 0 if all(r["errors"] == 0 and r["ledger_clean"] for r in rows) else 1
 

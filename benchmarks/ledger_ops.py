@@ -15,23 +15,17 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import platform
 import queue
 import random
 import signal
-import sqlite3
-import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from common import ledger_clean, machine_facts, pct, throwaway_database
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,9 +34,7 @@ from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
 from webapp.persistence.models import Branch
 from webapp.services import businesses, customers, ledger, orders
-from webapp.services.ledger_check import check
 
-PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
 SEED_POINTS = 1_000_000  # far more than a run can redeem: InsufficientPoints never happens
 MIX = (("close_order", 0.5), ("accrue", 0.3), ("redeem", 0.2))
 
@@ -57,21 +49,6 @@ class Sync(NamedTuple):
     results: Any  # a queue: one dict of latencies and errors per worker
 
 
-@contextmanager
-def throwaway_database(engine_name: str) -> Iterator[str]:
-    """Yield the URL of an empty database that is removed afterwards, whatever happens."""
-    if engine_name == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="regulars_bench_") as folder:
-            yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        return
-    name = f"regulars_bench_{os.getpid()}"
-    subprocess.run(["createdb", *PG, name], check=True)
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        subprocess.run(["dropdb", *PG, "--if-exists", "--force", name], check=False)
-
-
 def seed(url: str, n_customers: int) -> dict[str, Any]:
     """Migrate, then create one business, its customers and a large credit for each."""
     # Not measured, so PostgreSQL may skip the WAL flush per commit here (and only here).
@@ -81,15 +58,16 @@ def seed(url: str, n_customers: int) -> dict[str, Any]:
         upgrade(engine)
         with Session(engine, expire_on_commit=False) as session:
             business = businesses.create_business(session, name="Bench")
-            actor = Actor.system(business.id)
-            branch_id = session.scalar(select(Branch.id).where(Branch.business_id == business.id))
+            business_id = business.id
+            actor = Actor.system(business_id)
+            branch_id = session.scalar(select(Branch.id).where(Branch.business_id == business_id))
             ids = []
             for i in range(n_customers):
                 joined = customers.join(session, actor, phone=f"+7916{i:07d}")
                 ids.append(joined.customer.id)
                 ledger.accrue(session, actor, f"seed-{i:08d}", customer_id=joined.customer.id,
                               points=SEED_POINTS)
-        return {"business_id": business.id, "branch_id": branch_id, "customer_ids": ids}
+        return {"business_id": business_id, "branch_id": branch_id, "customer_ids": ids}
     finally:
         engine.dispose()
 
@@ -172,7 +150,7 @@ def run(engine_name: str, workers: int, mode: str, seconds: float, warmup: float
                 p.join(timeout=30)
                 if isinstance(p, mp.process.BaseProcess) and p.is_alive():
                     p.terminate()
-        clean, report = ledger_clean(url)
+        clean, report, _ = ledger_clean(url)
     latencies = sorted(x * 1000 for o in outcomes for x in o["latencies"])
     errors: Counter[str] = Counter()
     for o in outcomes:
@@ -183,41 +161,6 @@ def run(engine_name: str, workers: int, mode: str, seconds: float, warmup: float
             "p99_ms": pct(latencies, 99), "errors": sum(errors.values()),
             "error_kinds": dict(errors), "load_1min": load, "ledger_clean": clean,
             "ledger_report": report}
-
-
-def pct(sorted_ms: list[float], p: int) -> float:
-    """The p-th percentile of already sorted values (0 when there are none)."""
-    if len(sorted_ms) < 2:
-        return sorted_ms[0] if sorted_ms else 0.0
-    return statistics.quantiles(sorted_ms, n=100, method="inclusive")[p - 1]
-
-
-def ledger_clean(url: str) -> tuple[bool, list[str]]:
-    """Run the invariant checks I1-I10; return whether all hold and what failed."""
-    engine = make_engine(url)
-    try:
-        with Session(engine) as session:
-            report = check(session)
-        failed = [f"{f.invariant} {f.title}: {f.violations}" for f in report.findings if not f.ok]
-        return report.ok, failed
-    finally:
-        engine.dispose()
-
-
-def machine_facts() -> dict[str, str]:
-    """Cores, CPU model, Python, SQLite and PostgreSQL server versions."""
-    cpu = "unknown"
-    with open("/proc/cpuinfo", encoding="utf-8") as info:
-        cpu = next((line.split(":", 1)[1].strip() for line in info
-                    if line.startswith("model name")), cpu)
-    try:
-        pg = subprocess.run(["psql", *PG, "-d", "postgres", "-Atc", "SHOW server_version"],
-                            capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        pg = "unavailable"
-    return {"nproc": str(len(os.sched_getaffinity(0))), "cpu": cpu,
-            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-            "postgresql": pg}
 
 
 def table(rows: list[dict[str, Any]]) -> str:

@@ -40,7 +40,8 @@ def main() -> int:
     args = parser.parse_args()
     from webapp.app import create_app
 
-    with throwaway_database() as url, tempfile.TemporaryDirectory() as instance:
+    with throwaway_database("postgresql", "bench_profile") as url, \
+            tempfile.TemporaryDirectory() as instance:
         world = seed(url, 1, args.customers)
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "p" * 40,
                           "INSTANCE_PATH": instance})
