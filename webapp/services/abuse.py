@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, and_, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from webapp.domain import abuse as rules
 from webapp.domain.abuse import AbuseBlocked, CloseCounts, Crossing, Kind, Verdict
@@ -54,26 +55,26 @@ def check_close(
     limits, zone = _limits_and_zone(session, actor.business_id)
     staff_id = actor.staff_id if actor.kind is ActorKind.STAFF else None
     start, end = rules.local_day(now, zone)
+    # The counts this close needs, as one statement of scalar subqueries.
+    wanted: dict[str, ScalarSelect[Any]] = {}
+    if accrued and limits.accruals_per_customer_day:
+        wanted["customer"] = _customer_accruals(
+            actor.business_id, customer_id, start, end,
+            cap=2 * limits.accruals_per_customer_day + 1)
+    if accrued and staff_id is not None and limits.accruals_per_staff_hour:
+        wanted["staff"] = _staff_accruals(actor.business_id, staff_id, now,
+                                          cap=2 * limits.accruals_per_staff_hour + 1)
+    if redeemed and limits.redeem_after_accrual_minutes:
+        wanted["last"] = _last_accrual(customer_id, now, limits.redeem_after_accrual_minutes)
+    found = (session.execute(select(*(q.label(k) for k, q in wanted.items()))).one()._mapping
+             if wanted else {})
     counts = CloseCounts(
         customer_id=customer_id,
         staff_id=staff_id,
-        customer_accruals_today=(
-            _customer_accruals(session, actor.business_id, customer_id, start, end,
-                               cap=2 * limits.accruals_per_customer_day + 1)
-            if accrued and limits.accruals_per_customer_day
-            else None
-        ),
-        staff_accruals_last_hour=(
-            _staff_accruals(session, actor.business_id, staff_id, now,
-                            cap=2 * limits.accruals_per_staff_hour + 1) + 1
-            if accrued and staff_id is not None and limits.accruals_per_staff_hour
-            else None
-        ),
-        last_accrual_at=(
-            _last_accrual(session, customer_id, now, limits.redeem_after_accrual_minutes)
-            if redeemed and limits.redeem_after_accrual_minutes
-            else None
-        ),
+        customer_accruals_today=found.get("customer"),
+        # this close has no audit event yet: count it here
+        staff_accruals_last_hour=found["staff"] + 1 if "staff" in found else None,
+        last_accrual_at=found.get("last"),
     )
     verdict = rules.check_close(limits, counts, now, zone)
     if verdict.blocked and not actor.is_at_least(Role.MANAGER):
@@ -159,10 +160,8 @@ def _limits_and_zone(session: Session, business_id: int) -> tuple[AbuseLimits, Z
     return settings.abuse, zone
 
 
-def _customer_accruals(
-    session: Session, business_id: int, customer_id: int, start: datetime, end: datetime,
-    cap: int,
-) -> int:
+def _customer_accruals(business_id: int, customer_id: int, start: datetime, end: datetime,
+                       cap: int) -> ScalarSelect[int]:
     """Points earned on orders by one customer in [start, end): ix_operations_customer_created.
 
     Bonuses the program gives by itself (referral: no order) are not the counter's doing.
@@ -178,11 +177,11 @@ def _customer_accruals(
             Operation.order_id.is_not(None),
         ).limit(cap).subquery()
     )
-    return session.scalar(select(func.count()).select_from(rows)) or 0
+    return select(func.count()).select_from(rows).scalar_subquery()
 
 
-def _staff_accruals(session: Session, business_id: int, staff_id: int, now: datetime,
-                    cap: int) -> int:
+def _staff_accruals(business_id: int, staff_id: int, now: datetime,
+                    cap: int) -> ScalarSelect[int]:
     """Earlier accruals on orders by one staff member in the last hour.
 
     operations has no index on staff_id, so this walks the audit trail's
@@ -216,23 +215,18 @@ def _staff_accruals(session: Session, business_id: int, staff_id: int, now: date
         .limit(cap)
         .subquery()
     )
-    return session.scalar(select(func.count()).select_from(rows)) or 0
+    return select(func.count()).select_from(rows).scalar_subquery()
 
 
-def _last_accrual(
-    session: Session, customer_id: int, now: datetime, minutes: int
-) -> datetime | None:
+def _last_accrual(customer_id: int, now: datetime, minutes: int) -> ScalarSelect[datetime]:
     """The latest credit (any accrual, bonuses included) to the customer in the last
     ``minutes`` before this close, its own excluded: ix_operations_customer_created."""
-    at: datetime | None = session.scalar(
-        select(func.max(Operation.created_at)).where(
-            Operation.customer_id == customer_id,
-            Operation.created_at >= now - timedelta(minutes=minutes),
-            Operation.created_at < now,
-            Operation.kind.in_(_EARNED),
-        )
-    )
-    return at
+    return select(func.max(Operation.created_at)).where(
+        Operation.customer_id == customer_id,
+        Operation.created_at >= now - timedelta(minutes=minutes),
+        Operation.created_at < now,
+        Operation.kind.in_(_EARNED),
+    ).scalar_subquery()
 
 
 def _record_all(
