@@ -70,13 +70,18 @@ def serve(database_url: str, instance: Path) -> Iterator[str]:
             app.extensions["sqlalchemy"].engine.dispose()
 
 
-@pytest.fixture
-def page() -> Iterator[Any]:
-    """A fresh Chromium page; skipped without Chromium, except under CI where it fails."""
+def require_chromium() -> None:
+    """Skip without Debian's Chromium; under CI=true its absence is a failure instead."""
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing (./dev test installs Debian's chromium)")
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    """A fresh Chromium page; skipped without Chromium, except under CI where it fails."""
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -3,9 +3,7 @@ once, receipt; a replayed code; the flaky network; what a cashier cannot reach."
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,7 +15,7 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, serve
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
 from tests.browser.fake_camera import blank_y4m, write_y4m
 from webapp.config import PROJECT_ROOT
 from webapp.domain import checkin
@@ -96,10 +94,7 @@ def counter(tmp_path: Path) -> Iterator[Counter]:
 @pytest.fixture
 def browser_with_camera() -> Iterator[Callable[[Path], Any]]:
     """Open a phone-sized page in a Chromium whose camera shows the given .y4m video."""
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing (./dev test installs Debian's chromium)")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    require_chromium()
     opened: list[Any] = []
     with sync_playwright() as playwright:
         def open_page(video: Path) -> Any:
