@@ -21,7 +21,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -308,6 +307,4 @@ def _next_url(business_id: int, role: Role) -> str:
         return wanted
     if role is Role.OWNER:
         return url_for("backoffice_program.page", business_id=business_id)
-    if "counter.choose" in current_app.view_functions:  # where cashiers and managers work
-        return url_for("counter.choose", business_id=business_id)
-    return url_for("staff_auth.account", business_id=business_id)
+    return url_for("counter.choose", business_id=business_id)  # cashiers and managers

@@ -20,6 +20,7 @@ from webapp.domain.actor import Actor
 from webapp.domain.errors import Conflict, InvalidAmount, InvalidInput, UnknownCustomer
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer, RedeemConfirmation
+from webapp.services import phones
 from webapp.sms import SmsGateway
 
 LIFETIME = timedelta(minutes=5)
@@ -87,7 +88,7 @@ def send_code(session: Session, actor: Actor, sms: SmsGateway, *, customer_id: i
         session.rollback()
         raise
     session.commit()
-    return CodeSent(row.id, points, "•••-" + phone[-4:-2] + "-" + phone[-2:], row.expires_at)
+    return CodeSent(row.id, points, phones.hint(phone), row.expires_at)
 
 
 def consume(session: Session, actor: Actor, *, confirmation_id: int, code: str,

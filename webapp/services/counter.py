@@ -31,7 +31,7 @@ from webapp.persistence.models import (
     Order,
     StaffUser,
 )
-from webapp.services import abuse, counter_settings, customers, programs
+from webapp.services import abuse, counter_settings, customers, phones, programs
 from webapp.services.checkout import customer_state
 from webapp.services.ledger_views import Balance, balance_of
 
@@ -137,17 +137,12 @@ def panel(session: Session, actor: Actor, customer_id: int, lang: str = "ru",
         assert business is not None
         zone = ZoneInfo(business.timezone)
         balance = balance_of(session, actor.business_id, customer_id, now, EXPIRING_HORIZON)
-        version = programs.version_at(session, actor.business_id, now)
-        program = None
-        progress: list[str] = []
-        if version is not None:
-            state = customer_state(session, actor.business_id, customer_id, balance.available)
-            program = quote(version.settings, version.id, state, OrderDraft(total=0), now)
-            progress = [render(line, lang, business.currency) for line in program.lines
-                        if line.code in ("next_tier", "keep_tier", "stamps")]
+        version, program = _standing(session, actor, customer_id, balance.available, now)
+        progress = [render(line, lang, business.currency) for line in program.lines
+                    if line.code in ("next_tier", "keep_tier", "stamps")] if program else []
         return Panel(
             customer_id=customer.id, card_number=customer.card_number, name=customer.name,
-            phone_hint=_phone_hint(customer.phone), balance=balance, program=program,
+            phone_hint=phones.hint(customer.phone), balance=balance, program=program,
             progress=progress,
             point_value=version.settings.point_value if version else 100,
             visits=_visits(session, actor, customer_id, zone),
@@ -162,8 +157,15 @@ def panel(session: Session, actor: Actor, customer_id: int, lang: str = "ru",
         session.rollback()
 
 
-def _phone_hint(phone: str) -> str:
-    return f"•••-{phone[-4:-2]}-{phone[-2:]}"
+def _standing(session: Session, actor: Actor, customer_id: int, available: int,
+              now: datetime) -> tuple[programs.Version | None, Quote | None]:
+    """The program in force and its quote of an empty order: the customer's tier,
+    progress, stamps and perks exactly as a close would see them."""
+    version = programs.version_at(session, actor.business_id, now)
+    if version is None:
+        return None, None
+    state = customer_state(session, actor.business_id, customer_id, available)
+    return version, quote(version.settings, version.id, state, OrderDraft(total=0), now)
 
 
 def _visits(session: Session, actor: Actor, customer_id: int, zone: ZoneInfo,
@@ -251,12 +253,8 @@ def receipt(session: Session, actor: Actor, order_id: int,
                    Operation.kind.in_([Op.ACCRUAL, Op.REDEMPTION]))
             .group_by(Operation.kind)).all())
         balance = balance_of(session, actor.business_id, customer.id, now, EXPIRING_HORIZON)
-        version = programs.version_at(session, actor.business_id, now)
-        tier = None
-        if version is not None:
-            state = customer_state(session, actor.business_id, customer.id, balance.available)
-            tier = quote(version.settings, version.id, state, OrderDraft(total=0), now) \
-                .tier_before
+        _, standing = _standing(session, actor, customer.id, balance.available, now)
+        tier = standing.tier_before if standing else None
         # Points paid for the order at the value of the program it was closed under.
         point_value = (programs.by_id(session, actor.business_id, order.program_version_id)
                        .settings.point_value if order.program_version_id else 100)

@@ -18,3 +18,8 @@ def normalise(raw: str, region: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone("This phone number does not exist.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def hint(e164: str) -> str:
+    """The phone's last four digits, "•••-45-67": which phone to look at, nothing more."""
+    return f"•••-{e164[-4:-2]}-{e164[-2:]}"
