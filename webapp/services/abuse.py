@@ -41,9 +41,13 @@ _EARNED = (Op.ACCRUAL.value, Op.HOLD.value)  # points credited, at once or via p
 
 
 def check_close(
-    session: Session, actor: Actor, *, customer_id: int, accrued: int, redeemed: int, now: datetime
+    session: Session, actor: Actor, *, customer_id: int, accrued: int, redeemed: int,
+    now: datetime, limits: AbuseLimits, zone: ZoneInfo,
 ) -> list[str]:
     """Check a close against the limits; return the kinds of the limits it crosses.
+
+    ``limits`` and ``zone`` are the business's (``counter_settings.load_with_zone``),
+    which the close has already read for its own checks.
 
     Records a flag for each crossing not yet flagged in its window, in the caller's
     transaction (no commit). Raises :class:`AbuseBlocked` when ``hard_block`` is on,
@@ -52,7 +56,6 @@ def check_close(
     """
     if not accrued and not redeemed:
         return []
-    limits, zone = _limits_and_zone(session, actor.business_id)
     staff_id = actor.staff_id if actor.kind is ActorKind.STAFF else None
     start, end = rules.local_day(now, zone)
     # The counts this close needs, as one statement of scalar subqueries.
@@ -112,7 +115,8 @@ def check_join(
         if known is None:
             raise UnknownCustomer("No such customer.", customer_id=customer_id)
         return []  # signed up by the customer themselves or by the system
-    limits, zone = _limits_and_zone(session, actor.business_id)
+    settings, zone = counter_settings.load_with_zone(session, actor.business_id)
+    limits = settings.abuse
     if not limits.joins_without_orders_per_staff_day:
         session.rollback()
         return []
@@ -153,11 +157,6 @@ def record_refusal(session: Session, actor: Actor, refused: AbuseBlocked, *,
     audit.record(session, actor, "close_refused", customer_id=customer_id,
                  details={"kinds": [str(c.kind) for c in refused.crossings]}, at=now)
     session.commit()
-
-
-def _limits_and_zone(session: Session, business_id: int) -> tuple[AbuseLimits, ZoneInfo]:
-    settings, zone = counter_settings.load_with_zone(session, business_id)
-    return settings.abuse, zone
 
 
 def _customer_accruals(business_id: int, customer_id: int, start: datetime, end: datetime,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain.abuse import AbuseBlocked
 from webapp.domain.actor import Actor, ActorKind
-from webapp.domain.counter_settings import needs_confirmation
+from webapp.domain.counter_settings import CounterSettings, needs_confirmation
 from webapp.domain.errors import Conflict, InvalidInput
 from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
@@ -112,9 +112,13 @@ def close(session: Session, actor: Actor, key: str, *, customer_id: int, branch_
             total_minor=draft.total, category=draft.category, asset_id=draft.asset_id,
             external_ref=external_ref, now=now, discount_minor=q.total_discount,
             program_version_id=version.id)
+        # Confirmation threshold and abuse limits: read once, for both checks.
+        counter, zone = (counter_settings.load_with_zone(session, actor.business_id)
+                         if actor.kind is not ActorKind.SYSTEM else (None, None))
         if q.redeem_points and actor.kind is ActorKind.STAFF:
+            assert counter is not None
             _confirm(session, actor, customer_id, q.redeem_points, confirmation,
-                     phone_present, now)
+                     phone_present, counter, now)
         last = None
         if q.redeem_points:
             last = spend(store, q.redeem_points, order_id, actor.staff_id, now)
@@ -132,10 +136,10 @@ def close(session: Session, actor: Actor, key: str, *, customer_id: int, branch_
                   "redeemed": q.redeem_points, "accrued": q.accrue_points, "paid": q.paid,
                   "tier": q.tier_after, "used": list(q.used), "referral": referral,
                   "flags": []}
-        if actor.kind is not ActorKind.SYSTEM:  # the demo generator writes thousands
+        if counter is not None and zone is not None:  # not for the demo generator's closes
             result["flags"] = abuse.check_close(
                 session, actor, customer_id=customer_id, accrued=q.accrue_points,
-                redeemed=q.redeem_points, now=now)
+                redeemed=q.redeem_points, now=now, limits=counter.abuse, zone=zone)
             audit.record(session, actor, "close", customer_id=customer_id, order_id=order_id,
                          details={"total": draft.total, **result}, at=now)
         return result
@@ -152,8 +156,8 @@ def close(session: Session, actor: Actor, key: str, *, customer_id: int, branch_
 
 
 def _confirm(session: Session, actor: Actor, customer_id: int, points: int,
-             confirmation: Confirmation | None, phone_present: bool, now: datetime) -> None:
-    settings = counter_settings.load(session, actor.business_id)
+             confirmation: Confirmation | None, phone_present: bool,
+             settings: CounterSettings, now: datetime) -> None:
     if not needs_confirmation(settings, points, phone_present=phone_present):
         return
     if confirmation is None:
