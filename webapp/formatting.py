@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from webapp.domain.wording import NNBSP, format_money, plural
-
-
-def points(n: int) -> str:
-    """ "1 250 баллов" """
-    return f"{n:,}".replace(",", NNBSP) + " " + plural(n, "балл", "балла", "баллов")
+from webapp.domain.wording import format_money, format_points
 
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(lambda minor, currency="RUB": format_money(minor, currency, "ru"),
                             "money")
-    app.add_template_filter(points, "points")
+    app.add_template_filter(lambda n: format_points(n, "ru"), "points")

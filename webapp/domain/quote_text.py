@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from webapp.domain.quote import Line, Quote
-from webapp.domain.wording import format_money, format_percent, is_ru, plural
+from webapp.domain.wording import format_money, format_percent, format_points, is_ru, plural
 
 
 def _points(n: int, ru: bool) -> str:
-    return f"{n:,}".replace(",", "\u202f") + " " + plural(n, "балл", "балла", "баллов") if ru \
-        else f"{n:,} point" + ("" if n == 1 else "s")
+    return format_points(n, "ru" if ru else "en")
 
 
 def _visits(n: int, ru: bool) -> str:

@@ -46,6 +46,13 @@ def format_money(minor: int, currency: str, lang: str) -> str:
     return f"{sign}{symbol}{number}" if len(symbol) == 1 else f"{sign}{symbol}{NBSP}{number}"
 
 
+def format_points(n: int, lang: str) -> str:
+    """Points for people: "1 250 баллов" (ru), "1,250 points" (en)."""
+    if is_ru(lang):
+        return f"{n:,}".replace(",", NNBSP) + " " + plural(n, "балл", "балла", "баллов")
+    return f"{n:,} point" + ("" if n == 1 else "s")
+
+
 def format_percent(bp: int, lang: str) -> str:
     """Basis points as a percentage: 500 -> "5 %" (ru) / "5%" (en), 250 -> "2,5 %" / "2.5%"."""
     ru = is_ru(lang)
