@@ -17,7 +17,10 @@ Afterwards the ledger invariants (``regulars check-ledger``'s service) are check
 ``--mode bare`` performs the same writes as a close (idempotency lookup, customer
 lock, order, redemption and accrual operations, lot, transfers, entries, balance
 updates, audit event, idempotency key) with plain psycopg at the same concurrency:
-what this machine can do without Flask and SQLAlchemy. The database is dropped at
+what this machine can do without Flask and SQLAlchemy. ``--mode floor`` sends the
+same requests with the amount left empty: each goes through gunicorn, the session,
+the staff member's load, CSRF and the role and branch checks, and is answered 422
+before any order work; what the HTTP stack alone allows. The database is dropped at
 the end, also on an exception, Ctrl+C or SIGTERM. Run with ``--help``.
 """
 
@@ -308,23 +311,29 @@ async def device(index: int, port: int, world: dict[str, Any], box: dict[str, fl
             total, redeem, category = random_close(rng)
             customer = rng.choice(world["customer_ids"])
             path = f"/b/{bid}/counter/{branch}/customers/{customer}/close"
-            form = {"csrf_token": token, "key": uuid.uuid4().hex, "total": str(total),
+            form = {"csrf_token": token, "key": uuid.uuid4().hex,
+                    "total": "" if out["floor"] else str(total),
                     "redeem": str(redeem), "category": category}
         try:
             status, body, _ = await http.request("POST", path, form, json_answer=True)
         except (OSError, asyncio.IncompleteReadError) as error:
             status, body = 0, repr(error).encode()
         ended = time.perf_counter()
-        ok = status == 200
+        ok = status == (422 if out["floor"] else 200)
         order = None
-        if ok:
+        if out["floor"]:
+            try:  # the empty amount's own refusal, not some other 400
+                ok = ok and json.loads(body)["detail"] == "Введите сумму заказа."
+            except (ValueError, KeyError, TypeError):
+                ok = False
+        elif ok:
             try:
                 order = json.loads(body)["result"]["order_id"]
             except (ValueError, KeyError, TypeError):
                 ok = False
         if ok and is_replay and order != first_order:
             ok, body = False, b"replay returned another order"
-        if not is_replay and ok:
+        if not is_replay and ok and not out["floor"]:
             assert order is not None
             previous = (path, form, order)
         if measure_from <= began and ended <= measure_to:
@@ -339,10 +348,11 @@ async def device(index: int, port: int, world: dict[str, Any], box: dict[str, fl
 
 
 async def drive(port: int, world: dict[str, Any], concurrency: int, warmup: float,
-                seconds: float, replay: float, meter: CpuMeter) -> dict[str, Any]:
+                seconds: float, replay: float, meter: CpuMeter, floor: bool = False
+                ) -> dict[str, Any]:
     """Run every device; CPU is sampled over the measured window only."""
     out: dict[str, Any] = {"latencies": [], "errors": Counter(), "samples": [], "replays": 0,
-                           "ready": 0, "go": asyncio.Event()}
+                           "ready": 0, "go": asyncio.Event(), "floor": floor}
     box = {"t0": 0.0}  # set once every device has signed in
     out["gate"] = asyncio.Semaphore(4)  # argon2 sign-ins a few at a time
 
@@ -653,8 +663,9 @@ def run(args: argparse.Namespace, mode: str) -> dict[str, Any]:
             log = Path(tempfile.gettempdir()) / f"regulars_bench_gunicorn_{os.getpid()}.log"
             with gunicorn(url, args.workers, args.threads, args.worker_class, log) as (port, pid):
                 out = asyncio.run(drive(port, world, args.concurrency, args.warmup,
-                                        args.seconds, args.replay,
-                                        CpuMeter(pid, url.rsplit("/", 1)[1])))
+                                        args.seconds, 0 if mode == "floor" else args.replay,
+                                        CpuMeter(pid, url.rsplit("/", 1)[1]),
+                                        floor=mode == "floor"))
             extra = {"server": f"gunicorn {args.worker_class} -w {args.workers}"
                                f" --threads {args.threads}"}
             if log.exists() and log.stat().st_size:
@@ -693,7 +704,8 @@ def table(rows: list[dict[str, Any]]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cores = len(os.sched_getaffinity(0))
-    parser.add_argument("--mode", choices=["app", "bare", "both"], default="app")
+    parser.add_argument("--mode", choices=["app", "bare", "floor", "both", "all"], default="app",
+                        help="both = app and bare; all = app, bare and floor")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured window")
     parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured seconds first")
     parser.add_argument("--concurrency", type=int, default=16,
@@ -717,7 +729,8 @@ def main() -> int:
     machine = facts()
     print(", ".join(f"{k}: {v}" for k, v in machine.items()), flush=True)
     rows = []
-    for mode in (["app", "bare"] if args.mode == "both" else [args.mode]):
+    modes = {"both": ["app", "bare"], "all": ["app", "bare", "floor"]}.get(args.mode, [args.mode])
+    for mode in modes:
         print(f"running {mode}: concurrency {args.concurrency}, {args.warmup:g} s warm-up + "
               f"{args.seconds:g} s ...", flush=True)
         row = run(args, mode)

@@ -86,9 +86,11 @@ def signed_in(member: StaffUser) -> SignedIn:
 def load(session: Session, business_id: int, staff_id: int, session_epoch: int) -> SignedIn | None:
     """The session's staff member again, if still active, in this business, and the
     session is of the member's current epoch (not signed out everywhere since)."""
-    # Every staff request runs this: one prebuilt query, no ORM objects.
+    # Every staff request runs this: one prebuilt query, no ORM objects. It ends its
+    # read with a commit, not a rollback: psycopg forgets its prepared statements at
+    # every rollback, and then no statement of the request's own work is ever prepared.
     rows = session.execute(_LOAD, {"staff_id": staff_id}).all()
-    session.rollback()
+    session.commit()
     if not rows:
         return None
     first = rows[0]
