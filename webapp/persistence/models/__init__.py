@@ -9,6 +9,12 @@ from webapp.persistence.models.counter import (
     StaffInvite,
 )
 from webapp.persistence.models.customer import Asset, CheckinUse, Customer
+from webapp.persistence.models.customer_app import (
+    Consent,
+    CustomerSession,
+    OutboxMessage,
+    SignInCode,
+)
 from webapp.persistence.models.ledger import (
     Account,
     Entry,
@@ -29,7 +35,9 @@ __all__ = [
     "Branch",
     "Business",
     "CheckinUse",
+    "Consent",
     "Customer",
+    "CustomerSession",
     "CustomerNote",
     "EntitlementUse",
     "Entry",
@@ -37,8 +45,10 @@ __all__ = [
     "Lot",
     "Operation",
     "Order",
+    "OutboxMessage",
     "ProgramVersion",
     "RedeemConfirmation",
+    "SignInCode",
     "StaffInvite",
     "StaffUser",
     "Transfer",
