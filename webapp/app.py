@@ -67,8 +67,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(customers_bp)
     app.register_blueprint(counter_bp)
     formatting.init_app(app)
-    app.extensions["regulars_sms"] = make_gateway(str(settings.extra.get("SMS_BACKEND",
-                                                                         "console")))
+    app.extensions["regulars_sms"] = make_gateway(
+        str(settings.extra.get("SMS_BACKEND") or "console"), settings.extra)
 
     from webapp.cli import register_commands
 

@@ -3,9 +3,13 @@ from Flask-Migrate (``regulars db upgrade`` creates or upgrades the schema)."""
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import sys
+import threading
 from datetime import UTC, datetime
+from types import FrameType
 
 import click
 from flask import Flask, current_app
@@ -18,7 +22,7 @@ from webapp.domain.errors import DomainError
 
 def register(app: Flask) -> None:
     for command in (create_business, create_staff, check_ledger, expire, birthdays, demo,
-                    serve):
+                    serve, worker):
         app.cli.add_command(command)
     from webapp.commands_program import program
     app.cli.add_command(program)
@@ -110,6 +114,54 @@ def birthdays(business_id: int) -> None:
 
     count = bonuses.birthdays(session(), Actor.system(business_id), datetime.now(UTC))
     click.echo(f"{count} birthday bonuses credited.")
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Run one batch and exit.")
+@click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(min=0.01),
+              help="Seconds to wait when the outbox has nothing due.")
+def worker(once: bool, interval: float) -> None:
+    """Send what the outbox holds (SMS for now), with retries; SIGTERM or Ctrl+C stops it
+    after the current batch (a second Ctrl+C stops it at once)."""
+    from webapp.services import outbox
+
+    senders = {outbox.SMS: outbox.sms_sender(current_app.extensions["regulars_sms"])}
+    if once:
+        summary = outbox.run_once(session(), senders)
+        click.echo(f"sent {summary.sent}, retried {summary.retried}, failed {summary.failed}")
+        return
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt  # asked twice: do not wait for the batch
+        stop.set()
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    click.echo(f"Worker started (pid {os.getpid()}); SIGTERM or Ctrl+C stops it.")
+    try:
+        while not stop.is_set():
+            db = session()
+            try:
+                summary = outbox.run_once(db, senders)
+            except Exception:  # a database hiccup must not end the worker; leases expire
+                logging.getLogger("regulars.worker").exception("Outbox batch failed")
+                db.rollback()
+                summary = outbox.Summary()
+            finally:
+                db.close()  # a long-running process must not keep every row it touched
+            if summary.total:
+                click.echo(f"sent {summary.sent}, retried {summary.retried},"
+                           f" failed {summary.failed}")
+            else:
+                stop.wait(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    click.echo("Worker stopped.")
 
 
 @click.command("demo")
