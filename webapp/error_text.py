@@ -138,6 +138,36 @@ RU: dict[str, str] = {
     "This vehicle or device is not the customer's.": (
         "Этот автомобиль или устройство не принадлежит клиенту."
     ),
+    # -- webapp/services/customer_sign_in.py
+    "Agree to the processing of personal data to continue.": (
+        "Чтобы продолжить, дайте согласие на обработку персональных данных."
+    ),
+    "Too many codes were asked for: try again in an hour.": (
+        "Слишком много запросов кода. Попробуйте снова через час."
+    ),
+    "This code has expired: ask for a new one.": "Код больше не действует: запросите новый.",
+    "The code is wrong. Attempts left: {left}.": "Неверный код. Осталось попыток: {left}.",
+    "This account is closed: ask the business to reopen it.": (
+        "Эта карта закрыта: обратитесь в компанию, чтобы её восстановить."
+    ),
+    "No such session.": "Такого входа нет.",
+    # -- webapp/services/customer_profile.py
+    "An identifier is at most 64 characters.": "Номер — не длиннее 64 символов.",
+    "A label is at most 200 characters.": "Подпись — не длиннее 200 символов.",
+    "No such vehicle or device.": "Такого автомобиля или устройства нет.",
+    "This vehicle or device is in your order history, so it cannot be removed.": (
+        "Этот автомобиль или устройство есть в истории ваших заказов, поэтому удалить его нельзя."
+    ),
+    "Consent is either given or withdrawn.": "Согласие можно либо дать, либо отозвать.",
+    "Type the confirmation word to delete the account.": (
+        "Чтобы удалить аккаунт, введите слово «удалить»."
+    ),
+    "The name must be text.": "Имя должно быть текстом.",
+    "Enter the birthday as a date, for example 1990-05-31.": (
+        "Укажите дату рождения, например 1990-05-31."
+    ),
+    "The birthday cannot be in the future.": "Дата рождения не может быть в будущем.",
+    "The birthday cannot be before 1900.": "Дата рождения не может быть раньше 1900 года.",
     # -- webapp/services/confirmations.py
     "Points to confirm must be a whole number above 0.": (
         "Баллы для подтверждения — целое число больше 0."
@@ -249,6 +279,10 @@ RU_BY_CODE: dict[str, str] = {
     "checkin_code_used": "Этот код уже сканировали: попросите клиента показать новый.",
     "weak_password": "Слишком короткий пароль.",
     "wrong_confirmation_code": "Неверный код подтверждения.",
+    "wrong_sign_in_code": "Неверный код из SMS.",
+    "sign_in_code_unusable": "Код больше не действует: запросите новый.",
+    "too_many_sign_in_codes": "Слишком много запросов кода. Попробуйте позже.",
+    "consent_required": "Нужно согласие на обработку персональных данных.",
     "not_found": "Не найдено.",
     "unknown_customer": "Клиент не найден.",
     "unknown_order": "Заказ не найден.",

@@ -157,3 +157,23 @@ def entitlement_status(entitlement: Entitlement, uses: Sequence[tuple[str, datet
         used = sum(1 for code, t in uses if code == entitlement.code and t.year == at.year)
     return EntitlementStatus(entitlement.code, entitlement.title, entitlement.limit,
                              entitlement.per, used)
+
+
+def progress(settings: ProgramSettings, nxt: NextTier | None) -> int:
+    """How far along the way to the next tier, in percent (0-100), on the nearer path.
+
+    A tier is reached by order count OR spend, so the bar shows whichever path is
+    further along; 100 when there is no next tier.
+    """
+    if nxt is None:
+        return 100
+    tier = next((t for t in settings.tiers if t.name == nxt.name), None)
+    if tier is None:
+        return 0
+    shares = []
+    if tier.min_orders and nxt.orders_missing is not None:
+        shares.append(1 - min(nxt.orders_missing, tier.min_orders) / tier.min_orders)
+    if tier.min_spend and nxt.spend_missing is not None:
+        shares.append(1 - min(nxt.spend_missing, tier.min_spend) / tier.min_spend)
+    # Floor, so the bar never shows 100 % before the tier is reached.
+    return min(int(max(shares, default=0.0) * 100), 99)

@@ -14,7 +14,7 @@ from babel.numbers import get_territory_currencies
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from webapp.domain.errors import InvalidInput
+from webapp.domain.errors import InvalidInput, NotFound
 from webapp.domain.ledger import SYSTEM_ACCOUNTS
 from webapp.persistence.models import Account, Branch, Business, Customer
 
@@ -93,3 +93,12 @@ def ping(session: Session) -> None:
     """Raise if the database does not answer (health checks)."""
     session.execute(text("SELECT 1"))
     session.rollback()
+
+
+def name_of(session: Session, business_id: int) -> str:
+    """A business's name, as its customers see it (NotFound for an unknown id)."""
+    found = session.scalar(select(Business.name).where(Business.id == business_id))
+    session.rollback()
+    if found is None:
+        raise NotFound("No such business.")
+    return found

@@ -18,7 +18,7 @@ from webapp.domain import counter_settings as rules
 from webapp.domain.actor import Actor
 from webapp.domain.errors import InvalidInput, NotFound, UnknownCustomer, UnknownOrder
 from webapp.domain.ledger import OperationKind as Op
-from webapp.domain.quote import OrderDraft, Quote, quote
+from webapp.domain.quote import Quote
 from webapp.domain.quote_text import render
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import (
@@ -32,8 +32,8 @@ from webapp.persistence.models import (
     StaffUser,
 )
 from webapp.services import abuse, counter_settings, customers, phones, programs
-from webapp.services.checkout import customer_state
 from webapp.services.ledger_views import Balance, balance_of
+from webapp.services.standing import standing
 
 EXPIRING_HORIZON = timedelta(days=30)
 NOTE_LIMIT = 1000
@@ -137,7 +137,8 @@ def panel(session: Session, actor: Actor, customer_id: int, lang: str = "ru",
         assert business is not None
         zone = ZoneInfo(business.timezone)
         balance = balance_of(session, actor.business_id, customer_id, now, EXPIRING_HORIZON)
-        version, program = _standing(session, actor, customer_id, balance.available, now)
+        version, program = standing(session, actor.business_id, customer_id,
+                                    balance.available, now)
         progress = [render(line, lang, business.currency) for line in program.lines
                     if line.code in ("next_tier", "keep_tier", "stamps")] if program else []
         return Panel(
@@ -155,17 +156,6 @@ def panel(session: Session, actor: Actor, customer_id: int, lang: str = "ru",
         )
     finally:
         session.rollback()
-
-
-def _standing(session: Session, actor: Actor, customer_id: int, available: int,
-              now: datetime) -> tuple[programs.Version | None, Quote | None]:
-    """The program in force and its quote of an empty order: the customer's tier,
-    progress, stamps and perks exactly as a close would see them."""
-    version = programs.version_at(session, actor.business_id, now)
-    if version is None:
-        return None, None
-    state = customer_state(session, actor.business_id, customer_id, available)
-    return version, quote(version.settings, version.id, state, OrderDraft(total=0), now)
 
 
 def _visits(session: Session, actor: Actor, customer_id: int, zone: ZoneInfo,
@@ -253,8 +243,8 @@ def receipt(session: Session, actor: Actor, order_id: int,
                    Operation.kind.in_([Op.ACCRUAL, Op.REDEMPTION]))
             .group_by(Operation.kind)).all())
         balance = balance_of(session, actor.business_id, customer.id, now, EXPIRING_HORIZON)
-        _, standing = _standing(session, actor, customer.id, balance.available, now)
-        tier = standing.tier_before if standing else None
+        _, program = standing(session, actor.business_id, customer.id, balance.available, now)
+        tier = program.tier_before if program else None
         # Points paid for the order at the value of the program it was closed under.
         point_value = (programs.by_id(session, actor.business_id, order.program_version_id)
                        .settings.point_value if order.program_version_id else 100)

@@ -5,38 +5,19 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
+from tests.integration.conftest import PASSWORD
 from webapp.domain import checkin
 from webapp.domain.actor import Actor, Role
-from webapp.domain.presets import DEMO
 from webapp.persistence.base import utcnow
-from webapp.persistence.models import Branch, Customer
-from webapp.services import businesses, customers, ledger, programs, staff
+from webapp.persistence.models import Customer
+from webapp.services import customers, ledger, staff
 
-PASSWORD = "correct horse battery"
 _keys = itertools.count(1)
-
-
-@pytest.fixture
-def shop(app: Any) -> SimpleNamespace:
-    """The business, its branches (Центр, Север) and a DEMO program in force."""
-    db = app.test_session()
-    made = businesses.create_business(db, name="Гараж на Лесной", branches=["Центр", "Север"])
-    branches = list(db.scalars(select(Branch.id).where(Branch.business_id == made.id)
-                               .order_by(Branch.id)))
-    owner = staff.create_staff(db, business_id=made.id, login="owner", password=PASSWORD,
-                               role=Role.OWNER.value)
-    owner_actor = Actor.staff(made.id, owner.id, Role.OWNER)
-    programs.save(db, owner_actor, "program-key-1", settings=DEMO,
-                  now=utcnow() - timedelta(days=1))
-    return SimpleNamespace(id=made.id, centre=branches[0], north=branches[1],
-                           owner=owner_actor)
 
 
 @pytest.fixture

@@ -1,0 +1,73 @@
+/* The customer app's service worker: served from /c/<business>/sw.js, scope /c/<business>/.
+ *
+ * - The shell (styles, scripts, icons) is precached and served cache-first.
+ * - The card screen is fetched network-first; the last good copy is kept so that,
+ *   offline, the card and its check-in QR (computed on the phone) still open.
+ * - Nothing personal is cached but the card screen, and sign-out removes it: the
+ *   server answers sign-out with Clear-Site-Data, and the page also posts "sign-out".
+ */
+"use strict";
+
+const VERSION = new URL(self.location.href).searchParams.get("v") || "1";
+const SHELL = "regulars-shell-" + VERSION;
+const PERSONAL = "regulars-personal";
+const SCOPE = new URL(self.registration.scope).pathname; // "/c/<business>/"
+
+function shellUrls() {
+  const params = new URL(self.location.href).searchParams;
+  return (params.get("shell") || "").split(",").filter(Boolean);
+}
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(shellUrls())));
+  self.skipWaiting();
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith("regulars-shell-") && name !== SHELL) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data === "sign-out") event.waitUntil(caches.delete(PERSONAL));
+});
+
+function isCard(url) {
+  return url.origin === self.location.origin && url.pathname === SCOPE;
+}
+
+async function networkFirst(request) {
+  const cache = await caches.open(PERSONAL);
+  try {
+    const response = await fetch(request);
+    // Only a rendered card is kept: a redirect to sign-in means "not signed in any more".
+    if (response.ok && !response.redirected) await cache.put(SCOPE, response.clone());
+    else if (response.redirected) await caches.delete(PERSONAL);
+    return response;
+  } catch (error) {
+    const cached = await cache.match(SCOPE);
+    if (!cached) throw error;
+    // Mark the copy so the page says it is not fresh (navigator.onLine is not reliable).
+    const html = (await cached.text()).replace('data-served="network"', 'data-served="cache"');
+    return new Response(html, { status: 200, headers: cached.headers });
+  }
+}
+
+async function cacheFirst(request) {
+  const cached = await caches.match(request, { ignoreSearch: false });
+  return cached || fetch(request);
+}
+
+self.addEventListener("fetch", (event) => {
+  if (event.request.method !== "GET") return;
+  const url = new URL(event.request.url);
+  if (isCard(url)) {
+    event.respondWith(networkFirst(event.request));
+  } else if (url.origin === self.location.origin && url.pathname.startsWith("/static/")) {
+    event.respondWith(cacheFirst(event.request));
+  }
+});

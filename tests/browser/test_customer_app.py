@@ -1,0 +1,183 @@
+"""The customer app in a real Chromium: join by phone with the console SMS backend, see
+the balance and tier, show the check-in QR the page computes (the counter accepts it
+once), install the app, go offline and reload, sign out and leave nothing behind."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
+from webapp.config import PROJECT_ROOT
+from webapp.domain.actor import Actor, Role
+from webapp.domain.presets import DEMO
+from webapp.persistence.base import utcnow
+from webapp.persistence.database import make_engine
+from webapp.persistence.migrate import upgrade
+from webapp.persistence.models import Branch
+from webapp.services import businesses, outbox, programs, staff
+from webapp.sms import ConsoleGateway
+
+SHOTS = PROJECT_ROOT / "docs" / "screenshots"
+PASSWORD = "correct horse battery"
+PHONE = "+79161234567"
+PHONE_TYPED = "8 916 123-45-67"
+MOBILE = {"width": 390, "height": 844}
+
+
+@dataclass(frozen=True)
+class Shop:
+    url: str
+    business_id: int
+    branch_id: int
+    database_url: str
+
+    def text_the_codes(self) -> ConsoleGateway:
+        """Run the outbox once, as ``regulars worker`` would, into a console gateway."""
+        gateway = ConsoleGateway()
+        engine = make_engine(self.database_url)
+        try:
+            with Session(engine) as db:
+                outbox.run_once(db, {outbox.SMS: outbox.sms_sender(gateway)})
+        finally:
+            engine.dispose()
+        return gateway
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Shop]:
+    database_url = f"sqlite:///{tmp_path / 'customer.sqlite3'}"
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with Session(engine, expire_on_commit=False) as db:
+        made = businesses.create_business(db, name="Гараж на Лесной", branches=["Центр"])
+        owner = staff.create_staff(db, business_id=made.id, login="owner", password=PASSWORD,
+                                   role=Role.OWNER.value)
+        staff.create_staff(db, business_id=made.id, login="cashier", password=PASSWORD,
+                           role=Role.CASHIER.value)
+        programs.save(db, Actor.staff(made.id, owner.id, Role.OWNER), "program-key-1",
+                      settings=DEMO, now=utcnow() - timedelta(days=1))
+        business_id = made.id
+        branch_id = db.scalars(select(Branch.id).where(Branch.business_id == business_id)).one()
+    engine.dispose()
+    with serve(database_url, tmp_path) as url:
+        yield Shop(url, business_id, branch_id, database_url)
+
+
+def join(page: Any, shop: Shop) -> None:
+    """Type the phone, agree, read the texted code, type it: the card opens."""
+    page.goto(f"{shop.url}/c/{shop.business_id}/sign-in")
+    page.get_by_label("Номер телефона").fill(PHONE_TYPED)
+    page.get_by_label(re.compile("обработку моих персональных данных")).check()
+    page.get_by_role("button", name="Получить код").click()
+    expect(page.get_by_role("heading", name="Код из SMS")).to_be_visible()
+    text = shop.text_the_codes().last_to(PHONE)
+    assert text, "the worker texted no code"
+    page.get_by_label("Код", exact=True).fill(text[:6])
+    page.get_by_role("button", name="Войти").click()
+    expect(page.locator("#available")).to_have_text("100 баллов")
+
+
+def shown_code(page: Any) -> str:
+    """Read the QR on screen back with jsQR, as a counter's camera would."""
+    qr = page.locator(".checkin-qr svg")
+    expect(qr).to_be_visible()
+    page.add_script_tag(url="/static/vendor/jsqr/jsQR.min.js")
+    png = page.locator(".checkin-qr").screenshot()
+    return str(page.evaluate("""async (bytes) => {
+        const blob = new Blob([new Uint8Array(bytes)], {type: "image/png"});
+        const bitmap = await createImageBitmap(blob);
+        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+        const context = canvas.getContext("2d");
+        context.drawImage(bitmap, 0, 0);
+        const pixels = context.getImageData(0, 0, bitmap.width, bitmap.height);
+        const found = jsQR(pixels.data, bitmap.width, bitmap.height);
+        return found ? found.data : "";
+    }""", list(png)))
+
+
+def test_join_see_the_card_and_check_in_once_with_the_live_code(shop: Shop) -> None:
+    require_chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            phone = browser.new_context(locale="ru-RU", viewport=MOBILE, device_scale_factor=2)
+            page = phone.new_page()
+            join(page, shop)
+            expect(page.get_by_text("До уровня «Базовый»: ещё 1 визит.")).to_be_visible()
+            code = shown_code(page)
+            assert re.fullmatch(r"R1\.\d{9}\.\d+\.[A-Z2-7]{10}", code), code
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "customer-card-ru.png"), full_page=True)
+
+            counter = browser.new_context(locale="ru-RU").new_page()
+            counter.goto(f"{shop.url}/b/{shop.business_id}/staff/sign-in")
+            counter.get_by_label("Логин").fill("cashier")
+            counter.get_by_label("Пароль").fill(PASSWORD)
+            counter.get_by_role("button", name="Войти").click()
+            scan = f"{shop.url}/b/{shop.business_id}/counter/{shop.branch_id}"
+            counter.goto(scan)
+            token = counter.locator('input[name="csrf_token"]').first.get_attribute("value")
+            assert token
+
+            def identify() -> Any:
+                return counter.request.post(f"{scan}/identify", form={
+                    "csrf_token": token, "scanned": code},
+                    headers={"Accept": "application/json"})
+
+            first = identify()
+            assert first.status == 200, first.text()
+            assert "/customers/" in first.json()["url"]
+            replayed = identify()
+            assert replayed.status == 409
+            assert "уже сканировали" in replayed.json()["detail"]
+        finally:
+            browser.close()
+
+
+def test_installable_works_offline_and_sign_out_leaves_nothing(shop: Shop,
+                                                                tmp_path: Path) -> None:
+    require_chromium()
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+            headless=True, locale="ru-RU", viewport=MOBILE)
+        try:
+            page = context.new_page()
+            join(page, shop)
+            page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+            page.reload()  # now under the service worker's control
+            page.wait_for_function("navigator.serviceWorker.controller !== null")
+            cdp = context.new_cdp_session(page)
+            assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+
+            context.set_offline(True)
+            page.reload()
+            expect(page.locator("#available")).to_have_text("100 баллов")
+            expect(page.locator("#stale")).to_be_visible()
+            expect(page.locator("#stale")).to_contain_text("Обновлено в")
+            expect(page.locator(".checkin-qr svg")).to_be_visible()  # made on the phone
+            context.set_offline(False)
+
+            page.reload()
+            expect(page.locator("#stale")).to_be_hidden()
+            page.goto(f"{shop.url}/c/{shop.business_id}/profile")
+            page.get_by_role("button", name="Выйти", exact=True).click()
+            expect(page.get_by_text("Вы вышли.")).to_be_visible()
+            cached = page.evaluate("caches.keys()")
+            assert "regulars-personal" not in cached, cached
+
+            context.set_offline(True)
+            with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED"):
+                page.goto(f"{shop.url}/c/{shop.business_id}/")
+        finally:
+            context.close()

@@ -1,0 +1,61 @@
+"""What makes the customer app installable and usable offline: the web app manifest
+and the service worker, both per business (the app's scope is /c/<business>/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, current_app, jsonify, request, url_for
+
+from webapp.customer.views import bp
+from webapp.db import session
+from webapp.services import businesses
+
+# Precached by the service worker: everything the card screen needs besides itself.
+SHELL = ("css/base.css", "css/customer.css", "css/checkin.css", "js/customer_app.js",
+         "js/checkin_code.js", "vendor/qrcode-generator/qrcode.min.js", "img/icon-192.png")
+THEME = "#0b5d3b"
+SW_VERSION = "1"  # raise when the shell's files change, so phones fetch them again
+
+
+@bp.get("/manifest.webmanifest")
+def manifest(business_id: int) -> Response:
+    name = businesses.name_of(session(), business_id)
+    scope = url_for("customer_app.card", business_id=business_id)
+    response = jsonify(
+        name=f"{name} — карта клиента", short_name=name[:12], lang="ru",
+        start_url=scope, scope=scope, id=scope, display="standalone",
+        background_color="#ffffff", theme_color=THEME,
+        description="Баллы, уровень и QR-код для кассы",
+        icons=[
+            {"src": url_for("static", filename="img/icon-192.png"), "sizes": "192x192",
+             "type": "image/png", "purpose": "any"},
+            {"src": url_for("static", filename="img/icon-512.png"), "sizes": "512x512",
+             "type": "image/png", "purpose": "any"},
+            {"src": url_for("static", filename="img/icon-maskable-512.png"),
+             "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+        ])
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+def worker_url(business_id: int) -> str:
+    """The service worker's URL: its query names the version and the shell to precache."""
+    shell = ",".join(url_for("static", filename=f) for f in SHELL)
+    return url_for("customer_app.service_worker", business_id=business_id, v=SW_VERSION,
+                   shell=shell)
+
+
+@bp.get("/sw.js")
+def service_worker(business_id: int) -> Response:
+    businesses.name_of(session(), business_id)  # 404 for an unknown business
+    source = Path(current_app.static_folder or "") / "js" / "customer_sw.js"
+    response = Response(source.read_text(encoding="utf-8"), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"  # phones check for a new worker each visit
+    return response
+
+
+@bp.context_processor
+def _service_worker() -> dict[str, str]:
+    business_id = (request.view_args or {}).get("business_id")
+    return {"sw_url": worker_url(business_id) if business_id is not None else ""}

@@ -1,0 +1,122 @@
+"""The customer app: sign in by phone, the card screen, the profile's devices.
+
+Views parse, call one service, render. A refused form (wrong code, bad phone, too
+many codes) comes back with its message and changes nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask import session as http_session
+from werkzeug.wrappers import Response
+
+from webapp.customer.access import clear_cookie, current, set_cookie, signed_in
+from webapp.db import session
+from webapp.domain.consent import TEXTS, ConsentKind
+from webapp.domain.errors import DomainError
+from webapp.error_text import message
+from webapp.services import customer_card, customer_sign_in
+from webapp.services.customer_sign_in import Who
+
+bp = Blueprint("customer_app", __name__, url_prefix="/c/<int:business_id>")
+
+PENDING = "sign_in"  # the Flask session's note of the code request being answered
+
+
+def _lang() -> str:
+    return request.accept_languages.best_match(["ru", "en"], default="ru") or "ru"
+
+
+def _ip() -> str | None:
+    return request.remote_addr
+
+
+def _sign_in_form(business_id: int, phone: str = "", error: str | None = None,
+                  status: int = 200) -> tuple[str, int]:
+    return render_template("customer/sign_in.html", business_id=business_id, phone=phone,
+                           error=error, data_text=TEXTS[ConsentKind.PERSONAL_DATA].ru,
+                           ad_text=TEXTS[ConsentKind.ADVERTISING].ru), status
+
+
+@bp.get("/sign-in")
+def sign_in(business_id: int) -> Response | tuple[str, int]:
+    if current(business_id) is not None:
+        return redirect(url_for(".card", business_id=business_id))
+    return _sign_in_form(business_id)
+
+
+@bp.post("/sign-in")
+def ask_code(business_id: int) -> Response | tuple[str, int]:
+    form = request.form
+    try:
+        asked = customer_sign_in.request_code(
+            session(), business_id, form.get("phone", ""), ip=_ip(),
+            data_consent=form.get("data_consent") == "yes")
+    except DomainError as error:
+        return _sign_in_form(business_id, form.get("phone", ""), message(error, _lang()),
+                             error.status)
+    http_session[PENDING] = {"id": asked.request_id, "hint": asked.phone_hint,
+                             "ad": form.get("ad_consent") == "yes"}
+    return redirect(url_for(".code", business_id=business_id))
+
+
+def _code_form(business_id: int, error: str | None = None, status: int = 200
+               ) -> Response | tuple[str, int]:
+    pending = http_session.get(PENDING)
+    if not pending:
+        return redirect(url_for(".sign_in", business_id=business_id))
+    return render_template("customer/code.html", business_id=business_id,
+                           hint=pending["hint"], error=error), status
+
+
+@bp.get("/code")
+def code(business_id: int) -> Response | tuple[str, int]:
+    return _code_form(business_id)
+
+
+@bp.post("/code")
+def check_code(business_id: int) -> Response | tuple[str, int]:
+    pending = http_session.get(PENDING)
+    if not pending:
+        return redirect(url_for(".sign_in", business_id=business_id))
+    try:
+        signed = customer_sign_in.verify_code(
+            session(), business_id, int(pending["id"]), request.form.get("code", ""),
+            ip=_ip(), device=request.user_agent.string, advertising=bool(pending["ad"]))
+    except DomainError as error:
+        return _code_form(business_id, message(error, _lang()), error.status)
+    http_session.pop(PENDING, None)
+    return set_cookie(redirect(url_for(".card", business_id=business_id)), signed.token)
+
+
+@bp.get("/")
+@signed_in
+def card(who: Who, business_id: int) -> str:
+    shown = customer_card.card(session(), who, _lang())
+    return render_template("customer/card.html", business_id=business_id, card=shown)
+
+
+@bp.get("/profile")
+@signed_in
+def profile(who: Who, business_id: int) -> str:
+    devices = customer_sign_in.devices(session(), who)
+    return render_template("customer/profile.html", business_id=business_id, devices=devices)
+
+
+@bp.post("/sessions/<int:session_id>/revoke")
+@signed_in
+def revoke(who: Who, business_id: int, session_id: int) -> Response:
+    customer_sign_in.revoke(session(), who, session_id)
+    if session_id == who.session_id:
+        return clear_cookie(redirect(url_for(".sign_in", business_id=business_id)))
+    return redirect(url_for(".profile", business_id=business_id))
+
+
+@bp.post("/sign-out")
+@signed_in
+def sign_out(who: Who, business_id: int) -> Response:
+    customer_sign_in.revoke(session(), who, who.session_id)
+    response = redirect(url_for(".sign_in", business_id=business_id, signed_out=1))
+    # Tell the browser to drop every cached copy of this origin's personal pages.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return clear_cookie(response)

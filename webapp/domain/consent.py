@@ -1,0 +1,49 @@
+"""Consents a customer gives (152-FZ): what each one says, and which version they saw.
+
+Consent to the processing of personal data and consent to advertising messages are
+separate: the first is needed to have an account at all, the second only for
+marketing. A text's version changes whenever its wording does, so the record says
+exactly what the person agreed to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ConsentKind(StrEnum):
+    PERSONAL_DATA = "personal_data"
+    ADVERTISING = "advertising"
+
+
+@dataclass(frozen=True)
+class ConsentText:
+    kind: ConsentKind
+    version: str
+    ru: str
+    en: str
+
+
+TEXTS: dict[ConsentKind, ConsentText] = {
+    ConsentKind.PERSONAL_DATA: ConsentText(
+        ConsentKind.PERSONAL_DATA, "pd-2026-11-30",
+        "Согласен на обработку моих персональных данных (телефон, имя, дата рождения, "
+        "история визитов) для участия в программе лояльности.",
+        "I agree to the processing of my personal data (phone, name, birthday, visit "
+        "history) to take part in the loyalty program.",
+    ),
+    ConsentKind.ADVERTISING: ConsentText(
+        ConsentKind.ADVERTISING, "ad-2026-11-30",
+        "Согласен получать рекламные сообщения: акции и напоминания о баллах.",
+        "I agree to receive advertising messages: offers and reminders about my points.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """What a customer has agreed to right now (the newest record of each kind)."""
+
+    personal_data: bool
+    advertising: bool

@@ -1,0 +1,83 @@
+"""The customer's own card screen as a read model: balance, tier, stamps, perks, rules.
+
+Everything comes from the same reads as the counter's panel (the ledger's balance and
+the program's quote of an empty order), so the customer and the cashier see the same
+numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.domain import tiers
+from webapp.domain.errors import UnknownCustomer
+from webapp.domain.quote import Quote
+from webapp.domain.quote_text import render
+from webapp.domain.rules_text import describe
+from webapp.persistence.base import utcnow
+from webapp.persistence.models import Business, Customer
+from webapp.services.customer_sign_in import Who
+from webapp.services.ledger_views import Balance, balance_of
+from webapp.services.standing import standing
+
+EXPIRING_HORIZON = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Card:
+    business_name: str
+    currency: str
+    zone: ZoneInfo
+    name: str | None
+    card_number: str
+    checkin_secret: str  # base64url without padding: the page's JavaScript makes the codes
+    balance: Balance
+    point_value: int  # minor units one point is worth
+    program: Quote | None
+    progress_percent: int  # toward the next tier, on the nearer path
+    progress: list[str]  # the quote's lines about tiers and stamps, in words
+    rules: str  # the program in one sentence
+    rules_details: list[str]
+    rendered_at: datetime
+
+
+def card(session: Session, who: Who, lang: str = "ru", now: datetime | None = None) -> Card:
+    """Everything the card screen shows, read in one transaction."""
+    now = now or utcnow()
+    try:
+        row = session.execute(
+            select(Customer.name, Customer.card_number, Customer.checkin_secret,
+                   Business.name, Business.currency, Business.timezone)
+            .join(Business, Business.id == Customer.business_id)
+            .where(Customer.id == who.customer_id,
+                   Customer.business_id == who.business_id)).first()
+        if row is None:
+            raise UnknownCustomer("No such customer.")
+        name, card_number, secret, business_name, currency, timezone = row
+        balance = balance_of(session, who.business_id, who.customer_id, now, EXPIRING_HORIZON)
+        version, program = standing(session, who.business_id, who.customer_id,
+                                    balance.available, now)
+        rules = describe(version.settings, lang, currency) if version else None
+        return Card(
+            business_name=business_name, currency=currency, zone=ZoneInfo(timezone),
+            name=name, card_number=card_number,
+            checkin_secret=base64.urlsafe_b64encode(secret).decode().rstrip("="),
+            balance=balance,
+            point_value=version.settings.point_value if version else 100,
+            program=program,
+            progress_percent=(tiers.progress(version.settings, program.next_tier)
+                              if version and program else 0),
+            progress=[render(line, lang, currency) for line in program.lines
+                      if line.code in ("next_tier", "keep_tier", "stamps")] if program else [],
+            rules=rules.sentence if rules else "",
+            rules_details=rules.details if rules else [],
+            rendered_at=now,
+        )
+    finally:
+        session.rollback()

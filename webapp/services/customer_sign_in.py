@@ -1,0 +1,226 @@
+"""Customers sign in (or join) with a one-time code texted to their phone.
+
+The code is 6 digits, good for 5 minutes, one use and 5 attempts; codes are limited
+per phone and per address. The answer to "send me a code" is the same whether or
+not the phone belongs to a customer: joining *is* signing in with a new phone, so
+nobody can learn who is a customer. The SMS goes through the outbox, so a slow or
+failing gateway never blocks the page. A signed-in device gets a long session,
+listed and revocable in the profile; only a hash of its token is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from webapp.domain.actor import Actor, ActorKind
+from webapp.domain.consent import ConsentKind
+from webapp.domain.errors import Conflict, InvalidInput, NotFound
+from webapp.persistence.base import utcnow
+from webapp.persistence.models import Business, Customer, CustomerSession, SignInCode
+from webapp.services import consents, customers, outbox, phones
+
+LIFETIME = timedelta(minutes=5)
+ATTEMPTS = 5
+PER_PHONE_PER_HOUR = 5
+PER_IP_PER_HOUR = 20
+SESSION_LIFETIME = timedelta(days=180)
+SEEN_EVERY = timedelta(minutes=10)  # last_seen_at is refreshed at most this often
+
+
+class TooManyCodes(Conflict):
+    code = "too_many_sign_in_codes"
+    status = 429
+
+
+class WrongSignInCode(InvalidInput):
+    code = "wrong_sign_in_code"
+
+
+class SignInCodeUnusable(Conflict):
+    code = "sign_in_code_unusable"
+
+
+class ConsentRequired(InvalidInput):
+    code = "consent_required"
+
+
+@dataclass(frozen=True)
+class CodeRequested:
+    request_id: int
+    phone_hint: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    customer_id: int
+    token: str  # goes into the device's cookie; never stored
+    joined: bool
+
+
+@dataclass(frozen=True)
+class Device:
+    session_id: int
+    device: str | None
+    signed_in_at: datetime
+    last_seen_at: datetime
+    current: bool
+
+
+def _hash(request_id: int, code: str) -> str:
+    return hashlib.sha256(f"sign-in:{request_id}:{code}".encode()).hexdigest()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_code(session: Session, business_id: int, phone: str, *, ip: str | None,
+                 data_consent: bool, now: datetime | None = None) -> CodeRequested:
+    """Text a sign-in code to ``phone`` (through the outbox) and commit.
+
+    ``data_consent`` is the personal-data box on the form: required of everyone, so
+    the form looks the same for customers and newcomers.
+    """
+    now = now or utcnow()
+    business = session.get(Business, business_id)
+    if business is None:
+        raise NotFound("No such business.")
+    e164 = phones.normalise(phone, business.phone_region)
+    if not data_consent:
+        raise ConsentRequired("Agree to the processing of personal data to continue.")
+    hour_ago = now - timedelta(hours=1)
+    by_phone = session.scalar(select(func.count(SignInCode.id)).where(
+        SignInCode.business_id == business_id, SignInCode.phone == e164,
+        SignInCode.created_at > hour_ago)) or 0
+    by_ip = 0
+    if ip:
+        by_ip = session.scalar(select(func.count(SignInCode.id)).where(
+            SignInCode.ip == ip, SignInCode.created_at > hour_ago)) or 0
+    if by_phone >= PER_PHONE_PER_HOUR or by_ip >= PER_IP_PER_HOUR:
+        session.rollback()
+        raise TooManyCodes("Too many codes were asked for: try again in an hour.")
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    row = SignInCode(business_id=business_id, phone=e164, code_hash="", ip=ip,
+                     expires_at=now + LIFETIME, created_at=now)
+    session.add(row)
+    session.flush()
+    row.code_hash = _hash(row.id, code)
+    outbox.enqueue_sms(session, phone=e164, business_id=business_id,
+                       text=f"{code} — код входа в «{business.name}». Никому его не сообщайте.")
+    session.commit()
+    return CodeRequested(row.id, phones.hint(e164), row.expires_at)
+
+
+def verify_code(session: Session, business_id: int, request_id: int, code: str, *,
+                ip: str | None, device: str | None, advertising: bool = False,
+                now: datetime | None = None) -> SignedIn:
+    """Check the code; sign the customer in, joining them first if the phone is new.
+
+    A wrong code uses up an attempt (committed even though sign-in fails). A newcomer's
+    consents are recorded with the text versions shown; a customer's advertising
+    consent is only ever *added* here (withdrawing it is in the profile).
+    """
+    now = now or utcnow()
+    row = session.get(SignInCode, request_id)
+    if row is None or row.business_id != business_id:
+        session.rollback()
+        raise SignInCodeUnusable("This code has expired: ask for a new one.")
+    if row.used_at is not None or row.expires_at <= now or row.attempts >= ATTEMPTS:
+        session.rollback()
+        raise SignInCodeUnusable("This code has expired: ask for a new one.")
+    if not hmac.compare_digest(row.code_hash, _hash(row.id, (code or "").strip())):
+        session.execute(update(SignInCode).where(SignInCode.id == row.id)
+                        .values(attempts=SignInCode.attempts + 1))
+        session.commit()
+        left = ATTEMPTS - row.attempts
+        if left <= 0:
+            raise SignInCodeUnusable("This code has expired: ask for a new one.")
+        raise WrongSignInCode("The code is wrong. Attempts left: {left}.", left=left)
+    taken = session.execute(update(SignInCode)
+                            .where(SignInCode.id == row.id, SignInCode.used_at.is_(None))
+                            .values(used_at=now))
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise SignInCodeUnusable("This code has expired: ask for a new one.")
+    phone = row.phone
+    session.commit()  # the code is spent whatever happens next
+    actor = Actor(business_id, ActorKind.CUSTOMER, ip=ip, device=device)
+    joined = customers.join(session, actor, phone=phone, now=now)
+    customer = joined.customer
+    if customer.status != "active":
+        session.rollback()
+        raise SignInCodeUnusable("This account is closed: ask the business to reopen it.")
+    state = consents.current(session, customer.id)
+    if not state.personal_data:
+        consents.record(session, customer.id, ConsentKind.PERSONAL_DATA, True,
+                        channel="pwa", ip=ip, now=now)
+    if advertising and not state.advertising:
+        consents.record(session, customer.id, ConsentKind.ADVERTISING, True,
+                        channel="pwa", ip=ip, now=now)
+    token = secrets.token_urlsafe(32)
+    session.add(CustomerSession(customer_id=customer.id, token_hash=_token_hash(token),
+                                device=(device or "")[:200] or None, ip=ip,
+                                created_at=now, last_seen_at=now))
+    customer_id = customer.id
+    session.commit()
+    return SignedIn(customer_id, token, joined=joined.created)
+
+
+@dataclass(frozen=True)
+class Who:
+    customer_id: int
+    business_id: int
+    session_id: int
+
+
+def load(session: Session, token: str, now: datetime | None = None) -> Who | None:
+    """The signed-in customer behind a device's token, if the session is still good."""
+    if not token:
+        return None
+    now = now or utcnow()
+    row = session.execute(
+        select(CustomerSession.id, CustomerSession.last_seen_at, CustomerSession.created_at,
+               Customer.id, Customer.business_id, Customer.status)
+        .join(Customer, Customer.id == CustomerSession.customer_id)
+        .where(CustomerSession.token_hash == _token_hash(token),
+               CustomerSession.revoked_at.is_(None))).first()
+    if row is None or row[5] != "active" or row[2] + SESSION_LIFETIME <= now:
+        session.rollback()
+        return None
+    if now - row[1] >= SEEN_EVERY:
+        session.execute(update(CustomerSession).where(CustomerSession.id == row[0])
+                        .values(last_seen_at=now))
+        session.commit()
+    else:
+        session.rollback()
+    return Who(row[3], row[4], row[0])
+
+
+def devices(session: Session, who: Who) -> list[Device]:
+    """The customer's signed-in devices, newest first."""
+    rows = session.scalars(select(CustomerSession).where(
+        CustomerSession.customer_id == who.customer_id, CustomerSession.revoked_at.is_(None))
+        .order_by(CustomerSession.created_at.desc(), CustomerSession.id.desc())).all()
+    found = [Device(r.id, r.device, r.created_at, r.last_seen_at, r.id == who.session_id)
+             for r in rows]
+    session.rollback()
+    return found
+
+
+def revoke(session: Session, who: Who, session_id: int, now: datetime | None = None) -> None:
+    """End one of the customer's own sessions (another customer's id is NotFound)."""
+    done = session.execute(update(CustomerSession).where(
+        CustomerSession.id == session_id, CustomerSession.customer_id == who.customer_id,
+        CustomerSession.revoked_at.is_(None)).values(revoked_at=now or utcnow()))
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise NotFound("No such session.")
+    session.commit()
