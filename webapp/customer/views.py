@@ -23,11 +23,13 @@ bp = Blueprint("customer_app", __name__, url_prefix="/c/<int:business_id>")
 PENDING = "sign_in"  # the Flask session's note of the code request being answered
 
 
-def _lang() -> str:
+def lang() -> str:
+    """The customer's language: Russian unless the browser prefers English."""
     return request.accept_languages.best_match(["ru", "en"], default="ru") or "ru"
 
 
-def _ip() -> str | None:
+def client_ip() -> str | None:
+    """The address the request came from (recorded with consents and sessions)."""
     return request.remote_addr
 
 
@@ -50,10 +52,10 @@ def ask_code(business_id: int) -> Response | tuple[str, int]:
     form = request.form
     try:
         asked = customer_sign_in.request_code(
-            session(), business_id, form.get("phone", ""), ip=_ip(),
+            session(), business_id, form.get("phone", ""), ip=client_ip(),
             data_consent=form.get("data_consent") == "yes")
     except DomainError as error:
-        return _sign_in_form(business_id, form.get("phone", ""), message(error, _lang()),
+        return _sign_in_form(business_id, form.get("phone", ""), message(error, lang()),
                              error.status)
     http_session[PENDING] = {"id": asked.request_id, "hint": asked.phone_hint,
                              "ad": form.get("ad_consent") == "yes"}
@@ -82,9 +84,9 @@ def check_code(business_id: int) -> Response | tuple[str, int]:
     try:
         signed = customer_sign_in.verify_code(
             session(), business_id, int(pending["id"]), request.form.get("code", ""),
-            ip=_ip(), device=request.user_agent.string, advertising=bool(pending["ad"]))
+            ip=client_ip(), device=request.user_agent.string, advertising=bool(pending["ad"]))
     except DomainError as error:
-        return _code_form(business_id, message(error, _lang()), error.status)
+        return _code_form(business_id, message(error, lang()), error.status)
     http_session.pop(PENDING, None)
     return set_cookie(redirect(url_for(".card", business_id=business_id)), signed.token)
 
@@ -92,15 +94,8 @@ def check_code(business_id: int) -> Response | tuple[str, int]:
 @bp.get("/")
 @signed_in
 def card(who: Who, business_id: int) -> str:
-    shown = customer_card.card(session(), who, _lang())
+    shown = customer_card.card(session(), who, lang())
     return render_template("customer/card.html", business_id=business_id, card=shown)
-
-
-@bp.get("/profile")
-@signed_in
-def profile(who: Who, business_id: int) -> str:
-    devices = customer_sign_in.devices(session(), who)
-    return render_template("customer/profile.html", business_id=business_id, devices=devices)
 
 
 @bp.post("/sessions/<int:session_id>/revoke")

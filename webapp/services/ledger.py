@@ -10,11 +10,12 @@ balances after it. :func:`earn` and :func:`spend` are the steps other services
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from webapp.domain import ledger as rules
 from webapp.domain.actor import Actor, ActorKind, Role
@@ -114,19 +115,24 @@ def _resolve(session: Session, actor: Actor, key: str, hold_id: int, kind: Op,
     def work(store: LedgerStore) -> OperationRow:
         if session.scalar(select(Operation.id).where(Operation.hold_id == hold_id)):
             raise AlreadyResolved("This pending hold was already resolved.", hold_id=hold_id)
-        amount = held.points
-        if held.order_id is not None:  # a refund may already have taken part of it
-            amount -= store.moved_for_order(held.order_id, [Op.REVERSAL], debit=K.PENDING)
-        op = store.add_operation(kind=kind, points=amount, hold_id=hold_id,
-                                 order_id=held.order_id, staff_id=actor.staff_id,
-                                 created_at=now)
-        if amount > 0:
-            store.move(op, K.PENDING, K.ISSUED, amount)
-            if kind is Op.RELEASE:
-                earn(store, op, amount, expires_at)
-        return op
+        return resolve_hold(store, held, kind, actor.staff_id, expires_at, now)
 
     return _write(session, actor, key, kind.value, params, held.customer_id, work)
+
+
+def resolve_hold(store: LedgerStore, held: Operation, kind: Op, staff_id: int | None,
+                 expires_at: datetime | None, now: datetime) -> OperationRow:
+    """Release or cancel one unresolved hold on a locked store (no commit)."""
+    amount = held.points
+    if held.order_id is not None:  # a refund may already have taken part of it
+        amount -= store.moved_for_order(held.order_id, [Op.REVERSAL], debit=K.PENDING)
+    op = store.add_operation(kind=kind, points=amount, hold_id=held.id,
+                             order_id=held.order_id, staff_id=staff_id, created_at=now)
+    if amount > 0:
+        store.move(op, K.PENDING, K.ISSUED, amount)
+        if kind is Op.RELEASE:
+            earn(store, op, amount, expires_at)
+    return op
 
 
 def reverse(session: Session, actor: Actor, key: str, *, order_id: int, refund_minor: int,
@@ -222,17 +228,52 @@ def expire_due(session: Session, actor: Actor, now: datetime | None = None) -> i
     for customer_id in customers:
         try:
             store = LedgerStore(session, actor.business_id).lock(customer_id)
-            plan = rules.due_for_expiry(store.open_lots(), now)
-            if plan:
-                points = sum(p for _, p in plan)
-                op = store.add_operation(kind=Op.EXPIRY, points=points, created_at=now)
-                store.take_from_lots(op, plan, K.EXPIRED)
-                total += points
+            total += expire_lots(store, now)
             session.commit()
         except BaseException:
             session.rollback()
             raise
     return total
+
+
+def expire_lots(store: LedgerStore, now: datetime) -> int:
+    """Expire a locked customer's lots whose time has come (no commit); returns points."""
+    plan = rules.due_for_expiry(store.open_lots(), now)
+    if not plan:
+        return 0
+    points = sum(p for _, p in plan)
+    op = store.add_operation(kind=Op.EXPIRY, points=points, created_at=now)
+    store.take_from_lots(op, plan, K.EXPIRED)
+    return points
+
+
+@dataclass(frozen=True)
+class Forfeited:
+    operation_id: int | None  # the adjustment that took the points; None with nothing to take
+    points: int
+    expired: int  # already past expiry: expired first (I8), not forfeited
+    cancelled_pending: int
+
+
+def forfeit_all(store: LedgerStore, reason: str, now: datetime) -> Forfeited:
+    """Close a locked customer's points (account deleted; no commit): expire what is due,
+    cancel unresolved holds so nothing arrives later (I7), and take the rest as an
+    adjustment with ``reason``. The entries stay; only balances reach zero."""
+    expired = expire_lots(store, now)
+    resolution = aliased(Operation)
+    holds = store.session.scalars(select(Operation).where(
+        Operation.customer_id == store.customer_id, Operation.kind == Op.HOLD,
+        ~select(resolution.id).where(resolution.hold_id == Operation.id).exists())
+        .order_by(Operation.id)).all()
+    cancelled = sum(resolve_hold(store, held, Op.CANCEL, None, None, now).points
+                    for held in holds)
+    points = sum(lot.remaining for lot in store.open_lots() if lot.usable(now))
+    if not points:
+        return Forfeited(None, 0, expired, cancelled)
+    op = store.add_operation(kind=Op.ADJUSTMENT, points=-points, reason=reason,
+                             created_at=now)
+    store.take_from_lots(op, rules.consume(store.open_lots(), points, now), K.ADJUSTED)
+    return Forfeited(op.id, points, expired, cancelled)
 
 
 def balance(session: Session, actor: Actor, customer_id: int,

@@ -30,7 +30,7 @@ class Customer(Base):
         UniqueConstraint("business_id", "phone"),
         UniqueConstraint("business_id", "card_number"),
         UniqueConstraint("business_id", "referral_code"),
-        CheckConstraint("status IN ('active', 'blocked', 'merged')", name="status"),
+        CheckConstraint("status IN ('active', 'blocked', 'merged', 'deleted')", name="status"),
         CheckConstraint(
             "(status = 'merged') = (merged_into_id IS NOT NULL)", name="merged_has_target"
         ),
@@ -53,6 +53,9 @@ class Customer(Base):
     # Who signed them up at the counter (abuse flags count joins with no orders).
     joined_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when the person deleted their account or withdrew consent: the row stays for
+    # the ledger's history, with nothing left that identifies them.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Asset(Base):
