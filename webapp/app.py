@@ -11,7 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from webapp import config as config_module
-from webapp import formatting
+from webapp import formatting, i18n
 from webapp.config import PROJECT_ROOT
 from webapp.persistence.base import Base
 from webapp.persistence.database import configure_engine, engine_options
@@ -47,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
 
     CSRFProtect(app)
+    i18n.init_app(app)
 
     from staff import auth as staff_auth
     from staff.backoffice.customers import bp as customers_bp

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from webapp import i18n
 from webapp.domain.errors import DomainError
 from webapp.error_text import message
 
@@ -26,8 +27,8 @@ def _wants_json() -> bool:
 
 
 def _lang() -> str:
-    """Russian unless the request prefers English."""
-    return request.accept_languages.best_match(["ru", "en"], default="ru") or "ru"
+    """The request's language (webapp.i18n): Russian unless English was chosen."""
+    return i18n.current()
 
 
 def _json_params(params: dict[str, Any]) -> dict[str, Any]:

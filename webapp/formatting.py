@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from babel.dates import format_date
 from flask import Flask
 
+from webapp import i18n
 from webapp.domain.wording import format_money, format_points
 
 
 def init_app(app: Flask) -> None:
-    app.add_template_filter(lambda minor, currency="RUB": format_money(minor, currency, "ru"),
-                            "money")
-    app.add_template_filter(lambda n: format_points(n, "ru"), "points")
+    app.add_template_filter(
+        lambda minor, currency="RUB": format_money(minor, currency, i18n.current()), "money")
+    app.add_template_filter(lambda n: format_points(n, i18n.current()), "points")
+    app.add_template_filter(lambda moment: format_date(moment, "d MMM", locale=i18n.current()),
+                            "day")

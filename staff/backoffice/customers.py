@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from staff.access import require
 from staff.backoffice.messages import russian
 from webapp.db import session
+from webapp.domain import history_text
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import DomainError, NotFound, PermissionDenied
 from webapp.domain.money import format_minor, parse_points, parse_rubles
@@ -102,7 +103,7 @@ def adjust(actor: Actor, customer_id: int) -> Response | tuple[str, int]:
             actor, customer_id, error=russian(error), error_at="adjust", echo=form.to_dict()
         ), error.status
     flash(
-        f"Корректировка {customer_history.signed(done.points)} "
+        f"Корректировка {history_text.signed(done.points)} "
         f"{plural(abs(done.points), 'балл', 'балла', 'баллов')}: "
         f"теперь доступно {done.available}",
         "success",

@@ -10,6 +10,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask import session as http_session
 from werkzeug.wrappers import Response
 
+from webapp import i18n
 from webapp.customer.access import clear_cookie, current, set_cookie, signed_in
 from webapp.db import session
 from webapp.domain.consent import TEXTS, ConsentKind
@@ -24,8 +25,8 @@ PENDING = "sign_in"  # the Flask session's note of the code request being answer
 
 
 def lang() -> str:
-    """The customer's language: Russian unless the browser prefers English."""
-    return request.accept_languages.best_match(["ru", "en"], default="ru") or "ru"
+    """The customer's language (webapp.i18n): Russian unless English was chosen."""
+    return i18n.current()
 
 
 def client_ip() -> str | None:
@@ -35,9 +36,12 @@ def client_ip() -> str | None:
 
 def _sign_in_form(business_id: int, phone: str = "", error: str | None = None,
                   status: int = 200) -> tuple[str, int]:
-    return render_template("customer/sign_in.html", business_id=business_id, phone=phone,
-                           error=error, data_text=TEXTS[ConsentKind.PERSONAL_DATA].ru,
-                           ad_text=TEXTS[ConsentKind.ADVERTISING].ru), status
+    language = lang()
+    return render_template(
+        "customer/sign_in.html", business_id=business_id, phone=phone, error=error,
+        ref=(request.values.get("ref") or "")[:12],
+        data_text=getattr(TEXTS[ConsentKind.PERSONAL_DATA], language),
+        ad_text=getattr(TEXTS[ConsentKind.ADVERTISING], language)), status
 
 
 @bp.get("/sign-in")
@@ -58,7 +62,8 @@ def ask_code(business_id: int) -> Response | tuple[str, int]:
         return _sign_in_form(business_id, form.get("phone", ""), message(error, lang()),
                              error.status)
     http_session[PENDING] = {"id": asked.request_id, "hint": asked.phone_hint,
-                             "ad": form.get("ad_consent") == "yes"}
+                             "ad": form.get("ad_consent") == "yes",
+                             "ref": (form.get("ref") or "")[:12]}
     return redirect(url_for(".code", business_id=business_id))
 
 
@@ -84,11 +89,28 @@ def check_code(business_id: int) -> Response | tuple[str, int]:
     try:
         signed = customer_sign_in.verify_code(
             session(), business_id, int(pending["id"]), request.form.get("code", ""),
-            ip=client_ip(), device=request.user_agent.string, advertising=bool(pending["ad"]))
+            ip=client_ip(), device=request.user_agent.string, advertising=bool(pending["ad"]),
+            referral_code=pending.get("ref") or None)
     except DomainError as error:
         return _code_form(business_id, message(error, lang()), error.status)
     http_session.pop(PENDING, None)
     return set_cookie(redirect(url_for(".card", business_id=business_id)), signed.token)
+
+
+@bp.get("/history")
+@signed_in
+def history(who: Who, business_id: int) -> str:
+    lines = customer_card.activity(session(), who, lang())
+    return render_template("customer/history.html", business_id=business_id, lines=lines)
+
+
+@bp.get("/invite")
+@signed_in
+def invite(who: Who, business_id: int) -> str:
+    shown = customer_card.invitation(session(), who, lang())
+    link = url_for(".sign_in", business_id=business_id, ref=shown.code, _external=True)
+    return render_template("customer/invite.html", business_id=business_id, invite=shown,
+                           link=link)
 
 
 @bp.get("/")

@@ -255,6 +255,20 @@ def _tier_window_line(s: ProgramSettings, ru: bool) -> str:
                    "; if you stop meeting the conditions, the level goes down.")
 
 
+def referral_line(s: ProgramSettings, lang: str = "ru", currency: str = "RUB") -> str | None:
+    """What bringing a friend gives, in one sentence; None when the program has no referral."""
+    b, ru = s.bonuses, w.is_ru(lang)
+    if not b.referral:
+        return None
+    n = b.referral_monthly_limit
+    limit = ((f" (до {n} {w.plural(n, 'друга', 'друзей', 'друзей')} в месяц)" if ru
+              else f" (up to {n} friend{'s' * (n != 1)} a month)") if n else "")
+    pts = _points(b.referral, s=s, ru=ru, currency=currency)
+    return (f"Приведите друга: после его первого оплаченного заказа вы оба получите по"
+            f" {pts}{limit}." if ru else
+            f"Bring a friend: after their first paid order you both get {pts}{limit}.")
+
+
 def _bonus_lines(s: ProgramSettings, ru: bool, currency: str) -> list[str]:
     b = s.bonuses
     lines: list[str] = []
@@ -262,15 +276,9 @@ def _bonus_lines(s: ProgramSettings, ru: bool, currency: str) -> list[str]:
     if b.welcome:
         lines.append(f"За регистрацию — {pts(b.welcome)}." if ru
                      else f"For joining: {pts(b.welcome)}.")
-    if b.referral:
-        n = b.referral_monthly_limit
-        limit = ((f" (до {n} {w.plural(n, 'друга', 'друзей', 'друзей')} в месяц)" if ru
-                  else f" (up to {n} friend{'s' * (n != 1)} a month)") if n else "")
-        lines.append(
-            f"Приведите друга: после его первого оплаченного заказа вы оба получите по"
-            f" {pts(b.referral)}{limit}." if ru else
-            f"Bring a friend: after their first paid order you both get"
-            f" {pts(b.referral)}{limit}.")
+    referral = referral_line(s, "ru" if ru else "en", currency)
+    if referral:
+        lines.append(referral)
     if b.birthday:
         lines.append(f"На день рождения — {pts(b.birthday)}." if ru
                      else f"On your birthday: {pts(b.birthday)}.")

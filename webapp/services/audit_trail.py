@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from webapp.domain import cards
 from webapp.domain.actor import Actor
 from webapp.domain.errors import NotFound
+from webapp.domain.history_text import signed
 from webapp.domain.money import format_minor
 from webapp.persistence.models import Customer, StaffUser
 from webapp.services import audit
@@ -22,7 +23,6 @@ from webapp.services.customer_history import (
     card_of,
     customer_of,
     require_manager,
-    signed,
 )
 
 ACTIONS = {

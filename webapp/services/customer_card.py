@@ -1,4 +1,5 @@
-"""The customer's own card screen as a read model: balance, tier, stamps, perks, rules.
+"""The customer's own screens as read models: the card (balance, tier, stamps, perks,
+rules), the points history and the invitation to bring a friend.
 
 Everything comes from the same reads as the counter's panel (the ledger's balance and
 the program's quote of an empty order), so the customer and the cashier see the same
@@ -16,12 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.domain import tiers
+from webapp.domain.actor import Actor, ActorKind
 from webapp.domain.errors import UnknownCustomer
 from webapp.domain.quote import Quote
 from webapp.domain.quote_text import render
-from webapp.domain.rules_text import describe
+from webapp.domain.rules_text import describe, referral_line
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer
+from webapp.services import customer_history, programs
 from webapp.services.customer_sign_in import Who
 from webapp.services.ledger_views import Balance, balance_of
 from webapp.services.standing import standing
@@ -79,5 +82,52 @@ def card(session: Session, who: Who, lang: str = "ru", now: datetime | None = No
             rules_details=rules.details if rules else [],
             rendered_at=now,
         )
+    finally:
+        session.rollback()
+
+
+@dataclass(frozen=True)
+class Invitation:
+    business_name: str
+    code: str  # the customer's referral code
+    rule: str | None  # what bringing a friend gives; None without a referral bonus
+
+
+def invitation(session: Session, who: Who, lang: str = "ru",
+               now: datetime | None = None) -> Invitation:
+    """The customer's referral code and what a friend's first order brings them both."""
+    try:
+        row = session.execute(
+            select(Customer.referral_code, Business.name, Business.currency)
+            .join(Business, Business.id == Customer.business_id)
+            .where(Customer.id == who.customer_id,
+                   Customer.business_id == who.business_id)).first()
+        if row is None:
+            raise UnknownCustomer("No such customer.")
+        code, business_name, currency = row
+        version = programs.version_at(session, who.business_id, now or utcnow())
+        rule = referral_line(version.settings, lang, currency) if version else None
+        return Invitation(business_name, code, rule)
+    finally:
+        session.rollback()
+
+
+@dataclass(frozen=True)
+class Activity:
+    when: str  # local date and time
+    text: str  # in plain words
+    change: int  # available points, signed
+    pending: int  # pending points, signed
+
+
+def activity(session: Session, who: Who, lang: str = "ru", limit: int = 100) -> list[Activity]:
+    """The customer's points history, newest first, in their language."""
+    actor = Actor(who.business_id, ActorKind.CUSTOMER)
+    try:
+        business = customer_history.business_of(session, actor)
+        lines = customer_history.operations(session, actor, who.customer_id, limit, business,
+                                            lang)
+        return [Activity(line.when, line.text, line.available_change, line.pending_change)
+                for line in lines]
     finally:
         session.rollback()

@@ -16,7 +16,7 @@ import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.domain import cards
+from webapp.domain import cards, history_text
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import NotFound, PermissionDenied, UnknownCustomer, UnknownOrder
 from webapp.domain.ledger import AccountKind as K
@@ -37,7 +37,6 @@ from webapp.persistence.models import (
 from webapp.services import ledger
 from webapp.services.ledger_views import balance_of
 
-MINUS = "\u2212"
 EXPIRY_HORIZON = timedelta(days=90)
 CUSTOMER_STATUS = {"active": "активен", "blocked": "заблокирован", "merged": "объединён"}
 ORDER_STATUS = {
@@ -166,7 +165,7 @@ def history(
             balance.expiring_total,
         ),
         orders=_orders(session, actor, customer_id, limit, business),
-        operations=_operations(session, actor, customer_id, limit, business),
+        operations=operations(session, actor, customer_id, limit, business),
     )
     session.rollback()
     return found
@@ -221,9 +220,11 @@ def _orders(
     return lines
 
 
-def _operations(
-    session: Session, actor: Actor, customer_id: int, limit: int, business: BusinessView
+def operations(
+    session: Session, actor: Actor, customer_id: int, limit: int, business: BusinessView,
+    lang: str = "ru",
 ) -> list[OperationLine]:
+    """The customer's newest ledger operations, each in plain words and with its change."""
     rows = session.execute(
         select(Operation, StaffUser.display_name, Branch.name)
         .outerjoin(StaffUser, StaffUser.id == Operation.staff_id)
@@ -253,7 +254,7 @@ def _operations(
             at=op.created_at,
             when=business.local(op.created_at),
             kind=op.kind,
-            text=describe(op, business),
+            text=describe(op, business, lang),
             available_change=changes.get((op.id, K.AVAILABLE.value), 0),
             pending_change=changes.get((op.id, K.PENDING.value), 0),
             staff=staff,
@@ -263,38 +264,10 @@ def _operations(
     ]
 
 
-def describe(op: Operation, business: BusinessView) -> str:
-    """One ledger operation in plain Russian: "Начислено 120 за заказ №5"."""
-    order = f"заказ №{op.order_id}" if op.order_id else None
-    kind = op.kind
-    if kind == Op.ACCRUAL:
-        return f"Начислено {op.points}" + (f" за {order}" if order else "")
-    if kind == Op.REDEMPTION:
-        return f"Списано {op.points}" + (f" в оплату заказа №{op.order_id}" if order else "")
-    if kind == Op.HOLD:
-        until = f" до {business.day(op.release_at)}" if op.release_at else ""
-        return (
-            f"Начислено {op.points}"
-            + (f" за {order}" if order else "")
-            + f", ожидает зачисления{until}"
-        )
-    if kind == Op.RELEASE:
-        return f"Зачислено {op.points} из ожидания" + (f" ({order})" if order else "")
-    if kind == Op.CANCEL:
-        return f"Отменено ожидающее начисление {op.points}" + (f" ({order})" if order else "")
-    if kind == Op.REVERSAL:
-        change = signed(-op.points) if op.points else "баллы не изменились"
-        return f"Возврат заказа №{op.order_id}: {change}"
-    if kind == Op.ADJUSTMENT:
-        return f"Корректировка {signed(op.points)}: {op.reason or ''}".rstrip(": ")
-    if kind == Op.EXPIRY:
-        return f"Сгорело {op.points}"
-    return f"{kind} {op.points}"
-
-
-def signed(points: int) -> str:
-    """+100 / −60 with a real minus sign."""
-    return f"+{points}" if points > 0 else f"{MINUS}{-points}" if points < 0 else "0"
+def describe(op: Operation, business: BusinessView, lang: str = "ru") -> str:
+    """One ledger operation in plain words: "Начислено 120 за заказ №5"."""
+    release = business.day(op.release_at) if op.release_at else None
+    return history_text.describe(op.kind, op.points, op.order_id, op.reason, release, lang)
 
 
 # -- the page's actions ----------------------------------------------------------------

@@ -121,12 +121,13 @@ def request_code(session: Session, business_id: int, phone: str, *, ip: str | No
 
 def verify_code(session: Session, business_id: int, request_id: int, code: str, *,
                 ip: str | None, device: str | None, advertising: bool = False,
-                now: datetime | None = None) -> SignedIn:
+                referral_code: str | None = None, now: datetime | None = None) -> SignedIn:
     """Check the code; sign the customer in, joining them first if the phone is new.
 
     A wrong code uses up an attempt (committed even though sign-in fails). A newcomer's
     consents are recorded with the text versions shown; a customer's advertising
-    consent is only ever *added* here (withdrawing it is in the profile).
+    consent is only ever *added* here (withdrawing it is in the profile). A newcomer who
+    came by a friend's link joins as their referral; an unknown code is ignored.
     """
     now = now or utcnow()
     row = session.get(SignInCode, request_id)
@@ -153,7 +154,12 @@ def verify_code(session: Session, business_id: int, request_id: int, code: str, 
     phone = row.phone
     session.commit()  # the code is spent whatever happens next
     actor = Actor(business_id, ActorKind.CUSTOMER, ip=ip, device=device)
-    joined = customers.join(session, actor, phone=phone, now=now)
+    try:
+        joined = customers.join(session, actor, phone=phone, referral_code=referral_code,
+                                now=now)
+    except InvalidInput:  # a mistyped invitation link must not cost a join
+        session.rollback()
+        joined = customers.join(session, actor, phone=phone, now=now)
     customer = joined.customer
     if customer.status != "active":
         session.rollback()

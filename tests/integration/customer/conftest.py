@@ -21,9 +21,11 @@ def csrf(client: Any, url: str) -> str:
 
 
 def ask_code(client: Any, business_id: int, phone: str = PHONE, *, consent: bool = True,
-             advertising: bool = False, ip: str = "192.0.2.1") -> Any:
+             advertising: bool = False, ip: str = "192.0.2.1", ref: str | None = None) -> Any:
     """POST the phone form like a browser (CSRF token from the page)."""
     form = {"csrf_token": csrf(client, f"/c/{business_id}/sign-in"), "phone": phone}
+    if ref:
+        form["ref"] = ref
     if consent:
         form["data_consent"] = "yes"
     if advertising:
@@ -54,9 +56,10 @@ def texted_code(app: Any, phone: str = PHONE) -> str:
     return found.group(1)
 
 
-def signed_in(app: Any, business_id: int, phone: str = PHONE, **ask: Any) -> Any:
-    """A new browser signed in to the customer app with ``phone`` (joining if new)."""
-    client = app.test_client()
+def signed_in(app: Any, business_id: int, phone: str = PHONE, client: Any = None,
+              **ask: Any) -> Any:
+    """A browser (a new one unless given) signed in with ``phone``, joining if new."""
+    client = client or app.test_client()
     assert ask_code(client, business_id, phone, **ask).status_code == 302
     answer = send_code(client, business_id, texted_code(app, phone))
     assert answer.status_code == 302 and answer.location == f"/c/{business_id}/", answer.data
