@@ -13,18 +13,19 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
 from webapp.config import PROJECT_ROOT
+from webapp.demo import generate
 from webapp.domain.actor import Actor, Role
 from webapp.domain.presets import DEMO
 from webapp.persistence.base import utcnow
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
-from webapp.persistence.models import Branch
-from webapp.services import businesses, outbox, programs, staff
+from webapp.persistence.models import Branch, Customer, Order
+from webapp.services import businesses, customer_sign_in, outbox, programs, staff
 from webapp.sms import ConsoleGateway
 
 SHOTS = PROJECT_ROOT / "docs" / "screenshots"
@@ -116,8 +117,6 @@ def test_join_see_the_card_and_check_in_once_with_the_live_code(shop: Shop) -> N
             expect(page.get_by_text("До уровня «Базовый»: ещё 1 визит.")).to_be_visible()
             code = shown_code(page)
             assert re.fullmatch(r"R1\.\d{9}\.\d+\.[A-Z2-7]{10}", code), code
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / "customer-card-ru.png"), full_page=True)
 
             counter = browser.new_context(locale="ru-RU").new_page()
             counter.goto(f"{shop.url}/b/{shop.business_id}/staff/sign-in")
@@ -181,3 +180,57 @@ def test_installable_works_offline_and_sign_out_leaves_nothing(shop: Shop,
                 page.goto(f"{shop.url}/c/{shop.business_id}/")
         finally:
             context.close()
+
+
+@pytest.fixture
+def demo_shop(tmp_path: Path) -> Iterator[tuple[str, int, str]]:
+    """The demo car service (``regulars demo``'s generator) served, and a device token of
+    its most regular customer: (url, business id, token)."""
+    database_url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with Session(engine, expire_on_commit=False) as db:
+        made = generate(db, customers=40, seed=7)
+        regular = db.scalars(select(Order.customer_id).where(Order.business_id == made.business_id)
+                             .group_by(Order.customer_id)
+                             .order_by(func.count(Order.id).desc(), Order.customer_id)).first()
+        phone = db.scalar(select(Customer.phone).where(Customer.id == regular))
+        assert phone
+        asked = customer_sign_in.request_code(db, made.business_id, phone, ip=None,
+                                              data_consent=True)
+        gateway = ConsoleGateway()
+        outbox.run_once(db, {outbox.SMS: outbox.sms_sender(gateway)})
+        text = gateway.last_to(phone)
+        assert text
+        token = customer_sign_in.verify_code(db, made.business_id, asked.request_id, text[:6],
+                                             ip=None, device="Demo phone").token
+    engine.dispose()
+    with serve(database_url, tmp_path) as url:
+        yield url, made.business_id, token
+
+
+def test_the_demo_card_in_russian_and_english(demo_shop: tuple[str, int, str]) -> None:
+    url, business_id, token = demo_shop
+    require_chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            phone = browser.new_context(locale="ru-RU", viewport=MOBILE, device_scale_factor=2)
+            phone.add_cookies([{"name": "customer", "value": token, "url": url}])
+            page = phone.new_page()
+            page.goto(f"{url}/c/{business_id}/")
+            expect(page.get_by_role("heading", name="Покажите на кассе")).to_be_visible()
+            expect(page.locator(".badge.tier")).to_be_visible()  # a regular has a level
+            expect(page.locator(".checkin-qr svg")).to_be_visible()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "customer-card-ru.png"), full_page=True)
+
+            page.get_by_role("link", name="English").click()
+            expect(page.get_by_role("heading", name="Show at the counter")).to_be_visible()
+            expect(page.locator("html")).to_have_attribute("lang", "en")
+            expect(page.locator("#available")).to_contain_text("point")
+            page.screenshot(path=str(SHOTS / "customer-card-en.png"), full_page=True)
+            page.goto(f"{url}/c/{business_id}/history")  # the choice is remembered
+            expect(page.get_by_role("heading", name="Points history")).to_be_visible()
+        finally:
+            browser.close()
