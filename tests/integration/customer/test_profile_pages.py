@@ -105,3 +105,13 @@ def test_deleting_needs_the_word_and_then_forgets_the_person(app: Any, shop: Sim
     again = signed_in(app, shop.id)  # the same phone joins as a new customer
     assert "100 баллов" in again.get(f"/c/{shop.id}/").get_data(as_text=True)
     assert app.test_session().scalar(select(func.count()).select_from(Customer)) == 2
+
+
+def test_withdrawing_the_data_consent_closes_the_account_too(app: Any, shop: SimpleNamespace,
+                                                            ivan: Any) -> None:
+    done = post(ivan, shop, "/delete", key="withdraw-key-01", confirm="удалить", why="consent")
+    assert done.location == f"/c/{shop.id}/sign-in?deleted=1"
+    assert app.test_session().scalar(select(Customer).where(Customer.phone == PHONE)) is None
+    latest = app.test_session().execute(
+        select(Consent.kind, Consent.granted).order_by(Consent.id.desc()).limit(2)).all()
+    assert {tuple(row) for row in latest} == {("personal_data", False), ("advertising", False)}
