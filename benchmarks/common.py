@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -69,3 +70,10 @@ def machine_facts() -> dict[str, str]:
     return {"nproc": str(len(os.sched_getaffinity(0))), "cpu": cpu,
             "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
             "postgresql": pg}
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

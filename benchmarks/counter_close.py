@@ -49,7 +49,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from common import ledger_clean, machine_facts, pct, throwaway_database
+from common import free_port, ledger_clean, machine_facts, pct, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -377,11 +377,6 @@ async def drive(port: int, world: dict[str, Any], concurrency: int, warmup: floa
 
 
 # -- gunicorn ----------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

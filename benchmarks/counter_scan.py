@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import free_port  # noqa: E402
 from tests.browser.fake_camera import write_y4m  # noqa: E402
 from webapp.domain.actor import Actor, Role  # noqa: E402
 from webapp.domain.presets import DEMO  # noqa: E402
@@ -70,11 +70,6 @@ def seed(database_url: str) -> tuple[int, int, str]:
     engine.dispose()
     return found
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def main() -> None:

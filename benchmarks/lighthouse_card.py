@@ -19,7 +19,6 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import machine_facts  # noqa: E402
+from benchmarks.common import free_port, machine_facts  # noqa: E402
 from webapp import demo  # noqa: E402
 from webapp.domain.actor import Actor, Role  # noqa: E402
 from webapp.domain.quote import OrderDraft  # noqa: E402
@@ -106,11 +105,6 @@ def seed(database_url: str, now: datetime) -> int:
 
 
 # -- the server and signing in -----------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_until_up(url: str, server: subprocess.Popen[bytes], seconds: float = 30) -> None:
