@@ -57,7 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from staff.counter.views import bp as counter_bp
     from webapp import errors, security
     from webapp.customer import bp as customer_bp
-    from webapp.customer import profile, pwa  # noqa: F401  (routes on the customer app's blueprint)
+    from webapp.customer import profile, push, pwa  # noqa: F401  (routes on the customer app)
     from webapp.customer.views import bp as customer_app_bp
 
     errors.register(app)

@@ -25,7 +25,9 @@ def register(app: Flask) -> None:
                     serve, worker):
         app.cli.add_command(command)
     from webapp.commands_program import program
+    from webapp.commands_push import push_group
     app.cli.add_command(program)
+    app.cli.add_command(push_group)
 
 
 def _fail(error: DomainError) -> None:
@@ -124,9 +126,11 @@ def birthdays(business_id: int) -> None:
 def worker(once: bool, interval: float) -> None:
     """Send what the outbox holds (SMS for now), with retries; SIGTERM or Ctrl+C stops it
     after the current batch (a second Ctrl+C stops it at once)."""
+    from webapp.commands_push import senders as push_senders
     from webapp.services import outbox
 
-    senders = {outbox.SMS: outbox.sms_sender(current_app.extensions["regulars_sms"])}
+    senders = {outbox.SMS: outbox.sms_sender(current_app.extensions["regulars_sms"]),
+               **push_senders()}
     if once:
         summary = outbox.run_once(session(), senders)
         click.echo(f"sent {summary.sent}, retried {summary.retried}, failed {summary.failed}")

@@ -168,6 +168,23 @@ RU: dict[str, str] = {
     ),
     "The birthday cannot be in the future.": "Дата рождения не может быть в будущем.",
     "The birthday cannot be before 1900.": "Дата рождения не может быть раньше 1900 года.",
+    # -- webapp/services/push.py
+    "A push subscription is a JSON object with an endpoint and keys.": (
+        "Подписка на уведомления должна быть JSON-объектом с адресом и ключами."
+    ),
+    "The push endpoint must be a URL of at most 1024 characters.": (
+        "Адрес для уведомлений — ссылка не длиннее 1024 символов."
+    ),
+    "The push endpoint must be an https address of a push service.": (
+        "Адрес для уведомлений должен быть https-адресом службы push-уведомлений."
+    ),
+    "The push subscription has no keys.": "В подписке на уведомления нет ключей.",
+    "The subscription's p256dh key is not a P-256 public key.": (
+        "Ключ p256dh в подписке — не открытый ключ P-256."
+    ),
+    "The subscription's auth secret must be 16 bytes.": (
+        "Секрет auth в подписке должен быть длиной 16 байт."
+    ),
     # -- webapp/services/confirmations.py
     "Points to confirm must be a whole number above 0.": (
         "Баллы для подтверждения — целое число больше 0."

@@ -71,3 +71,47 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(cacheFirst(event.request));
   }
 });
+
+/* Web push (opt-in on the card screen): the payload is JSON {title, body, tag, url}
+ * from webapp/services/push.py; a click opens (or focuses) the card. */
+function iconUrl() {
+  return shellUrls().find((url) => url.endsWith("/icon-192.png"));
+}
+
+function inScope(path) {
+  const url = new URL(path || SCOPE, self.location.origin);
+  return url.origin === self.location.origin && url.pathname.startsWith(SCOPE) ? url.href
+    : new URL(SCOPE, self.location.origin).href;
+}
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (error) {
+    data = { body: event.data ? event.data.text() : "" };
+  }
+  const options = { body: data.body || "", lang: "ru", data: { url: inScope(data.url) } };
+  const icon = iconUrl();
+  if (icon) options.icon = icon;
+  if (data.tag) options.tag = data.tag;
+  event.waitUntil(self.registration.showNotification(data.title || "Баллы", options));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = inScope(event.notification.data && event.notification.data.url);
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    for (const client of windows) {
+      if (new URL(client.url).pathname.startsWith(SCOPE) && "focus" in client) {
+        const focused = await client.focus();
+        if (focused && focused.url !== target && "navigate" in focused) {
+          await focused.navigate(target).catch(() => null); // an uncontrolled page stays
+        }
+        return focused;
+      }
+    }
+    return self.clients.openWindow(target);
+  })());
+});

@@ -13,9 +13,10 @@ from webapp.services import businesses
 
 # Precached by the service worker: everything the card screen needs besides itself.
 SHELL = ("css/base.css", "css/customer.css", "css/checkin.css", "js/customer_app.js",
-         "js/checkin_code.js", "vendor/qrcode-generator/qrcode.min.js", "img/icon-192.png")
+         "js/checkin_code.js", "js/push.js", "vendor/qrcode-generator/qrcode.min.js",
+         "img/icon-192.png")
 THEME = "#0b5d3b"
-SW_VERSION = "1"  # raise when the shell's files change, so phones fetch them again
+SW_VERSION = "2"  # raise when the shell's files change, so phones fetch them again
 
 
 @bp.get("/manifest.webmanifest")

@@ -25,6 +25,7 @@ from webapp.persistence.models.ledger import (
 )
 from webapp.persistence.models.order import Order
 from webapp.persistence.models.program import EntitlementUse, ProgramVersion
+from webapp.persistence.models.push import PushReminder, PushSubscription
 from webapp.persistence.models.staff import StaffUser, staff_branches
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "Order",
     "OutboxMessage",
     "ProgramVersion",
+    "PushReminder",
+    "PushSubscription",
     "RedeemConfirmation",
     "SignInCode",
     "StaffInvite",

@@ -1,0 +1,87 @@
+"""Web push in the customer app: the browser's subscription comes and goes as JSON.
+
+The page (``templates/customer/_push.html`` with ``static/js/push.js``) reads the VAPID
+public key from a data attribute, subscribes through the service worker and posts the
+subscription here with the CSRF token in the ``X-CSRFToken`` header. Without VAPID
+keys push is off: the button is not rendered and these routes answer 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, current_app, jsonify, request
+from flask.blueprints import BlueprintSetupState
+
+from webapp.customer.access import current
+from webapp.customer.views import bp, lang
+from webapp.db import session
+from webapp.domain.errors import DomainError
+from webapp.error_text import message
+from webapp.services import push
+from webapp.services.customer_sign_in import Who
+
+MAX_BODY = 4096  # a subscription is a few hundred bytes
+
+
+@bp.record_once
+def _check_settings(state: BlueprintSetupState) -> None:
+    """Parse the push settings when the app starts: a wrong one stops start-up."""
+    push.settings_of(state.app)
+
+
+def _settings() -> push.PushSettings | None:
+    return push.settings_of(current_app)
+
+
+def _problem(status: int, code: str, detail: str) -> tuple[Response, int]:
+    body = jsonify(type=f"about:blank#{code}", title=code.replace("_", " "), status=status,
+                   detail=detail, code=code)
+    body.mimetype = "application/problem+json"
+    return body, status
+
+
+def _call(business_id: int, action: Any) -> tuple[Response, int]:
+    """Check push is on, the customer is signed in and the body is a small JSON object;
+    then run ``action(who, body)`` and answer its result as JSON."""
+    settings = _settings()
+    if settings is None:
+        abort(404)
+    who: Who | None = current(business_id)
+    if who is None:
+        return _problem(401, "signed_out", "Войдите в приложение ещё раз." if lang() == "ru"
+                        else "Sign in to the app again.")
+    if (request.content_length or 0) > MAX_BODY:
+        return _problem(413, "too_large", "Слишком большой запрос." if lang() == "ru"
+                        else "The request is too large.")
+    body = request.get_json(silent=True)
+    try:
+        return jsonify(action(who, body, settings)), 200
+    except DomainError as error:
+        return _problem(error.status, error.code, message(error, lang()))
+
+
+@bp.post("/push/subscribe")
+def push_subscribe(business_id: int) -> tuple[Response, int]:
+    def action(who: Who, body: Any, settings: push.PushSettings) -> dict[str, bool]:
+        push.subscribe(session(), who, body, allow_local=settings.allow_local)
+        return {"subscribed": True}
+
+    return _call(business_id, action)
+
+
+@bp.post("/push/unsubscribe")
+def push_unsubscribe(business_id: int) -> tuple[Response, int]:
+    def action(who: Who, body: Any, settings: push.PushSettings) -> dict[str, bool]:
+        endpoint = body.get("endpoint") if isinstance(body, dict) else None
+        push.unsubscribe(session(), who, endpoint)
+        return {"subscribed": False}
+
+    return _call(business_id, action)
+
+
+@bp.context_processor
+def _push_key() -> dict[str, str]:
+    """``push_key`` for ``_push.html``: the VAPID public key, or "" when push is off."""
+    settings = _settings()
+    return {"push_key": settings.public_key if settings is not None else ""}
