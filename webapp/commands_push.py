@@ -19,9 +19,11 @@ from webapp.services import outbox
 def senders() -> dict[str, outbox.Sender]:
     """The worker's sender for web push, or nothing while push is off (no VAPID keys)."""
     from webapp.services import push
+    from webapp.services.push_messages import KIND
+    from webapp.services.push_settings import settings_of
 
-    settings = push.settings_of(current_app)
-    return {push.KIND: push.sender(settings, session)} if settings is not None else {}
+    settings = settings_of(current_app)
+    return {KIND: push.sender(settings, session)} if settings is not None else {}
 
 
 @click.group("push")
@@ -32,7 +34,7 @@ def push_group() -> None:
 @push_group.command("keys")
 def keys() -> None:
     """Print a new VAPID key pair to paste into the environment (keep the private one secret)."""
-    from webapp.services.push import new_keys
+    from webapp.services.push_settings import new_keys
 
     private, public = new_keys()
     click.echo(f"REGULARS_VAPID_PRIVATE_KEY={private}")
@@ -48,15 +50,16 @@ def remind(business_id: int) -> None:
     """Queue today's reminders: points expiring within 7 days, and customers away longer
     than REGULARS_SLEEPING_AFTER_DAYS with points left (run daily from cron; a second
     run queues nothing new). ``regulars worker`` sends them."""
-    from webapp.services import push
+    from webapp.services.push_reminders import send_reminders
+    from webapp.services.push_settings import settings_of
 
-    settings = push.settings_of(current_app)
+    settings = settings_of(current_app)
     if settings is None:
         click.echo("Web push is off (no REGULARS_VAPID_* keys): nothing to remind.")
         return
     try:
-        done = push.send_reminders(session(), business_id, datetime.now(UTC),
-                                   sleeping_after=settings.sleeping_after)
+        done = send_reminders(session(), business_id, datetime.now(UTC),
+                              sleeping_after=settings.sleeping_after)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"Reminders queued: {done.expiring} about expiring points, {done.sleeping}"

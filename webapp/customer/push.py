@@ -20,6 +20,7 @@ from webapp.domain.errors import DomainError
 from webapp.error_text import message
 from webapp.services import push
 from webapp.services.customer_sign_in import Who
+from webapp.services.push_settings import PushSettings, settings_of
 
 MAX_BODY = 4096  # a subscription is a few hundred bytes
 
@@ -27,11 +28,11 @@ MAX_BODY = 4096  # a subscription is a few hundred bytes
 @bp.record_once
 def _check_settings(state: BlueprintSetupState) -> None:
     """Parse the push settings when the app starts: a wrong one stops start-up."""
-    push.settings_of(state.app)
+    settings_of(state.app)
 
 
-def _settings() -> push.PushSettings | None:
-    return push.settings_of(current_app)
+def _settings() -> PushSettings | None:
+    return settings_of(current_app)
 
 
 def _problem(status: int, code: str, detail: str) -> tuple[Response, int]:
@@ -63,7 +64,7 @@ def _call(business_id: int, action: Any) -> tuple[Response, int]:
 
 @bp.post("/push/subscribe")
 def push_subscribe(business_id: int) -> tuple[Response, int]:
-    def action(who: Who, body: Any, settings: push.PushSettings) -> dict[str, bool]:
+    def action(who: Who, body: Any, settings: PushSettings) -> dict[str, bool]:
         push.subscribe(session(), who, body, allow_local=settings.allow_local)
         return {"subscribed": True}
 
@@ -72,7 +73,7 @@ def push_subscribe(business_id: int) -> tuple[Response, int]:
 
 @bp.post("/push/unsubscribe")
 def push_unsubscribe(business_id: int) -> tuple[Response, int]:
-    def action(who: Who, body: Any, settings: push.PushSettings) -> dict[str, bool]:
+    def action(who: Who, body: Any, settings: PushSettings) -> dict[str, bool]:
         endpoint = body.get("endpoint") if isinstance(body, dict) else None
         push.unsubscribe(session(), who, endpoint)
         return {"subscribed": False}

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -25,7 +26,7 @@ from click.testing import Result
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import render_template
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 import webapp.customer.push  # noqa: F401  (routes on the customer blueprint, before any app)
@@ -37,14 +38,30 @@ from webapp.domain.consent import ConsentKind
 from webapp.domain.errors import InvalidInput, NotFound
 from webapp.domain.quote import OrderDraft
 from webapp.persistence.base import utcnow
-from webapp.persistence.models import Customer, OutboxMessage, PushReminder, PushSubscription
-from webapp.services import audit, checkout, consents, ledger, outbox, push
+from webapp.persistence.models import (
+    Customer,
+    CustomerSession,
+    OutboxMessage,
+    PushReminder,
+    PushSubscription,
+)
+from webapp.services import (
+    audit,
+    checkout,
+    consents,
+    ledger,
+    outbox,
+    push,
+    push_messages,
+    push_settings,
+)
 from webapp.services.customer_sign_in import Who
+from webapp.services.push_reminders import Reminded, remind, send_reminders, sleeping_text
 
 ROOT = Path(__file__).resolve().parents[3]
 TOOL = ROOT / "node_modules" / ".bin" / "web-push-testing"
 SUBJECT = "mailto:push-test@example.ru"
-KEYS = push.new_keys()
+KEYS = push_settings.new_keys()
 SECOND_PHONE = "+79167654321"
 
 
@@ -138,6 +155,16 @@ def customer_id(app: Any, business_id: int, phone: str = PHONE) -> int:
     return int(found)
 
 
+def who(app: Any, business_id: int, phone: str = PHONE) -> Who:
+    """The customer signed in with ``phone``, on their newest device session."""
+    cid = customer_id(app, business_id, phone)
+    newest = app.test_session().scalar(
+        select(CustomerSession.id).where(CustomerSession.customer_id == cid)
+        .order_by(CustomerSession.id.desc()).limit(1))
+    assert newest is not None, "sign in first"
+    return Who(cid, business_id, newest)
+
+
 def fake_subscription(endpoint: str | None = None) -> dict[str, Any]:
     """A well-formed subscription of a browser (real key material) at an https endpoint."""
     point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
@@ -155,17 +182,18 @@ def post_json(client: Any, business_id: int, action: str, body: Any) -> Any:
                        headers={"X-CSRFToken": token, "Accept": "application/json"})
 
 
-def work(app: Any, settings: push.PushSettings | None = None) -> outbox.Summary:
+def work(app: Any, settings: push_settings.PushSettings | None = None) -> outbox.Summary:
     """What ``regulars worker`` does for web push: one batch through the push sender."""
     db = app.test_session()
-    chosen = settings or push.settings_of(app)
+    chosen = settings or push_settings.settings_of(app)
     assert chosen is not None
-    return outbox.run_once(db, {push.KIND: push.sender(chosen, lambda: db)})
+    return outbox.run_once(db, {push_messages.KIND: push.sender(chosen, lambda: db)})
 
 
 def webpush_jobs(app: Any) -> list[OutboxMessage]:
     return list(app.test_session().scalars(
-        select(OutboxMessage).where(OutboxMessage.kind == push.KIND).order_by(OutboxMessage.id)))
+        select(OutboxMessage).where(OutboxMessage.kind == push_messages.KIND)
+        .order_by(OutboxMessage.id)))
 
 
 def subscriptions(app: Any, cid: int) -> list[str]:
@@ -188,7 +216,7 @@ def test_a_credited_message_arrives_encrypted_and_a_410_forgets_the_browser(
     assert subscriptions(app, cid) == [browser["endpoint"]]
 
     db = app.test_session()
-    assert push.points_credited(db, cid, 120, 450) == 1
+    assert push_messages.points_credited(db, cid, 120, 450) == 1
     db.commit()
     assert work(app) == outbox.Summary(sent=1)
     assert push_service.messages(browser["clientHash"]) == [{
@@ -198,7 +226,7 @@ def test_a_credited_message_arrives_encrypted_and_a_410_forgets_the_browser(
     assert sent_at is not None
 
     push_service.expire(browser["clientHash"])
-    push.points_credited(db, cid, 1, 451)
+    push_messages.points_credited(db, cid, 1, 451)
     db.commit()
     assert work(app) == outbox.Summary(sent=1)  # a gone browser is done, not failed
     assert subscriptions(app, cid) == []
@@ -211,10 +239,10 @@ def test_a_push_signed_with_another_key_is_refused_and_retried(
     browser = push_service.subscribe()
     cid = customer_id(app, shop.id)
     db = app.test_session()
-    push.subscribe(db, Who(cid, shop.id, 0), browser, allow_local=True)
-    push.tier_reached(db, cid, "Серебро")
+    push.subscribe(db, who(app, shop.id), browser, allow_local=True)
+    push_messages.tier_reached(db, cid, "Серебро")
     db.commit()
-    other = push.load_settings({"VAPID_PRIVATE_KEY": (pair := push.new_keys())[0],
+    other = push_settings.load_settings({"VAPID_PRIVATE_KEY": (pair := push_settings.new_keys())[0],
                                 "VAPID_PUBLIC_KEY": pair[1], "VAPID_SUBJECT": SUBJECT},
                                testing=True)
     assert work(app, other) == outbox.Summary(retried=1)
@@ -274,7 +302,7 @@ def test_a_malformed_subscription_is_refused_and_nothing_is_stored(
 
 def test_the_service_explains_each_refusal_in_plain_english(app: Any, shop: SimpleNamespace,
                                                            ivan: Any) -> None:
-    who = Who(customer_id(app, shop.id), shop.id, 0)
+    device = who(app, shop.id)
     db = app.test_session()
     cases = {
         "A push subscription is a JSON object with an endpoint and keys.": "not json",
@@ -287,10 +315,10 @@ def test_the_service_explains_each_refusal_in_plain_english(app: Any, shop: Simp
     }
     for text, body in cases.items():
         with pytest.raises(InvalidInput) as refused:
-            push.subscribe(db, who, body, allow_local=False)
+            push.subscribe(db, device, body, allow_local=False)
         assert refused.value.message == text
-    push.subscribe(db, who, _with(endpoint="http://localhost:8090/notify/x"), allow_local=True)
-    assert len(subscriptions(app, who.customer_id)) == 1
+    push.subscribe(db, device, _with(endpoint="http://localhost:8090/notify/x"), allow_local=True)
+    assert len(subscriptions(app, device.customer_id)) == 1
 
 
 def test_a_customer_subscribes_only_their_own_browser(app: Any, shop: SimpleNamespace,
@@ -328,14 +356,97 @@ def test_a_customer_subscribes_only_their_own_browser(app: Any, shop: SimpleName
 
 def test_a_customer_keeps_the_newest_ten_browsers(app: Any, shop: SimpleNamespace,
                                                   ivan: Any) -> None:
-    who = Who(customer_id(app, shop.id), shop.id, 0)
+    device = who(app, shop.id)
     made = [fake_subscription() for _ in range(push.MAX_PER_CUSTOMER + 2)]
     db = app.test_session()
     for n, body in enumerate(made):
-        push.subscribe(db, who, body, now=utcnow() + timedelta(seconds=n))
-    assert sorted(subscriptions(app, who.customer_id)) == sorted(
+        push.subscribe(db, device, body, now=utcnow() + timedelta(seconds=n))
+    assert sorted(subscriptions(app, device.customer_id)) == sorted(
         b["endpoint"] for b in made[2:])
 
+
+
+# -- signing out --------------------------------------------------------------------
+
+
+def endpoints_and_sessions(app: Any) -> dict[str, int | None]:
+    rows = app.test_session().execute(
+        select(PushSubscription.endpoint, PushSubscription.session_id))
+    return {endpoint: session_id for endpoint, session_id in rows}
+
+
+def test_a_subscription_belongs_to_the_device_session_it_was_made_in(
+        app: Any, shop: SimpleNamespace, ivan: Any) -> None:
+    phone = who(app, shop.id)
+    body = fake_subscription()
+    assert post_json(ivan, shop.id, "subscribe", body).status_code == 200
+    assert endpoints_and_sessions(app) == {body["endpoint"]: phone.session_id}
+
+    # The browser subscribes again under another session: it belongs to that one now.
+    signed_in(app, shop.id)
+    laptop = who(app, shop.id)
+    assert laptop.session_id != phone.session_id
+    push.subscribe(app.test_session(), laptop, body)
+    assert endpoints_and_sessions(app) == {body["endpoint"]: laptop.session_id}
+
+
+def test_forgetting_a_session_or_a_customer_deletes_only_their_browsers(
+        app: Any, shop: SimpleNamespace, ivan: Any) -> None:
+    db = app.test_session()
+    phone = who(app, shop.id)
+    signed_in(app, shop.id)
+    laptop = who(app, shop.id)
+    signed_in(app, shop.id, SECOND_PHONE)
+    maria = who(app, shop.id, SECOND_PHONE)
+    made = {"phone": fake_subscription(), "laptop": fake_subscription(),
+            "maria": fake_subscription()}
+    for name, device in (("phone", phone), ("laptop", laptop), ("maria", maria)):
+        push.subscribe(db, device, made[name])
+
+    def left() -> list[str]:
+        kept = set(db.scalars(select(PushSubscription.endpoint)))
+        return sorted(name for name, body in made.items() if body["endpoint"] in kept)
+
+    assert push.forget_session(db, phone.session_id) == 1
+    assert left() == ["laptop", "maria"]
+    db.rollback()  # not committed: it runs in the caller's transaction
+    assert left() == ["laptop", "maria", "phone"]
+
+    assert push.forget_session(db, phone.session_id) == 1
+    assert push.forget_customer(db, phone.customer_id) == 1  # the laptop is left of Ivan's
+    db.commit()
+    assert left() == ["maria"]
+    assert push.forget_session(db, 987_654) == 0 and push.forget_customer(db, 987_654) == 0
+    assert left() == ["maria"]
+
+
+def test_a_signed_out_device_or_a_closed_account_gets_no_push(
+        app: Any, shop: SimpleNamespace, ivan: Any, push_service: PushService) -> None:
+    db = app.test_session()
+    phone = who(app, shop.id)
+    signed_in(app, shop.id)
+    laptop = who(app, shop.id)
+    browsers = {"phone": push_service.subscribe(), "laptop": push_service.subscribe()}
+    push.subscribe(db, phone, browsers["phone"], allow_local=True)
+    push.subscribe(db, laptop, browsers["laptop"], allow_local=True)
+    assert push_messages.points_credited(db, phone.customer_id, 120, 450) == 2
+    # The phone is signed out after the message was queued, its subscription left behind.
+    db.execute(update(CustomerSession).where(CustomerSession.id == phone.session_id)
+               .values(revoked_at=utcnow()))
+    db.commit()
+    assert work(app) == outbox.Summary(sent=2)  # both done: nothing to try again
+    assert push_service.messages(browsers["phone"]["clientHash"]) == []
+    assert len(push_service.messages(browsers["laptop"]["clientHash"])) == 1
+    assert subscriptions(app, phone.customer_id) == [browsers["laptop"]["endpoint"]]
+
+    # A customer blocked after a message was queued gets nothing either.
+    assert push_messages.points_credited(db, laptop.customer_id, 1, 451) == 1
+    db.execute(update(Customer).where(Customer.id == laptop.customer_id)
+               .values(status="blocked"))
+    db.commit()
+    assert work(app) == outbox.Summary(sent=1)
+    assert len(push_service.messages(browsers["laptop"]["clientHash"])) == 1
+    assert subscriptions(app, laptop.customer_id) == []
 
 # -- closing an order ---------------------------------------------------------------
 
@@ -351,7 +462,7 @@ def test_a_close_queues_one_message_in_its_own_transaction(
     assert _close(app, shop, cid, "push-close-0001")["accrued"] > 0
     assert webpush_jobs(app) == []  # no subscription: nothing queued
 
-    push.subscribe(app.test_session(), Who(cid, shop.id, 0), fake_subscription())
+    push.subscribe(app.test_session(), who(app, shop.id), fake_subscription())
 
     def refuse(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("the audit trail is down")
@@ -375,7 +486,7 @@ def test_a_close_queues_one_message_in_its_own_transaction(
 def test_a_close_that_reaches_a_tier_says_so_in_the_same_message(
         app: Any, shop: SimpleNamespace, ivan: Any) -> None:
     cid = customer_id(app, shop.id)
-    push.subscribe(app.test_session(), Who(cid, shop.id, 0), fake_subscription())
+    push.subscribe(app.test_session(), who(app, shop.id), fake_subscription())
     result = _close(app, shop, cid, "push-close-tier")  # the first visit: «Базовый»
     [job] = webpush_jobs(app)
     assert job.payload["body"] == (f"Начислено {result['accrued']} баллов. Баланс:"
@@ -383,9 +494,9 @@ def test_a_close_that_reaches_a_tier_says_so_in_the_same_message(
 
 
 def test_message_texts() -> None:
-    assert push.credited_text(1, 101) == "Начислен 1 балл. Баланс: 101."
-    assert push.credited_text(3, 12_345) == "Начислено 3 балла. Баланс: 12\u202f345."
-    assert push.credited_text(120, 450) == "Начислено 120 баллов. Баланс: 450."
+    assert push_messages.credited_text(1, 101) == "Начислен 1 балл. Баланс: 101."
+    assert push_messages.credited_text(3, 12_345) == "Начислено 3 балла. Баланс: 12\u202f345."
+    assert push_messages.credited_text(120, 450) == "Начислено 120 баллов. Баланс: 450."
 
 
 # -- reminders ----------------------------------------------------------------------
@@ -399,23 +510,23 @@ def test_expiring_points_are_reminded_once_per_lot(app: Any, shop: SimpleNamespa
     system = Actor.system(shop.id)
     ledger.accrue(db, system, "push-lot-1", customer_id=cid, points=120,
                   expires_at=now + timedelta(days=3))
-    assert push.remind(db, shop.id, now) == push.Reminded()  # not subscribed: nothing
-    push.subscribe(db, Who(cid, shop.id, 0), fake_subscription())
+    assert remind(db, shop.id, now) == Reminded()  # not subscribed: nothing
+    push.subscribe(db, who(app, shop.id), fake_subscription())
 
-    assert push.send_reminders(db, shop.id, now) == push.Reminded(expiring=1, messages=1)
+    assert send_reminders(db, shop.id, now) == Reminded(expiring=1, messages=1)
     [job] = webpush_jobs(app)
-    day = (now + timedelta(days=3)).astimezone(push.ZoneInfo("Europe/Moscow"))
+    day = (now + timedelta(days=3)).astimezone(ZoneInfo("Europe/Moscow"))
     assert job.payload["body"] == (f"{day:%d.%m} сгорят 120 баллов."
                                    " Потратьте их при следующем визите.")
     assert job.purpose == "service"
-    assert push.send_reminders(db, shop.id, now) == push.Reminded()  # the same lot: once
+    assert send_reminders(db, shop.id, now) == Reminded()  # the same lot: once
 
     ledger.accrue(db, system, "push-lot-2", customer_id=cid, points=30,
                   expires_at=now + timedelta(days=6))
     ledger.accrue(db, system, "push-lot-3", customer_id=cid, points=1,
                   expires_at=now + timedelta(days=30))  # not yet
-    assert push.send_reminders(db, shop.id, now) == push.Reminded(expiring=1, messages=1)
-    day = (now + timedelta(days=6)).astimezone(push.ZoneInfo("Europe/Moscow"))
+    assert send_reminders(db, shop.id, now) == Reminded(expiring=1, messages=1)
+    day = (now + timedelta(days=6)).astimezone(ZoneInfo("Europe/Moscow"))
     assert webpush_jobs(app)[-1].payload["body"] == (
         f"{day:%d.%m} сгорят 30 баллов. Потратьте их при следующем визите.")
     assert db.scalar(select(func.count(PushReminder.id))) == 2
@@ -430,32 +541,32 @@ def test_sleeping_customers_with_points_get_one_reminder_with_advertising_consen
     for phone in (PHONE, SECOND_PHONE):
         cid = customer_id(app, shop.id, phone)
         browsers[cid] = push_service.subscribe()
-        push.subscribe(db, Who(cid, shop.id, 0), browsers[cid], allow_local=True)
+        push.subscribe(db, who(app, shop.id, phone), browsers[cid], allow_local=True)
         _close(app, shop, cid, f"push-sleep-{cid}")
-    db.execute(OutboxMessage.__table__.delete().where(OutboxMessage.kind == push.KIND))
+    db.execute(OutboxMessage.__table__.delete().where(OutboxMessage.kind == push_messages.KIND))
     db.commit()
     ivan_id = customer_id(app, shop.id)
 
     later = utcnow() + timedelta(days=119)
-    assert push.send_reminders(db, shop.id, later) == push.Reminded()  # not asleep yet
+    assert send_reminders(db, shop.id, later) == Reminded()  # not asleep yet
     later = utcnow() + timedelta(days=121)
-    assert push.send_reminders(db, shop.id, later) == push.Reminded(sleeping=1, messages=1)
+    assert send_reminders(db, shop.id, later) == Reminded(sleeping=1, messages=1)
     [job] = webpush_jobs(app)
     assert job.customer_id == ivan_id and job.purpose == "advertising"
-    assert push.send_reminders(db, shop.id, later + timedelta(days=30)) == push.Reminded()
+    assert send_reminders(db, shop.id, later + timedelta(days=30)) == Reminded()
 
     job.run_after = utcnow()
     db.commit()
     assert work(app) == outbox.Summary(sent=1)
     [message] = push_service.messages(browsers[ivan_id]["clientHash"])
     balance = ledger.balance(db, Actor.system(shop.id), ivan_id).available
-    assert message["body"] == push.sleeping_text(balance)
+    assert message["body"] == sleeping_text(balance)
     assert message["body"].startswith(f"Давно вас не видели! На вашем счёте {balance} балл")
 
     # A new absence after a new visit is a new period; consent withdrawn since the
     # reminder was queued stops it at the outbox.
     _close(app, shop, ivan_id, "push-sleep-again")
-    assert push.send_reminders(db, shop.id, utcnow() + timedelta(days=200)) == push.Reminded(
+    assert send_reminders(db, shop.id, utcnow() + timedelta(days=200)) == Reminded(
         sleeping=1, messages=1)
     consents.record(db, ivan_id, ConsentKind.ADVERTISING, False, channel="pwa", ip=None,
                     now=utcnow())
@@ -470,21 +581,21 @@ def test_sleeping_customers_with_points_get_one_reminder_with_advertising_consen
 
 def test_remind_needs_a_known_business(app: Any) -> None:
     with pytest.raises(NotFound):
-        push.remind(app.test_session(), 987_654, utcnow())
+        remind(app.test_session(), 987_654, utcnow())
 
 
 # -- settings, page and CLI ---------------------------------------------------------
 
 
-def _settings(**values: Any) -> push.PushSettings | None:
-    return push.load_settings({"VAPID_PRIVATE_KEY": KEYS[0], "VAPID_PUBLIC_KEY": KEYS[1],
+def _settings(**values: Any) -> push_settings.PushSettings | None:
+    return push_settings.load_settings({"VAPID_PRIVATE_KEY": KEYS[0], "VAPID_PUBLIC_KEY": KEYS[1],
                                "VAPID_SUBJECT": SUBJECT, **values})
 
 
 @pytest.mark.parametrize(("values", "named"), [
     ({"VAPID_PUBLIC_KEY": ""}, "REGULARS_VAPID_PUBLIC_KEY"),
     ({"VAPID_PRIVATE_KEY": "c2hvcnQ"}, "REGULARS_VAPID_PRIVATE_KEY"),
-    ({"VAPID_PUBLIC_KEY": push.new_keys()[1]}, "does not belong"),
+    ({"VAPID_PUBLIC_KEY": push_settings.new_keys()[1]}, "does not belong"),
     ({"VAPID_SUBJECT": ""}, "REGULARS_VAPID_SUBJECT"),
     ({"VAPID_SUBJECT": "admin@example.ru"}, "REGULARS_VAPID_SUBJECT"),
     ({"SLEEPING_AFTER_DAYS": "soon"}, "REGULARS_SLEEPING_AFTER_DAYS"),
@@ -496,8 +607,9 @@ def test_wrong_settings_name_the_setting(values: dict[str, Any], named: str) -> 
 
 
 def test_settings_without_keys_turn_push_off() -> None:
-    assert push.load_settings({}) is None
-    assert push.load_settings({"VAPID_SUBJECT": SUBJECT, "SLEEPING_AFTER_DAYS": "90"}) is None
+    assert push_settings.load_settings({}) is None
+    assert push_settings.load_settings({"VAPID_SUBJECT": SUBJECT,
+                                        "SLEEPING_AFTER_DAYS": "90"}) is None
     on = _settings(SLEEPING_AFTER_DAYS="90", PUSH_ALLOW_LOCAL="1")
     assert on is not None and on.sleeping_after == timedelta(days=90) and on.allow_local
     assert on.public_key == KEYS[1] and KEYS[0] not in repr(on)
@@ -539,7 +651,7 @@ def test_the_cli_prints_keys_and_queues_reminders(app: Any, shop: SimpleNamespac
     pairs = dict(line.split("=", 1) for line in printed.output.splitlines()[:2])
     printed_keys = {name.removeprefix("REGULARS_"): value for name, value in pairs.items()}
     assert set(printed_keys) == {"VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY"}
-    assert push.load_settings({**printed_keys, "VAPID_SUBJECT": SUBJECT}) is not None
+    assert push_settings.load_settings({**printed_keys, "VAPID_SUBJECT": SUBJECT}) is not None
 
     done = runner.invoke(push_group, ["remind", "--business", str(shop.id)])
     assert done.exit_code == 0, done.output
@@ -547,4 +659,4 @@ def test_the_cli_prints_keys_and_queues_reminders(app: Any, shop: SimpleNamespac
     missing = runner.invoke(push_group, ["remind", "--business", "987654"])
     assert missing.exit_code != 0 and "No such business." in missing.output
     with app.app_context():
-        assert set(senders()) == {push.KIND}  # what `regulars worker` adds for push
+        assert set(senders()) == {push_messages.KIND}  # what `regulars worker` adds for push

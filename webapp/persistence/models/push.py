@@ -15,14 +15,19 @@ class PushSubscription(Base):
 
     The endpoint is a secret capability URL at the browser's push service; the keys
     encrypt each message for that browser only. A push service answering 404 or 410
-    means the subscription is gone, and the row is deleted.
+    means the subscription is gone, and the row is deleted. So is signing out the
+    device session it was made in (``session_id``).
     """
 
     __tablename__ = "push_subscriptions"
-    __table_args__ = (Index("ix_push_subscriptions_customer", "customer_id"),)
+    __table_args__ = (
+        Index("ix_push_subscriptions_customer", "customer_id"),
+        Index("ix_push_subscriptions_session", "session_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("customer_sessions.id"))
     endpoint: Mapped[str] = mapped_column(String(1024), unique=True)
     p256dh: Mapped[str] = mapped_column(String(100))  # base64url P-256 public key
     auth: Mapped[str] = mapped_column(String(50))  # base64url 16-byte auth secret
