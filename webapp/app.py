@@ -15,6 +15,7 @@ from webapp import formatting, i18n
 from webapp.config import PROJECT_ROOT
 from webapp.persistence.base import Base
 from webapp.persistence.database import configure_engine, engine_options
+from webapp.security import DatabaseId
 from webapp.sms import make_gateway
 
 
@@ -27,6 +28,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         instance_path=str(settings.instance_path),
     )
+    # IDs in URLs fit the database's integer columns; a longer one is simply not found
+    # (set before any blueprint adds its routes).
+    app.url_map.converters["int"] = DatabaseId
     app.config.update(
         SECRET_KEY=settings.secret_key,
         REGULARS=settings,

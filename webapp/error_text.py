@@ -138,6 +138,8 @@ RU: dict[str, str] = {
     "This vehicle or device is not the customer's.": (
         "Этот автомобиль или устройство не принадлежит клиенту."
     ),
+    # -- webapp/security.py
+    "A field contains a character that is not allowed.": "В поле есть недопустимый символ.",
     # -- webapp/services/customer_sign_in.py
     "Agree to the processing of personal data to continue.": (
         "Чтобы продолжить, дайте согласие на обработку персональных данных."
@@ -238,6 +240,9 @@ RU: dict[str, str] = {
     "Enter a phone number.": "Введите номер телефона.",
     "This phone number does not exist.": "Такого номера телефона не существует.",
     "This is not a phone number.": "Это не номер телефона.",
+    "This is not a mobile number: the code comes by SMS.": (
+        "Это не мобильный номер, а код приходит по SMS."
+    ),
     # -- webapp/services/program_page.py, programs.py
     "Only the owner can change the program.": "Менять программу может только владелец.",
     "No preset {preset!r}.": "Нет готовой программы {preset!r}.",

@@ -12,8 +12,15 @@ or read it; HSTS keeps browsers on https.
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
+
+from webapp.config import ConfigError
+from webapp.domain.errors import InvalidInput
 
 CSP = "; ".join(
     [
@@ -62,9 +69,40 @@ def init_app(app: Flask) -> None:
     headers = dict(HEADERS)
     if https:
         headers["Strict-Transport-Security"] = HSTS
+    proxies = _trusted_proxies(app.config["REGULARS"].extra.get("TRUSTED_PROXIES"))
+    if proxies:
+        # Behind nginx every request comes from the proxy: rate limits per address and
+        # the addresses recorded with consents need the client's, from X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
+                                x_host=proxies)
+
+    @app.before_request
+    def _refuse_nul() -> None:
+        # PostgreSQL refuses text with NUL; no form of ours needs it.
+        if any("\x00" in value for value in request.values.values()):
+            raise InvalidInput("A field contains a character that is not allowed.")
 
     @app.after_request
     def _add_headers(response: Response) -> Response:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` limited to what an INTEGER column holds (larger ids 404, not 500)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def _trusted_proxies(value: object) -> int:
+    """REGULARS_TRUSTED_PROXIES: how many proxies in front of the app set X-Forwarded-*."""
+    if value in (None, ""):
+        return 0
+    text = str(value).strip()
+    if not text.isdigit() or int(text) > 5:
+        raise ConfigError(f"REGULARS_TRUSTED_PROXIES must be a number of proxies from 0 to 5,"
+                          f" got {value!r}.")
+    return int(text)

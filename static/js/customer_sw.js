@@ -44,9 +44,13 @@ async function networkFirst(request) {
   const cache = await caches.open(PERSONAL);
   try {
     const response = await fetch(request);
-    // Only a rendered card is kept: a redirect to sign-in means "not signed in any more".
-    if (response.ok && !response.redirected) await cache.put(SCOPE, response.clone());
-    else if (response.redirected) await caches.delete(PERSONAL);
+    // Only a rendered card is kept. Anything else (a redirect to sign-in, which a
+    // worker sees as "opaqueredirect", or an error) means the copy must go.
+    if (response.ok && !response.redirected && response.type !== "opaqueredirect") {
+      await cache.put(SCOPE, response.clone());
+    } else {
+      await caches.delete(PERSONAL);
+    }
     return response;
   } catch (error) {
     const cached = await cache.match(SCOPE);

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
@@ -24,7 +24,7 @@ from webapp.domain.presets import DEMO
 from webapp.persistence.base import utcnow
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
-from webapp.persistence.models import Branch, Customer, Order
+from webapp.persistence.models import Branch, Customer, CustomerSession, Order
 from webapp.services import businesses, customer_sign_in, outbox, programs, staff
 from webapp.sms import ConsoleGateway
 
@@ -176,7 +176,7 @@ def test_installable_works_offline_and_sign_out_leaves_nothing(shop: Shop,
             assert "regulars-personal" not in cached, cached
 
             context.set_offline(True)
-            with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED"):
+            with pytest.raises(Exception, match=r"ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
                 page.goto(f"{shop.url}/c/{shop.business_id}/")
         finally:
             context.close()
@@ -234,3 +234,30 @@ def test_the_demo_card_in_russian_and_english(demo_shop: tuple[str, int, str]) -
             expect(page.get_by_role("heading", name="Points history")).to_be_visible()
         finally:
             browser.close()
+
+
+def test_a_device_signed_out_elsewhere_keeps_no_card_offline(shop: Shop, tmp_path: Path) -> None:
+    """The lost phone: its session is ended from another device; the next time it is
+    online the card and its check-in secret are wiped from it."""
+    require_chromium()
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "lost-phone"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+            headless=True, locale="ru-RU", viewport=MOBILE)
+        try:
+            page = context.new_page()
+            join(page, shop)
+            page.reload()
+            page.wait_for_function("navigator.serviceWorker.controller !== null")
+            engine = make_engine(shop.database_url)
+            with Session(engine) as db:  # "sign out this device" from the other phone
+                db.execute(update(CustomerSession).values(revoked_at=utcnow()))
+                db.commit()
+            engine.dispose()
+            page.reload()
+            expect(page.get_by_role("button", name="Получить код")).to_be_visible()
+            context.set_offline(True)
+            with pytest.raises(Exception, match=r"ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
+                page.goto(f"{shop.url}/c/{shop.business_id}/")
+        finally:
+            context.close()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import current_app, redirect, request, url_for
+from flask import current_app, make_response, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from webapp.db import session
@@ -49,7 +49,17 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(business_id: int, **kwargs: Any) -> Any:
         who = current(business_id)
         if who is None:
-            return redirect(url_for("customer_app.sign_in", business_id=business_id))
-        return view(who, business_id=business_id, **kwargs)
+            response = redirect(url_for("customer_app.sign_in", business_id=business_id))
+            if request.cookies.get(cookie_name()):
+                # A session ended elsewhere (revoked, account deleted, expired): drop the
+                # device's cached card with it, so a lost phone keeps nothing.
+                response.headers["Clear-Site-Data"] = '"cache", "storage"'
+                clear_cookie(response)
+            return response
+        response = make_response(view(who, business_id=business_id, **kwargs))
+        # Personal pages stay out of shared and browser HTTP caches (the service worker
+        # keeps its own copy of the card, and sign-out deletes it).
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
 
     return wrapped

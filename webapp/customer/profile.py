@@ -25,7 +25,7 @@ def _page(who: Who, business_id: int, error: str | None = None, status: int = 20
         "customer/profile.html", business_id=business_id, error=error,
         profile=customer_profile.profile(session(), who),
         devices=customer_sign_in.devices(session(), who),
-        ad_text=TEXTS[ConsentKind.ADVERTISING].ru,
+        ad_text=getattr(TEXTS[ConsentKind.ADVERTISING], lang()),
         delete_key=uuid.uuid4().hex), status
 
 

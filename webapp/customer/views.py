@@ -16,7 +16,7 @@ from webapp.db import session
 from webapp.domain.consent import TEXTS, ConsentKind
 from webapp.domain.errors import DomainError
 from webapp.error_text import message
-from webapp.services import customer_card, customer_sign_in
+from webapp.services import businesses, customer_card, customer_sign_in
 from webapp.services.customer_sign_in import Who
 
 bp = Blueprint("customer_app", __name__, url_prefix="/c/<int:business_id>")
@@ -46,6 +46,7 @@ def _sign_in_form(business_id: int, phone: str = "", error: str | None = None,
 
 @bp.get("/sign-in")
 def sign_in(business_id: int) -> Response | tuple[str, int]:
+    businesses.name_of(session(), business_id)  # 404 for an unknown business
     if current(business_id) is not None:
         return redirect(url_for(".card", business_id=business_id))
     return _sign_in_form(business_id)

@@ -28,14 +28,14 @@ class ConsentText:
 TEXTS: dict[ConsentKind, ConsentText] = {
     ConsentKind.PERSONAL_DATA: ConsentText(
         ConsentKind.PERSONAL_DATA, "pd-2026-11-30",
-        "Согласен на обработку моих персональных данных (телефон, имя, дата рождения, "
+        "Даю согласие на обработку моих персональных данных (телефон, имя, дата рождения, "
         "история визитов) для участия в программе лояльности.",
         "I agree to the processing of my personal data (phone, name, birthday, visit "
         "history) to take part in the loyalty program.",
     ),
     ConsentKind.ADVERTISING: ConsentText(
         ConsentKind.ADVERTISING, "ad-2026-11-30",
-        "Согласен получать рекламные сообщения: акции и напоминания о баллах.",
+        "Даю согласие на получение рекламных сообщений: акции и напоминания о баллах.",
         "I agree to receive advertising messages: offers and reminders about my points.",
     ),
 }

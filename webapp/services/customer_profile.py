@@ -37,8 +37,9 @@ from webapp.persistence.models import (
     Operation,
     Order,
     OutboxMessage,
+    SignInCode,
 )
-from webapp.services import audit, consents, customers, ledger, phones
+from webapp.services import audit, consents, customers, ledger, outbox, phones, push
 from webapp.services.customer_history import BusinessView, describe
 from webapp.services.customer_sign_in import Who
 from webapp.services.idempotency import run_once
@@ -244,6 +245,8 @@ def _close(session: Session, who: Who, key: str, *, confirm: str, ip: str | None
         session.execute(update_rows(CustomerSession).where(
             CustomerSession.customer_id == customer.id, CustomerSession.revoked_at.is_(None))
             .values(revoked_at=now))
+        _forget_traces(session, customer)
+        push.forget_customer(session, customer.id)
         for kind in (ConsentKind.PERSONAL_DATA, ConsentKind.ADVERTISING):
             consents.record(session, customer.id, kind, False, channel="pwa", ip=ip, now=now)
         _fail_pending(session, customer.id, action.replace("_", " "))
@@ -267,6 +270,26 @@ def _close(session: Session, who: Who, key: str, *, confirm: str, ip: str | None
     stored = run_once(session, who.business_id, key, "close_account",
                       {"customer": who.customer_id}, work)
     return Closed(int(stored["forfeited"]), stored["operation_id"])
+
+
+def _forget_traces(session: Session, customer: Customer) -> None:
+    """What identifies the person outside their own row: the devices and addresses of
+    their sessions, the sign-in codes sent to their phone, the texts of their messages."""
+    session.execute(update_rows(CustomerSession)
+                    .where(CustomerSession.customer_id == customer.id)
+                    .values(device=None, ip=None))
+    session.execute(delete(SignInCode).where(SignInCode.business_id == customer.business_id,
+                                             SignInCode.phone == customer.phone))
+    session.execute(update_rows(OutboxMessage).where(OutboxMessage.customer_id == customer.id)
+                    .values(payload={"redacted": True}))
+    # The code that let them join was texted before they were a customer: found by phone.
+    unlinked = session.execute(select(OutboxMessage.id, OutboxMessage.payload).where(
+        OutboxMessage.business_id == customer.business_id, OutboxMessage.kind == outbox.SMS,
+        OutboxMessage.customer_id.is_(None))).all()
+    mine = [row_id for row_id, payload in unlinked if payload.get("phone") == customer.phone]
+    if mine:
+        session.execute(update_rows(OutboxMessage).where(OutboxMessage.id.in_(mine))
+                        .values(payload={"redacted": True}))
 
 
 def _fail_pending(session: Session, customer_id: int, error: str,

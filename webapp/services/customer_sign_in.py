@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,12 +25,13 @@ from webapp.domain.consent import ConsentKind
 from webapp.domain.errors import Conflict, InvalidInput, NotFound
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer, CustomerSession, SignInCode
-from webapp.services import consents, customers, outbox, phones
+from webapp.services import consents, customers, outbox, phones, push
 
 LIFETIME = timedelta(minutes=5)
 ATTEMPTS = 5
 PER_PHONE_PER_HOUR = 5
 PER_IP_PER_HOUR = 20
+PER_BUSINESS_PER_HOUR = 300  # a cap on what SMS pumping through one business can cost
 SESSION_LIFETIME = timedelta(days=180)
 SEEN_EVERY = timedelta(minutes=10)  # last_seen_at is refreshed at most this often
 
@@ -93,27 +95,30 @@ def request_code(session: Session, business_id: int, phone: str, *, ip: str | No
     business = session.get(Business, business_id)
     if business is None:
         raise NotFound("No such business.")
-    e164 = phones.normalise(phone, business.phone_region)
+    e164 = phones.require_mobile(phones.normalise(phone, business.phone_region))
     if not data_consent:
         raise ConsentRequired("Agree to the processing of personal data to continue.")
+    source = address_key(ip)
     hour_ago = now - timedelta(hours=1)
-    by_phone = session.scalar(select(func.count(SignInCode.id)).where(
-        SignInCode.business_id == business_id, SignInCode.phone == e164,
-        SignInCode.created_at > hour_ago)) or 0
-    by_ip = 0
-    if ip:
-        by_ip = session.scalar(select(func.count(SignInCode.id)).where(
-            SignInCode.ip == ip, SignInCode.created_at > hour_ago)) or 0
-    if by_phone >= PER_PHONE_PER_HOUR or by_ip >= PER_IP_PER_HOUR:
+    recent = select(func.count(SignInCode.id)).where(SignInCode.created_at > hour_ago)
+    by_phone = session.scalar(recent.where(SignInCode.business_id == business_id,
+                                           SignInCode.phone == e164)) or 0
+    by_ip = session.scalar(recent.where(SignInCode.ip == source)) or 0 if source else 0
+    by_business = session.scalar(recent.where(SignInCode.business_id == business_id)) or 0
+    if (by_phone >= PER_PHONE_PER_HOUR or by_ip >= PER_IP_PER_HOUR
+            or by_business >= PER_BUSINESS_PER_HOUR):
         session.rollback()
         raise TooManyCodes("Too many codes were asked for: try again in an hour.")
     code = f"{secrets.randbelow(1_000_000):06d}"
-    row = SignInCode(business_id=business_id, phone=e164, code_hash="", ip=ip,
+    row = SignInCode(business_id=business_id, phone=e164, code_hash="", ip=source,
                      expires_at=now + LIFETIME, created_at=now)
     session.add(row)
     session.flush()
     row.code_hash = _hash(row.id, code)
-    outbox.enqueue_sms(session, phone=e164, business_id=business_id,
+    # Known or not, the same text goes out; the customer id only lets deletion find it.
+    known = session.scalar(select(Customer.id).where(Customer.business_id == business_id,
+                                                     Customer.phone == e164))
+    outbox.enqueue_sms(session, phone=e164, business_id=business_id, customer_id=known,
                        text=f"{code} — код входа в «{business.name}». Никому его не сообщайте.")
     session.commit()
     return CodeRequested(row.id, phones.hint(e164), row.expires_at)
@@ -130,18 +135,23 @@ def verify_code(session: Session, business_id: int, request_id: int, code: str, 
     came by a friend's link joins as their referral; an unknown code is ignored.
     """
     now = now or utcnow()
-    row = session.get(SignInCode, request_id)
-    if row is None or row.business_id != business_id:
+    # Take an attempt before comparing, in one guarded statement: parallel guesses can
+    # never compare more than ATTEMPTS times.
+    taken_attempt = session.execute(
+        update(SignInCode)
+        .where(SignInCode.id == request_id, SignInCode.business_id == business_id,
+               SignInCode.used_at.is_(None), SignInCode.expires_at > now,
+               SignInCode.attempts < ATTEMPTS)
+        .values(attempts=SignInCode.attempts + 1))
+    if taken_attempt.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise SignInCodeUnusable("This code has expired: ask for a new one.")
-    if row.used_at is not None or row.expires_at <= now or row.attempts >= ATTEMPTS:
-        session.rollback()
-        raise SignInCodeUnusable("This code has expired: ask for a new one.")
+    session.commit()
+    row = session.get(SignInCode, request_id, populate_existing=True)
+    assert row is not None
     if not hmac.compare_digest(row.code_hash, _hash(row.id, (code or "").strip())):
-        session.execute(update(SignInCode).where(SignInCode.id == row.id)
-                        .values(attempts=SignInCode.attempts + 1))
-        session.commit()
         left = ATTEMPTS - row.attempts
+        session.rollback()
         if left <= 0:
             raise SignInCodeUnusable("This code has expired: ask for a new one.")
         raise WrongSignInCode("The code is wrong. Attempts left: {left}.", left=left)
@@ -222,11 +232,37 @@ def devices(session: Session, who: Who) -> list[Device]:
 
 
 def revoke(session: Session, who: Who, session_id: int, now: datetime | None = None) -> None:
-    """End one of the customer's own sessions (another customer's id is NotFound)."""
+    """End one of the customer's own sessions (another customer's id is NotFound).
+
+    Ending *another* device's session also changes the check-in secret: a lost phone
+    keeps its last copy of the card offline, and its live code must stop working at the
+    counter (a live code counts as the phone being there). The devices still signed in
+    get the new secret with the card's next load.
+    """
     done = session.execute(update(CustomerSession).where(
         CustomerSession.id == session_id, CustomerSession.customer_id == who.customer_id,
         CustomerSession.revoked_at.is_(None)).values(revoked_at=now or utcnow()))
     if done.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise NotFound("No such session.")
+    push.forget_session(session, session_id)  # a signed-out browser gets no more pushes
+    if session_id != who.session_id:
+        session.execute(update(Customer).where(Customer.id == who.customer_id)
+                        .values(checkin_secret=secrets.token_bytes(32)))
     session.commit()
+
+
+def address_key(ip: str | None) -> str | None:
+    """What the per-address limit counts: the address, or its /64 for IPv6 (one home or
+    one phone gets a whole /64, so counting single IPv6 addresses would count nothing)."""
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip[:45]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

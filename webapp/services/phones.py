@@ -23,3 +23,15 @@ def normalise(raw: str, region: str) -> str:
 def hint(e164: str) -> str:
     """The phone's last four digits, "•••-45-67": which phone to look at, nothing more."""
     return f"•••-{e164[-4:-2]}-{e164[-2:]}"
+
+
+_TEXTABLE = {phonenumbers.PhoneNumberType.MOBILE,
+             phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def require_mobile(e164: str) -> str:
+    """``e164`` if it can get a text message; premium-rate, toll-free and landline numbers
+    are refused (codes sent to them would cost money and reach nobody: SMS pumping)."""
+    if phonenumbers.number_type(phonenumbers.parse(e164)) not in _TEXTABLE:
+        raise InvalidPhone("This is not a mobile number: the code comes by SMS.")
+    return e164

@@ -83,7 +83,7 @@ def test_the_export_is_the_customers_own_data(app: Any, shop: SimpleNamespace,
     answer = ivan.get(f"/c/{shop.id}/export.json")
     assert answer.mimetype == "application/json"
     assert "attachment" in answer.headers["Content-Disposition"]
-    assert answer.headers["Cache-Control"] == "no-store"
+    assert answer.headers["Cache-Control"] == "private, no-store"
     data = json.loads(answer.get_data(as_text=True))
     assert data["profile"]["phone"] == PHONE
     assert "+79167654321" not in answer.get_data(as_text=True)
@@ -115,3 +115,17 @@ def test_withdrawing_the_data_consent_closes_the_account_too(app: Any, shop: Sim
     latest = app.test_session().execute(
         select(Consent.kind, Consent.granted).order_by(Consent.id.desc()).limit(2)).all()
     assert {tuple(row) for row in latest} == {("personal_data", False), ("advertising", False)}
+
+
+def test_deleting_leaves_no_phone_device_or_address_behind(app: Any, shop: SimpleNamespace,
+                                                           ivan: Any) -> None:
+    from webapp.persistence.models import CustomerSession, OutboxMessage, SignInCode
+
+    signed_in(app, shop.id)  # a second sign-in: its code was texted to the known customer
+    post(ivan, shop, "/delete", key="delete-key-0002", confirm="удалить")
+    db = app.test_session()
+    assert db.scalar(select(func.count()).select_from(SignInCode)) == 0
+    assert [m.payload for m in db.scalars(select(OutboxMessage).where(
+        OutboxMessage.customer_id.is_not(None)))] == [{"redacted": True}]
+    assert PHONE not in json.dumps([m.payload for m in db.scalars(select(OutboxMessage))])
+    assert {(s.device, s.ip) for s in db.scalars(select(CustomerSession))} == {(None, None)}

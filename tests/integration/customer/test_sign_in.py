@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from tests.integration.customer.conftest import (
     PHONE,
     ask_code,
+    csrf,
     deliver,
     send_code,
     signed_in,
@@ -207,7 +208,11 @@ def test_the_code_page_without_a_request_goes_back_to_the_phone(app: Any,
 
 
 def test_an_unknown_business_is_404(app: Any, shop: SimpleNamespace) -> None:
-    assert ask_code(app.test_client(), shop.id + 999).status_code == 404
+    client = app.test_client()
+    token = csrf(client, f"/c/{shop.id}/sign-in")
+    answer = client.post(f"/c/{shop.id + 999}/sign-in",
+                         data={"csrf_token": token, "phone": PHONE, "data_consent": "yes"})
+    assert answer.status_code == 404
 
 
 def test_consents_are_append_only(app: Any, shop: SimpleNamespace, ivan: Any) -> None:
