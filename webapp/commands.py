@@ -10,6 +10,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 from types import FrameType
+from typing import IO
 
 import click
 from flask import Flask, current_app
@@ -22,7 +23,7 @@ from webapp.domain.errors import DomainError
 
 def register(app: Flask) -> None:
     for command in (create_business, create_staff, check_ledger, expire, birthdays, demo,
-                    serve, worker):
+                    serve, worker, business_logo):
         app.cli.add_command(command)
     from webapp.commands_program import program
     from webapp.commands_push import push_group
@@ -221,3 +222,18 @@ def _serve(host: str, port: int, workers: int) -> None:
     app.extensions["sqlalchemy"].engine.dispose()
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
     Server().run()
+
+
+@click.command("business-logo")
+@with_appcontext
+@click.option("--business", "business_id", type=int, required=True)
+@click.argument("image", type=click.File("rb"))
+def business_logo(business_id: int, image: IO[bytes]) -> None:
+    """Set a business's logo from a PNG, JPEG or WebP file (scaled to fit 512×512)."""
+    from webapp.services import logos
+
+    try:
+        logo = logos.set_logo(session(), business_id, image.read(logos.MAX_BYTES + 1))
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"logo set: {logo.width}×{logo.height} PNG, {len(logo.png):,} bytes")

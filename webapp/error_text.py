@@ -170,6 +170,12 @@ RU: dict[str, str] = {
     ),
     "The birthday cannot be in the future.": "Дата рождения не может быть в будущем.",
     "The birthday cannot be before 1900.": "Дата рождения не может быть раньше 1900 года.",
+    # -- webapp/services/logos.py
+    "A logo is an image file of at most 2 MB.": "Логотип — файл изображения не больше 2 МБ.",
+    "A logo is a PNG, JPEG or WebP image of sensible size.": (
+        "Логотип — изображение PNG, JPEG или WebP разумного размера."
+    ),
+    "This file is not a PNG, JPEG or WebP image.": "Этот файл — не изображение PNG, JPEG или WebP.",
     # -- webapp/services/push.py
     "A push subscription is a JSON object with an endpoint and keys.": (
         "Подписка на уведомления должна быть JSON-объектом с адресом и ключами."

@@ -232,6 +232,22 @@ def test_the_demo_card_in_russian_and_english(demo_shop: tuple[str, int, str]) -
             page.screenshot(path=str(SHOTS / "customer-card-en.png"), full_page=True)
             page.goto(f"{url}/c/{business_id}/history")  # the choice is remembered
             expect(page.get_by_role("heading", name="Points history")).to_be_visible()
+
+            # 200 % text, as a phone's accessibility setting makes it: nothing is cut off
+            # or needs scrolling sideways, and the code is still whole on screen.
+            for path in ("/", "/profile", "/history", "/invite"):
+                page.goto(f"{url}/c/{business_id}{path}")
+                page.evaluate("document.documentElement.style.fontSize = '200%'")
+                overflow = page.evaluate(
+                    "document.documentElement.scrollWidth - window.innerWidth")
+                wide = page.evaluate("""[...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right > window.innerWidth)
+                    .map(e => e.tagName + '.' + e.className)""")
+                assert overflow <= 0, (path, overflow, wide[:8])  # what sticks out
+            page.goto(f"{url}/c/{business_id}/")
+            page.evaluate("document.documentElement.style.fontSize = '200%'")
+            box = page.locator(".checkin-qr svg").bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= MOBILE["width"]
         finally:
             browser.close()
 

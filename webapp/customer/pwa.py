@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Response, current_app, jsonify, request, url_for
+from flask import Response, abort, current_app, jsonify, request, url_for
 
+from webapp import i18n
 from webapp.customer.views import bp
 from webapp.db import session
-from webapp.services import businesses
+from webapp.services import businesses, logos
 
 # Precached by the service worker: everything the card screen needs besides itself.
 SHELL = ("css/base.css", "css/customer.css", "css/checkin.css", "js/customer_app.js",
@@ -23,11 +24,13 @@ SW_VERSION = "2"  # raise when the shell's files change, so phones fetch them ag
 def manifest(business_id: int) -> Response:
     name = businesses.name_of(session(), business_id)
     scope = url_for("customer_app.card", business_id=business_id)
+    english = i18n.current() == "en"
     response = jsonify(
-        name=f"{name} — карта клиента", short_name=name[:12], lang="ru",
-        start_url=scope, scope=scope, id=scope, display="standalone",
+        name=f"{name} — {'loyalty card' if english else 'карта клиента'}", short_name=name[:12],
+        lang=i18n.current(), start_url=scope, scope=scope, id=scope, display="standalone",
         background_color="#ffffff", theme_color=THEME,
-        description="Баллы, уровень и QR-код для кассы",
+        description=("Points, level and the QR code for the counter" if english
+                     else "Баллы, уровень и QR-код для кассы"),
         icons=[
             {"src": url_for("static", filename="img/icon-192.png"), "sizes": "192x192",
              "type": "image/png", "purpose": "any"},
@@ -60,3 +63,14 @@ def service_worker(business_id: int) -> Response:
 def _service_worker() -> dict[str, str]:
     business_id = (request.view_args or {}).get("business_id")
     return {"sw_url": worker_url(business_id) if business_id is not None else ""}
+
+
+@bp.get("/logo.png")
+def logo(business_id: int) -> Response:
+    """The business's logo (public: it is on the sign-in page and on wallet passes)."""
+    found = logos.logo_of(session(), business_id)
+    if found is None:
+        abort(404)
+    response = Response(found.png, mimetype="image/png")
+    response.headers["Cache-Control"] = "public, max-age=86400"  # its URL changes with it
+    return response

@@ -24,7 +24,7 @@ from webapp.domain.quote_text import render
 from webapp.domain.rules_text import describe, referral_line
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer
-from webapp.services import customer_history, programs
+from webapp.services import customer_history, logos, programs
 from webapp.services.customer_sign_in import Who
 from webapp.services.ledger_views import Balance, balance_of
 from webapp.services.standing import standing
@@ -48,6 +48,7 @@ class Card:
     rules: str  # the program in one sentence
     rules_details: list[str]
     rendered_at: datetime
+    logo_version: int | None  # changes with the logo; None: the business has none
 
 
 def card(session: Session, who: Who, lang: str = "ru", now: datetime | None = None) -> Card:
@@ -81,6 +82,7 @@ def card(session: Session, who: Who, lang: str = "ru", now: datetime | None = No
             rules=rules.sentence if rules else "",
             rules_details=rules.details if rules else [],
             rendered_at=now,
+            logo_version=logos.stamp(session, who.business_id),
         )
     finally:
         session.rollback()

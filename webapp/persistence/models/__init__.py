@@ -1,6 +1,6 @@
 """All mapped classes; importing this module registers every table on Base.metadata."""
 
-from webapp.persistence.models.business import Branch, Business
+from webapp.persistence.models.business import Branch, Business, BusinessLogo
 from webapp.persistence.models.counter import (
     AbuseFlag,
     AuditEvent,
@@ -35,6 +35,7 @@ __all__ = [
     "AuditEvent",
     "Branch",
     "Business",
+    "BusinessLogo",
     "CheckinUse",
     "Consent",
     "Customer",

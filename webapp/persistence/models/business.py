@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.persistence.base import Base, UTCDateTime, utcnow
@@ -35,3 +35,16 @@ class Branch(Base):
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BusinessLogo(Base):
+    """The business's logo as a normalised PNG: on the customer's card and, later, on
+    wallet passes. Its own table, so reading a business never loads the image."""
+
+    __tablename__ = "business_logos"
+
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), primary_key=True)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int]
+    height: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
