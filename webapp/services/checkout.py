@@ -26,7 +26,15 @@ from webapp.domain.tiers import MONTH, PaidOrder
 from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore
 from webapp.persistence.models import Customer, EntitlementUse, Operation, Order
-from webapp.services import abuse, audit, confirmations, counter_settings, programs, push
+from webapp.services import (
+    abuse,
+    audit,
+    confirmations,
+    counter_settings,
+    programs,
+    push,
+    wallet_updates,
+)
 from webapp.services.idempotency import run_once
 from webapp.services.ledger import earn, result_of, spend
 from webapp.services.orders import insert_order
@@ -139,6 +147,7 @@ def close(session: Session, actor: Actor, key: str, *, customer_id: int, branch_
         push.on_close(session, customer_id, points=q.accrue_points + referral,
                       balance=result["available"], tier_before=q.tier_before,
                       tier_after=q.tier_after)
+        wallet_updates.changed(session, customer_id, now)
         if counter is not None and zone is not None:  # not for the demo generator's closes
             result["flags"] = abuse.check_close(
                 session, actor, customer_id=customer_id, accrued=q.accrue_points,

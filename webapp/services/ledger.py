@@ -33,7 +33,7 @@ from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore, OperationRow
 from webapp.persistence.models import Lot, Operation, Order
-from webapp.services import audit
+from webapp.services import audit, wallet_updates
 from webapp.services.idempotency import run_once
 from webapp.services.ledger_views import Balance, balance_of
 
@@ -228,7 +228,10 @@ def expire_due(session: Session, actor: Actor, now: datetime | None = None) -> i
     for customer_id in customers:
         try:
             store = LedgerStore(session, actor.business_id).lock(customer_id)
-            total += expire_lots(store, now)
+            expired = expire_lots(store, now)
+            if expired:
+                wallet_updates.changed(session, customer_id, now)
+            total += expired
             session.commit()
         except BaseException:
             session.rollback()
@@ -327,6 +330,7 @@ def _write(session: Session, actor: Actor, key: str, name: str, params: dict[str
     def run() -> Result:
         store = LedgerStore(session, actor.business_id).lock(customer_id)
         result = result_of(store, work(store))
+        wallet_updates.changed(session, customer_id)
         if actor.kind is not ActorKind.SYSTEM:
             audit.record(session, actor, name, customer_id=customer_id,
                          order_id=params.get("order"), details={**params, **result})

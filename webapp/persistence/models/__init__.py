@@ -27,6 +27,7 @@ from webapp.persistence.models.order import Order
 from webapp.persistence.models.program import EntitlementUse, ProgramVersion
 from webapp.persistence.models.push import PushReminder, PushSubscription
 from webapp.persistence.models.staff import StaffUser, staff_branches
+from webapp.persistence.models.wallet import PassRegistration, WalletPass
 
 __all__ = [
     "AbuseFlag",
@@ -48,6 +49,7 @@ __all__ = [
     "Operation",
     "Order",
     "OutboxMessage",
+    "PassRegistration",
     "ProgramVersion",
     "PushReminder",
     "PushSubscription",
@@ -56,5 +58,6 @@ __all__ = [
     "StaffInvite",
     "StaffUser",
     "Transfer",
+    "WalletPass",
     "staff_branches",
 ]
