@@ -59,9 +59,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from staff.backoffice.program import bp as program_bp
     from staff.backoffice.staff import bp as staff_bp
     from staff.counter.views import bp as counter_bp
+    from wallet.apple.webservice import bp as apple_wallet_bp
     from webapp import errors, security
     from webapp.customer import bp as customer_bp
-    from webapp.customer import profile, push, pwa  # noqa: F401  (routes on the customer app)
+    from webapp.customer import profile, push, pwa, wallet  # noqa: F401  (customer app's routes)
     from webapp.customer.views import bp as customer_app_bp
 
     errors.register(app)
@@ -74,6 +75,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     app.register_blueprint(customers_bp)
     app.register_blueprint(counter_bp)
+    app.register_blueprint(apple_wallet_bp)  # exempts itself from CSRF: iOS calls it
     formatting.init_app(app)
     app.extensions["regulars_sms"] = make_gateway(
         str(settings.extra.get("SMS_BACKEND") or "console"), settings.extra)

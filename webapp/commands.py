@@ -25,10 +25,12 @@ def register(app: Flask) -> None:
     for command in (create_business, create_staff, check_ledger, expire, birthdays, demo,
                     serve, worker, business_logo):
         app.cli.add_command(command)
+    from wallet.cli import wallet_group
     from webapp.commands_program import program
     from webapp.commands_push import push_group
     app.cli.add_command(program)
     app.cli.add_command(push_group)
+    app.cli.add_command(wallet_group)
 
 
 def _fail(error: DomainError) -> None:
@@ -125,13 +127,15 @@ def birthdays(business_id: int) -> None:
 @click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(min=0.01),
               help="Seconds to wait when the outbox has nothing due.")
 def worker(once: bool, interval: float) -> None:
-    """Send what the outbox holds (SMS for now), with retries; SIGTERM or Ctrl+C stops it
-    after the current batch (a second Ctrl+C stops it at once)."""
+    """Send what the outbox holds (SMS, web push, wallet updates), with retries; SIGTERM
+    or Ctrl+C stops it after the current batch (a second Ctrl+C stops it at once)."""
+    from wallet.apple.apns import senders as apple_senders
+    from wallet.google.objects import senders as google_senders
     from webapp.commands_push import senders as push_senders
     from webapp.services import outbox
 
     senders = {outbox.SMS: outbox.sms_sender(current_app.extensions["regulars_sms"]),
-               **push_senders()}
+               **push_senders(), **apple_senders(), **google_senders()}
     if once:
         summary = outbox.run_once(session(), senders)
         click.echo(f"sent {summary.sent}, retried {summary.retried}, failed {summary.failed}")

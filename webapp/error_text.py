@@ -176,6 +176,31 @@ RU: dict[str, str] = {
         "Логотип — изображение PNG, JPEG или WebP разумного размера."
     ),
     "This file is not a PNG, JPEG or WebP image.": "Этот файл — не изображение PNG, JPEG или WebP.",
+    # -- wallet/google/links.py
+    "Google Wallet did not answer: try again in a minute.": (
+        "Google Кошелёк не ответил: попробуйте через минуту."
+    ),
+    # -- webapp/services/wallet_links.py
+    "This link is not valid: ask at the counter for a new one.": (
+        "Ссылка недействительна: попросите на кассе новую."
+    ),
+    # -- webapp/services/passkit.py (answers to iPhones; kept translated all the same)
+    "The pass's authentication token is missing or wrong.": (
+        "Ключ доступа к карте отсутствует или неверен."
+    ),
+    "A device library identifier is 1 to 64 letters, digits, '.', '_' or '-'.": (
+        "Идентификатор устройства — от 1 до 64 букв, цифр, «.», «_» или «-»."
+    ),
+    'The body must be {"pushToken": <1 to 200 letters or digits>}.': (
+        'Тело запроса должно быть {"pushToken": <от 1 до 200 букв или цифр>}.'
+    ),
+    "No such pass.": "Такой карты нет.",
+    "A push token is 1 to 200 letters or digits.": (
+        "Токен уведомлений — от 1 до 200 букв или цифр."
+    ),
+    'The body must be {"logs": [<text>, ...]}.': (
+        'Тело запроса должно быть {"logs": [<текст>, ...]}.'
+    ),
     # -- webapp/services/push.py
     "A push subscription is a JSON object with an endpoint and keys.": (
         "Подписка на уведомления должна быть JSON-объектом с адресом и ключами."
@@ -308,6 +333,9 @@ RU_BY_CODE: dict[str, str] = {
     "weak_password": "Слишком короткий пароль.",
     "wrong_confirmation_code": "Неверный код подтверждения.",
     "wrong_sign_in_code": "Неверный код из SMS.",
+    "unauthorized": "Нет доступа.",
+    "unknown_pass": "Такой карты нет.",
+    "wallet_unavailable": "Кошелёк не ответил: попробуйте позже.",
     "sign_in_code_unusable": "Код больше не действует: запросите новый.",
     "too_many_sign_in_codes": "Слишком много запросов кода. Попробуйте позже.",
     "consent_required": "Нужно согласие на обработку персональных данных.",

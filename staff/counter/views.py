@@ -14,6 +14,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -24,13 +25,21 @@ from flask import session as http_session
 from werkzeug.wrappers import Response
 
 from staff.access import require
+from wallet import availability as wallet_availability
 from webapp.db import session
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import InvalidAmount, InvalidInput
 from webapp.domain.money import parse_rubles
 from webapp.domain.quote import OrderDraft
 from webapp.domain.quote_text import explain
-from webapp.services import checkins, checkout, confirmations, counter, customer_search
+from webapp.services import (
+    checkins,
+    checkout,
+    confirmations,
+    counter,
+    customer_search,
+    wallet_links,
+)
 from webapp.services.checkout import Confirmation
 from webapp.sms import SmsGateway
 
@@ -115,7 +124,8 @@ def customer(actor: Actor, branch_id: int, customer_id: int) -> str:
     here = counter.place(session(), actor, branch_id)
     shown = counter.panel(session(), actor, customer_id)
     return render_template("counter/panel.html", here=here, panel=shown,
-                           key=uuid.uuid4().hex, present=_present(customer_id))
+                           key=uuid.uuid4().hex, present=_present(customer_id),
+                           wallets=wallet_availability.of(current_app).any)
 
 
 @bp.post("/<int:branch_id>/customers/<int:customer_id>/quote")
@@ -174,6 +184,19 @@ def add_note(actor: Actor, branch_id: int, customer_id: int) -> Response:
     counter.add_note(session(), actor, customer_id, request.form.get("text", ""))
     return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
                          customer_id=customer_id))
+
+
+@bp.post("/<int:branch_id>/customers/<int:customer_id>/wallet-link")
+@CASHIER
+def send_wallet_link(actor: Actor, branch_id: int, customer_id: int) -> Response:
+    """Text the customer the link that adds their card to Apple or Google Wallet."""
+    counter.place(session(), actor, branch_id)
+    settings = current_app.config["REGULARS"]
+    hint = wallet_links.send_link(session(), actor, customer_id, base_url=settings.base_url,
+                                  secret_key=settings.secret_key)
+    flash(f"Ссылка на карту отправлена в SMS на {hint}.", "ok")
+    return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
+                         customer_id=customer_id), phone_hint=hint)
 
 
 @bp.get("/<int:branch_id>/orders/<int:order_id>")

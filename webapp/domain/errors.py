@@ -100,3 +100,10 @@ class DuplicateAccrual(Conflict):
 
 class AlreadyExists(Conflict):
     code = "already_exists"
+
+
+class WalletUnavailable(DomainError):
+    """Apple or Google could not be reached or refused: nothing changed, try again later."""
+
+    code = "wallet_unavailable"
+    status = 503

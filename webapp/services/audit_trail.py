@@ -43,6 +43,9 @@ ACTIONS = {
     "staff.deactivate": "Сотрудник отключён",
     "staff.set_role": "Изменены роль или филиалы",
     "staff.sign_out_everywhere": "Завершены все сеансы",
+    "account_deleted": "Клиент удалил аккаунт",
+    "data_consent_withdrawn": "Клиент отозвал согласие на обработку данных",
+    "wallet.link_sent": "Клиенту отправлена ссылка на карту в кошельке",
 }
 
 

@@ -102,3 +102,13 @@ def name_of(session: Session, business_id: int) -> str:
     if found is None:
         raise NotFound("No such business.")
     return found
+
+
+def language_of(session: Session, business_id: int) -> str:
+    """The language a business speaks to customers outside the app (wallet passes):
+    English for an English locale, Russian otherwise."""
+    found = session.scalar(select(Business.locale).where(Business.id == business_id))
+    session.rollback()
+    if found is None:
+        raise NotFound("No such business.")
+    return "en" if found.lower().startswith("en") else "ru"

@@ -27,7 +27,9 @@ def changed(session: Session, customer_id: int, now: datetime | None = None) -> 
     customer without a pass."""
     if not session.scalar(select(exists().where(WalletPass.customer_id == customer_id))):
         return
-    now = now or utcnow()
+    # A backdated ``now`` (the demo, imports) must not move the version backwards, or
+    # the devices' "updated since" query would miss this change.
+    now = max(now or utcnow(), utcnow())
     walletpass = session.scalar(select(WalletPass).where(WalletPass.customer_id == customer_id))
     assert walletpass is not None
     session.execute(update(WalletPass).where(WalletPass.id == walletpass.id)

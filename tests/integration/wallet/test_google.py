@@ -1,0 +1,596 @@
+"""Google Wallet against a local stand-in for Google's token endpoint and the Wallet REST
+API (wallet.google).
+
+The stand-in answers like Google: 200 with the resource, 409 on inserting an id that
+exists, 404 on reading or patching an unknown id; it records every request.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import io
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+import pytest
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+from PIL import Image
+from sqlalchemy import select
+
+from wallet.google import links, objects
+from wallet.google import settings as google_settings
+from wallet.google.client import GoogleError, WalletClient, client_for
+from wallet.google.links import save_url
+from webapp.domain.actor import Actor
+from webapp.persistence.models import Customer, OutboxMessage, WalletPass
+from webapp.services import customers, ledger, logos, outbox, wallet_updates
+
+ISSUER = "3388000000012345678"
+EMAIL = "regulars-wallet@test-project.iam.gserviceaccount.com"
+KEY_ID = "test-key-id-1"
+BASE = "https://cards.example.ru"
+TOKEN = "ya29.test-access-token"
+API = "/walletobjects/v1"
+
+
+# -- the stand-in ----------------------------------------------------------------------
+
+
+class StandIn:
+    """What the local "Google" has stored and was asked."""
+
+    def __init__(self) -> None:
+        self.requests: list[SimpleNamespace] = []
+        self.store: dict[str, dict[str, dict[str, Any]]] = {"loyaltyClass": {},
+                                                            "loyaltyObject": {}}
+        self.tokens = 0
+        self.fail_next: dict[str, int] = {}  # method -> status, answered once
+        self.quota_spent = False  # notifying patches get 429
+        self.vanish_before_patch = False  # the object disappears after the next GET
+        self.lock = threading.Lock()
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def api(self, method: str | None = None) -> list[SimpleNamespace]:
+        return [r for r in self.requests if r.path.startswith(API)
+                and (method is None or r.method == method)]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Any
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _answer(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, reason: str, message: str) -> None:
+        self._answer(status, {"error": {"code": status, "message": message,
+                                        "status": reason}})
+
+    def _record(self, **extra: Any) -> None:
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.server.google.requests.append(
+            SimpleNamespace(method=self.command, path=self.path, headers=headers, **extra))
+
+    def _handle(self) -> None:
+        google: StandIn = self.server.google
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        with google.lock:
+            if self.path == "/token":
+                google.tokens += 1
+                self._record(form=parse_qs(raw.decode()))
+                self._answer(200, {"access_token": TOKEN, "expires_in": 3600,
+                                   "token_type": "Bearer"})
+                return
+            body: dict[str, Any] = json.loads(raw) if raw else {}
+            self._record(body=body or None)
+            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                self._error(401, "UNAUTHENTICATED", "no token")
+                return
+            if self.command in google.fail_next:
+                status = google.fail_next.pop(self.command)
+                self._error(status, "INTERNAL", "stand-in failure")
+                return
+            parts = self.path[len(API) + 1:].split("/")
+            kind = parts[0]
+            store = google.store.get(kind)
+            if store is None:
+                self._error(404, "NOT_FOUND", "no such resource type")
+                return
+            if self.command == "POST" and len(parts) == 1:
+                if body["id"] in store:
+                    self._error(409, "ALREADY_EXISTS", f"Resource {body['id']} exists")
+                    return
+                store[body["id"]] = dict(body)
+                self._answer(200, store[body["id"]])
+                return
+            resource_id = unquote(parts[1]) if len(parts) > 1 else ""
+            if resource_id not in store:
+                self._error(404, "NOT_FOUND", f"Resource {resource_id} not found")
+                return
+            if self.command == "GET":
+                if google.vanish_before_patch:
+                    google.vanish_before_patch = False
+                    found = dict(store.pop(resource_id))
+                    self._answer(200, found)
+                    return
+                self._answer(200, store[resource_id])
+            elif self.command == "PATCH":
+                notifying = any(m.get("messageType") == "TEXT_AND_NOTIFY"
+                                for m in body.get("messages", []))
+                if notifying and google.quota_spent:
+                    self._error(429, "RESOURCE_EXHAUSTED",
+                                "QuotaExceededException: too many notifications")
+                    return
+                store[resource_id].update(body)  # lists replace, as Google does
+                self._answer(200, store[resource_id])
+            else:
+                self._error(405, "METHOD_NOT_ALLOWED", self.command)
+
+    do_GET = do_POST = do_PATCH = _handle
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[StandIn, int]]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    httpd.google = StandIn()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.google, httpd.server_address[1]  # type: ignore[attr-defined]
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def key_files(tmp_path_factory: pytest.TempPathFactory,
+              server: tuple[StandIn, int]) -> SimpleNamespace:
+    """A service-account key whose token_uri is the stand-in, and the key's certificate
+    (what Google publishes for a service account) to verify signatures with."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, EMAIL)])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=9))
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("google")
+    path = folder / "service-account.json"
+    path.write_text(json.dumps({
+        "type": "service_account", "project_id": "test-project", "private_key_id": KEY_ID,
+        "private_key": pem, "client_email": EMAIL, "client_id": "1234567890",
+        "token_uri": f"http://127.0.0.1:{server[1]}/token",
+    }))
+    return SimpleNamespace(path=path, cert=cert.public_bytes(serialization.Encoding.PEM))
+
+
+@pytest.fixture
+def extra(server: tuple[StandIn, int], key_files: SimpleNamespace) -> dict[str, str]:
+    return {"GOOGLE_ISSUER_ID": ISSUER, "GOOGLE_CREDENTIALS": str(key_files.path),
+            "GOOGLE_API_URL": f"http://127.0.0.1:{server[1]}{API}"}
+
+
+@pytest.fixture
+def google(server: tuple[StandIn, int]) -> StandIn:
+    server[0].reset()
+    return server[0]
+
+
+@pytest.fixture
+def settings(extra: dict[str, str]) -> google_settings.GoogleSettings:
+    loaded = google_settings.load(extra)
+    assert loaded is not None
+    return loaded
+
+
+@pytest.fixture
+def client(settings: google_settings.GoogleSettings, google: StandIn) -> Iterator[WalletClient]:
+    made = WalletClient(settings)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def member(app: Any, shop: SimpleNamespace) -> SimpleNamespace:
+    joined = customers.join(app.test_session(), Actor.system(shop.id), phone="+79161234567",
+                            name="Иван")
+    return SimpleNamespace(id=int(joined.customer.id), card=joined.customer.card_number)
+
+
+def saved(app: Any, shop: SimpleNamespace, member: SimpleNamespace,
+          settings: google_settings.GoogleSettings, client: WalletClient) -> SimpleNamespace:
+    """The customer's object inserted on Google; the pass's id and the object's id."""
+    db = app.test_session()
+    oid = objects.ensure_object(db, settings, shop.id, member.id, BASE, client=client)
+    pass_id = db.scalar(select(WalletPass.id).where(WalletPass.customer_id == member.id))
+    return SimpleNamespace(oid=oid, pass_id=pass_id)
+
+
+def credit(app: Any, shop: SimpleNamespace, member: SimpleNamespace, points: int,
+           key: str) -> None:
+    ledger.accrue(app.test_session(), Actor.system(shop.id), key, customer_id=member.id,
+                  points=points)
+
+
+def counted(app: Any, pass_id: int) -> tuple[Any, int]:
+    row = app.test_session().execute(
+        select(WalletPass.google_message_day, WalletPass.google_messages)
+        .where(WalletPass.id == pass_id)).one()
+    return row[0], row[1]
+
+
+def last_patch(google: StandIn) -> dict[str, Any]:
+    patches = [r for r in google.api("PATCH") if "/loyaltyObject/" in r.path]
+    assert patches, "no object was patched"
+    body: dict[str, Any] = patches[-1].body
+    return body
+
+
+# -- settings ------------------------------------------------------------------------
+
+
+def test_without_settings_google_is_off_and_nothing_is_wrong() -> None:
+    assert google_settings.load({}) is None
+    assert google_settings.problems({}) == []
+
+
+def test_settings_default_to_googles_api(extra: dict[str, str]) -> None:
+    loaded = google_settings.load({k: v for k, v in extra.items() if k != "GOOGLE_API_URL"})
+    assert loaded is not None
+    assert loaded.api_url == "https://walletobjects.googleapis.com/walletobjects/v1"
+    assert (loaded.issuer_id, loaded.service_account_email) == (ISSUER, EMAIL)
+
+
+def test_problems_are_said_in_plain_words(extra: dict[str, str], tmp_path: Path) -> None:
+    missing = google_settings.problems({"GOOGLE_CREDENTIALS": extra["GOOGLE_CREDENTIALS"]})
+    assert len(missing) == 1 and "REGULARS_GOOGLE_ISSUER_ID is missing" in missing[0]
+    gone = google_settings.problems({**extra, "GOOGLE_CREDENTIALS": str(tmp_path / "no.json")})
+    assert len(gone) == 1 and gone[0].startswith("Google credentials unreadable:")
+    (tmp_path / "user.json").write_text(json.dumps({"type": "authorized_user",
+                                                    "client_id": "x"}))
+    user = google_settings.problems({**extra, "GOOGLE_CREDENTIALS": str(tmp_path / "user.json")})
+    assert len(user) == 1 and "not a service-account key" in user[0]
+    (tmp_path / "junk.json").write_text("not json")
+    junk = google_settings.problems({**extra, "GOOGLE_CREDENTIALS": str(tmp_path / "junk.json")})
+    assert junk and junk[0].startswith("Google credentials unreadable:")
+    broken = json.loads(Path(extra["GOOGLE_CREDENTIALS"]).read_text())
+    broken["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    bad_key = google_settings.problems({**extra,
+                                        "GOOGLE_CREDENTIALS": str(tmp_path / "broken.json")})
+    assert bad_key and bad_key[0].startswith("Google credentials unreadable:")
+    assert google_settings.problems({**extra, "GOOGLE_ISSUER_ID": "abc"})
+    assert google_settings.problems(extra) == []
+    # A broken configuration turns Google off instead of failing.
+    assert google_settings.load({**extra, "GOOGLE_CREDENTIALS": str(tmp_path / "no.json")}) \
+        is None
+
+
+def test_the_worker_gets_a_sender_only_when_google_is_on(app: Any,
+                                                         extra: dict[str, str]) -> None:
+    regulars = app.config["REGULARS"]
+    with app.app_context():
+        app.extensions.pop(google_settings.EXTENSION, None)
+        assert objects.senders() == {}
+        app.config["REGULARS"] = dataclasses.replace(regulars, extra={**regulars.extra,
+                                                                      **extra})
+        app.extensions.pop(google_settings.EXTENSION, None)
+        try:
+            assert set(objects.senders()) == {wallet_updates.GOOGLE}
+        finally:
+            app.config["REGULARS"] = regulars
+            app.extensions.pop(google_settings.EXTENSION, None)
+
+
+# -- class and object ----------------------------------------------------------------
+
+
+def test_saving_inserts_the_class_and_the_object(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, client: WalletClient) -> None:
+    done = saved(app, shop, member, settings, client)
+    serial = app.test_session().scalar(select(WalletPass.serial)
+                                       .where(WalletPass.id == done.pass_id))
+    assert done.oid == f"{ISSUER}.regulars-pass-{serial}"
+    assert google.tokens == 1
+    calls = google.api()
+    assert [(r.method, r.path) for r in calls] == [
+        ("POST", f"{API}/loyaltyClass"), ("POST", f"{API}/loyaltyObject")]
+    assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in calls)
+    token_request = google.requests[0]
+    assert token_request.path == "/token"
+    assert token_request.form["grant_type"] == ["urn:ietf:params:oauth:grant-type:jwt-bearer"]
+
+    loyalty_class = calls[0].body
+    assert loyalty_class == {
+        "id": f"{ISSUER}.regulars-business-{shop.id}",
+        "issuerName": "Гараж на Лесной", "programName": "Гараж на Лесной",
+        "programLogo": {"sourceUri": {"uri": f"{BASE}/static/img/icon-512.png"}},
+        "reviewStatus": "UNDER_REVIEW", "hexBackgroundColor": "#0b5d3b",
+        "accountIdLabel": "Номер карты", "accountNameLabel": "Клиент",
+    }
+    loyalty_object = calls[1].body
+    assert loyalty_object["id"] == done.oid
+    assert loyalty_object["classId"] == loyalty_class["id"]
+    assert loyalty_object["state"] == "ACTIVE"
+    assert loyalty_object["accountId"] == member.card
+    assert loyalty_object["accountName"] == "Иван"
+    assert loyalty_object["loyaltyPoints"] == {"label": "Баллы", "balance": {"int": 100}}
+    assert loyalty_object["barcode"] == {"type": "QR_CODE", "value": member.card,
+                                         "alternateText": member.card}
+    texts = {t["id"]: t for t in loyalty_object["textModulesData"]}
+    assert texts["rules"]["body"].startswith("5\u00a0% от каждого заказа")
+    assert texts["progress"]["body"] == "До уровня «Базовый»: ещё 1 визит."
+    assert texts["worth"]["body"].startswith("100")
+    assert "messages" not in loyalty_object
+    links = loyalty_object["linksModuleData"]["uris"]
+    assert links[0] == {"id": "history", "uri": f"{BASE}/c/{shop.id}/history",
+                        "description": "История баллов"}
+    assert app.test_session().scalar(select(WalletPass.google_object)
+                                     .where(WalletPass.id == done.pass_id)) is True
+
+
+def test_the_class_shows_the_business_logo(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, client: WalletClient) -> None:
+    image = io.BytesIO()
+    Image.new("RGB", (64, 64), "#0b5d3b").save(image, "PNG")
+    logo = logos.set_logo(app.test_session(), shop.id, image.getvalue())
+    saved(app, shop, member, settings, client)
+    uri = google.api("POST")[0].body["programLogo"]["sourceUri"]["uri"]
+    assert uri == f"{BASE}/c/{shop.id}/logo.png?v={int(logo.updated_at.timestamp())}"
+
+
+def test_existing_class_and_object_are_patched_not_duplicated(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, client: WalletClient) -> None:
+    first = saved(app, shop, member, settings, client)
+    google.requests.clear()
+    again = saved(app, shop, member, settings, client)
+    assert again.oid == first.oid
+    calls = [(r.method, r.path) for r in google.api()]
+    class_id = f"{ISSUER}.regulars-business-{shop.id}"
+    assert calls == [("POST", f"{API}/loyaltyClass"),
+                     ("PATCH", f"{API}/loyaltyClass/{class_id}"),
+                     ("POST", f"{API}/loyaltyObject"),
+                     ("PATCH", f"{API}/loyaltyObject/{first.oid}")]
+    class_patch = google.api("PATCH")[0].body
+    assert class_patch["reviewStatus"] == "UNDER_REVIEW" and "id" not in class_patch
+    assert google.api("PATCH")[1].body["loyaltyPoints"]["balance"] == {"int": 100}
+    assert len(google.store["loyaltyObject"]) == 1
+
+
+def test_a_failed_insert_leaves_the_pass_unmarked(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, client: WalletClient) -> None:
+    google.fail_next["POST"] = 500
+    with pytest.raises(GoogleError, match="500"):
+        objects.ensure_object(app.test_session(), settings, shop.id, member.id, BASE,
+                              client=client)
+    assert app.test_session().scalar(select(WalletPass.google_object)
+                                     .where(WalletPass.customer_id == member.id)) is False
+
+
+# -- updates -------------------------------------------------------------------------
+
+
+def test_a_credit_reaches_google_as_a_patch_with_a_message(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, client: WalletClient) -> None:
+    done = saved(app, shop, member, settings, client)
+    db = app.test_session()
+    credit(app, shop, member, 350, "google-credit-1")
+    job = db.scalar(select(OutboxMessage).where(OutboxMessage.kind == wallet_updates.GOOGLE))
+    assert job is not None and job.payload == {"pass": done.pass_id}
+    send = objects.sender(settings, lambda: db, BASE, client=client)
+    outbox.run_once(db, {wallet_updates.GOOGLE: send})
+    assert db.scalar(select(OutboxMessage.status).where(OutboxMessage.id == job.id)) == "sent"
+
+    assert [r.method for r in google.api()][-2:] == ["GET", "PATCH"]
+    patch = last_patch(google)
+    assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in google.api())
+    assert patch["loyaltyPoints"] == {"label": "Баллы", "balance": {"int": 450}}
+    [news] = patch["messages"]
+    assert news["messageType"] == "TEXT_AND_NOTIFY"
+    assert news["body"] == "Баланс: 450 баллов"
+    assert news["header"] == "Гараж на Лесной"
+    assert google.store["loyaltyObject"][done.oid]["loyaltyPoints"]["balance"]["int"] == 450
+    assert counted(app, done.pass_id)[1] == 1
+
+
+def test_nothing_new_is_patched_without_a_message(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, client: WalletClient) -> None:
+    done = saved(app, shop, member, settings, client)
+    outcome = objects.patch_object(app.test_session(), settings, done.pass_id, BASE,
+                                   client=client)
+    assert outcome == "patched"
+    assert "messages" not in last_patch(google)
+    assert counted(app, done.pass_id)[1] == 0
+
+
+def test_the_daily_limit_stops_notifications_but_not_patches(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, client: WalletClient) -> None:
+    done = saved(app, shop, member, settings, client)
+    db = app.test_session()
+    day = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    outcomes = []
+    for number in range(1, 6):
+        credit(app, shop, member, 10, f"google-limit-{number}")
+        outcomes.append(objects.patch_object(db, settings, done.pass_id, BASE, client=client,
+                                             now=day + timedelta(hours=number)))
+        patch = last_patch(google)
+        assert patch["loyaltyPoints"]["balance"] == {"int": 100 + 10 * number}
+        if number > objects.NOTIFICATIONS_PER_DAY:
+            [quiet] = patch["messages"]
+            assert quiet["messageType"] == "TEXT"
+            assert quiet["body"] == f"Баланс: {100 + 10 * number} баллов"
+    assert outcomes == ["notified"] * 3 + ["patched"] * 2
+    assert counted(app, done.pass_id) == (day.date(), 3)
+
+    credit(app, shop, member, 10, "google-limit-next-day")
+    tomorrow = day + timedelta(days=1)
+    assert objects.patch_object(db, settings, done.pass_id, BASE, client=client,
+                                now=tomorrow) == "notified"
+    assert last_patch(google)["messages"][0]["messageType"] == "TEXT_AND_NOTIFY"
+    assert counted(app, done.pass_id) == (tomorrow.date(), 1)
+
+
+def test_googles_quota_answer_is_taken_as_the_days_limit(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, client: WalletClient) -> None:
+    done = saved(app, shop, member, settings, client)
+    google.quota_spent = True
+    credit(app, shop, member, 20, "google-quota")
+    now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    assert objects.patch_object(app.test_session(), settings, done.pass_id, BASE,
+                                client=client, now=now) == "patched"
+    assert last_patch(google)["messages"][0]["messageType"] == "TEXT"
+    assert google.store["loyaltyObject"][done.oid]["loyaltyPoints"]["balance"]["int"] == 120
+    assert counted(app, done.pass_id) == (now.date(), objects.NOTIFICATIONS_PER_DAY)
+
+
+def test_an_object_google_lost_is_inserted_again(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, client: WalletClient) -> None:
+    done = saved(app, shop, member, settings, client)
+    del google.store["loyaltyObject"][done.oid]
+    credit(app, shop, member, 50, "google-lost-1")
+    google.requests.clear()
+    assert objects.patch_object(app.test_session(), settings, done.pass_id, BASE,
+                                client=client) == "inserted"
+    assert [r.method for r in google.api()] == ["GET", "POST", "PATCH", "POST"]
+    assert google.store["loyaltyObject"][done.oid]["loyaltyPoints"]["balance"]["int"] == 150
+
+
+def test_a_404_on_patch_inserts_again_and_gives_the_notification_back(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, client: WalletClient) -> None:
+    done = saved(app, shop, member, settings, client)
+    credit(app, shop, member, 50, "google-vanish-1")
+    google.vanish_before_patch = True
+    google.requests.clear()
+    assert objects.patch_object(app.test_session(), settings, done.pass_id, BASE,
+                                client=client) == "inserted"
+    methods = [r.method for r in google.api()]
+    assert methods[:2] == ["GET", "PATCH"] and methods[-1] == "POST"
+    assert google.store["loyaltyObject"][done.oid]["loyaltyPoints"]["balance"]["int"] == 150
+    assert counted(app, done.pass_id)[1] == 0
+
+
+def test_a_google_failure_is_retried_by_the_outbox(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, client: WalletClient) -> None:
+    done = saved(app, shop, member, settings, client)
+    db = app.test_session()
+    credit(app, shop, member, 50, "google-failure-1")
+    google.fail_next["PATCH"] = 503
+    send = objects.sender(settings, lambda: db, BASE, client=client)
+    summary = outbox.run_once(db, {wallet_updates.GOOGLE: send})
+    assert summary.retried == 1
+    job = db.scalar(select(OutboxMessage).where(OutboxMessage.kind == wallet_updates.GOOGLE))
+    assert job is not None and job.status == "pending" and job.attempts == 1
+    assert "503" in (job.last_error or "")
+    assert counted(app, done.pass_id)[1] == 0  # the notification was not spent
+
+    summary = outbox.run_once(db, {wallet_updates.GOOGLE: send}, now=job.run_after)
+    assert summary.sent == 1
+    assert last_patch(google)["messages"][0]["messageType"] == "TEXT_AND_NOTIFY"
+    assert counted(app, done.pass_id)[1] == 1
+
+
+def test_a_pass_not_on_google_or_a_closed_customer_is_skipped(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, client: WalletClient) -> None:
+    db = app.test_session()
+    assert objects.patch_object(db, settings, 10**9, BASE, client=client) == "skipped"
+    done = saved(app, shop, member, settings, client)
+    google.requests.clear()
+    customer = db.get(Customer, member.id)
+    customer.status = "blocked"
+    db.commit()
+    assert objects.patch_object(db, settings, done.pass_id, BASE, client=client) == "skipped"
+    assert google.api() == []
+
+
+# -- the Save link -------------------------------------------------------------------
+
+
+def _b64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def test_the_save_link_is_signed_and_names_only_the_object(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, key_files: SimpleNamespace) -> None:
+    try:
+        url = links.save_link(app.test_session(), shop.id, member.id, BASE + "/",
+                                      settings)
+    finally:
+        client_for(settings).close()
+        client_for.cache_clear()
+    prefix = "https://pay.google.com/gp/v/save/"
+    assert url.startswith(prefix)
+    token = url[len(prefix):]
+    header_part, claims_part, signature_part = token.split(".")
+    certificate = x509.load_pem_x509_certificate(key_files.cert)
+    public_key = certificate.public_key()
+    assert isinstance(public_key, rsa.RSAPublicKey)
+    public_key.verify(_b64(signature_part), f"{header_part}.{claims_part}".encode(),
+                      padding.PKCS1v15(), hashes.SHA256())
+    with pytest.raises(InvalidSignature):
+        public_key.verify(_b64(signature_part), f"{header_part}.{claims_part}x".encode(),
+                          padding.PKCS1v15(), hashes.SHA256())
+
+    header = json.loads(_b64(header_part))
+    assert header["alg"] == "RS256" and header["kid"] == KEY_ID
+    claims = json.loads(_b64(claims_part))
+    [inserted] = google.store["loyaltyObject"]
+    assert claims["iss"] == EMAIL
+    assert claims["aud"] == "google" and claims["typ"] == "savetowallet"
+    assert claims["origins"] == [BASE]
+    assert claims["payload"] == {"loyaltyObjects": [{"id": inserted}]}
+    assert isinstance(claims["iat"], int)
+    assert len(url) < 1200  # a short link: the object is named, not carried
+
+
+def test_google_auths_own_jwt_check_accepts_the_link(
+        settings: google_settings.GoogleSettings, key_files: SimpleNamespace) -> None:
+    from google.auth import jwt
+
+    url = save_url(settings, f"{ISSUER}.regulars-pass-abc", ["https://cards.example.ru"])
+    claims = jwt.decode(url.rsplit("/", 1)[1], certs={KEY_ID: key_files.cert.decode()},
+                        verify=False)
+    assert claims["payload"] == {"loyaltyObjects": [{"id": f"{ISSUER}.regulars-pass-abc"}]}
+    # Signature check with google-auth's verifier and the published certificate.
+    from google.auth import crypt
+
+    signed, signature = url.rsplit("/", 1)[1].rsplit(".", 1)
+    verifier = crypt.RSAVerifier.from_string(key_files.cert)
+    assert verifier.verify(signed.encode(), _b64(signature))
+    assert not verifier.verify((signed + "x").encode(), _b64(signature))

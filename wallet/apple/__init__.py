@@ -1,0 +1,1 @@
+"""Apple Wallet: the settings and certificates, the signed .pkpass, its images."""
