@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -158,23 +159,34 @@ def keys() -> Callable[[], str]:
     return lambda: f"test-key-{next(counter):06d}"
 
 
-@pytest.fixture
-def app(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Any]:
-    """The Flask app on the test database; its session joins a rolled-back transaction."""
+@contextmanager
+def rolled_back_app(engine: Engine, config: dict[str, Any]) -> Iterator[Any]:
+    """An app made with ``config`` whose session joins an outer transaction on
+    ``engine`` that is rolled back afterwards: services commit for real, the test
+    database keeps nothing. ``app.test_session`` is that session."""
     from webapp.app import create_app
 
-    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
-                      "SECRET_KEY": "test-secret-" + "x" * 40, "TESTING": True})
+    app = create_app({"SECRET_KEY": "test-secret-" + "x" * 40, "TESTING": True, **config})
     connection = engine.connect()
     outer = connection.begin()
     factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
                            expire_on_commit=False)
     app.extensions["sqlalchemy"].session = scoped_session(factory)
     app.test_session = app.extensions["sqlalchemy"].session  # type: ignore[attr-defined]
-    yield app
-    app.extensions["sqlalchemy"].session.remove()
-    outer.rollback()
-    connection.close()
+    try:
+        yield app
+    finally:
+        app.extensions["sqlalchemy"].session.remove()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def app(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Any]:
+    """The Flask app on the test database; its session joins a rolled-back transaction."""
+    with rolled_back_app(engine, {"DATABASE_URL": database_url,
+                           "INSTANCE_PATH": str(tmp_path)}) as made:
+        yield made
 
 
 @pytest.fixture

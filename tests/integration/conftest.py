@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor, Role
 from webapp.domain.presets import DEMO
@@ -21,7 +22,11 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def shop(app: Any) -> SimpleNamespace:
     """The business, its branches (Центр, Север) and a DEMO program in force."""
-    db = app.test_session()
+    return make_shop(app.test_session())
+
+
+def make_shop(db: Session) -> SimpleNamespace:
+    """Make the shop of :func:`shop` through ``db``: id, centre, north, owner (an Actor)."""
     made = businesses.create_business(db, name="Гараж на Лесной", branches=["Центр", "Север"])
     branches = list(db.scalars(select(Branch.id).where(Branch.business_id == made.id)
                                .order_by(Branch.id)))

@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import render_template
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.orm import scoped_session, sessionmaker
 
 import webapp.customer.push  # noqa: F401  (routes on the customer blueprint, before any app)
+from tests.conftest import rolled_back_app
 from tests.integration.customer.conftest import PHONE, csrf, signed_in
 from webapp.commands_push import push_group, senders
 from webapp.config import ConfigError
@@ -71,22 +71,10 @@ SECOND_PHONE = "+79167654321"
 @pytest.fixture
 def app(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Any]:
     """The suite's app (see tests/conftest.py) with VAPID keys: push is on."""
-    from webapp.app import create_app
-
-    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
-                      "SECRET_KEY": "test-secret-" + "x" * 40, "TESTING": True,
-                      "VAPID_PRIVATE_KEY": KEYS[0], "VAPID_PUBLIC_KEY": KEYS[1],
-                      "VAPID_SUBJECT": SUBJECT})
-    connection = engine.connect()
-    outer = connection.begin()
-    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
-                           expire_on_commit=False)
-    app.extensions["sqlalchemy"].session = scoped_session(factory)
-    app.test_session = app.extensions["sqlalchemy"].session  # type: ignore[attr-defined]
-    yield app
-    app.extensions["sqlalchemy"].session.remove()
-    outer.rollback()
-    connection.close()
+    with rolled_back_app(engine, {"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
+                           "VAPID_PRIVATE_KEY": KEYS[0], "VAPID_PUBLIC_KEY": KEYS[1],
+                           "VAPID_SUBJECT": SUBJECT}) as made:
+        yield made
 
 
 @dataclass

@@ -20,22 +20,17 @@ the ``REGULARS_APPLE_*`` settings pointing at it, and an app configured with the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from contextlib import ExitStack
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy import Engine
 
-from tests.integration.conftest import PASSWORD
+from tests.conftest import rolled_back_app
+from tests.integration.conftest import make_shop
 from tests.integration.wallet.pki import PKI, extra_for, make_pki
-from webapp.domain.actor import Actor, Role
-from webapp.domain.presets import DEMO
-from webapp.persistence.base import utcnow
-from webapp.persistence.models import Branch
-from webapp.services import businesses, programs, staff
 
 BASE_URL = "https://regulars.test"
 
@@ -53,29 +48,14 @@ def apple_extra(apple_pki: PKI) -> dict[str, str]:
 @pytest.fixture
 def make_apple_app(database_url: str, engine: Engine, tmp_path: Path,
                    apple_extra: dict[str, str]) -> Iterator[Callable[..., Any]]:
-    from webapp.app import create_app
+    with ExitStack() as stack:
 
-    made: list[tuple[Any, Any, Any]] = []
+        def make(**extra: Any) -> Any:
+            return stack.enter_context(rolled_back_app(engine, {
+                "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
+                "BASE_URL": BASE_URL, **apple_extra, **extra}))
 
-    def make(**extra: Any) -> Any:
-        config = {"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
-                  "SECRET_KEY": "test-secret-" + "x" * 40, "TESTING": True,
-                  "BASE_URL": BASE_URL, **apple_extra, **extra}
-        app = create_app(config)
-        connection = engine.connect()
-        outer = connection.begin()
-        factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
-                               expire_on_commit=False)
-        app.extensions["sqlalchemy"].session = scoped_session(factory)
-        app.test_session = app.extensions["sqlalchemy"].session  # type: ignore[attr-defined]
-        made.append((app, connection, outer))
-        return app
-
-    yield make
-    for app, connection, outer in reversed(made):
-        app.extensions["sqlalchemy"].session.remove()
-        outer.rollback()
-        connection.close()
+        yield make
 
 
 @pytest.fixture
@@ -86,14 +66,4 @@ def apple_app(make_apple_app: Callable[..., Any]) -> Any:
 @pytest.fixture
 def apple_shop(apple_app: Any) -> SimpleNamespace:
     """The business, its branches (Центр, Север) and a DEMO program, in ``apple_app``."""
-    db = apple_app.test_session()
-    made = businesses.create_business(db, name="Гараж на Лесной", branches=["Центр", "Север"])
-    branches = list(db.scalars(select(Branch.id).where(Branch.business_id == made.id)
-                               .order_by(Branch.id)))
-    owner = staff.create_staff(db, business_id=made.id, login="owner", password=PASSWORD,
-                               role=Role.OWNER.value)
-    owner_actor = Actor.staff(made.id, owner.id, Role.OWNER)
-    programs.save(db, owner_actor, "program-key-1", settings=DEMO,
-                  now=utcnow() - timedelta(days=1))
-    return SimpleNamespace(id=made.id, centre=branches[0], north=branches[1],
-                           owner=owner_actor)
+    return make_shop(apple_app.test_session())
