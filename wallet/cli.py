@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from wallet.apple import apns
 from wallet.apple import settings as apple
+from wallet.google import settings as google
 from webapp.config import ConfigError
 from webapp.db import session
 from webapp.domain.actor import Actor
@@ -59,6 +60,10 @@ def _apple(extra: Mapping[str, Any], base_url: str, now: datetime) -> tuple[str,
         return "", found
     loaded = apple.load(extra, now)
     assert loaded is not None
+    try:  # the push side too: token authentication, the CA bundle
+        apns.client_for(loaded, extra)
+    except ConfigError as error:
+        return "", [f"APNs: {error}"]
     status = (f"ready (pass type {loaded.pass_type_id}, team {loaded.team_id}; certificate"
               f" valid until {loaded.valid_until:%Y-%m-%d}; pushes to {loaded.apns_url})")
     if loaded.valid_until - now < SOON:
@@ -71,16 +76,9 @@ def _apple(extra: Mapping[str, Any], base_url: str, now: datetime) -> tuple[str,
 
 
 def _google(extra: Mapping[str, Any]) -> tuple[str, list[str]]:
-    try:
-        google = importlib.import_module("wallet.google.settings")
-    except ModuleNotFoundError as error:
-        if (error.name or "").startswith("wallet.google"):
-            return "not available in this version", []
-        return "", [f"Google Wallet support cannot be loaded: {error}."]
     found = [str(problem) for problem in google.problems(extra)]
     names = ("GOOGLE_ISSUER_ID", "GOOGLE_CREDENTIALS")
-    configured = (google.configured(extra) if hasattr(google, "configured")
-                  else any(str(extra.get(name) or "").strip() for name in names))
+    configured = any(str(extra.get(name) or "").strip() for name in names)
     if found:
         return "", found
     if not configured:

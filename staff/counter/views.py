@@ -190,6 +190,8 @@ def add_note(actor: Actor, branch_id: int, customer_id: int) -> Response:
 @CASHIER
 def send_wallet_link(actor: Actor, branch_id: int, customer_id: int) -> Response:
     """Text the customer the link that adds their card to Apple or Google Wallet."""
+    if not wallet_availability.of(current_app).any:
+        abort(404)
     counter.place(session(), actor, branch_id)
     settings = current_app.config["REGULARS"]
     hint = wallet_links.send_link(session(), actor, customer_id, base_url=settings.base_url,

@@ -270,7 +270,14 @@ def senders() -> dict[str, outbox.Sender]:
     settings = settings_of(current_app)
     if settings is None:
         return {}
-    return {APNS: sender(client_for(settings, current_app.config["REGULARS"].extra), session)}
+    try:
+        client = client_for(settings, current_app.config["REGULARS"].extra)
+    except ConfigError as error:
+        # A wrong APNs setting must not stop the SMS and web push the worker also sends;
+        # `regulars wallet check` names it, and the pass jobs wait in the outbox.
+        log.error("Apple Wallet pushes are off: %s", error)
+        return {}
+    return {APNS: sender(client, session)}
 
 
 def _reply(response: httpx.Response) -> Reply:

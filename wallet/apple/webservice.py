@@ -148,7 +148,7 @@ def latest(pass_type: str, serial: str) -> Response:
 def log() -> Response:
     def action(settings: AppleSettings) -> Response:
         for line in passkit.log_lines(_json_body()):
-            device_log.warning("Apple Wallet: %s", line)
+            device_log.info("Apple Wallet: %s", line)
         return _empty(200)
 
     return _answer(action, max_body=MAX_LOG_BODY)

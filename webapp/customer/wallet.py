@@ -51,19 +51,21 @@ def _google(business_id: int, customer_id: int) -> BaseResponse:
 
 def _linked(business_id: int, serial: str) -> int:
     return wallet_links.customer_of_link(session(), business_id, serial,
-                                         request.args.get("t", ""),
+                                         request.args.get("d", ""), request.args.get("t", ""),
                                          current_app.config["REGULARS"].secret_key)
 
 
 @bp.get("/wallet/apple.pkpass")
 @signed_in
 def apple(who: Who, business_id: int) -> Response:
+    """The signed-in customer's pass, to open in Apple Wallet."""
     return _apple(business_id, who.customer_id)
 
 
 @bp.get("/wallet/google")
 @signed_in
 def google(who: Who, business_id: int) -> BaseResponse:
+    """Insert (or update) the customer's Google object, then go to Google's save page."""
     return _google(business_id, who.customer_id)
 
 
@@ -72,17 +74,20 @@ def texted(business_id: int, serial: str) -> str:
     """The page the texted link opens: the two buttons, nothing else."""
     _linked(business_id, serial)
     return render_template("customer/wallet_link.html", business_id=business_id,
-                           serial=serial, token=request.args.get("t", ""),
+                           serial=serial, day=request.args.get("d", ""),
+                           token=request.args.get("t", ""),
                            business_name=businesses.name_of(session(), business_id))
 
 
 @bp.get("/wallet/<serial>/apple.pkpass")
 def texted_apple(business_id: int, serial: str) -> Response:
+    """The pass, opened from the texted link."""
     return _apple(business_id, _linked(business_id, serial))
 
 
 @bp.get("/wallet/<serial>/google")
 def texted_google(business_id: int, serial: str) -> BaseResponse:
+    """«Save to Google Wallet», opened from the texted link."""
     return _google(business_id, _linked(business_id, serial))
 
 

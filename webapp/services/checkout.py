@@ -217,4 +217,5 @@ def _referral(session: Session, actor: Actor, store: LedgerStore, settings: Prog
     theirs = referrer.add_operation(kind=Op.ACCRUAL, points=bonus, reason=REFERRAL,
                                     created_at=now)
     earn(referrer, theirs, bonus, expires)
+    wallet_updates.changed(session, customer.referred_by_id, now)  # their pass shows it too
     return bonus

@@ -39,7 +39,16 @@ from webapp.persistence.models import (
     OutboxMessage,
     SignInCode,
 )
-from webapp.services import audit, consents, customers, ledger, outbox, phones, push
+from webapp.services import (
+    audit,
+    consents,
+    customers,
+    ledger,
+    outbox,
+    phones,
+    push,
+    wallet_updates,
+)
 from webapp.services.customer_history import BusinessView, describe
 from webapp.services.customer_sign_in import Who
 from webapp.services.idempotency import run_once
@@ -247,6 +256,7 @@ def _close(session: Session, who: Who, key: str, *, confirm: str, ip: str | None
             .values(revoked_at=now))
         _forget_traces(session, customer)
         push.forget_customer(session, customer.id)
+        wallet_updates.account_closed(session, customer.id)
         for kind in (ConsentKind.PERSONAL_DATA, ConsentKind.ADVERTISING):
             consents.record(session, customer.id, kind, False, channel="pwa", ip=ip, now=now)
         _fail_pending(session, customer.id, action.replace("_", " "))

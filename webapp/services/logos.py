@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from webapp.domain.errors import InvalidInput, NotFound
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, BusinessLogo
+from webapp.services import wallet_updates
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_SIDE = 512
@@ -55,6 +56,7 @@ def set_logo(session: Session, business_id: int, data: bytes,
     logo.png, logo.width, logo.height = out.getvalue(), clean.width, clean.height
     logo.updated_at = now or utcnow()
     session.add(logo)
+    wallet_updates.business_changed(session, business_id, now)  # the passes' images too
     session.commit()
     return Logo(logo.png, logo.width, logo.height, logo.updated_at)
 

@@ -46,8 +46,8 @@ SERIAL = re.compile(r"[A-Za-z0-9._-]{1,32}")  # WalletPass.serial is String(32)
 TAG = re.compile(r"[0-9]{1,19}")
 COMMIT_LAG = timedelta(minutes=1)
 SCHEME = "ApplePass"
-MAX_LOG_ENTRIES = 50
-MAX_LOG_LENGTH = 1000
+MAX_LOG_ENTRIES = 10  # the endpoint is open (Apple defines it so): keep what it can write small
+MAX_LOG_LENGTH = 300
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

@@ -22,6 +22,7 @@ from webapp.domain.presets import PRESETS
 from webapp.domain.program import InvalidSetting, ProgramSettings, Warning
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import ProgramVersion
+from webapp.services import wallet_updates
 from webapp.services.idempotency import run_once
 
 # A form opened a minute ago still says "now": allow that much clock skew.
@@ -81,6 +82,8 @@ def save(session: Session, actor: Actor, key: str, *, settings: dict[str, Any] |
             "settings": json.dumps(stored, ensure_ascii=False, sort_keys=True),
             "effective_from": starts, "created_at": now, "created_by": actor.staff_id,
         }).scalar_one()
+        # Every pass states the rules (and tiers, rates): the wallets fetch them anew.
+        wallet_updates.business_changed(session, actor.business_id, now)
         return {"version_id": version_id, "version": number,
                 "effective_from": starts.isoformat(),
                 "warnings": [w.code for w in warnings]}

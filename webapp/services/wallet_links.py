@@ -2,8 +2,9 @@
 
 The cashier taps «Отправить карту в SMS» and the customer gets a link that opens a
 page with «Add to Apple Wallet» / «Save to Google Wallet», no sign-in needed: the link
-carries an HMAC of the pass's serial made with the app's secret key, so only the
-holder of the SMS has it. The SMS goes through the outbox like every other.
+carries an HMAC of the pass's serial and the day it was sent, made with the app's
+secret key, so only the holder of the SMS has it, and only for a week. The SMS goes
+through the outbox like every other.
 """
 
 from __future__ import annotations
@@ -17,15 +18,23 @@ from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor
 from webapp.domain.errors import NotFound
+from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer, WalletPass
 from webapp.services import audit, outbox, phones, wallet_cards
 
+LIFETIME_DAYS = 7  # a texted link opens the pass for a week, then the cashier sends another
 
-def link_token(secret_key: str, serial: str) -> str:
-    """The capability in the texted link: HMAC-SHA256 of the serial, base64url."""
-    digest = hmac.new(secret_key.encode(), f"wallet-link:{serial}".encode(),
+
+def link_token(secret_key: str, serial: str, day: int) -> str:
+    """The capability in the texted link: HMAC-SHA256 of the serial and the day it was
+    sent (days since the epoch), base64url."""
+    digest = hmac.new(secret_key.encode(), f"wallet-link:{serial}:{day}".encode(),
                       hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def _today() -> int:
+    return int(utcnow().timestamp() // 86400)
 
 
 def send_link(session: Session, actor: Actor, customer_id: int, *, base_url: str,
@@ -40,8 +49,9 @@ def send_link(session: Session, actor: Actor, customer_id: int, *, base_url: str
         session.rollback()
         raise NotFound("No such customer.")
     walletpass = wallet_cards.pass_of(session, actor.business_id, customer_id)
+    day = _today()
     url = (f"{base_url.rstrip('/')}/c/{actor.business_id}/wallet/{walletpass.serial}"
-           f"?t={link_token(secret_key, walletpass.serial)}")
+           f"?d={day}&t={link_token(secret_key, walletpass.serial, day)}")
     outbox.enqueue_sms(session, phone=row.phone, business_id=actor.business_id,
                        customer_id=customer_id,
                        text=f"Ваша карта «{row.name}» для Apple Wallet и Google Кошелька: {url}")
@@ -50,10 +60,13 @@ def send_link(session: Session, actor: Actor, customer_id: int, *, base_url: str
     return phones.hint(row.phone)
 
 
-def customer_of_link(session: Session, business_id: int, serial: str, token: str,
+def customer_of_link(session: Session, business_id: int, serial: str, day: str, token: str,
                      secret_key: str) -> int:
-    """The customer a texted link is for; NotFound for a wrong or foreign link."""
-    if not hmac.compare_digest(link_token(secret_key, serial or ""), token or ""):
+    """The customer a texted link is for; NotFound for a wrong, foreign or expired link."""
+    sent = int(day) if day.isdigit() and len(day) < 7 else -LIFETIME_DAYS - 1
+    expected = link_token(secret_key, serial or "", sent).encode()
+    if (not 0 <= _today() - sent < LIFETIME_DAYS
+            or not hmac.compare_digest(expected, (token or "").encode())):
         raise NotFound("This link is not valid: ask at the counter for a new one.")
     found = session.execute(select(WalletPass.customer_id, Customer.status)
                             .join(Customer, Customer.id == WalletPass.customer_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from webapp.persistence.base import utcnow
@@ -38,6 +38,42 @@ def changed(session: Session, customer_id: int, now: datetime | None = None) -> 
             select(PassRegistration.id).where(PassRegistration.pass_id == walletpass.id)):
         outbox.enqueue(session, kind=APNS, payload={"registration": registration_id},
                        business_id=walletpass.business_id, customer_id=customer_id)
+    if walletpass.google_object:
+        outbox.enqueue(session, kind=GOOGLE, payload={"pass": walletpass.id},
+                       business_id=walletpass.business_id, customer_id=customer_id)
+
+
+def business_changed(session: Session, business_id: int, now: datetime | None = None) -> None:
+    """Something every pass of the business shows changed (the program, the name, the
+    logo): move every pass's version and queue their updates, in the caller's
+    transaction."""
+    now = max(now or utcnow(), utcnow())
+    passes = session.execute(select(WalletPass.id, WalletPass.customer_id,
+                                    WalletPass.google_object)
+                             .where(WalletPass.business_id == business_id)).all()
+    if not passes:
+        return
+    session.execute(update(WalletPass).where(WalletPass.business_id == business_id)
+                    .values(updated_at=now))
+    by_pass = {pass_id: customer_id for pass_id, customer_id, _ in passes}
+    for registration_id, pass_id in session.execute(
+            select(PassRegistration.id, PassRegistration.pass_id)
+            .where(PassRegistration.pass_id.in_(by_pass))):
+        outbox.enqueue(session, kind=APNS, payload={"registration": registration_id},
+                       business_id=business_id, customer_id=by_pass[pass_id])
+    for pass_id, customer_id, on_google in passes:
+        if on_google:
+            outbox.enqueue(session, kind=GOOGLE, payload={"pass": pass_id},
+                           business_id=business_id, customer_id=customer_id)
+
+
+def account_closed(session: Session, customer_id: int) -> None:
+    """The customer deleted their account: their iPhones are forgotten, and Google is told
+    (the Google sender deactivates a deleted customer's object and blanks its name)."""
+    walletpass = session.scalar(select(WalletPass).where(WalletPass.customer_id == customer_id))
+    if walletpass is None:
+        return
+    session.execute(delete(PassRegistration).where(PassRegistration.pass_id == walletpass.id))
     if walletpass.google_object:
         outbox.enqueue(session, kind=GOOGLE, payload={"pass": walletpass.id},
                        business_id=walletpass.business_id, customer_id=customer_id)

@@ -331,3 +331,11 @@ def test_a_malformed_payload_fails_without_a_push(
         with pytest.raises(ValueError, match="registration"):
             send(payload)
     assert standin.received == []
+
+
+def test_a_wrong_apns_setting_turns_off_only_the_pushes(make_apple_app: Any,
+                                                        tmp_path: Path) -> None:
+    """The worker still gets its other senders; the pass jobs wait in the outbox."""
+    app = make_apple_app(APNS_KEY_FILE=str(tmp_path / "missing.p8"), APNS_KEY_ID="ABCDEFGHIJ")
+    with app.app_context():
+        assert apns.senders() == {}

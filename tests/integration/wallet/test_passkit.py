@@ -344,7 +344,7 @@ def test_the_pass_is_the_signed_pkpass_with_last_modified(
 
 def test_the_log_endpoint_logs(service: Any, caplog: pytest.LogCaptureFixture) -> None:
     client = service.test_client()
-    with caplog.at_level(logging.WARNING, logger="regulars.wallet.apple.device"):
+    with caplog.at_level(logging.INFO, logger="regulars.wallet.apple.device"):
         answer = client.post(f"{PREFIX}/log",
                              json={"logs": ["Web service error for pass.x (https://...):"
                                             " Response to 'What changed?' request",
@@ -353,6 +353,11 @@ def test_the_log_endpoint_logs(service: Any, caplog: pytest.LogCaptureFixture) -
     assert [r.getMessage() for r in caplog.records] == [
         "Apple Wallet: Web service error for pass.x (https://...): Response to 'What"
         " changed?' request", "Apple Wallet: second FAKE forged line"]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="regulars.wallet.apple.device"):
+        client.post(f"{PREFIX}/log", json={"logs": ["x" * 400] * 30})
+    assert len(caplog.records) == passkit.MAX_LOG_ENTRIES  # an open endpoint writes little
+    assert all(len(r.getMessage()) <= passkit.MAX_LOG_LENGTH + 20 for r in caplog.records)
     for bad in ({"logs": "x"}, {"logs": [1]}, ["x"], {}):
         assert client.post(f"{PREFIX}/log", json=bad).status_code == 400
     assert client.post(f"{PREFIX}/log", data=b"{", content_type="application/json"

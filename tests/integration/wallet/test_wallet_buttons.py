@@ -4,6 +4,7 @@ and the link a cashier texts from the counter."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -15,7 +16,7 @@ from tests.integration.wallet.checks import check_pass
 from tests.integration.wallet.pki import PKI
 from webapp.domain.actor import Role
 from webapp.persistence.models import AuditEvent, Customer, OutboxMessage
-from webapp.services import staff
+from webapp.services import staff, wallet_links
 from webapp.services.wallet_links import link_token
 
 PKPASS = "application/vnd.apple.pkpass"
@@ -78,7 +79,8 @@ def test_a_cashier_texts_the_link_and_it_opens_the_pass_without_sign_in(
     sms = apple_app.test_session().scalars(select(OutboxMessage).order_by(
         OutboxMessage.id.desc())).first()
     assert sms is not None and sms.payload["phone"] == PHONE
-    link = re.search(r"https://regulars\.test(/c/\d+/wallet/\w+\?t=[\w-]+)", sms.payload["text"])
+    link = re.search(r"https://regulars\.test(/c/\d+/wallet/\w+\?d=\d+&t=[\w-]+)",
+                     sms.payload["text"])
     assert link, sms.payload["text"]
     assert apple_app.test_session().scalar(
         select(AuditEvent.action).where(AuditEvent.action == "wallet.link_sent"))
@@ -100,9 +102,16 @@ def test_a_forged_or_foreign_link_opens_nothing(apple_app: Any,
 
     serial = apple_app.test_session().scalar(select(WalletPass.serial))
     client = phone_of(apple_app)
-    assert client.get(f"/c/{apple_shop.id}/wallet/{serial}?t=forged").status_code == 404
-    good = link_token(apple_app.config["REGULARS"].secret_key, serial)
-    assert client.get(f"/c/{apple_shop.id}/wallet/{serial}?t={good}").status_code == 200
-    assert client.get(f"/c/{apple_shop.id + 1}/wallet/{serial}?t={good}").status_code == 404
-    assert client.get(
-        f"/c/{apple_shop.id}/wallet/{serial}/apple.pkpass?t=forged").status_code == 404
+    key = apple_app.config["REGULARS"].secret_key
+    today = int(time.time() // 86400)
+    page = f"/c/{apple_shop.id}/wallet/{serial}"
+    assert client.get(f"{page}?d={today}&t=forged").status_code == 404
+    assert client.get(f"{page}?d={today}&t=%C3%A9").status_code == 404  # not ASCII
+    good = link_token(key, serial, today)
+    assert client.get(f"{page}?d={today}&t={good}").status_code == 200
+    assert client.get(f"/c/{apple_shop.id + 1}/wallet/{serial}?d={today}&t={good}"
+                      ).status_code == 404
+    assert client.get(f"{page}/apple.pkpass?d={today}&t=forged").status_code == 404
+    old = today - wallet_links.LIFETIME_DAYS  # a week-old link has expired
+    assert client.get(f"{page}?d={old}&t={link_token(key, serial, old)}").status_code == 404
+    assert client.get(f"{page}?d=x&t={good}").status_code == 404

@@ -91,3 +91,64 @@ def test_a_refused_write_queues_nothing(app: Any, shop: SimpleNamespace, member:
         ledger.redeem(db, Actor.system(shop.id), "wallet-too-much", customer_id=member,
                       points=10_000)
     assert queued(app, wallet_updates.APNS) == 0
+
+
+def _versions(app: Any) -> dict[int, Any]:
+    return dict(app.test_session().execute(select(WalletPass.customer_id,
+                                                  WalletPass.updated_at)).all())
+
+
+def test_a_new_program_or_logo_moves_every_pass_of_the_business(
+        app: Any, shop: SimpleNamespace, member: int) -> None:
+    import io
+
+    from PIL import Image
+
+    from webapp.domain.presets import DEMO
+    from webapp.services import logos, programs
+
+    db = app.test_session()
+    walletpass = wallet_cards.pass_of(db, shop.id, member)
+    walletpass.updated_at = utcnow() - timedelta(days=1)
+    db.add(PassRegistration(device_id="device-a", push_token="t", pass_id=walletpass.id))
+    db.commit()
+    before = _versions(app)[member]
+    programs.save(db, shop.owner, "wallet-program-2", settings=DEMO)
+    after_program = _versions(app)[member]
+    assert after_program > before and queued(app, wallet_updates.APNS) == 1
+    image = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(image, "PNG")
+    logos.set_logo(db, shop.id, image.getvalue())
+    assert _versions(app)[member] >= after_program and queued(app, wallet_updates.APNS) == 2
+
+
+def test_the_referrers_pass_moves_with_their_bonus(app: Any, shop: SimpleNamespace,
+                                                   member: int) -> None:
+    from webapp.domain.quote import OrderDraft
+    from webapp.persistence.models import Customer
+    from webapp.services import checkout
+
+    db = app.test_session()
+    code = db.scalar(select(Customer.referral_code).where(Customer.id == member))
+    friend = customers.join(db, Actor.system(shop.id), phone="+79167654321",
+                            referral_code=code).customer.id
+    walletpass = wallet_cards.pass_of(db, shop.id, member)
+    walletpass.updated_at = utcnow() - timedelta(days=1)
+    db.commit()
+    before = _versions(app)[member]
+    checkout.close(db, Actor.system(shop.id), "wallet-friend-order", customer_id=friend,
+                   branch_id=shop.centre, draft=OrderDraft(total=300_000))
+    assert _versions(app)[member] > before  # the referrer's 300 bonus is on their pass
+
+
+def test_a_deleted_account_forgets_its_iphones_and_tells_google(
+        app: Any, shop: SimpleNamespace, member: int) -> None:
+    db = app.test_session()
+    walletpass = wallet_cards.pass_of(db, shop.id, member)
+    walletpass.google_object = True
+    db.add(PassRegistration(device_id="device-a", push_token="t", pass_id=walletpass.id))
+    db.commit()
+    wallet_updates.account_closed(db, member)
+    db.commit()
+    assert db.scalar(select(func.count()).select_from(PassRegistration)) == 0
+    assert queued(app, wallet_updates.GOOGLE) == 1

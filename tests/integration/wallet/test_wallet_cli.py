@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -54,11 +53,11 @@ def test_check_lists_every_problem_and_fails(make_apple_app: Any, apple_pki: PKI
     assert lines[2].startswith("  - REGULARS_APPLE_TEAM_ID is 'ZZZZZZZZZZ'")
 
 
-def test_check_without_google_support(apple_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "wallet.google.settings", None)  # as if not written
-    result = run(apple_app, "check")
-    assert result.exit_code == 0, result.output
-    assert "Google Wallet: not available in this version" in result.output
+def test_check_names_a_wrong_apns_key(make_apple_app: Any, tmp_path: Path) -> None:
+    app = make_apple_app(APNS_KEY_FILE=str(tmp_path / "missing.p8"), APNS_KEY_ID="ABCDEFGHIJ")
+    result = run(app, "check")
+    assert result.exit_code == 1
+    assert "APNs: " in result.output and "missing.p8" in result.output
 
 
 def test_check_notes_a_plain_http_base_url(make_apple_app: Any) -> None:
