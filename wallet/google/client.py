@@ -1,5 +1,5 @@
 """A small client for the Google Wallet REST API (``loyaltyClass`` and ``loyaltyObject``:
-get, insert, patch), authorised as the service account.
+get, insert, patch, addMessage), authorised as the service account.
 
 google-auth fetches and renews the OAuth token from the key file's ``token_uri``
 (scope ``wallet_object.issuer``); every call, the token request included, times out
@@ -71,6 +71,14 @@ class WalletClient:
         """Change the given fields (a list given replaces the stored list whole);
         :class:`NotFound` when there is no such class or object."""
         return self._call("PATCH", f"{resource}/{quote(resource_id, safe='')}", body)
+
+    def add_message(self, resource: str, resource_id: str,
+                    message: Mapping[str, Any]) -> dict[str, Any]:
+        """Add a message to the class or object (``POST .../addMessage`` with
+        ``{"message": ...}``); a ``TEXT_AND_NOTIFY`` message also notifies the phone.
+        :class:`QuotaExceeded` when the pass's notifications are spent."""
+        return self._call("POST", f"{resource}/{quote(resource_id, safe='')}/addMessage",
+                          {"message": dict(message)})
 
     def close(self) -> None:
         self._http.close()

@@ -1,15 +1,23 @@
-"""Google Wallet's loyalty class (one per business) and loyalty object (one per customer),
-made from the same :class:`~webapp.services.wallet_cards.PassView` as the Apple pass.
+"""Google Wallet's loyalty class (one per business) and loyalty object (one per customer);
+what they hold is made in :mod:`wallet.google.bodies`.
 
 - :func:`ensure_object` (the customer taps «Save to Google Wallet»): inserts the class
-  and the object (an existing one, 409, is patched instead) and marks the pass, so
-  every later change queues an outbox job of kind ``google_wallet``.
-- :func:`patch_object` (the worker, for that job): reads the object back, patches the
-  balance, tier and texts, and when the balance or tier moved adds a message
-  ("Баланс: 450 баллов") that notifies the phone (``TEXT_AND_NOTIFY``) while the
-  pass has notified fewer than :data:`NOTIFICATIONS_PER_DAY` times today (UTC day),
-  and silently (``TEXT``) after that. An object Google no longer has (404) is
-  inserted again. Any other failure raises, so the outbox tries again.
+  when no pass of the business is on Google yet (a class Google has already, 409, is
+  patched only in the fields that differ, never ``reviewStatus``), then the object (an
+  existing one, 409, is patched instead), and marks the pass, so every later change
+  queues an outbox job of kind ``google_wallet``.
+- :func:`patch_object` (the worker, for that job): reads the object back and, when the
+  balance or tier moved, adds a message ("Баланс: 450 баллов") with ``addMessage`` as
+  ``TEXT_AND_NOTIFY`` while the pass has notified fewer than
+  :data:`~wallet.google.limit.NOTIFICATIONS_PER_DAY` times in the last 24 hours
+  (:mod:`wallet.google.limit`). Over the limit no message is added: the pass itself
+  shows the new balance, and a silent ``TEXT`` message would only pile up in the
+  pass's message list (``addMessage`` appends). Then it PATCHes the balance, tier and
+  texts. An object Google no longer has (404) is inserted again. Any other failure
+  raises, so the outbox tries again; the message's id is made from the pass's version,
+  so a retry does not send the same news twice.
+- A deleted customer's object is deactivated (:func:`deactivate`): ``state`` INACTIVE
+  and no ``accountName``, so no name stays at Google.
 
 No database transaction is held during a call to Google.
 """
@@ -17,13 +25,27 @@ No database transaction is held during a call to Google.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from contextlib import suppress
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
+from wallet.google.bodies import (
+    Card,
+    changing,
+    class_body,
+    class_changes,
+    has_message,
+    message,
+    message_id,
+    news,
+    object_body,
+    object_id,
+    shown_balance,
+    shown_tier,
+)
 from wallet.google.client import (
     CLASS,
     OBJECT,
@@ -33,145 +55,18 @@ from wallet.google.client import (
     WalletClient,
     client_for,
 )
+from wallet.google.limit import NOTIFICATIONS_PER_DAY, claim, give_back, spent
 from wallet.google.settings import GoogleSettings
 from webapp.domain.errors import UnknownCustomer
 from webapp.persistence.base import utcnow
-from webapp.persistence.models import Business, WalletPass
+from webapp.persistence.models import Business, Customer, WalletPass
 from webapp.services import logos, outbox, wallet_cards
-from webapp.services.wallet_cards import PassView
 from webapp.services.wallet_updates import GOOGLE
 
-# Google: "You may send a maximum of 3 messages that trigger a push notification in a
-# 24 hour period" per pass (Trigger Push Notifications, loyalty cards). Counted per UTC
-# day in WalletPass.google_message_day / google_messages.
-NOTIFICATIONS_PER_DAY = 3
-BACKGROUND = "#0b5d3b"
-NO_TIER = "—"  # shown when a tier the pass showed is gone (a patch cannot delete a field)
+__all__ = ["NOTIFICATIONS_PER_DAY", "Outcome", "deactivate", "ensure_object",
+           "patch_object", "sender", "senders"]
 
-Outcome = Literal["skipped", "inserted", "patched", "notified"]
-
-_WORDS: dict[str, dict[str, str]] = {
-    "ru": {"points": "Баллы", "tier": "Уровень", "account_id": "Номер карты",
-           "account_name": "Клиент", "worth": "Стоимость баллов",
-           "progress": "Следующий уровень", "stamps": "Штампы", "expiring": "Сгорают",
-           "rules": "Правила", "history": "История баллов", "card": "Карта клиента",
-           "balance": "Баланс: {points}", "new_tier": "Уровень: {tier}. "},
-    "en": {"points": "Points", "tier": "Level", "account_id": "Card number",
-           "account_name": "Member", "worth": "Points worth",
-           "progress": "Next level", "stamps": "Stamps", "expiring": "Expiring",
-           "rules": "How it works", "history": "Points history", "card": "Loyalty card",
-           "balance": "Balance: {points}", "new_tier": "Level: {tier}. "},
-}
-
-
-@dataclass(frozen=True)
-class Card:
-    """What the class and the object are made from."""
-
-    pass_id: int
-    serial: str
-    view: PassView
-    logo_stamp: int | None  # when the business's logo last changed; None without one
-
-
-def class_id(settings: GoogleSettings, business_id: int) -> str:
-    return f"{settings.issuer_id}.regulars-business-{business_id}"
-
-
-def object_id(settings: GoogleSettings, serial: str) -> str:
-    return f"{settings.issuer_id}.regulars-pass-{serial}"
-
-
-def _words(lang: str) -> dict[str, str]:
-    return _WORDS.get(lang, _WORDS["ru"])
-
-
-def class_body(settings: GoogleSettings, card: Card, base_url: str) -> dict[str, Any]:
-    """The business's loyalty class. Google requires a program logo: the business's
-    own (its URL changes with it, so Google fetches a new one), else the app's icon."""
-    view, words = card.view, _words(card.view.lang)
-    logo = (f"{base_url}/c/{view.business_id}/logo.png?v={card.logo_stamp}"
-            if card.logo_stamp is not None else f"{base_url}/static/img/icon-512.png")
-    return {
-        "id": class_id(settings, view.business_id),
-        "issuerName": view.business_name,
-        "programName": view.business_name,
-        "programLogo": {"sourceUri": {"uri": logo}},
-        "reviewStatus": "UNDER_REVIEW",
-        "hexBackgroundColor": BACKGROUND,
-        "accountIdLabel": words["account_id"],
-        "accountNameLabel": words["account_name"],
-    }
-
-
-def _points(view: PassView) -> dict[str, Any]:
-    return {"label": _words(view.lang)["points"], "balance": {"int": view.points}}
-
-
-def _tier(view: PassView) -> dict[str, Any]:
-    return {"label": _words(view.lang)["tier"],
-            "balance": {"string": view.tier or NO_TIER}}
-
-
-def _texts(view: PassView) -> list[dict[str, str]]:
-    words = _words(view.lang)
-    shown = (("worth", view.worth_text if view.points else None),
-             ("progress", view.progress), ("stamps", view.stamps),
-             ("expiring", view.expiring), ("rules", view.rules or None))
-    return [{"id": key, "header": words[key], "body": text} for key, text in shown if text]
-
-
-def _links(view: PassView, base_url: str) -> dict[str, Any]:
-    words = _words(view.lang)
-    home = f"{base_url}/c/{view.business_id}"
-    return {"uris": [
-        {"id": "history", "uri": f"{home}/history", "description": words["history"]},
-        {"id": "card", "uri": f"{home}/", "description": words["card"]},
-    ]}
-
-
-def object_body(settings: GoogleSettings, card: Card, base_url: str) -> dict[str, Any]:
-    """The customer's loyalty object as a whole (for insert)."""
-    view = card.view
-    body: dict[str, Any] = {
-        "id": object_id(settings, card.serial),
-        "classId": class_id(settings, view.business_id),
-        "state": "ACTIVE",
-        "accountId": view.card_number,
-        "accountName": view.customer_name or view.card_number,
-        "barcode": {"type": "QR_CODE", "value": view.card_number,
-                    "alternateText": view.card_number},
-        **_changing(view, base_url, tier_shown=False),
-    }
-    return body
-
-
-def _changing(view: PassView, base_url: str, *, tier_shown: bool) -> dict[str, Any]:
-    """The fields a change can move. Lists replace the stored ones whole, so a text
-    that no longer applies disappears; a tier that is gone shows :data:`NO_TIER`."""
-    fields: dict[str, Any] = {
-        "loyaltyPoints": _points(view),
-        "textModulesData": _texts(view),
-        "linksModuleData": _links(view, base_url),
-    }
-    if view.tier or tier_shown:
-        fields["secondaryLoyaltyPoints"] = _tier(view)
-    return fields
-
-
-def message(view: PassView, *, tier_changed: bool, notify: bool,
-            now: datetime) -> dict[str, Any]:
-    """The news of a change: "Баланс: 450 баллов" (with the new tier first when it
-    changed); ``notify`` makes the phone show it (``TEXT_AND_NOTIFY``)."""
-    words = _words(view.lang)
-    text = words["balance"].format(points=view.points_text)
-    if tier_changed and view.tier:
-        text = words["new_tier"].format(tier=view.tier) + text
-    return {"id": f"balance-{int(now.timestamp() * 1000)}", "header": view.business_name,
-            "body": text, "messageType": "TEXT_AND_NOTIFY" if notify else "TEXT"}
-
-
-# -- reading the database --------------------------------------------------------------
+Outcome = Literal["skipped", "inserted", "patched", "notified", "deactivated"]
 
 
 def _card(session: Session, business_id: int, customer_id: int, pass_id: int,
@@ -183,16 +78,16 @@ def _card(session: Session, business_id: int, customer_id: int, pass_id: int,
                 logo_stamp=logos.stamp(session, business_id))
 
 
-# -- talking to Google -----------------------------------------------------------------
-
-
 def _put_class(client: WalletClient, settings: GoogleSettings, card: Card,
                base_url: str) -> None:
+    """Insert the class; one Google has already is patched only where it differs."""
     body = class_body(settings, card, base_url)
     try:
         client.insert(CLASS, body)
     except AlreadyExists:
-        client.patch(CLASS, body["id"], {k: v for k, v in body.items() if k != "id"})
+        changes = class_changes(body, client.get(CLASS, body["id"]))
+        if changes:
+            client.patch(CLASS, body["id"], changes)
 
 
 def _put_object(client: WalletClient, settings: GoogleSettings, card: Card,
@@ -223,8 +118,15 @@ def ensure_object(session: Session, settings: GoogleSettings, business_id: int,
     pass_id, serial = walletpass.id, walletpass.serial
     marked, version = walletpass.google_object, walletpass.updated_at
     card = _card(session, business_id, customer_id, pass_id, serial)
+    # A pass of the business is marked only after its class was inserted.
+    class_known = bool(session.scalar(select(exists().where(
+        WalletPass.business_id == business_id, WalletPass.google_object.is_(True)))))
     session.commit()  # no transaction open while Google is called
-    _put_all(client or client_for(settings), settings, card, base_url.rstrip("/"))
+    client = client or client_for(settings)
+    base_url = base_url.rstrip("/")
+    if not class_known:
+        _put_class(client, settings, card, base_url)
+    _put_object(client, settings, card, base_url)
     walletpass.google_object = True
     session.flush()
     moved = session.scalar(select(WalletPass.updated_at).where(WalletPass.id == pass_id))
@@ -236,68 +138,61 @@ def ensure_object(session: Session, settings: GoogleSettings, business_id: int,
     return object_id(settings, serial)
 
 
-def _claim_notification(session: Session, pass_id: int, today: date) -> bool:
-    """Take one of today's notifications for the pass, if any is left (committed at
-    once, so two workers cannot both take the last one)."""
-    result = session.execute(
-        update(WalletPass)
-        .where(WalletPass.id == pass_id,
-               or_(WalletPass.google_message_day.is_(None),
-                   WalletPass.google_message_day != today,
-                   WalletPass.google_messages < NOTIFICATIONS_PER_DAY))
-        .values(google_messages=case((WalletPass.google_message_day == today,
-                                      WalletPass.google_messages + 1), else_=1),
-                google_message_day=today)
-        .execution_options(synchronize_session=False))
+def deactivate(session: Session, settings: GoogleSettings, pass_id: int, *,
+               client: WalletClient | None = None) -> Outcome:
+    """The customer is gone: set the pass's object INACTIVE with no ``accountName`` and
+    unmark the pass, so nothing more is sent; commits. 'skipped' when the pass is not
+    on Google, else 'deactivated' (also when Google no longer has the object)."""
+    serial = session.scalar(select(WalletPass.serial).where(
+        WalletPass.id == pass_id, WalletPass.google_object.is_(True)))
     session.commit()
-    return getattr(result, "rowcount", 0) == 1
-
-
-def _return_notification(session: Session, pass_id: int, today: date) -> None:
-    """Give back a notification taken for a message that was not sent."""
-    session.execute(update(WalletPass)
-                    .where(WalletPass.id == pass_id, WalletPass.google_message_day == today,
-                           WalletPass.google_messages > 0)
-                    .values(google_messages=WalletPass.google_messages - 1)
-                    .execution_options(synchronize_session=False))
-    session.commit()
-
-
-def _no_more_today(session: Session, pass_id: int, today: date) -> None:
-    """Google says the pass's notifications are spent: none more today."""
+    if serial is None:
+        return "skipped"
+    with suppress(NotFound):  # nothing left at Google to deactivate
+        (client or client_for(settings)).patch(
+            OBJECT, object_id(settings, serial), {"state": "INACTIVE", "accountName": ""})
     session.execute(update(WalletPass).where(WalletPass.id == pass_id)
-                    .values(google_message_day=today, google_messages=NOTIFICATIONS_PER_DAY)
-                    .execution_options(synchronize_session=False))
+                    .values(google_object=False).execution_options(synchronize_session=False))
     session.commit()
+    return "deactivated"
 
 
-def _shown_balance(found: Mapping[str, Any]) -> int | None:
-    value = (found.get("loyaltyPoints") or {}).get("balance", {}).get("int")
+def _tell(session: Session, client: WalletClient, pass_id: int, oid: str,
+          news_message: dict[str, Any], now: datetime) -> bool:
+    """Add the notifying message if the limit allows; True when it was added. Over the
+    limit, or when Google says the quota is spent, nothing is added."""
+    if not claim(session, pass_id, now):
+        return False
     try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _shown_tier(found: Mapping[str, Any]) -> str | None:
-    value = (found.get("secondaryLoyaltyPoints") or {}).get("balance", {}).get("string")
-    return None if value in (None, "", NO_TIER) else str(value)
+        client.add_message(OBJECT, oid, news_message)
+    except QuotaExceeded:
+        spent(session, pass_id, now)
+        return False
+    except Exception:
+        give_back(session, pass_id, now)
+        raise
+    return True
 
 
 def patch_object(session: Session, settings: GoogleSettings, pass_id: int, base_url: str,
                  *, client: WalletClient | None = None,
                  now: datetime | None = None) -> Outcome:
     """Bring the pass's Google object up to date (see the module docstring); commits.
-    'skipped': no such pass, not on Google, or its customer is gone; 'inserted': Google
-    did not have the object; 'patched': changed without a notification; 'notified':
-    changed with one."""
+    'skipped': no such pass, not on Google, or its customer is blocked; 'deactivated':
+    its customer deleted the account; 'inserted': Google did not have the object;
+    'patched': changed without a notification; 'notified': changed with one."""
     now = now or utcnow()
     row = session.execute(select(WalletPass.business_id, WalletPass.customer_id,
-                                 WalletPass.serial, WalletPass.google_object)
+                                 WalletPass.serial, WalletPass.google_object,
+                                 WalletPass.updated_at, Customer.status)
+                          .join(Customer, Customer.id == WalletPass.customer_id)
                           .where(WalletPass.id == pass_id)).first()
     if row is None or not row.google_object:
         session.commit()
         return "skipped"
+    if row.status == "deleted":
+        session.commit()
+        return deactivate(session, settings, pass_id, client=client)
     try:
         card = _card(session, row.business_id, row.customer_id, pass_id, row.serial)
     except UnknownCustomer:
@@ -306,40 +201,23 @@ def patch_object(session: Session, settings: GoogleSettings, pass_id: int, base_
     session.commit()  # no transaction open while Google is called
     base_url = base_url.rstrip("/")
     client = client or client_for(settings)
-    oid = object_id(settings, card.serial)
+    oid, view = object_id(settings, card.serial), card.view
+    notified = False
     try:
         found = client.get(OBJECT, oid)
+        tier_before = shown_tier(found)
+        tier_changed = view.tier is not None and view.tier != tier_before
+        if (shown_balance(found) != view.points or tier_changed) \
+                and not has_message(found, message_id(row.updated_at)):
+            text = news(view, tier_changed=tier_changed)
+            notified = _tell(session, client, pass_id, oid,
+                             message(view, text, notify=True, version=row.updated_at), now)
+        client.patch(OBJECT, oid, changing(view, base_url,
+                                           tier_shown=tier_before is not None))
     except NotFound:
         _put_all(client, settings, card, base_url)
         return "inserted"
-
-    view, today = card.view, now.astimezone(UTC).date()
-    shown_tier = _shown_tier(found)
-    tier_changed = view.tier is not None and view.tier != shown_tier
-    body = _changing(view, base_url, tier_shown=shown_tier is not None)
-    notify = False
-    if _shown_balance(found) != view.points or tier_changed:
-        notify = _claim_notification(session, pass_id, today)
-        body["messages"] = [message(view, tier_changed=tier_changed, notify=notify, now=now)]
-    try:
-        client.patch(OBJECT, oid, body)
-    except NotFound:
-        if notify:
-            _return_notification(session, pass_id, today)
-        _put_all(client, settings, card, base_url)
-        return "inserted"
-    except QuotaExceeded:
-        if not notify:
-            raise
-        _no_more_today(session, pass_id, today)
-        body["messages"] = [message(view, tier_changed=tier_changed, notify=False, now=now)]
-        client.patch(OBJECT, oid, body)
-        return "patched"
-    except Exception:
-        if notify:
-            _return_notification(session, pass_id, today)
-        raise
-    return "notified" if notify else "patched"
+    return "notified" if notified else "patched"
 
 
 def sender(settings: GoogleSettings, session: Callable[[], Session], base_url: str, *,

@@ -256,10 +256,12 @@ def _close(session: Session, who: Who, key: str, *, confirm: str, ip: str | None
             .values(revoked_at=now))
         _forget_traces(session, customer)
         push.forget_customer(session, customer.id)
-        wallet_updates.account_closed(session, customer.id)
         for kind in (ConsentKind.PERSONAL_DATA, ConsentKind.ADVERTISING):
             consents.record(session, customer.id, kind, False, channel="pwa", ip=ip, now=now)
         _fail_pending(session, customer.id, action.replace("_", " "))
+        # After the pending jobs are failed: this one must go out, to deactivate the
+        # Google object (its sender sees the customer is deleted).
+        wallet_updates.account_closed(session, customer.id)
         # '+0...' is no E.164 number (no country code starts with 0), so it can never
         # meet a real phone, and the id makes it unique: 4 + 12 = 16 characters.
         customer.phone = f"+000{customer.id:012d}"

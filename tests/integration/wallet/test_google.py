@@ -2,7 +2,9 @@
 API (wallet.google).
 
 The stand-in answers like Google: 200 with the resource, 409 on inserting an id that
-exists, 404 on reading or patching an unknown id; it records every request.
+exists, 404 on reading, patching or adding a message to an unknown id; ``addMessage``
+appends to the object's messages (429 for a notifying one once the quota is spent); it
+records every request.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from wallet.google import links, objects
+from wallet.google import limit, links, objects
 from wallet.google import settings as google_settings
 from wallet.google.client import GoogleError, WalletClient, client_for
 from wallet.google.links import save_url
@@ -57,7 +59,7 @@ class StandIn:
                                                             "loyaltyObject": {}}
         self.tokens = 0
         self.fail_next: dict[str, int] = {}  # method -> status, answered once
-        self.quota_spent = False  # notifying patches get 429
+        self.quota_spent = False  # notifying addMessage calls get 429
         self.vanish_before_patch = False  # the object disappears after the next GET
         self.lock = threading.Lock()
 
@@ -129,7 +131,16 @@ class Handler(BaseHTTPRequestHandler):
             if resource_id not in store:
                 self._error(404, "NOT_FOUND", f"Resource {resource_id} not found")
                 return
-            if self.command == "GET":
+            if self.command == "POST" and parts[2:] == ["addMessage"]:
+                sent = body["message"]
+                if sent.get("messageType") == "TEXT_AND_NOTIFY" and google.quota_spent:
+                    self._error(429, "RESOURCE_EXHAUSTED",
+                                "QuotaExceededException: too many notifications")
+                    return
+                found = store[resource_id]
+                found["messages"] = [*found.get("messages", []), dict(sent)]
+                self._answer(200, {"resource": found})
+            elif self.command == "GET":
                 if google.vanish_before_patch:
                     google.vanish_before_patch = False
                     found = dict(store.pop(resource_id))
@@ -137,12 +148,6 @@ class Handler(BaseHTTPRequestHandler):
                     return
                 self._answer(200, store[resource_id])
             elif self.command == "PATCH":
-                notifying = any(m.get("messageType") == "TEXT_AND_NOTIFY"
-                                for m in body.get("messages", []))
-                if notifying and google.quota_spent:
-                    self._error(429, "RESOURCE_EXHAUSTED",
-                                "QuotaExceededException: too many notifications")
-                    return
                 store[resource_id].update(body)  # lists replace, as Google does
                 self._answer(200, store[resource_id])
             else:
@@ -236,16 +241,24 @@ def credit(app: Any, shop: SimpleNamespace, member: SimpleNamespace, points: int
                   points=points)
 
 
-def counted(app: Any, pass_id: int) -> tuple[Any, int]:
+def counted(app: Any, pass_id: int, now: datetime | None = None) -> int:
+    """The pass's notifications in the 24 hours before ``now`` (the real now by default)."""
     row = app.test_session().execute(
         select(WalletPass.google_message_day, WalletPass.google_messages)
         .where(WalletPass.id == pass_id)).one()
-    return row[0], row[1]
+    return limit.count(row[0], row[1], now or datetime.now(UTC))
+
+
+def added(google: StandIn) -> list[dict[str, Any]]:
+    """The messages the stand-in's objects hold (added by ``addMessage``)."""
+    return [m for found in google.store["loyaltyObject"].values()
+            for m in found.get("messages", [])]
 
 
 def last_patch(google: StandIn) -> dict[str, Any]:
     patches = [r for r in google.api("PATCH") if "/loyaltyObject/" in r.path]
     assert patches, "no object was patched"
+    assert all("messages" not in r.body for r in patches)  # messages go by addMessage
     body: dict[str, Any] = patches[-1].body
     return body
 
@@ -373,15 +386,47 @@ def test_existing_class_and_object_are_patched_not_duplicated(
     again = saved(app, shop, member, settings, client)
     assert again.oid == first.oid
     calls = [(r.method, r.path) for r in google.api()]
-    class_id = f"{ISSUER}.regulars-business-{shop.id}"
-    assert calls == [("POST", f"{API}/loyaltyClass"),
-                     ("PATCH", f"{API}/loyaltyClass/{class_id}"),
-                     ("POST", f"{API}/loyaltyObject"),
+    # The business's class is on Google already: a tap does not touch it.
+    assert calls == [("POST", f"{API}/loyaltyObject"),
                      ("PATCH", f"{API}/loyaltyObject/{first.oid}")]
-    class_patch = google.api("PATCH")[0].body
-    assert class_patch["reviewStatus"] == "UNDER_REVIEW" and "id" not in class_patch
-    assert google.api("PATCH")[1].body["loyaltyPoints"]["balance"] == {"int": 100}
+    assert google.api("PATCH")[0].body["loyaltyPoints"]["balance"] == {"int": 100}
     assert len(google.store["loyaltyObject"]) == 1
+
+    # Another customer of the same business: only the object is inserted.
+    other = customers.join(app.test_session(), Actor.system(shop.id), phone="+79161234568",
+                           name="Пётр")
+    google.requests.clear()
+    objects.ensure_object(app.test_session(), settings, shop.id, int(other.customer.id),
+                          BASE, client=client)
+    assert [(r.method, r.path) for r in google.api()] == [("POST", f"{API}/loyaltyObject")]
+
+
+def test_a_class_google_has_is_patched_only_where_it_differs(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, client: WalletClient) -> None:
+    class_id = f"{ISSUER}.regulars-business-{shop.id}"
+    saved(app, shop, member, settings, client)
+    stored = google.store["loyaltyClass"][class_id]
+    stored.update(reviewStatus="APPROVED", programName="Старое имя")
+    db = app.test_session()
+    # No pass of the business marked (as after a restore): the class is put again.
+    db.execute(update(WalletPass).values(google_object=False))
+    db.commit()
+    google.requests.clear()
+    saved(app, shop, member, settings, client)
+    calls = [(r.method, r.path) for r in google.api()]
+    assert calls[:3] == [("POST", f"{API}/loyaltyClass"),
+                         ("GET", f"{API}/loyaltyClass/{class_id}"),
+                         ("PATCH", f"{API}/loyaltyClass/{class_id}")]
+    assert google.api("PATCH")[0].body == {"programName": "Гараж на Лесной"}
+    assert google.store["loyaltyClass"][class_id]["reviewStatus"] == "APPROVED"
+
+    # Nothing differs: nothing is patched.
+    db.execute(update(WalletPass).values(google_object=False))
+    db.commit()
+    google.requests.clear()
+    saved(app, shop, member, settings, client)
+    assert [r.method for r in google.api() if "/loyaltyClass" in r.path] == ["POST", "GET"]
 
 
 def test_a_failed_insert_leaves_the_pass_unmarked(
@@ -398,7 +443,7 @@ def test_a_failed_insert_leaves_the_pass_unmarked(
 # -- updates -------------------------------------------------------------------------
 
 
-def test_a_credit_reaches_google_as_a_patch_with_a_message(
+def test_a_credit_reaches_google_as_a_patch_and_a_notifying_message(
         app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
         settings: google_settings.GoogleSettings, client: WalletClient) -> None:
     done = saved(app, shop, member, settings, client)
@@ -410,16 +455,21 @@ def test_a_credit_reaches_google_as_a_patch_with_a_message(
     outbox.run_once(db, {wallet_updates.GOOGLE: send})
     assert db.scalar(select(OutboxMessage.status).where(OutboxMessage.id == job.id)) == "sent"
 
-    assert [r.method for r in google.api()][-2:] == ["GET", "PATCH"]
+    assert [(r.method, r.path) for r in google.api()][-3:] == [
+        ("GET", f"{API}/loyaltyObject/{done.oid}"),
+        ("POST", f"{API}/loyaltyObject/{done.oid}/addMessage"),
+        ("PATCH", f"{API}/loyaltyObject/{done.oid}")]
     patch = last_patch(google)
     assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in google.api())
     assert patch["loyaltyPoints"] == {"label": "Баллы", "balance": {"int": 450}}
-    [news] = patch["messages"]
+    [news] = added(google)
     assert news["messageType"] == "TEXT_AND_NOTIFY"
     assert news["body"] == "Баланс: 450 баллов"
     assert news["header"] == "Гараж на Лесной"
-    assert google.store["loyaltyObject"][done.oid]["loyaltyPoints"]["balance"]["int"] == 450
-    assert counted(app, done.pass_id)[1] == 1
+    stored = google.store["loyaltyObject"][done.oid]
+    assert stored["loyaltyPoints"]["balance"]["int"] == 450
+    assert stored["messages"] == [news]
+    assert counted(app, done.pass_id) == 1
 
 
 def test_nothing_new_is_patched_without_a_message(
@@ -429,39 +479,47 @@ def test_nothing_new_is_patched_without_a_message(
     outcome = objects.patch_object(app.test_session(), settings, done.pass_id, BASE,
                                    client=client)
     assert outcome == "patched"
-    assert "messages" not in last_patch(google)
-    assert counted(app, done.pass_id)[1] == 0
+    last_patch(google)
+    assert added(google) == []
+    assert counted(app, done.pass_id) == 0
 
 
-def test_the_daily_limit_stops_notifications_but_not_patches(
+def test_the_limit_counts_a_rolling_24_hours_and_stops_notifications_not_patches(
         app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
         settings: google_settings.GoogleSettings, client: WalletClient) -> None:
     done = saved(app, shop, member, settings, client)
     db = app.test_session()
-    day = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    day = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
     outcomes = []
     for number in range(1, 6):
         credit(app, shop, member, 10, f"google-limit-{number}")
         outcomes.append(objects.patch_object(db, settings, done.pass_id, BASE, client=client,
-                                             now=day + timedelta(hours=number)))
-        patch = last_patch(google)
-        assert patch["loyaltyPoints"]["balance"] == {"int": 100 + 10 * number}
-        if number > objects.NOTIFICATIONS_PER_DAY:
-            [quiet] = patch["messages"]
-            assert quiet["messageType"] == "TEXT"
-            assert quiet["body"] == f"Баланс: {100 + 10 * number} баллов"
+                                             now=day + timedelta(minutes=10 * number)))
+        assert last_patch(google)["loyaltyPoints"]["balance"] == {"int": 100 + 10 * number}
     assert outcomes == ["notified"] * 3 + ["patched"] * 2
-    assert counted(app, done.pass_id) == (day.date(), 3)
+    # Over the limit nothing is added: the pass shows the balance itself.
+    assert [m["messageType"] for m in added(google)] == ["TEXT_AND_NOTIFY"] * 3
+    assert [m["body"] for m in added(google)] == [f"Баланс: {100 + 10 * n} баллов"
+                                                  for n in (1, 2, 3)]
+    assert counted(app, done.pass_id, day + timedelta(minutes=50)) == 3
+
+    # A new UTC day is not a new window: 20:10 yesterday is less than 24 hours ago.
+    credit(app, shop, member, 10, "google-limit-after-midnight")
+    after_midnight = day + timedelta(hours=5)
+    assert objects.patch_object(db, settings, done.pass_id, BASE, client=client,
+                                now=after_midnight) == "patched"
+    assert len(added(google)) == 3
 
     credit(app, shop, member, 10, "google-limit-next-day")
-    tomorrow = day + timedelta(days=1)
+    later = day + timedelta(hours=24, minutes=12)  # only the first is 24 hours old
     assert objects.patch_object(db, settings, done.pass_id, BASE, client=client,
-                                now=tomorrow) == "notified"
-    assert last_patch(google)["messages"][0]["messageType"] == "TEXT_AND_NOTIFY"
-    assert counted(app, done.pass_id) == (tomorrow.date(), 1)
+                                now=later) == "notified"
+    assert added(google)[-1]["messageType"] == "TEXT_AND_NOTIFY"
+    assert added(google)[-1]["body"] == "Баланс: 170 баллов"
+    assert counted(app, done.pass_id, later) == 3
 
 
-def test_googles_quota_answer_is_taken_as_the_days_limit(
+def test_googles_quota_answer_is_taken_as_the_limit(
         app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
         settings: google_settings.GoogleSettings, client: WalletClient) -> None:
     done = saved(app, shop, member, settings, client)
@@ -470,9 +528,10 @@ def test_googles_quota_answer_is_taken_as_the_days_limit(
     now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     assert objects.patch_object(app.test_session(), settings, done.pass_id, BASE,
                                 client=client, now=now) == "patched"
-    assert last_patch(google)["messages"][0]["messageType"] == "TEXT"
     assert google.store["loyaltyObject"][done.oid]["loyaltyPoints"]["balance"]["int"] == 120
-    assert counted(app, done.pass_id) == (now.date(), objects.NOTIFICATIONS_PER_DAY)
+    assert "messages" not in google.store["loyaltyObject"][done.oid]
+    assert counted(app, done.pass_id, now) == objects.NOTIFICATIONS_PER_DAY
+    assert counted(app, done.pass_id, now + timedelta(hours=24, minutes=3)) == 0
 
 
 def test_an_object_google_lost_is_inserted_again(
@@ -484,11 +543,14 @@ def test_an_object_google_lost_is_inserted_again(
     google.requests.clear()
     assert objects.patch_object(app.test_session(), settings, done.pass_id, BASE,
                                 client=client) == "inserted"
-    assert [r.method for r in google.api()] == ["GET", "POST", "PATCH", "POST"]
+    # The class is there and unchanged: read, not patched.
+    assert [(r.method, r.path.split("/")[3]) for r in google.api()] == [
+        ("GET", "loyaltyObject"), ("POST", "loyaltyClass"), ("GET", "loyaltyClass"),
+        ("POST", "loyaltyObject")]
     assert google.store["loyaltyObject"][done.oid]["loyaltyPoints"]["balance"]["int"] == 150
 
 
-def test_a_404_on_patch_inserts_again_and_gives_the_notification_back(
+def test_a_404_on_add_message_inserts_again_and_gives_the_notification_back(
         app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
         settings: google_settings.GoogleSettings, client: WalletClient) -> None:
     done = saved(app, shop, member, settings, client)
@@ -497,10 +559,11 @@ def test_a_404_on_patch_inserts_again_and_gives_the_notification_back(
     google.requests.clear()
     assert objects.patch_object(app.test_session(), settings, done.pass_id, BASE,
                                 client=client) == "inserted"
-    methods = [r.method for r in google.api()]
-    assert methods[:2] == ["GET", "PATCH"] and methods[-1] == "POST"
+    calls = google.api()
+    assert [r.method for r in calls][:2] == ["GET", "POST"]
+    assert calls[1].path.endswith("/addMessage") and calls[-1].path.endswith("/loyaltyObject")
     assert google.store["loyaltyObject"][done.oid]["loyaltyPoints"]["balance"]["int"] == 150
-    assert counted(app, done.pass_id)[1] == 0
+    assert counted(app, done.pass_id) == 0
 
 
 def test_a_google_failure_is_retried_by_the_outbox(
@@ -508,23 +571,37 @@ def test_a_google_failure_is_retried_by_the_outbox(
         settings: google_settings.GoogleSettings, client: WalletClient) -> None:
     done = saved(app, shop, member, settings, client)
     db = app.test_session()
-    credit(app, shop, member, 50, "google-failure-1")
-    google.fail_next["PATCH"] = 503
     send = objects.sender(settings, lambda: db, BASE, client=client)
+    credit(app, shop, member, 50, "google-failure-1")
+    google.fail_next["POST"] = 503  # the addMessage
     summary = outbox.run_once(db, {wallet_updates.GOOGLE: send})
     assert summary.retried == 1
     job = db.scalar(select(OutboxMessage).where(OutboxMessage.kind == wallet_updates.GOOGLE))
     assert job is not None and job.status == "pending" and job.attempts == 1
     assert "503" in (job.last_error or "")
-    assert counted(app, done.pass_id)[1] == 0  # the notification was not spent
+    assert counted(app, done.pass_id) == 0  # the notification was not spent
+    assert added(google) == []
 
     summary = outbox.run_once(db, {wallet_updates.GOOGLE: send}, now=job.run_after)
     assert summary.sent == 1
-    assert last_patch(google)["messages"][0]["messageType"] == "TEXT_AND_NOTIFY"
-    assert counted(app, done.pass_id)[1] == 1
+    assert [m["messageType"] for m in added(google)] == ["TEXT_AND_NOTIFY"]
+    assert counted(app, done.pass_id) == 1
+
+    # The message went, the PATCH failed: the retry patches without telling again.
+    credit(app, shop, member, 50, "google-failure-2")
+    google.fail_next["PATCH"] = 503
+    summary = outbox.run_once(db, {wallet_updates.GOOGLE: send})
+    assert summary.retried == 1 and len(added(google)) == 2
+    job = db.scalar(select(OutboxMessage).where(OutboxMessage.kind == wallet_updates.GOOGLE,
+                                                OutboxMessage.status == "pending"))
+    assert job is not None
+    summary = outbox.run_once(db, {wallet_updates.GOOGLE: send}, now=job.run_after)
+    assert summary.sent == 1
+    assert len(added(google)) == 2 and counted(app, done.pass_id) == 2
+    assert google.store["loyaltyObject"][done.oid]["loyaltyPoints"]["balance"]["int"] == 200
 
 
-def test_a_pass_not_on_google_or_a_closed_customer_is_skipped(
+def test_a_pass_not_on_google_or_a_blocked_customer_is_skipped(
         app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
         settings: google_settings.GoogleSettings, client: WalletClient) -> None:
     db = app.test_session()
@@ -536,6 +613,54 @@ def test_a_pass_not_on_google_or_a_closed_customer_is_skipped(
     db.commit()
     assert objects.patch_object(db, settings, done.pass_id, BASE, client=client) == "skipped"
     assert google.api() == []
+
+
+def test_a_deleted_customers_object_is_deactivated_without_the_name(
+        app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
+        settings: google_settings.GoogleSettings, client: WalletClient) -> None:
+    done = saved(app, shop, member, settings, client)
+    db = app.test_session()
+    assert google.store["loyaltyObject"][done.oid]["accountName"] == "Иван"
+    customer = db.get(Customer, member.id)
+    customer.status, customer.name = "deleted", None
+    # What the account deletion queues for the pass: the job alone is enough.
+    outbox.enqueue(db, kind=wallet_updates.GOOGLE, payload={"pass": done.pass_id},
+                   business_id=shop.id, customer_id=member.id)
+    db.commit()
+    google.requests.clear()
+    send = objects.sender(settings, lambda: db, BASE, client=client)
+    assert outbox.run_once(db, {wallet_updates.GOOGLE: send}).sent == 1
+    assert [(r.method, r.path, r.body) for r in google.api()] == [
+        ("PATCH", f"{API}/loyaltyObject/{done.oid}",
+         {"state": "INACTIVE", "accountName": ""})]
+    stored = google.store["loyaltyObject"][done.oid]
+    assert stored["state"] == "INACTIVE" and stored["accountName"] == ""
+    assert db.scalar(select(WalletPass.google_object)
+                     .where(WalletPass.id == done.pass_id)) is False
+    # Done once: a later job sends nothing.
+    google.requests.clear()
+    assert objects.patch_object(db, settings, done.pass_id, BASE, client=client) == "skipped"
+    assert google.api() == []
+    # Google lost the object already: nothing to deactivate, the pass is unmarked.
+    db.execute(update(WalletPass).values(google_object=True))
+    db.commit()
+    del google.store["loyaltyObject"][done.oid]
+    assert objects.deactivate(db, settings, done.pass_id, client=client) == "deactivated"
+
+
+def test_the_limit_layout_keeps_three_times_and_reads_the_old_count() -> None:
+    at = datetime(2026, 3, 2, 23, 59, 30, tzinfo=UTC)
+    times = (at - timedelta(hours=23, minutes=50), at - timedelta(hours=1), at)
+    day, packed = limit.encode(times)
+    assert day == datetime(2026, 3, 2).date() and 0 < packed < 2**31  # fits an INTEGER
+    assert limit.decode(day, packed) == tuple(limit.rounded(t) for t in times)
+    assert limit.rounded(at) == datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # rounded up
+    assert limit.count(day, packed, at) == 3
+    assert limit.count(day, packed, at + timedelta(minutes=13)) == 2
+    # The old layout (a count for a UTC day) counts until the end of the next day.
+    old_day = datetime(2026, 3, 1).date()
+    assert limit.count(old_day, 2, datetime(2026, 3, 2, 23, 0, tzinfo=UTC)) == 2
+    assert limit.count(old_day, 2, datetime(2026, 3, 3, 0, 1, tzinfo=UTC)) == 0
 
 
 # -- the Save link -------------------------------------------------------------------

@@ -152,3 +152,19 @@ def test_a_deleted_account_forgets_its_iphones_and_tells_google(
     db.commit()
     assert db.scalar(select(func.count()).select_from(PassRegistration)) == 0
     assert queued(app, wallet_updates.GOOGLE) == 1
+
+
+def test_deleting_the_account_queues_the_google_deactivation(app: Any, shop: SimpleNamespace,
+                                                             member: int) -> None:
+    from webapp.services import customer_profile
+    from webapp.services.customer_sign_in import Who
+
+    db = app.test_session()
+    walletpass = wallet_cards.pass_of(db, shop.id, member)
+    walletpass.google_object = True
+    db.commit()
+    customer_profile.delete_account(db, Who(member, shop.id, 0), "wallet-delete-key-1",
+                                    confirm="удалить", ip=None)
+    pending = db.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == wallet_updates.GOOGLE, OutboxMessage.status == "pending")).all()
+    assert len(pending) == 1  # not failed with the customer's other pending messages
