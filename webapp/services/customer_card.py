@@ -53,39 +53,45 @@ class Card:
 
 def card(session: Session, who: Who, lang: str = "ru", now: datetime | None = None) -> Card:
     """Everything the card screen shows, read in one transaction."""
-    now = now or utcnow()
     try:
-        row = session.execute(
-            select(Customer.name, Customer.card_number, Customer.checkin_secret,
-                   Business.name, Business.currency, Business.timezone)
-            .join(Business, Business.id == Customer.business_id)
-            .where(Customer.id == who.customer_id,
-                   Customer.business_id == who.business_id)).first()
-        if row is None:
-            raise UnknownCustomer("No such customer.")
-        name, card_number, secret, business_name, currency, timezone = row
-        balance = balance_of(session, who.business_id, who.customer_id, now, EXPIRING_HORIZON)
-        version, program = standing(session, who.business_id, who.customer_id,
-                                    balance.available, now)
-        rules = describe(version.settings, lang, currency) if version else None
-        return Card(
-            business_name=business_name, currency=currency, zone=ZoneInfo(timezone),
-            name=name, card_number=card_number,
-            checkin_secret=base64.urlsafe_b64encode(secret).decode().rstrip("="),
-            balance=balance,
-            point_value=version.settings.point_value if version else 100,
-            program=program,
-            progress_percent=(tiers.progress(version.settings, program.next_tier)
-                              if version and program else 0),
-            progress=[render(line, lang, currency) for line in program.lines
-                      if line.code in ("next_tier", "keep_tier", "stamps")] if program else [],
-            rules=rules.sentence if rules else "",
-            rules_details=rules.details if rules else [],
-            rendered_at=now,
-            logo_version=logos.stamp(session, who.business_id),
-        )
+        return read(session, who.business_id, who.customer_id, lang, now)
     finally:
         session.rollback()
+
+
+def read(session: Session, business_id: int, customer_id: int, lang: str = "ru",
+         now: datetime | None = None) -> Card:
+    """The card's contents, read in the caller's transaction (no commit or rollback), for
+    the card screen and the wallet passes alike. UnknownCustomer for a customer of
+    another business or one who is not active."""
+    now = now or utcnow()
+    row = session.execute(
+        select(Customer.name, Customer.card_number, Customer.checkin_secret,
+               Customer.status, Business.name, Business.currency, Business.timezone)
+        .join(Business, Business.id == Customer.business_id)
+        .where(Customer.id == customer_id, Customer.business_id == business_id)).first()
+    if row is None or row.status != "active":
+        raise UnknownCustomer("No such customer.")
+    name, card_number, secret, _, business_name, currency, timezone = row
+    balance = balance_of(session, business_id, customer_id, now, EXPIRING_HORIZON)
+    version, program = standing(session, business_id, customer_id, balance.available, now)
+    rules = describe(version.settings, lang, currency) if version else None
+    return Card(
+        business_name=business_name, currency=currency, zone=ZoneInfo(timezone),
+        name=name, card_number=card_number,
+        checkin_secret=base64.urlsafe_b64encode(secret).decode().rstrip("="),
+        balance=balance,
+        point_value=version.settings.point_value if version else 100,
+        program=program,
+        progress_percent=(tiers.progress(version.settings, program.next_tier)
+                          if version and program else 0),
+        progress=[render(line, lang, currency) for line in program.lines
+                  if line.code in ("next_tier", "keep_tier", "stamps")] if program else [],
+        rules=rules.sentence if rules else "",
+        rules_details=rules.details if rules else [],
+        rendered_at=now,
+        logo_version=logos.stamp(session, business_id),
+    )
 
 
 @dataclass(frozen=True)

@@ -10,23 +10,16 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.domain import tiers
 from webapp.domain.errors import UnknownCustomer
 from webapp.domain.quote_text import render
-from webapp.domain.rules_text import describe
 from webapp.domain.wording import format_money, format_points
-from webapp.persistence.base import utcnow
-from webapp.persistence.models import Business, Customer, WalletPass
-from webapp.services.ledger_views import balance_of
-from webapp.services.standing import standing
-
-EXPIRING_HORIZON = timedelta(days=30)
+from webapp.persistence.models import Customer, WalletPass
+from webapp.services import customer_card
 
 
 @dataclass(frozen=True)
@@ -50,38 +43,26 @@ class PassView:
 
 def view(session: Session, business_id: int, customer_id: int, lang: str = "ru",
          now: datetime | None = None) -> PassView:
-    """Everything a pass shows for this customer now (a read; no commit)."""
-    now = now or utcnow()
-    row = session.execute(
-        select(Customer.card_number, Customer.name, Customer.status, Business.name,
-               Business.currency, Business.timezone)
-        .join(Business, Business.id == Customer.business_id)
-        .where(Customer.id == customer_id, Customer.business_id == business_id)).first()
-    if row is None or row[2] != "active":
-        raise UnknownCustomer("No such customer.")
-    card_number, name, _, business_name, currency, timezone = row
-    balance = balance_of(session, business_id, customer_id, now, EXPIRING_HORIZON)
-    version, program = standing(session, business_id, customer_id, balance.available, now)
-    point_value = version.settings.point_value if version else 100
-    lines = {line.code: render(line, lang, currency) for line in program.lines} if program \
-        else {}
+    """Everything a pass shows for this customer now: the card screen's contents
+    (:func:`customer_card.read`), in the caller's transaction (no commit)."""
+    card = customer_card.read(session, business_id, customer_id, lang, now)
+    program, balance = card.program, card.balance
+    lines = ({line.code: render(line, lang, card.currency) for line in program.lines}
+             if program else {})
     expiring = None
     if balance.expiring:
         at, points = balance.expiring[0]
-        day = at.astimezone(ZoneInfo(timezone)).strftime("%d.%m")
+        day = at.astimezone(card.zone).strftime("%d.%m")
         expiring = (f"{format_points(points, lang)} сгорят {day}" if lang == "ru"
                     else f"{format_points(points, lang)} expire on {day}")
     return PassView(
-        business_id=business_id, business_name=business_name, customer_id=customer_id,
-        card_number=card_number, customer_name=name, points=balance.available,
+        business_id=business_id, business_name=card.business_name, customer_id=customer_id,
+        card_number=card.card_number, customer_name=card.name, points=balance.available,
         points_text=format_points(balance.available, lang),
-        worth_text=format_money(balance.available * point_value, currency, lang),
+        worth_text=format_money(balance.available * card.point_value, card.currency, lang),
         tier=program.tier_before if program else None,
         progress=lines.get("next_tier"), stamps=lines.get("stamps"), expiring=expiring,
-        rules=describe(version.settings, lang, currency).sentence if version else "",
-        progress_percent=(tiers.progress(version.settings, program.next_tier)
-                          if version and program else 0),
-        lang=lang)
+        rules=card.rules, progress_percent=card.progress_percent, lang=lang)
 
 
 def pass_of(session: Session, business_id: int, customer_id: int) -> WalletPass:
