@@ -26,11 +26,6 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
-def _lang() -> str:
-    """The request's language (webapp.i18n): Russian unless English was chosen."""
-    return i18n.current()
-
-
 def _json_params(params: dict[str, Any]) -> dict[str, Any]:
     """The params plain JSON can carry as they are; others (exceptions, dates) are left out."""
     kept: dict[str, Any] = {}
@@ -54,7 +49,7 @@ def _problem(status: int, code: str, title: str, detail: str, **extra: Any) -> t
 def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> tuple[Response | str, int]:
-        text = message(error, _lang())
+        text = message(error, i18n.current())
         if _wants_json():
             return _problem(
                 error.status,

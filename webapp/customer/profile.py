@@ -9,8 +9,9 @@ import uuid
 from flask import Response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from webapp import i18n
 from webapp.customer.access import clear_cookie, signed_in
-from webapp.customer.views import bp, client_ip, lang
+from webapp.customer.views import bp, client_ip
 from webapp.db import session
 from webapp.domain.consent import TEXTS, ConsentKind
 from webapp.domain.errors import DomainError
@@ -25,7 +26,7 @@ def _page(who: Who, business_id: int, error: str | None = None, status: int = 20
         "customer/profile.html", business_id=business_id, error=error,
         profile=customer_profile.profile(session(), who),
         devices=customer_sign_in.devices(session(), who),
-        ad_text=getattr(TEXTS[ConsentKind.ADVERTISING], lang()),
+        ad_text=getattr(TEXTS[ConsentKind.ADVERTISING], i18n.current()),
         delete_key=uuid.uuid4().hex), status
 
 
@@ -46,7 +47,7 @@ def update(who: Who, business_id: int) -> BaseResponse | tuple[str, int]:
         customer_profile.update(session(), who, name=request.form.get("name"),
                                 birthday=request.form.get("birthday"))
     except DomainError as error:
-        return _page(who, business_id, message(error, lang()), error.status)
+        return _page(who, business_id, message(error, i18n.current()), error.status)
     return _done(business_id)
 
 
@@ -58,7 +59,7 @@ def add_asset(who: Who, business_id: int) -> BaseResponse | tuple[str, int]:
         customer_profile.add_asset(session(), who, form.get("kind", ""), form.get("value", ""),
                                    form.get("label") or None)
     except DomainError as error:
-        return _page(who, business_id, message(error, lang()), error.status)
+        return _page(who, business_id, message(error, i18n.current()), error.status)
     return _done(business_id)
 
 
@@ -68,7 +69,7 @@ def remove_asset(who: Who, business_id: int, asset_id: int) -> BaseResponse | tu
     try:
         customer_profile.remove_asset(session(), who, asset_id)
     except DomainError as error:
-        return _page(who, business_id, message(error, lang()), error.status)
+        return _page(who, business_id, message(error, i18n.current()), error.status)
     return _done(business_id)
 
 
@@ -101,7 +102,7 @@ def delete(who: Who, business_id: int) -> BaseResponse | tuple[str, int]:
         close(session(), who, request.form.get("key", ""),
               confirm=request.form.get("confirm", ""), ip=client_ip())
     except DomainError as error:
-        return _page(who, business_id, message(error, lang()), error.status)
+        return _page(who, business_id, message(error, i18n.current()), error.status)
     response = redirect(url_for(".sign_in", business_id=business_id, deleted=1))
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return clear_cookie(response)

@@ -13,8 +13,9 @@ from typing import Any
 from flask import Response, abort, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
 
+from webapp import i18n
 from webapp.customer.access import current
-from webapp.customer.views import bp, lang
+from webapp.customer.views import bp
 from webapp.db import session
 from webapp.domain.errors import DomainError
 from webapp.error_text import message
@@ -50,16 +51,16 @@ def _call(business_id: int, action: Any) -> tuple[Response, int]:
         abort(404)
     who: Who | None = current(business_id)
     if who is None:
-        return _problem(401, "signed_out", "Войдите в приложение ещё раз." if lang() == "ru"
+        return _problem(401, "signed_out", "Войдите в приложение ещё раз." if i18n.current() == "ru"
                         else "Sign in to the app again.")
     if (request.content_length or 0) > MAX_BODY:
-        return _problem(413, "too_large", "Слишком большой запрос." if lang() == "ru"
+        return _problem(413, "too_large", "Слишком большой запрос." if i18n.current() == "ru"
                         else "The request is too large.")
     body = request.get_json(silent=True)
     try:
         return jsonify(action(who, body, settings)), 200
     except DomainError as error:
-        return _problem(error.status, error.code, message(error, lang()))
+        return _problem(error.status, error.code, message(error, i18n.current()))
 
 
 @bp.post("/push/subscribe")

@@ -24,11 +24,6 @@ bp = Blueprint("customer_app", __name__, url_prefix="/c/<int:business_id>")
 PENDING = "sign_in"  # the Flask session's note of the code request being answered
 
 
-def lang() -> str:
-    """The customer's language (webapp.i18n): Russian unless English was chosen."""
-    return i18n.current()
-
-
 def client_ip() -> str | None:
     """The address the request came from (recorded with consents and sessions)."""
     return request.remote_addr
@@ -36,7 +31,7 @@ def client_ip() -> str | None:
 
 def _sign_in_form(business_id: int, phone: str = "", error: str | None = None,
                   status: int = 200) -> tuple[str, int]:
-    language = lang()
+    language = i18n.current()
     return render_template(
         "customer/sign_in.html", business_id=business_id, phone=phone, error=error,
         ref=(request.values.get("ref") or "")[:12],
@@ -60,7 +55,7 @@ def ask_code(business_id: int) -> Response | tuple[str, int]:
             session(), business_id, form.get("phone", ""), ip=client_ip(),
             data_consent=form.get("data_consent") == "yes")
     except DomainError as error:
-        return _sign_in_form(business_id, form.get("phone", ""), message(error, lang()),
+        return _sign_in_form(business_id, form.get("phone", ""), message(error, i18n.current()),
                              error.status)
     http_session[PENDING] = {"id": asked.request_id, "hint": asked.phone_hint,
                              "ad": form.get("ad_consent") == "yes",
@@ -93,7 +88,7 @@ def check_code(business_id: int) -> Response | tuple[str, int]:
             ip=client_ip(), device=request.user_agent.string, advertising=bool(pending["ad"]),
             referral_code=pending.get("ref") or None)
     except DomainError as error:
-        return _code_form(business_id, message(error, lang()), error.status)
+        return _code_form(business_id, message(error, i18n.current()), error.status)
     http_session.pop(PENDING, None)
     return set_cookie(redirect(url_for(".card", business_id=business_id)), signed.token)
 
@@ -101,14 +96,14 @@ def check_code(business_id: int) -> Response | tuple[str, int]:
 @bp.get("/history")
 @signed_in
 def history(who: Who, business_id: int) -> str:
-    lines = customer_card.activity(session(), who, lang())
+    lines = customer_card.activity(session(), who, i18n.current())
     return render_template("customer/history.html", business_id=business_id, lines=lines)
 
 
 @bp.get("/invite")
 @signed_in
 def invite(who: Who, business_id: int) -> str:
-    shown = customer_card.invitation(session(), who, lang())
+    shown = customer_card.invitation(session(), who, i18n.current())
     link = url_for(".sign_in", business_id=business_id, ref=shown.code, _external=True)
     return render_template("customer/invite.html", business_id=business_id, invite=shown,
                            link=link)
@@ -117,7 +112,7 @@ def invite(who: Who, business_id: int) -> str:
 @bp.get("/")
 @signed_in
 def card(who: Who, business_id: int) -> str:
-    shown = customer_card.card(session(), who, lang())
+    shown = customer_card.card(session(), who, i18n.current())
     return render_template("customer/card.html", business_id=business_id, card=shown)
 
 

@@ -104,3 +104,9 @@ def lower_first(text: str) -> str:
     if len(text) > 1 and text[0].isupper() and text[1].islower():
         return text[0].lower() + text[1:]
     return text
+
+
+def language_of_locale(locale: str) -> str:
+    """The language ("ru" or "en") a business with this locale speaks outside the app,
+    e.g. on wallet passes: English for an English locale, Russian otherwise."""
+    return "en" if (locale or "").lower().startswith("en") else "ru"

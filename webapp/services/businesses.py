@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain.errors import InvalidInput, NotFound
 from webapp.domain.ledger import SYSTEM_ACCOUNTS
+from webapp.domain.wording import language_of_locale
 from webapp.persistence.models import Account, Branch, Business, Customer
 
 
@@ -111,4 +112,4 @@ def language_of(session: Session, business_id: int) -> str:
     session.rollback()
     if found is None:
         raise NotFound("No such business.")
-    return "en" if found.lower().startswith("en") else "ru"
+    return language_of_locale(found)

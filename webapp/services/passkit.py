@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.domain.errors import DomainError, InvalidInput, NotFound
+from webapp.domain.wording import language_of_locale
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer, PassRegistration, WalletPass
 
@@ -85,7 +86,7 @@ class PassRow:
     @property
     def lang(self) -> str:
         """The language the pass is built in: the business's (Russian unless English)."""
-        return "en" if self.locale.lower().startswith("en") else "ru"
+        return language_of_locale(self.locale)
 
 
 def authorized(header: str | None, expected: str) -> bool:
