@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -200,3 +201,10 @@ def cheap_password_hashes() -> None:
     use the same algorithm with a small memory and time cost (hashes stay argon2)."""
     staff.passwords.update(argon2__memory_cost=1024, argon2__rounds=1,
                            argon2__parallelism=1)
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from tests.conftest import free_port
 from webapp.domain.actor import Actor
 from webapp.persistence.database import make_engine
 from webapp.persistence.models import Business, OutboxMessage, StaffUser
@@ -91,9 +91,7 @@ def test_db_upgrade_and_serve_with_gunicorn(tmp_path: Path) -> None:
     env = {"REGULARS_INSTANCE_PATH": str(tmp_path),
            "REGULARS_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
     assert run_cli(["db", "upgrade"], env).returncode == 0
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([REGULARS, "serve", "--port", str(port), "--workers", "1"],
                               env={**os.environ, **env}, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)

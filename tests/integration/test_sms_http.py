@@ -4,7 +4,6 @@ protocol: what arrives, what a refusal or an outage does, and retries via the ou
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.conftest import T0
+from tests.conftest import T0, free_port
 from webapp.config import ConfigError
 from webapp.persistence.models import OutboxMessage
 from webapp.services import outbox
@@ -129,9 +128,7 @@ def test_a_slow_provider_times_out(provider: FakeProvider) -> None:
 
 
 def test_an_unreachable_provider_raises_sms_not_sent() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # closed again: nothing listens there
+    port = free_port()  # closed again: nothing listens there
     with pytest.raises(SmsNotSent, match="unreachable"):
         HttpGateway(f"http://127.0.0.1:{port}/v1/messages", "t").send(PHONE, TEXT)
 

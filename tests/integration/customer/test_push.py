@@ -9,7 +9,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from flask import render_template
 from sqlalchemy import Engine, func, select, update
 
 import webapp.customer.push  # noqa: F401  (routes on the customer blueprint, before any app)
-from tests.conftest import rolled_back_app
+from tests.conftest import free_port, rolled_back_app
 from tests.integration.customer.conftest import PHONE, csrf, signed_in
 from webapp.commands_push import push_group, senders
 from webapp.config import ConfigError
@@ -101,11 +100,6 @@ class PushService:
         self._post(f"/expire-subscription/{client_hash}")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def push_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushService]:
@@ -115,7 +109,7 @@ def push_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushServi
             pytest.fail("web-push-testing is missing: run npm ci (./dev test does)")
         pytest.skip("web-push-testing is not installed (npm ci)")
     workdir = tmp_path_factory.mktemp("web-push-testing")  # it keeps its pid file in cwd
-    port = _free_port()
+    port = free_port()
     started = subprocess.run([str(TOOL), "--port", str(port), "start"], cwd=workdir,
                              capture_output=True, text=True, timeout=30, check=False)
     assert started.returncode == 0, started.stdout + started.stderr
