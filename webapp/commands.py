@@ -209,23 +209,14 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 def _serve(host: str, port: int, workers: int) -> None:
-    from gunicorn.app.base import BaseApplication
+    from webapp.app import create_app
+    from webapp.serving import serve as run_gunicorn
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    class Server(BaseApplication):
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", "-")
-
-        def load(self) -> Flask:
-            return app
-
-    # Each worker must open its own connections: drop the ones the parent made.
-    app.extensions["sqlalchemy"].engine.dispose()
+    # The command's own app stays in this process: each worker builds its app after the
+    # fork (webapp.serving says why). Drop the connections the command made meanwhile.
+    current_app.extensions["sqlalchemy"].engine.dispose()
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    Server().run()
+    run_gunicorn(create_app, host, port, workers)
 
 
 @click.command("business-logo")

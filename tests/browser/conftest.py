@@ -1,10 +1,14 @@
-"""A real server in a thread and Debian's Chromium driven by Playwright (no download)."""
+"""`regulars serve` (gunicorn, several workers) and Debian's Chromium driven by Playwright
+(no download).
+
+Screenshots go to a temporary folder, or to ``$REGULARS_SCREENSHOTS`` when set
+(``REGULARS_SCREENSHOTS=docs/screenshots ./dev test tests/browser`` refreshes README's):
+tests never write into the tree by themselves."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,8 +17,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
+from tests.serving import regulars_serve
 from webapp.domain.actor import Role
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
@@ -52,22 +56,19 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
 
 @contextmanager
 def serve(database_url: str, instance: Path) -> Iterator[str]:
-    """The app on this database, served from a thread on a free port; yields its URL."""
-    from webapp.app import create_app
+    """`regulars serve --workers 2` on this migrated database; yields its URL."""
+    with regulars_serve(database_url, instance / "served", workers=2) as served:
+        yield served.url
 
-    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance),
-                      "SECRET_KEY": "browser-secret-" + "x" * 40})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        with app.app_context():
-            app.extensions["sqlalchemy"].engine.dispose()
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: ``$REGULARS_SCREENSHOTS``, else a temporary folder."""
+    chosen = os.environ.get("REGULARS_SCREENSHOTS")
+    if chosen:
+        Path(chosen).mkdir(parents=True, exist_ok=True)
+        return Path(chosen)
+    return tmp_path_factory.mktemp("screenshots")
 
 
 def require_chromium() -> None:
@@ -92,16 +93,3 @@ def page() -> Iterator[Any]:
         finally:
             context.close()
             browser.close()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Werkzeug's development server, which these tests serve from, leaves a static
-    file's handle to the garbage collector when the browser drops the connection mid-file
-    (a page closed while a script still loads). That is the test server's shutdown, not
-    our code: only that warning is let through, and only for the browser tests."""
-    here = Path(__file__).parent
-    for item in items:
-        if Path(str(item.fspath)).parent == here:
-            item.add_marker(pytest.mark.filterwarnings(
-                r"ignore:Exception ignored in. <_io.FileIO name='[^']*/static/"
-                ":pytest.PytestUnraisableExceptionWarning"))

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
 from tests.browser.fake_camera import blank_y4m, write_y4m
-from webapp.config import PROJECT_ROOT
 from webapp.domain import checkin
 from webapp.domain.actor import Actor, Role
 from webapp.domain.presets import DEMO
@@ -27,7 +26,6 @@ from webapp.persistence.migrate import upgrade
 from webapp.persistence.models import Branch, Operation, Order
 from webapp.services import businesses, customers, ledger, programs, staff
 
-SHOTS = PROJECT_ROOT / "docs" / "screenshots"
 PASSWORD = "correct horse battery"
 CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
@@ -126,7 +124,7 @@ def counter_path(counter: Counter, branch: int | None = None) -> str:
 
 
 def test_scan_quote_close_receipt(counter: Counter, browser_with_camera: Any,
-                                  tmp_path: Path) -> None:
+                                  tmp_path: Path, shots: Path) -> None:
     page = browser_with_camera(write_y4m(tmp_path / "card.y4m", counter.card))
     sign_in(page, counter, "cashier", counter_path(counter))
     # The camera reads the card's QR and the panel opens by itself.
@@ -139,8 +137,7 @@ def test_scan_quote_close_receipt(counter: Counter, browser_with_camera: Any,
     quote = page.locator("#quote .quote")
     expect(quote).to_have_attribute("data-redeem", "500")
     expect(quote).to_contain_text("К оплате")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "counter-quote.png"), full_page=True)
+    page.screenshot(path=str(shots / "counter-quote.png"), full_page=True)
 
     page.locator("#confirm").dblclick()  # a double tap must not close twice
     expect(page).to_have_url(re.compile(r"/orders/\d+$"))
@@ -149,7 +146,7 @@ def test_scan_quote_close_receipt(counter: Counter, browser_with_camera: Any,
     assert counter.count(Order) == 1
     # welcome bonus, the 2 000 credited above, then one redemption and one accrual
     assert counter.count(Operation) == 4
-    page.screenshot(path=str(SHOTS / "counter-receipt.png"), full_page=True)
+    page.screenshot(path=str(shots / "counter-receipt.png"), full_page=True)
 
 
 def test_a_replayed_live_code_is_refused(counter: Counter, browser_with_camera: Any,
@@ -168,12 +165,11 @@ def test_a_replayed_live_code_is_refused(counter: Counter, browser_with_camera: 
 
 
 def test_typed_card_number_and_the_scan_screen(counter: Counter, browser_with_camera: Any,
-                                               tmp_path: Path) -> None:
+                                               tmp_path: Path, shots: Path) -> None:
     page = browser_with_camera(blank_y4m(tmp_path / "blank.y4m"))
     sign_in(page, counter, "cashier", counter_path(counter))
     expect(page.locator("#camera-status")).to_contain_text("Наведите камеру")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "counter-scan.png"), full_page=True)
+    page.screenshot(path=str(shots / "counter-scan.png"), full_page=True)
     typo = counter.card[:-1] + str((int(counter.card[-1]) + 1) % 10)
     page.get_by_label("Номер карты").fill(typo)  # a typo is caught at the 9th digit
     expect(page.locator("#identify-error")).to_contain_text("опечатка")

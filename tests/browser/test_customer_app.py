@@ -17,7 +17,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
-from webapp.config import PROJECT_ROOT
 from webapp.demo import generate
 from webapp.domain.actor import Actor, Role
 from webapp.domain.presets import DEMO
@@ -28,7 +27,6 @@ from webapp.persistence.models import Branch, Customer, CustomerSession, Order
 from webapp.services import businesses, customer_sign_in, outbox, programs, staff
 from webapp.sms import ConsoleGateway
 
-SHOTS = PROJECT_ROOT / "docs" / "screenshots"
 PASSWORD = "correct horse battery"
 PHONE = "+79161234567"
 PHONE_TYPED = "8 916 123-45-67"
@@ -209,7 +207,8 @@ def demo_shop(tmp_path: Path) -> Iterator[tuple[str, int, str]]:
         yield url, made.business_id, token
 
 
-def test_the_demo_card_in_russian_and_english(demo_shop: tuple[str, int, str]) -> None:
+def test_the_demo_card_in_russian_and_english(demo_shop: tuple[str, int, str], shots: Path
+                                              ) -> None:
     url, business_id, token = demo_shop
     require_chromium()
     with sync_playwright() as playwright:
@@ -222,14 +221,13 @@ def test_the_demo_card_in_russian_and_english(demo_shop: tuple[str, int, str]) -
             expect(page.get_by_role("heading", name="Покажите на кассе")).to_be_visible()
             expect(page.locator(".badge.tier")).to_be_visible()  # a regular has a level
             expect(page.locator(".checkin-qr svg")).to_be_visible()
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / "customer-card-ru.png"), full_page=True)
+            page.screenshot(path=str(shots / "customer-card-ru.png"), full_page=True)
 
             page.get_by_role("link", name="English").click()
             expect(page.get_by_role("heading", name="Show at the counter")).to_be_visible()
             expect(page.locator("html")).to_have_attribute("lang", "en")
             expect(page.locator("#available")).to_contain_text("point")
-            page.screenshot(path=str(SHOTS / "customer-card-en.png"), full_page=True)
+            page.screenshot(path=str(shots / "customer-card-en.png"), full_page=True)
             page.goto(f"{url}/c/{business_id}/history")  # the choice is remembered
             expect(page.get_by_role("heading", name="Points history")).to_be_visible()
 

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
 
 from tests.browser.conftest import OWNER_LOGIN, OWNER_PASSWORD, LiveServer
-from webapp.config import PROJECT_ROOT
-
-SCREENSHOT = PROJECT_ROOT / "docs" / "screenshots" / "program-ru.png"
 
 
-def test_owner_changes_accrual_and_saves(live_server: LiveServer, page: Any) -> None:
+def test_owner_changes_accrual_and_saves(live_server: LiveServer, page: Any, shots: Path
+                                          ) -> None:
     base = f"{live_server.url}/b/{live_server.business_id}"
     page.goto(f"{base}/backoffice/program")
     expect(page).to_have_url(re.compile(r"/staff/sign-in"))
@@ -27,8 +26,7 @@ def test_owner_changes_accrual_and_saves(live_server: LiveServer, page: Any) -> 
     page.get_by_label("Начисление, % от чека").fill("7")
     expect(rule).to_contain_text("7\u00a0%")
 
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(shots / "program-ru.png"), full_page=True)
 
     page.get_by_role("button", name="Сохранить").click()
     expect(page.get_by_role("status")).to_contain_text("Версия 1 сохранена")

@@ -1,0 +1,118 @@
+"""`regulars serve` as users run it: the console script in a subprocess (gunicorn, several
+workers) on a database the test made, and small HTTP clients that talk to it.
+
+The end-to-end and browser tests serve through here, so a bug that lives only in the
+real serving path (forked workers, per-process state) fails a test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from tests.conftest import free_port
+
+REGULARS = str(Path(sys.executable).with_name("regulars"))
+if not Path(REGULARS).exists():  # an installed package outside a virtual environment
+    REGULARS = shutil.which("regulars") or REGULARS
+SECRET = "served-secret-" + "x" * 40
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"'
+                   r'|<meta name="csrf-token" content="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running `regulars serve`: its address and the file its output goes to."""
+
+    url: str
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def serve_env(database_url: str, instance: Path, extra: Mapping[str, str] | None = None
+              ) -> dict[str, str]:
+    """The environment of a `regulars` process on this database and instance folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGULARS_")}
+    env.update({"REGULARS_DATABASE_URL": database_url, "REGULARS_INSTANCE_PATH": str(instance),
+                "REGULARS_SECRET_KEY": SECRET, **(extra or {})})
+    return env
+
+
+@contextmanager
+def regulars_serve(database_url: str, instance: Path, *, workers: int = 3,
+                   env: Mapping[str, str] | None = None) -> Iterator[Served]:
+    """`regulars serve --workers N` on a free port until the block ends (SIGTERM, then
+    SIGKILL if it hangs). The database must already be migrated."""
+    port = free_port()
+    instance.mkdir(parents=True, exist_ok=True)
+    log = instance / f"serve-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [REGULARS, "serve", "--port", str(port), "--workers", str(workers)],
+            env=serve_env(database_url, instance, env), stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    served = Served(f"http://127.0.0.1:{port}", log, process)
+    try:
+        wait_until_up(served)
+        yield served
+    finally:
+        stop(process)
+
+
+def wait_until_up(served: Served, timeout: float = 60) -> None:
+    """Until /healthz answers 200 from every worker's point of view (the socket is
+    shared, so one answer means the master listens and a worker serves)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(f"{served.url}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if served.process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"regulars serve did not start:\n{served.output()[-3000:]}")
+        time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process started in its own session, and everything it started."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token a page carries (a form's hidden field or the page's meta tag)."""
+    found = _CSRF.search(html)
+    assert found, "the page carries no CSRF token"
+    return found.group(1) or found.group(2)
+
+
+def staff_sign_in(url: str, business_id: int, login: str, password: str
+                  ) -> tuple[requests.Session, requests.Response]:
+    """A new browser-like client that signs in on the staff form; the POST's answer."""
+    client = requests.Session()
+    form = client.get(f"{url}/b/{business_id}/staff/sign-in", timeout=30)
+    answer = client.post(f"{url}/b/{business_id}/staff/sign-in", timeout=30,
+                         allow_redirects=False,
+                         data={"csrf_token": csrf_token(form.text), "login": login,
+                               "password": password})
+    return client, answer
