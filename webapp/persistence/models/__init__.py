@@ -23,10 +23,11 @@ from webapp.persistence.models.ledger import (
     Operation,
     Transfer,
 )
+from webapp.persistence.models.limits import RateCounter
 from webapp.persistence.models.order import Order
 from webapp.persistence.models.program import EntitlementUse, ProgramVersion
 from webapp.persistence.models.push import PushReminder, PushSubscription
-from webapp.persistence.models.staff import StaffUser, staff_branches
+from webapp.persistence.models.staff import StaffSession, StaffUser, staff_branches
 from webapp.persistence.models.wallet import PassRegistration, WalletPass
 
 __all__ = [
@@ -53,9 +54,11 @@ __all__ = [
     "ProgramVersion",
     "PushReminder",
     "PushSubscription",
+    "RateCounter",
     "RedeemConfirmation",
     "SignInCode",
     "StaffInvite",
+    "StaffSession",
     "StaffUser",
     "Transfer",
     "WalletPass",
