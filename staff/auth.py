@@ -4,23 +4,25 @@ Logins are unique per business only, so the sign-in page lives under the busines
 ``/b/<id>/staff/sign-in``. The session is cleared before signing in, so whatever the
 browser carried before (a planted session included) does not survive it.
 
-A session's user id is ``business:staff:epoch``; the loader refuses it once the
-member's ``session_epoch`` moved on (signed out everywhere, access reset,
-deactivated). Sign-in also stamps the session with the time of the last request and
-the business's idle timeout (read once, so no request pays a query for it): a
-session idle for longer ends on its next request. A session without the stamp (an
-older format, a remember-me cookie) counts as signed out.
+A session's user id is ``business:staff:epoch``, and the session also carries the
+token of its ``staff_sessions`` row; the loader refuses it once the row is ended (this
+browser signed out) or the member's ``session_epoch`` moved on (signed out
+everywhere, access reset, deactivated). Sign-in also stamps the session with the time
+of the last request and the business's idle timeout (read once, so no request pays a
+query for it): a session idle for longer ends on its next request. A session without
+the stamp (an older format, a remember-me cookie) counts as signed out.
 """
 
 from __future__ import annotations
 
-import math
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
     Blueprint,
     Flask,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -29,26 +31,23 @@ from flask import (
     url_for,
 )
 from flask import session as http_session
-from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from staff.access import require
 from webapp.db import session
 from webapp.domain.actor import Actor, Role
-from webapp.services import businesses, sign_in, staff_admin
-from webapp.services.sign_in import SignedIn, Started
+from webapp.domain.sign_in_limits import WINDOW
+from webapp.error_text import message
+from webapp.services import businesses, rate_counters, sign_in, staff_admin
+from webapp.services.sign_in import SignedIn, Started, TooManySignIns
 from webapp.services.staff import MIN_PASSWORD, WeakPassword
 
 bp = Blueprint("staff_auth", __name__)
 login_manager = LoginManager()
-# Counts only failed sign-ins (see deduct_when), in memory on one machine or in Redis
-# when REGULARS_REDIS_URL is set, so several processes share one count.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 WRONG = "Неверный логин или пароль"
-PER_ACCOUNT = "10 per 15 minutes"
-PER_IP = "30 per 15 minutes"
+# The token of this browser's staff_sessions row (see webapp.services.sign_in).
+TOKEN = "staff_token"
 # Session keys: when the member was last seen (seconds) and their idle timeout (minutes).
 SEEN = "staff_seen"
 IDLE = "staff_idle"
@@ -76,13 +75,10 @@ def clock() -> float:
     return time.time()
 
 
-def _account_key() -> str:
-    business_id = (request.view_args or {}).get("business_id")
-    return f"staff-sign-in:{business_id}:{request.form.get('login', '').strip().lower()}"
-
-
-def _failed(response: Response) -> bool:
-    return response.status_code != 302  # a successful sign-in redirects
+def _counters() -> rate_counters.Counters:
+    """Where sign-in attempts are counted: Redis when configured, else the database."""
+    return rate_counters.pick(current_app.extensions.get("regulars_redis"), session(),
+                              WINDOW)
 
 
 class StaffLogin(UserMixin):
@@ -103,7 +99,8 @@ class StaffLogin(UserMixin):
 
 def _parse_id(user_id: Any) -> tuple[int, int, int] | None:
     parts = str(user_id).split(":")
-    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() and len(part) < 10
+                                  for part in parts):
         return None
     return int(parts[0]), int(parts[1]), int(parts[2])
 
@@ -111,9 +108,10 @@ def _parse_id(user_id: Any) -> tuple[int, int, int] | None:
 @login_manager.user_loader
 def _load(user_id: str) -> StaffLogin | None:
     parsed = _parse_id(user_id)
-    if parsed is None or not _stamped():
+    token = http_session.get(TOKEN)
+    if parsed is None or not _stamped() or not isinstance(token, str):
         return None
-    who = sign_in.load(session(), *parsed)
+    who = sign_in.load(session(), *parsed, token)
     return StaffLogin(who) if who else None
 
 
@@ -155,8 +153,11 @@ def _end_idle_session() -> Response | None:
     else:
         minutes = None
     parsed = _parse_id(user_id)
+    token = http_session.get(TOKEN)
     http_session.clear()
     logout_user()
+    if isinstance(token, str):
+        sign_in.end(session(), token)
     if minutes is None or request.endpoint in _AUTH_ENDPOINTS:
         return None
     flash(f"Сеанс завершён после {minutes} мин. бездействия. Войдите снова.", "info")
@@ -167,29 +168,14 @@ def _end_idle_session() -> Response | None:
 
 
 def init_app(app: Flask) -> None:
-    settings = app.config["REGULARS"]
-    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.redis_url or "memory://")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    redis_url = app.config["REGULARS"].redis_url
+    if redis_url:  # one client (and connection pool) per process
+        import redis
+
+        app.extensions["regulars_redis"] = redis.Redis.from_url(redis_url)
     login_manager.init_app(app)
-    limiter.init_app(app)
     app.before_request(_end_idle_session)
     app.register_blueprint(bp)
-
-
-@bp.errorhandler(RateLimitExceeded)
-def _too_many(error: RateLimitExceeded) -> tuple[str, int]:
-    """The sign-in form again, saying when to try: no password is checked meanwhile."""
-    business_id = (request.view_args or {}).get("business_id")
-    current = limiter.current_limit
-    # reset_at is the window's end rounded up to the next whole second: take it back.
-    wait = current.reset_at - 1 - time.time() if current else 15 * 60
-    minutes = max(1, math.ceil(wait / 60))
-    return render_template(
-        "staff/sign_in.html",
-        business_id=business_id,
-        login=request.form.get("login", ""),
-        error=f"Слишком много неудачных попыток. Попробуйте снова через {minutes} мин.",
-    ), 429
 
 
 @bp.get("/staff/sign-in")
@@ -202,13 +188,19 @@ def choose() -> Response | str:
 
 
 @bp.route("/b/<int:business_id>/staff/sign-in", methods=["GET", "POST"], endpoint="sign_in")
-@limiter.limit(PER_ACCOUNT, key_func=_account_key, methods=["POST"], deduct_when=_failed)
-@limiter.limit(PER_IP, methods=["POST"], deduct_when=_failed)
 def sign_in_page(business_id: int) -> Response | tuple[str, int] | str:
     if request.method == "GET":
         return render_template("staff/sign_in.html", business_id=business_id, login="", error=None)
     login = request.form.get("login", "")
-    started = sign_in.start(session(), business_id, login, request.form.get("password", ""))
+    try:
+        started = sign_in.start(session(), _counters(), business_id, login,
+                                request.form.get("password", ""), ip=request.remote_addr,
+                                device=request.user_agent.string, now=_now())
+    except TooManySignIns as refused:
+        page = render_template("staff/sign_in.html", business_id=business_id, login=login,
+                               error=message(refused, "ru"))
+        seconds = max(1, int(refused.refusal.retry_after.total_seconds() + 0.999))
+        return Response(page, 429, {"Retry-After": str(seconds)})
     if started is None:
         return render_template(
             "staff/sign_in.html", business_id=business_id, login=login, error=WRONG
@@ -217,9 +209,14 @@ def sign_in_page(business_id: int) -> Response | tuple[str, int] | str:
     return redirect(_next_url(business_id, started.who.role))
 
 
+def _now() -> datetime:
+    return datetime.fromtimestamp(clock(), UTC)
+
+
 def _begin(started: Started) -> None:
     http_session.clear()  # a fresh session: nothing from before sign-in survives
     login_user(StaffLogin(started.who))
+    http_session[TOKEN] = started.token
     http_session[SEEN] = clock()
     http_session[IDLE] = started.idle_timeout_minutes
 
@@ -227,8 +224,11 @@ def _begin(started: Started) -> None:
 @bp.post("/staff/sign-out")
 def sign_out() -> Response:
     business_id = getattr(current_user, "business_id", None)
+    token = http_session.get(TOKEN)
     logout_user()
     http_session.clear()
+    if isinstance(token, str):  # ended on the server: a copy of the cookie opens nothing
+        sign_in.end(session(), token)
     if business_id is None:
         return redirect(url_for("staff_auth.choose"))
     return redirect(url_for("staff_auth.sign_in", business_id=business_id))
@@ -272,7 +272,8 @@ def invite(business_id: int, token: str) -> Response | tuple[Response, int]:
         return _invite_page(business_id, token, None, INVALID_INVITE, 404)
     except WeakPassword:
         return _invite_page(business_id, token, None, SHORT_PASSWORD, 422)
-    started = sign_in.started(session(), member)
+    started = sign_in.started(session(), member, ip=request.remote_addr,
+                              device=request.user_agent.string, now=_now())
     _begin(started)
     flash("Пароль сохранён, вы вошли.", "success")
     return redirect(_next_url(business_id, started.who.role))

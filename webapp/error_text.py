@@ -315,6 +315,12 @@ RU: dict[str, str] = {
     "Only the owner signs other staff members out.": (
         "Завершать сеансы других сотрудников может только владелец."
     ),
+    "Too many attempts for this login: try again in {seconds} s.": (
+        "Слишком много попыток войти под этим логином. Попробуйте снова через {seconds} с."
+    ),
+    "Too many failed attempts: try again in {minutes} min.": (
+        "Слишком много неудачных попыток. Попробуйте снова через {minutes} мин."
+    ),
     # -- staff/counter/views.py
     "Enter a whole number.": "Введите целое число.",
     "Enter the order amount.": "Введите сумму заказа.",
@@ -338,6 +344,7 @@ RU_BY_CODE: dict[str, str] = {
     "wallet_unavailable": "Кошелёк не ответил: попробуйте позже.",
     "sign_in_code_unusable": "Код больше не действует: запросите новый.",
     "too_many_sign_in_codes": "Слишком много запросов кода. Попробуйте позже.",
+    "too_many_sign_ins": "Слишком много попыток входа. Попробуйте позже.",
     "consent_required": "Нужно согласие на обработку персональных данных.",
     "not_found": "Не найдено.",
     "unknown_customer": "Клиент не найден.",

@@ -138,17 +138,24 @@ def test_bad_tokens_get_one_answer_and_change_nothing(
     assert session.scalars(select(StaffInvite.used_at)).one() is None
 
 
+def _session_token(session: Session, staff_id: int) -> str:
+    """A signed-in browser's token for the member, as a sign-in makes it."""
+    return sign_in.started(session, _member(session, staff_id), ip=None, device=None).token
+
+
 def test_reset_access_ends_sessions_and_the_old_password(
     session: Session, business: Business, owner: Actor
 ) -> None:
     first = _invite(session, owner)
     staff_admin.accept(session, business.id, first.token, NEW_PASSWORD)
     epoch = _member(session, first.staff_id).session_epoch
+    token = _session_token(session, first.staff_id)
+    assert sign_in.load(session, business.id, first.staff_id, epoch, token) is not None
     unused = staff_admin.reset_access(session, owner, first.staff_id)
     second = staff_admin.reset_access(session, owner, first.staff_id)
     member = _member(session, first.staff_id)
     assert member.session_epoch == epoch + 2
-    assert sign_in.load(session, business.id, member.id, epoch) is None
+    assert sign_in.load(session, business.id, member.id, epoch, token) is None
     assert sign_in.authenticate(session, business.id, "anna", NEW_PASSWORD) is None
     with pytest.raises(InvalidInvite):  # the earlier link was replaced
         staff_admin.accept(session, business.id, unused.token, "yet another secret")
@@ -161,12 +168,14 @@ def test_deactivating_ends_sessions_for_good(
 ) -> None:
     assert cashier.staff_id is not None
     epoch = _member(session, cashier.staff_id).session_epoch
+    token = _session_token(session, cashier.staff_id)
     staff_admin.set_active(session, owner, cashier.staff_id, False)
     assert sign_in.authenticate(session, business.id, "cashier2", "correct horse battery") is None
     staff_admin.set_active(session, owner, cashier.staff_id, True)
-    assert sign_in.load(session, business.id, cashier.staff_id, epoch) is None
+    assert sign_in.load(session, business.id, cashier.staff_id, epoch, token) is None
     member = _member(session, cashier.staff_id)
-    assert sign_in.load(session, business.id, member.id, member.session_epoch) is not None
+    fresh = _session_token(session, cashier.staff_id)  # a new sign-in works again
+    assert sign_in.load(session, business.id, member.id, member.session_epoch, fresh) is not None
 
 
 def test_role_and_branches(
@@ -284,12 +293,14 @@ def test_sign_out_everywhere(
     make_staff: Callable[..., Actor],
 ) -> None:
     assert cashier.staff_id is not None and owner.staff_id is not None
+    token = _session_token(session, cashier.staff_id)
     sign_in.sign_out_everywhere(session, cashier, cashier.staff_id)  # themselves
     assert _member(session, cashier.staff_id).session_epoch == 1
     sign_in.sign_out_everywhere(session, owner, cashier.staff_id)  # their owner
     assert _member(session, cashier.staff_id).session_epoch == 2
-    assert sign_in.load(session, business.id, cashier.staff_id, 1) is None
-    assert sign_in.load(session, business.id, cashier.staff_id, 2) is not None
+    assert sign_in.load(session, business.id, cashier.staff_id, 1, token) is None
+    token = _session_token(session, cashier.staff_id)
+    assert sign_in.load(session, business.id, cashier.staff_id, 2, token) is not None
     colleague = make_staff(business, Role.MANAGER)
     with pytest.raises(PermissionDenied):  # not a colleague's
         sign_in.sign_out_everywhere(session, colleague, cashier.staff_id)

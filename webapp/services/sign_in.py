@@ -1,22 +1,52 @@
 """Staff sign-in: check a login and password within one business, and who they act as.
 
-Every session carries the member's ``session_epoch``: raising it (sign out everywhere,
-an owner resetting access or deactivating the member) ends every session at once,
-because :func:`load` refuses a session whose epoch is not the current one.
+Each signed-in browser is a ``staff_sessions`` row: its cookie carries a random token
+whose hash is the row's, and signing out ends the row, so a copy of the cookie taken
+before sign-out opens nothing afterwards. Every session also carries the member's
+``session_epoch``: raising it (sign out everywhere, an owner resetting access or
+deactivating the member) ends every session at once, because :func:`load` refuses a
+session whose epoch is not the current one.
+
+Attempts are limited before any password is checked (:mod:`webapp.domain.sign_in_limits`,
+counted in :mod:`webapp.services.rate_counters`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from webapp.domain import sign_in_limits
 from webapp.domain.actor import Actor, Role
-from webapp.domain.errors import NotFound, PermissionDenied
-from webapp.persistence.models import StaffUser, staff_branches
+from webapp.domain.errors import Conflict, NotFound, PermissionDenied
+from webapp.persistence.base import utcnow
+from webapp.persistence.models import StaffSession, StaffUser, staff_branches
 from webapp.services import audit, counter_settings
+from webapp.services.customer_sign_in import address_key
+from webapp.services.rate_counters import Counters
 from webapp.services.staff import TIMING_HASH, passwords, verify_password
+
+
+class TooManySignIns(Conflict):
+    """An attempt refused by a sign-in limit before any password is checked."""
+
+    code = "too_many_sign_ins"
+    status = 429
+
+    def __init__(self, refusal: sign_in_limits.Refusal) -> None:
+        seconds = max(1, int(refusal.retry_after.total_seconds() + 0.999))
+        if refusal.limit is sign_in_limits.Limit.LOGIN:
+            super().__init__("Too many attempts for this login: try again in {seconds} s.",
+                             seconds=seconds)
+        else:
+            super().__init__("Too many failed attempts: try again in {minutes} min.",
+                             minutes=max(1, -(-seconds // 60)))
+        self.refusal = refusal
 
 
 @dataclass(frozen=True)
@@ -33,10 +63,12 @@ class SignedIn:
 
 @dataclass(frozen=True)
 class Started:
-    """A successful sign-in: who, and after how many idle minutes the session ends."""
+    """A successful sign-in: who, after how many idle minutes the session ends, and the
+    session's token for the browser's cookie (only its hash is stored)."""
 
     who: SignedIn
     idle_timeout_minutes: int
+    token: str
 
 
 def authenticate(session: Session, business_id: int, login: str, password: str) -> StaffUser | None:
@@ -56,20 +88,51 @@ def authenticate(session: Session, business_id: int, login: str, password: str) 
     return member if ok else None
 
 
-def start(session: Session, business_id: int, login: str, password: str) -> Started | None:
-    """Check the password (see :func:`authenticate`) and what the new session needs."""
+def start(session: Session, counters: Counters, business_id: int, login: str, password: str,
+          *, ip: str | None, device: str | None, now: datetime | None = None) -> Started | None:
+    """Sign in with a login and password: a new session, None for a wrong pair (one
+    answer for every failure), or TooManySignIns before any password is checked."""
+    now = now or utcnow()
+    keys = sign_in_limits.keys(business_id, login, address_key(ip))
+    window = sign_in_limits.window_start(now)
+    refused = counters.hit_unless(keys.all(), window, now,
+                                  lambda counts: sign_in_limits.refusal(counts, now))
+    if refused is not None:
+        raise TooManySignIns(refused)
     member = authenticate(session, business_id, login, password)
     if member is None:
         return None
-    return started(session, member)
+    counters.unhit(keys.all(), window)  # only failures count against the limits
+    return started(session, member, ip=ip, device=device, now=now)
 
 
-def started(session: Session, member: StaffUser) -> Started:
-    """The session start for a member already known to be who they say."""
+def started(session: Session, member: StaffUser, *, ip: str | None, device: str | None,
+            now: datetime | None = None) -> Started:
+    """A new session for a member already known to be who they say, committed."""
     who = signed_in(member)
     minutes = counter_settings.load(session, who.business_id).idle_timeout_minutes
-    session.rollback()
-    return Started(who, minutes)
+    token = secrets.token_urlsafe(32)
+    session.add(StaffSession(business_id=who.business_id, staff_id=who.staff_id,
+                             token_hash=_token_hash(token), ip=ip,
+                             device=(device or "")[:200] or None, created_at=now or utcnow()))
+    session.commit()
+    return Started(who, minutes, token)
+
+
+def end(session: Session, token: str, now: datetime | None = None) -> None:
+    """End the session behind this token (sign-out), and commit; an unknown or already
+    ended one is left as it is."""
+    if not token:
+        return
+    session.execute(update(StaffSession)
+                    .where(StaffSession.token_hash == _token_hash(token),
+                           StaffSession.ended_at.is_(None))
+                    .values(ended_at=now or utcnow()))
+    session.commit()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def signed_in(member: StaffUser) -> SignedIn:
@@ -83,13 +146,18 @@ def signed_in(member: StaffUser) -> SignedIn:
     )
 
 
-def load(session: Session, business_id: int, staff_id: int, session_epoch: int) -> SignedIn | None:
-    """The session's staff member again, if still active, in this business, and the
-    session is of the member's current epoch (not signed out everywhere since)."""
+def load(session: Session, business_id: int, staff_id: int, session_epoch: int,
+         token: str) -> SignedIn | None:
+    """The session's staff member again, if still active, in this business, the session
+    not ended (signed out), and of the member's current epoch (not signed out
+    everywhere since)."""
     # Every staff request runs this: one prebuilt query, no ORM objects. It ends its
     # read with a commit, not a rollback: psycopg forgets its prepared statements at
     # every rollback, and then no statement of the request's own work is ever prepared.
-    rows = session.execute(_LOAD, {"staff_id": staff_id}).all()
+    if not token:
+        return None
+    rows = session.execute(_LOAD, {"staff_id": staff_id,
+                                   "token_hash": _token_hash(token)}).all()
     session.commit()
     if not rows:
         return None
@@ -105,8 +173,11 @@ def load(session: Session, business_id: int, staff_id: int, session_epoch: int) 
 _LOAD = (
     select(StaffUser.id, StaffUser.business_id, StaffUser.role, StaffUser.display_name,
            StaffUser.active, StaffUser.session_epoch, staff_branches.c.branch_id)
+    .join(StaffSession, StaffSession.staff_id == StaffUser.id)
     .outerjoin(staff_branches, staff_branches.c.staff_id == StaffUser.id)
-    .where(StaffUser.id == bindparam("staff_id"))
+    .where(StaffUser.id == bindparam("staff_id"),
+           StaffSession.token_hash == bindparam("token_hash"),
+           StaffSession.ended_at.is_(None))
 )
 
 
@@ -130,6 +201,7 @@ def sign_out_everywhere(session: Session, actor: Actor, staff_id: int) -> None:
 def end_sessions(member: StaffUser) -> None:
     """Raise the member's epoch in SQL (no lost update when two requests do it), no commit."""
     member.session_epoch = StaffUser.session_epoch + 1
+
 
 
 def actor_for(staff_user: StaffUser | SignedIn) -> Actor:

@@ -13,9 +13,19 @@ from typing import Any
 
 import pytest
 
+from staff import auth
 from webapp.services import businesses
 
 PASSWORD = "correct horse battery"
+T0 = 1_800_000_000.0
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
+    """The time staff sign-in and sessions see; tests move it with ``clock.now += ...``."""
+    now = SimpleNamespace(now=T0)
+    monkeypatch.setattr(auth, "clock", lambda: now.now)
+    return now
 
 
 @pytest.fixture

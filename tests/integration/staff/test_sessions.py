@@ -16,20 +16,10 @@ from webapp.domain.counter_settings import CounterSettings
 from webapp.persistence.models import StaffUser
 from webapp.services import counter_settings, staff
 
-T0 = 1_800_000_000.0
-
 
 @pytest.fixture(autouse=True)
 def no_csrf(app: Any) -> None:
     app.config["WTF_CSRF_ENABLED"] = False
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
-    """The time the staff sessions see; tests move it with ``clock.now += ...``."""
-    now = SimpleNamespace(now=T0)
-    monkeypatch.setattr(auth, "clock", lambda: now.now)
-    return now
 
 
 @pytest.fixture
@@ -98,13 +88,33 @@ def test_sign_out_everywhere_ends_every_session(app: Any, business: Any, owner: 
         assert stored["_user_id"] == f"{business.id}:{owner.id}:1"
 
 
+def test_a_cookie_copied_before_sign_out_opens_nothing_after_it(
+    app: Any, client: Any, business: Any, owner: Any
+) -> None:
+    _sign_in(client, business)
+    captured = client.get_cookie("session").value
+    assert client.get(f"/b/{business.id}/backoffice/program").status_code == 200
+    assert client.post("/staff/sign-out").status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("session", captured)
+    response = replay.get(f"/b/{business.id}/backoffice/program")
+    assert response.status_code == 302 and "/staff/sign-in" in response.headers["Location"]
+    # Another browser of the same member stays signed in: only that session ended.
+    other = app.test_client()
+    _sign_in(other, business)
+    _sign_in(client, business)
+    client.post("/staff/sign-out")
+    assert _signed_in(other, business)
+
+
 def test_the_staff_bar_links_the_account_page(client: Any, business: Any, owner: Any) -> None:
     _sign_in(client, business)
     page = client.get(f"/b/{business.id}/backoffice/program").get_data(as_text=True)
     assert f'href="/b/{business.id}/staff/account"' in page
 
 
-@pytest.mark.parametrize("user_id", ["{b}:{s}", "{b}:{s}:0:0", "{b}:x:0", "garbage", ""])
+@pytest.mark.parametrize("user_id", ["{b}:{s}", "{b}:{s}:0:0", "{b}:x:0", "garbage", "",
+                                     "{b}:{s}:0", "{b}:{s}:²", "{b}:{s}:99999999999999999999"])
 def test_sessions_in_another_format_are_signed_out(
     client: Any, business: Any, owner: Any, user_id: str
 ) -> None:

@@ -123,36 +123,82 @@ def test_anonymous_is_sent_to_sign_in(client: Any, business: Any) -> None:
     assert f"/b/{business.id}/staff/sign-in" in response.headers["Location"]
 
 
+STRANGER, SHOP = "203.0.113.9", "198.51.100.20"
+
+
+def _try(client: Any, business_id: int, login: str, password: str, address: str) -> Any:
+    return client.post(f"/b/{business_id}/staff/sign-in", environ_base={"REMOTE_ADDR": address},
+                       data={"login": login, "password": password})
+
+
 @pytest.mark.usefixtures("no_csrf")
-def test_failed_attempts_on_one_account_are_limited(client: Any, business: Any,
-                                                    owner: Any) -> None:
+def test_a_stranger_locks_out_only_themselves(client: Any, business: Any, owner: Any,
+                                              clock: Any) -> None:
     for _ in range(10):
-        assert _sign_in(client, business.id, "owner", "wrong").status_code == 200
-    refused = _sign_in(client, business.id, "owner", PASSWORD)  # even the right password
+        assert _try(client, business.id, "owner", "wrong", STRANGER).status_code == 200
+        clock.now += 61  # past the account's growing delay: only the hard limit is left
+    refused = _try(client, business.id, "owner", PASSWORD, STRANGER)  # even the right one
     assert refused.status_code == 429
     text = refused.get_data(as_text=True)
-    assert "Попробуйте снова через 15 мин." in text and WRONG_TEXT not in text
+    assert "Попробуйте снова через" in text and "мин." in text and WRONG_TEXT not in text
+    assert int(refused.headers["Retry-After"]) > 0
     page = client.get(f"/b/{business.id}/backoffice/program")
     assert page.status_code == 302 and "/staff/sign-in" in page.headers["Location"]
-    # Another account from the same address is not locked by this one.
-    assert _sign_in(client, business.id, "someone", "wrong").status_code == 200
+    # The owner at the shop is not locked out by the stranger's ten failures.
+    assert _try(app_client(client), business.id, "owner", PASSWORD, SHOP).status_code == 302
+    # A window later the stranger may try again.
+    clock.now += 15 * 60
+    assert _try(client, business.id, "owner", "wrong", STRANGER).status_code == 200
 
 
 @pytest.mark.usefixtures("no_csrf")
-def test_successful_sign_ins_do_not_count(client: Any, business: Any, owner: Any) -> None:
+def test_the_account_slows_down_with_a_growing_delay(client: Any, business: Any, owner: Any,
+                                                     clock: Any) -> None:
+    addresses = (f"192.0.2.{n}" for n in range(1, 100))  # a botnet: a new address each time
+    for _ in range(5):
+        assert _try(client, business.id, "owner", "wrong", next(addresses)).status_code == 200
+    waits = []
+    for _ in range(5):
+        refused = _try(client, business.id, "owner", "wrong", next(addresses))
+        assert refused.status_code == 429
+        assert "под этим логином" in refused.get_data(as_text=True)
+        waits.append(int(refused.headers["Retry-After"]))
+        clock.now += waits[-1]
+        assert _try(client, business.id, "owner", "wrong", next(addresses)).status_code == 200
+    assert waits == [2, 4, 8, 16, 32]
+    # The real member is slowed down, not locked out: after the wait, the password works.
+    shop = app_client(client)
+    refused = _try(shop, business.id, "owner", PASSWORD, SHOP)
+    assert refused.status_code == 429
+    clock.now += int(refused.headers["Retry-After"])
+    assert _try(shop, business.id, "owner", PASSWORD, SHOP).status_code == 302
+
+
+@pytest.mark.usefixtures("no_csrf")
+def test_successful_sign_ins_do_not_count(client: Any, business: Any, owner: Any,
+                                          clock: Any) -> None:
     for _ in range(12):
-        assert _sign_in(client, business.id, "owner", PASSWORD).status_code == 302
+        assert _try(client, business.id, "owner", PASSWORD, SHOP).status_code == 302
         client.post("/staff/sign-out")
+    for _ in range(5):  # the account's free failures are all still there
+        assert _try(client, business.id, "owner", "wrong", SHOP).status_code == 200
 
 
 @pytest.mark.usefixtures("no_csrf")
-def test_many_accounts_from_one_address_are_limited(client: Any, business: Any) -> None:
+def test_many_accounts_from_one_address_are_limited(client: Any, business: Any,
+                                                    clock: Any) -> None:
     for n in range(30):
-        assert _sign_in(client, business.id, f"guess{n}", "wrong").status_code == 200
-    assert _sign_in(client, business.id, "guess-more", "wrong").status_code == 429
+        assert _try(client, business.id, f"guess{n}", "wrong", STRANGER).status_code == 200
+    assert _try(client, business.id, "guess-more", "wrong", STRANGER).status_code == 429
+    assert _try(client, business.id, "guess-more", "wrong", SHOP).status_code == 200
 
 
-def test_limits_are_shared_through_redis(tmp_path: Any, database_url: str) -> None:
+def app_client(client: Any) -> Any:
+    """Another browser on the same app (its own cookies)."""
+    return client.application.test_client()
+
+
+def test_limits_are_shared_through_redis(tmp_path: Any, database_url: str, clock: Any) -> None:
     """Two processes (two apps here) behind one Redis share one count."""
     import redis
 
@@ -171,8 +217,10 @@ def test_limits_are_shared_through_redis(tmp_path: Any, database_url: str) -> No
     try:
         for n in range(10):
             client = apps[n % 2].test_client()
-            assert _sign_in(client, 999, "owner", "wrong").status_code == 200
-        assert _sign_in(apps[0].test_client(), 999, "owner", "wrong").status_code == 429
+            assert _try(client, 999, "owner", "wrong", STRANGER).status_code == 200
+            clock.now += 61
+        assert _try(apps[0].test_client(), 999, "owner", "wrong", STRANGER).status_code == 429
+        assert redis.Redis.from_url(url).keys("regulars:rate:*")  # counted there, not in SQL
     finally:
         redis.Redis.from_url(url).flushdb()
         for app in apps:

@@ -1,0 +1,85 @@
+"""Staff sign-in on the real `regulars serve --workers 3`: the limits hold across workers
+(counted in the database, or in Redis when configured), and signing out ends the
+session on the server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from tests.integration.conftest import PASSWORD, make_shop
+from tests.serving import Served, csrf_token, regulars_serve, staff_sign_in
+
+pytestmark = pytest.mark.slow
+REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+@dataclass(frozen=True)
+class Shop:
+    served: Served
+    id: int
+
+
+def _redis_or_skip() -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("no Redis at 127.0.0.1:6379")
+
+
+@pytest.fixture(params=["database", "redis"])
+def shop(request: pytest.FixtureRequest, fresh_engine: Engine, tmp_path: Path) -> Iterator[Shop]:
+    env = {"REGULARS_TRUSTED_PROXIES": "1"}
+    if request.param == "redis":
+        _redis_or_skip()
+        env["REGULARS_REDIS_URL"] = REDIS_URL
+    with Session(fresh_engine, expire_on_commit=False) as db:
+        business_id = make_shop(db).id
+    url = fresh_engine.url.render_as_string(hide_password=False)
+    with regulars_serve(url, tmp_path / "instance", workers=3, env=env) as served:
+        yield Shop(served, business_id)
+
+
+def wrong_password(shop: Shop, address: str) -> int:
+    client = requests.Session()
+    client.headers["X-Forwarded-For"] = address
+    form = client.get(f"{shop.served.url}/b/{shop.id}/staff/sign-in", timeout=30)
+    answer = client.post(f"{shop.served.url}/b/{shop.id}/staff/sign-in", timeout=60,
+                         data={"csrf_token": csrf_token(form.text), "login": "owner",
+                               "password": "wrong password"})
+    return answer.status_code
+
+
+def test_fifty_parallel_guesses_check_no_more_passwords_than_the_limit(shop: Shop) -> None:
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(lambda _: wrong_password(shop, "203.0.113.5"), range(50)))
+    # Five attempts on a login are free; the sixth must wait: however the 50 requests
+    # spread over the workers, exactly five passwords were checked.
+    assert sorted(answers) == [200] * 5 + [429] * 45
+
+
+def test_a_cookie_replayed_after_sign_out_is_refused(shop: Shop) -> None:
+    client, signed = staff_sign_in(shop.served.url, shop.id, "owner", PASSWORD)
+    assert signed.status_code == 302
+    program = f"{shop.served.url}/b/{shop.id}/backoffice/program"
+    page = client.get(program, timeout=30)
+    assert page.status_code == 200
+    captured = dict(client.cookies)
+    client.post(f"{shop.served.url}/staff/sign-out", timeout=30,
+                data={"csrf_token": csrf_token(page.text)})
+    replay = requests.Session()
+    replay.cookies.update(captured)
+    answer = replay.get(program, allow_redirects=False, timeout=30)
+    assert answer.status_code == 302 and "/staff/sign-in" in answer.headers["Location"]

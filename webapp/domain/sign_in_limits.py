@@ -1,0 +1,98 @@
+"""How often a staff sign-in may be tried: the policy, with no storage.
+
+Three counts, each over a fixed 15-minute window:
+
+- one login from one address: a hard limit (10). A stranger who knows a login locks
+  out only themselves, never the member working from the shop;
+- one address, whatever the login: a hard limit (30), against guessing many logins;
+- one login from anywhere: no lock, a growing delay. After 5 attempts each further
+  one must wait longer since the last (2 s, 4 s, 8 s … at most a minute), so guessing
+  from many addresses stays slow while the real member is only slowed down.
+
+An attempt is counted before its password is checked and given back when it succeeds,
+so parallel requests can never check more passwords than the limit allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+WINDOW = timedelta(minutes=15)
+PER_LOGIN_AND_ADDRESS = 10
+PER_ADDRESS = 30
+FREE_PER_LOGIN = 5
+LONGEST_DELAY = timedelta(seconds=60)
+
+
+class Limit(StrEnum):
+    LOGIN_AND_ADDRESS = "login_and_address"
+    ADDRESS = "address"
+    LOGIN = "login"
+
+
+@dataclass(frozen=True)
+class Count:
+    """Attempts counted in the current window, and when the last one was."""
+
+    hits: int
+    last_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """No password is checked: which limit, and how long until a try is let through."""
+
+    limit: Limit
+    retry_after: timedelta
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The counters' keys of one attempt, in the order :func:`refusal` reads them."""
+
+    login_and_address: str
+    address: str
+    login: str
+
+    def all(self) -> tuple[str, str, str]:
+        return (self.login_and_address, self.address, self.login)
+
+
+def keys(business_id: int, login: str, address: str | None) -> Keys:
+    """Counter keys for a login (as typed, normalised) in a business from an address."""
+    login = (login or "").strip().lower()[:64]
+    where = address or "unknown"
+    return Keys(f"staff-sign-in:{business_id}:{login}@{where}", f"staff-sign-in:@{where}",
+                f"staff-sign-in:{business_id}:{login}")
+
+
+def window_start(now: datetime) -> datetime:
+    """The start of the fixed window ``now`` falls in."""
+    seconds = int(WINDOW.total_seconds())
+    return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC)
+
+
+def delay(hits: int) -> timedelta:
+    """How long after the last attempt on a login the next one may come."""
+    if hits < FREE_PER_LOGIN:
+        return timedelta(0)
+    doublings = min(hits - FREE_PER_LOGIN + 1, 16)  # 2**16 s is past the cap already
+    return min(timedelta(seconds=2 ** doublings), LONGEST_DELAY)
+
+
+def refusal(counts: Sequence[Count], now: datetime) -> Refusal | None:
+    """Why this attempt must not check a password (counts as :meth:`Keys.all` orders
+    them), or None when it may."""
+    pair, address, login = counts
+    window_left = window_start(now) + WINDOW - now
+    if pair.hits >= PER_LOGIN_AND_ADDRESS:
+        return Refusal(Limit.LOGIN_AND_ADDRESS, window_left)
+    if address.hits >= PER_ADDRESS:
+        return Refusal(Limit.ADDRESS, window_left)
+    wait = delay(login.hits)
+    if wait and login.last_at is not None and now - login.last_at < wait:
+        return Refusal(Limit.LOGIN, wait - (now - login.last_at))
+    return None

@@ -1,0 +1,144 @@
+"""Counters for rate limits that every process and machine shares: rows of the database
+by default, Redis when ``REGULARS_REDIS_URL`` is set.
+
+One operation matters: read some counters of a window, decide, and count the attempt
+only if it is let through, atomically, so requests racing on several workers can never
+slip more attempts past a limit than it allows. PostgreSQL locks the rows (in key order,
+so two requests never wait on each other crosswise); SQLite's write transactions are
+serial already; Redis retries an optimistic transaction (WATCH/MULTI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from webapp.domain.sign_in_limits import Count
+from webapp.persistence.models import RateCounter
+
+T = TypeVar("T")
+KEEP = timedelta(days=1)  # windows older than this are deleted as new counts come in
+
+
+class Counters(Protocol):
+    def hit_unless(self, keys: Sequence[str], window_start: datetime, now: datetime,
+                   refuse: Callable[[tuple[Count, ...]], T | None]) -> T | None:
+        """Give ``refuse`` the keys' counts in this window (in the keys' order); when it
+        returns None, add one hit to each (last at ``now``) and return None, else return
+        its answer and count nothing."""
+        ...
+
+    def unhit(self, keys: Sequence[str], window_start: datetime) -> None:
+        """Take back one hit from each key of this window (an attempt that succeeded)."""
+        ...
+
+
+class DatabaseCounters:
+    """Counters as ``rate_counters`` rows, written in their own committed transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def hit_unless(self, keys: Sequence[str], window_start: datetime, now: datetime,
+                   refuse: Callable[[tuple[Count, ...]], T | None]) -> T | None:
+        db = self.session
+        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        ordered = sorted(set(keys))
+        for key in ordered:  # make sure each row exists, so it can be locked
+            db.execute(insert(RateCounter)
+                       .values(key=key, window_start=window_start, hits=0, last_at=now)
+                       .on_conflict_do_nothing())
+        rows = db.execute(select(RateCounter.key, RateCounter.hits, RateCounter.last_at)
+                          .where(RateCounter.key.in_(ordered),
+                                 RateCounter.window_start == window_start)
+                          .order_by(RateCounter.key).with_for_update()).all()
+        found = {row.key: Count(row.hits, row.last_at if row.hits else None) for row in rows}
+        answer = refuse(tuple(found[key] for key in keys))
+        if answer is not None:
+            db.rollback()
+            return answer
+        db.execute(update(RateCounter)
+                   .where(RateCounter.key.in_(ordered), RateCounter.window_start == window_start)
+                   .values(hits=RateCounter.hits + 1, last_at=now))
+        db.execute(delete(RateCounter).where(RateCounter.window_start < now - KEEP))
+        db.commit()
+        return None
+
+    def unhit(self, keys: Sequence[str], window_start: datetime) -> None:
+        self.session.execute(update(RateCounter)
+                             .where(RateCounter.key.in_(sorted(set(keys))),
+                                    RateCounter.window_start == window_start,
+                                    RateCounter.hits > 0)
+                             .values(hits=RateCounter.hits - 1))
+        self.session.commit()
+
+
+# Take a hit back only from a counter that still exists (an expired one stays gone).
+_UNHIT = """
+for _, name in ipairs(KEYS) do
+  if redis.call('EXISTS', name) == 1 and tonumber(redis.call('HGET', name, 'hits')) > 0 then
+    redis.call('HINCRBY', name, 'hits', -1)
+  end
+end
+return 0
+"""
+
+
+class RedisCounters:
+    """Counters as Redis hashes ``{hits, last}`` that expire a minute after their window."""
+
+    def __init__(self, client: Any, window: timedelta, prefix: str = "regulars:rate:") -> None:
+        self.client = client
+        self.window = window
+        self.prefix = prefix
+
+    def _names(self, keys: Sequence[str], window_start: datetime) -> list[str]:
+        return [f"{self.prefix}{key}:{int(window_start.timestamp())}" for key in keys]
+
+    def hit_unless(self, keys: Sequence[str], window_start: datetime, now: datetime,
+                   refuse: Callable[[tuple[Count, ...]], T | None]) -> T | None:
+        from redis.exceptions import WatchError
+
+        names = self._names(keys, window_start)
+        expire_at = window_start + self.window + timedelta(minutes=1)
+        with self.client.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(*names)
+                    counts = tuple(_count(pipe.hgetall(name)) for name in names)
+                    answer = refuse(counts)
+                    if answer is not None:
+                        pipe.unwatch()
+                        return answer
+                    pipe.multi()
+                    for name in set(names):
+                        pipe.hincrby(name, "hits", 1)
+                        pipe.hset(name, "last", repr(now.timestamp()))
+                        pipe.expireat(name, expire_at)
+                    pipe.execute()
+                    return None
+                except WatchError:  # another request counted meanwhile: read again
+                    continue
+
+    def unhit(self, keys: Sequence[str], window_start: datetime) -> None:
+        names = sorted(set(self._names(keys, window_start)))
+        self.client.eval(_UNHIT, len(names), *names)
+
+
+def _count(stored: dict[bytes, bytes]) -> Count:
+    hits = int(stored.get(b"hits", 0))
+    last = stored.get(b"last")
+    return Count(hits, datetime.fromtimestamp(float(last), UTC) if last and hits else None)
+
+
+def pick(redis_client: Any | None, session: Session, window: timedelta) -> Counters:
+    """Redis when the app has a client for it, else the database."""
+    if redis_client is not None:
+        return RedisCounters(redis_client, window)
+    return DatabaseCounters(session)
