@@ -52,6 +52,17 @@ def serve_env(database_url: str, instance: Path, extra: Mapping[str, str] | None
     return env
 
 
+def regulars_run(*args: str, database_url: str, instance: Path,
+                 env: Mapping[str, str] | None = None, timeout: float = 120
+                 ) -> subprocess.CompletedProcess[str]:
+    """Run a `regulars` command to its end on this database and instance folder, as a
+    user would from a shell; its exit code and output (text)."""
+    instance.mkdir(parents=True, exist_ok=True)
+    return subprocess.run([REGULARS, *args], env=serve_env(database_url, instance, env),
+                          capture_output=True, text=True, encoding="utf-8", timeout=timeout,
+                          check=False)
+
+
 @contextmanager
 def regulars_serve(database_url: str, instance: Path, *, workers: int = 3,
                    env: Mapping[str, str] | None = None) -> Iterator[Served]:
