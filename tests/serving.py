@@ -52,22 +52,45 @@ def serve_env(database_url: str, instance: Path, extra: Mapping[str, str] | None
     return env
 
 
+def regulars_run(*args: str, database_url: str, instance: Path,
+                 env: Mapping[str, str] | None = None, timeout: float = 120
+                 ) -> subprocess.CompletedProcess[str]:
+    """Run a `regulars` command to its end on this database and instance folder, as a
+    user would from a shell; its exit code and output (text)."""
+    instance.mkdir(parents=True, exist_ok=True)
+    return subprocess.run([REGULARS, *args], env=serve_env(database_url, instance, env),
+                          capture_output=True, text=True, encoding="utf-8", timeout=timeout,
+                          check=False)
+
+
 @contextmanager
 def regulars_serve(database_url: str, instance: Path, *, workers: int = 3,
                    env: Mapping[str, str] | None = None) -> Iterator[Served]:
     """`regulars serve --workers N` on a free port until the block ends (SIGTERM, then
     SIGKILL if it hangs). The database must already be migrated."""
+    with regulars_running("serve", "--workers", str(workers), database_url=database_url,
+                          instance=instance, env=env) as served:
+        yield served
+
+
+@contextmanager
+def regulars_running(*args: str, database_url: str, instance: Path,
+                     env: Mapping[str, str] | None = None, up_timeout: float = 60
+                     ) -> Iterator[Served]:
+    """`regulars <args> --port <free port>` (a command that serves: serve, demo) in a
+    session of its own, its output going to a file, from the moment it answers until the
+    block ends (SIGTERM to its process group, then SIGKILL if it hangs)."""
     port = free_port()
     instance.mkdir(parents=True, exist_ok=True)
-    log = instance / f"serve-{port}.log"
+    log = instance / f"{args[0]}-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [REGULARS, "serve", "--port", str(port), "--workers", str(workers)],
+            [REGULARS, *args, "--port", str(port)],
             env=serve_env(database_url, instance, env), stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
     served = Served(f"http://127.0.0.1:{port}", log, process)
     try:
-        wait_until_up(served)
+        wait_until_up(served, up_timeout)
         yield served
     finally:
         stop(process)
@@ -97,6 +120,33 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+def wait_for_output(served: Served, pattern: str, timeout: float = 30) -> re.Match[str]:
+    """The first match of ``pattern`` in what the process has written, once it appears."""
+    deadline = time.monotonic() + timeout
+    while (found := re.search(pattern, served.output())) is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{pattern!r} never appeared in:\n{served.output()[-3000:]}")
+        time.sleep(0.2)
+    return found
+
+
+def session_processes(session_id: int) -> dict[int, str]:
+    """The live processes (zombies excluded) of a session, pid: command line (Linux)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        state, session = fields[0], int(fields[3])
+        if session == session_id and state != "Z":
+            found[int(entry.name)] = command
+    return found
 
 
 def csrf_token(html: str) -> str:

@@ -27,3 +27,7 @@ def register_commands(app: Flask) -> None:
     from webapp.commands import register
 
     register(app)
+
+
+if __name__ == "__main__":  # `python -m webapp.cli`: how `regulars demo` starts its worker
+    main()

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from types import FrameType
 from typing import IO
@@ -19,6 +20,7 @@ from flask.cli import with_appcontext
 from webapp.db import session
 from webapp.domain.actor import Actor
 from webapp.domain.errors import DomainError
+from webapp.sms import ConsoleGateway
 
 
 def register(app: Flask) -> None:
@@ -126,7 +128,10 @@ def birthdays(business_id: int) -> None:
 @click.option("--once", is_flag=True, help="Run one batch and exit.")
 @click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(min=0.01),
               help="Seconds to wait when the outbox has nothing due.")
-def worker(once: bool, interval: float) -> None:
+@click.option("--beside", "parent", type=int, hidden=True,
+              help="The pid of the parent process: also stop when it closes standard input"
+                   " or exits (how `regulars demo` runs the worker).")
+def worker(once: bool, interval: float, parent: int | None) -> None:
     """Send what the outbox holds (SMS, web push, wallet updates), with retries; SIGTERM
     or Ctrl+C stops it after the current batch (a second Ctrl+C stops it at once)."""
     from wallet.apple.apns import senders as apple_senders
@@ -148,6 +153,10 @@ def worker(once: bool, interval: float) -> None:
         stop.set()
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    if parent is not None:
+        from webapp.worker_beside import watch_parent
+
+        watch_parent(stop, parent)
     click.echo(f"Worker started (pid {os.getpid()}); SIGTERM or Ctrl+C stops it.")
     try:
         while not stop.is_set():
@@ -194,8 +203,21 @@ def demo(customers: int, seed: int, port: int, serve: bool) -> None:
         click.echo(f"  {role:<8} {login:<12} {password}")
     click.echo(f"The counter: /b/{result.business_id}/counter (cashiers land there after"
                " signing in); customers' card numbers are on the managers' customer pages.")
+    if result.try_phone:
+        click.echo(f"The customer app: http://127.0.0.1:{port}/c/{result.business_id}/ (open"
+                   f" it on a phone or a narrow window); sign in with the demo customer's"
+                   f" phone {result.try_phone}.")
+        console = isinstance(current_app.extensions["regulars_sms"], ConsoleGateway)
+        if serve and console:
+            click.echo("The sign-in code is sent by the worker running beside the server and"
+                       f" appears in this terminal: \"SMS to {result.try_phone}: …\".")
+        elif serve:
+            click.echo("The worker running beside the server texts the sign-in code through"
+                       " the SMS gateway (REGULARS_SMS_BACKEND).")
+        else:
+            click.echo("Sign-in codes are sent by `regulars worker`; run it beside the server.")
     if serve:
-        _serve("127.0.0.1", port, workers=2)
+        _serve("127.0.0.1", port, workers=2, with_worker=True)
 
 
 @click.command("serve")
@@ -208,15 +230,20 @@ def serve(host: str, port: int, workers: int) -> None:
     _serve(host, port, workers)
 
 
-def _serve(host: str, port: int, workers: int) -> None:
+def _serve(host: str, port: int, workers: int, *, with_worker: bool = False) -> None:
+    """gunicorn on host:port; with ``with_worker``, ``regulars worker`` beside it as a
+    child process (webapp.worker_beside says why and how it stops)."""
     from webapp.app import create_app
     from webapp.serving import serve as run_gunicorn
+    from webapp.worker_beside import worker_beside
 
     # The command's own app stays in this process: each worker builds its app after the
     # fork (webapp.serving says why). Drop the connections the command made meanwhile.
     current_app.extensions["sqlalchemy"].engine.dispose()
-    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    run_gunicorn(create_app, host, port, workers)
+    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop"
+               f"{' the server and the worker' if with_worker else ''})")
+    with worker_beside() if with_worker else nullcontext():
+        run_gunicorn(create_app, host, port, workers)
 
 
 @click.command("business-logo")

@@ -77,6 +77,7 @@ class DemoResult:
     logins: list[tuple[str, str, str]]  # (login, password, role): passwords shown once
     customers: int
     orders: int
+    try_phone: str | None = None  # a regular's phone, to try the customer app with
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def generate(session: Session, *, customers: int = 200, seed: int = 7,
     ledger.expire_due(session, demo.system, demo.now)
     bonuses.birthdays(session, demo.system, demo.now)
     return DemoResult(demo.system.business_id, BUSINESS_NAME, demo.logins, customers,
-                      demo.orders)
+                      demo.orders, demo.try_phone)
 
 
 class _Demo:
@@ -123,6 +124,8 @@ class _Demo:
     def __init__(self, session: Session, rng: random.Random, seed: int, now: datetime) -> None:
         self.session, self.rng, self.seed, self.now = session, rng, seed, now
         self.orders = 0
+        self.try_phone: str | None = None
+        self._try_is_regular = False
         self._keys = 0
         self._phones: set[str] = set()
         self._plates: set[str] = set()
@@ -168,10 +171,14 @@ class _Demo:
     def customer(self) -> None:
         rng = self.rng
         names = list(PROFILES)
-        profile = PROFILES[rng.choices(names, [PROFILES[n][0] for n in names])[0]][1]
+        kind = rng.choices(names, [PROFILES[n][0] for n in names])[0]
+        profile = PROFILES[kind][1]
         visits = self._visit_times(profile)
         joined_at = visits[0] - timedelta(minutes=rng.randint(5, 30))  # signed up at the desk
-        customer_id, asset_id = self._join(joined_at)
+        customer_id, asset_id, phone = self._join(joined_at)
+        # The card worth showing: the first regular's (tiers, stamps, history), else anyone's.
+        if self.try_phone is None or (kind == "regular" and not self._try_is_regular):
+            self.try_phone, self._try_is_regular = phone, kind == "regular"
         home = 0 if rng.random() < 0.6 else 1  # people stick to the branch near home or work
         for i, at in enumerate(visits):
             last = i == len(visits) - 1
@@ -202,7 +209,7 @@ class _Demo:
             times[i] = max(times[i], times[i - 1] + timedelta(hours=1))
         return times
 
-    def _join(self, at: datetime) -> tuple[int, int | None]:
+    def _join(self, at: datetime) -> tuple[int, int | None, str]:
         rng = self.rng
         male = rng.random() < 0.7  # car services see more men than women at the counter
         surname = rng.choice(SURNAMES)
@@ -228,7 +235,7 @@ class _Demo:
             asset_id = customers.add_asset(self.session, self.system, customer_id=customer_id,
                                            kind="plate", value=plate,
                                            label=rng.choice(CARS)).id
-        return customer_id, asset_id
+        return customer_id, asset_id, phone
 
     @staticmethod
     def _unique(seen: set[str], draw: Callable[[], str]) -> str:

@@ -7,6 +7,9 @@ pushed, so ``g`` (Flask-Login's signed-in user, Flask-WTF's CSRF token) would ca
 over from one person's request to the next. So the master runs in an empty
 ``contextvars.Context`` and each worker builds its own app in gunicorn's ``load()``,
 after the fork: no request ever sees anything a previous one left behind.
+
+The logs go through :class:`webapp.safe_log.SafeLogger`: request paths without query
+strings or secret segments (the texted wallet link's token, invitation tokens).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+
+from webapp.safe_log import SafeLogger
 
 
 class Server(BaseApplication):
@@ -38,5 +43,8 @@ class Server(BaseApplication):
 def serve(make_app: Callable[[], Flask], host: str, port: int, workers: int) -> None:
     """Serve until stopped (Ctrl+C or SIGTERM); nothing of the caller's context leaks in."""
     options = {"bind": f"{host}:{port}", "workers": workers, "accesslog": "-",
-               "preload_app": False}
+               "logger_class": SafeLogger, "preload_app": False,
+               # gunicorn 27's control socket: one fixed path per user ($HOME/.gunicorn),
+               # shared by every server on the machine, and a way in we never use.
+               "control_socket_disable": True}
     contextvars.Context().run(Server(make_app, options).run)

@@ -144,6 +144,7 @@ def test_demo_writes_two_years_of_every_kind_of_operation_and_checks_clean(
                             .where(Asset.business_id == bid, Asset.kind == "plate")) or 0
     assert CUSTOMERS * 0.4 < plates < CUSTOMERS
     assert all(p.phone.startswith("+79") and len(p.phone) == 12 for p in people)
+    assert result.try_phone in {p.phone for p in people}  # printed to try the customer app
     assert any(p.birthday for p in people) and any(p.marketing_consent for p in people)
     assert any(p.referred_by_id for p in people)
 

@@ -23,7 +23,8 @@ Answers: 200 is done; 410 (the token is no longer active for the topic) and 400
 ``BadDeviceToken`` / ``DeviceTokenNotForTopic`` remove the registration; anything else
 (403, 429, 5xx, no answer) raises, and the outbox tries again with backoff.
 ``REGULARS_APNS_CA_FILE`` (a PEM bundle) replaces the public CAs for APNs's server
-certificate: the tests' stand-in uses it.
+certificate: the tests' stand-in uses it. A file that cannot be read or holds no
+certificate turns the pushes off (``senders()``), like any other wrong APNs setting.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -158,15 +160,52 @@ def tls_context(*, ca_file: str | Path | None = None, cert_file: str | Path | No
                 key_file: str | Path | None = None,
                 key_password: str | None = None) -> ssl.SSLContext:
     """TLS 1.2+ to APNs: its server certificate checked against ``ca_file`` (default the
-    public CAs), and our client certificate when given (certificate authentication)."""
+    public CAs), and our client certificate when given (certificate authentication).
+
+    Raises :class:`ConfigError` naming the setting when a file cannot be used.
+    """
     import certifi
 
-    context = ssl.create_default_context(cafile=str(ca_file or certifi.where()))
+    try:
+        if ca_file is None:
+            context = ssl.create_default_context(cafile=certifi.where())
+        else:
+            context = ssl.create_default_context(cadata=_ca_bundle(ca_file))
+    except ssl.SSLError as error:
+        raise ConfigError(f"REGULARS_APNS_CA_FILE ({ca_file}) cannot be used as the CAs"
+                          f" for APNs ({error.reason or error}).") from None
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if cert_file is not None:
-        context.load_cert_chain(str(cert_file), str(key_file) if key_file else None,
-                                password=key_password)
+        try:
+            context.load_cert_chain(str(cert_file), str(key_file) if key_file else None,
+                                    password=key_password)
+        except OSError as error:  # ssl.SSLError too
+            raise ConfigError("APNs cannot use the pass certificate and key"
+                              f" (REGULARS_APPLE_PASS_CERT={cert_file},"
+                              f" REGULARS_APPLE_PASS_KEY={key_file}):"
+                              f" {getattr(error, 'reason', None) or error}.") from None
     return context
+
+
+def _ca_bundle(ca_file: str | Path) -> str:
+    """The certificates of ``REGULARS_APNS_CA_FILE`` as PEM text (only the certificates,
+    so nothing else in the file reaches OpenSSL)."""
+    try:
+        data = Path(ca_file).expanduser().read_bytes()
+    except OSError as error:
+        raise ConfigError(f"REGULARS_APNS_CA_FILE={ca_file} cannot be read"
+                          f" ({error.strerror or error}): set it to a PEM file of the CAs"
+                          " that APNs's server certificate chains to, or leave it unset for"
+                          " the public CAs.") from None
+    try:
+        certificates = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        raise ConfigError(f"REGULARS_APNS_CA_FILE ({ca_file}) holds no PEM certificate"
+                          " (-----BEGIN CERTIFICATE-----): set it to the CAs that APNs's"
+                          " server certificate chains to, or leave it unset for the public"
+                          " CAs.") from None
+    return "".join(c.public_bytes(serialization.Encoding.PEM).decode("ascii")
+                   for c in certificates)
 
 
 class ApnsClient:
