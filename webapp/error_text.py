@@ -262,8 +262,26 @@ RU: dict[str, str] = {
         "Возврат больше, чем осталось по заказу."
     ),
     "Only a staff member can adjust points.": "Корректировать баллы может только сотрудник.",
+    # -- webapp/domain/adjustments.py, webapp/services/adjustment_requests.py
     "An adjustment needs a reason.": "Укажите причину корректировки.",
-    "The reason is longer than 500 characters.": "Причина — не длиннее 500 символов.",
+    "The reason is longer than {max} characters.": "Причина — не длиннее {max} символов.",
+    "Write the reason in at least {min} characters.": (
+        "Причина — не короче {min} символов: напишите, что случилось."
+    ),
+    "Write a real reason, not one character repeated.": (
+        "Напишите настоящую причину, а не один повторяющийся символ."
+    ),
+    "Adjustments of more than {limit} points need the owner's approval.": (
+        "Корректировку сверх лимита одобряет владелец. Лимит баллов: {limit}."
+    ),
+    "No such adjustment request.": "Запрос на корректировку не найден.",
+    "This adjustment request was already decided.": "По этому запросу уже принято решение.",
+    "Only the owner approves or rejects adjustment requests.": (
+        "Одобряет и отклоняет запросы на корректировку только владелец."
+    ),
+    "Only managers and owners correct points.": (
+        "Корректировать баллы могут только менеджеры и владелец."
+    ),
     "This order has already earned its points.": "Баллы за этот заказ уже начислены.",
     "No such order for this customer.": "У этого клиента нет такого заказа.",
     "Your role does not allow this.": "Недостаточно прав для этого действия.",
@@ -365,6 +383,8 @@ RU_BY_CODE: dict[str, str] = {
     "too_many_codes": "Этому клиенту отправлено слишком много кодов: попробуйте позже.",
     "own_account": "Владелец не может так изменить свою учётную запись.",
     "abuse_blocked": "Действие заблокировано: превышен лимит операций.",
+    "invalid_reason": "Напишите причину понятнее: от 10 до 500 символов.",
+    "approval_required": "Такую корректировку одобряет владелец.",
 }
 
 _CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)

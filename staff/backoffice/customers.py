@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-from uuid import uuid4
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from staff.access import require
+from staff.backoffice import adjustments
+from staff.backoffice.customer_page import history_page
 from staff.backoffice.messages import russian
 from webapp.db import session
 from webapp.domain import history_text
@@ -19,6 +18,8 @@ from webapp.domain.wording import plural
 from webapp.services import audit_trail, customer_history, customer_search
 
 bp = Blueprint("backoffice_customers", __name__, url_prefix="/b/<int:business_id>/backoffice")
+# The owner's approvals of large adjustments: /b/<id>/backoffice/adjustments/...
+bp.register_blueprint(adjustments.bp)
 
 
 @bp.errorhandler(NotFound)
@@ -47,7 +48,7 @@ def search(actor: Actor) -> tuple[str, int]:
 @bp.get("/customers/<int:customer_id>")
 @require(Role.MANAGER)
 def page(actor: Actor, customer_id: int) -> str:
-    return _history_page(actor, customer_id)
+    return history_page(actor, customer_id)
 
 
 @bp.post("/customers/<int:customer_id>/orders/<int:order_id>/refund")
@@ -67,7 +68,7 @@ def refund(actor: Actor, customer_id: int, order_id: int) -> Response | tuple[st
     except (NotFound, PermissionDenied):
         raise
     except DomainError as error:
-        return _history_page(
+        return history_page(
             actor,
             customer_id,
             error=russian(error),
@@ -99,15 +100,19 @@ def adjust(actor: Actor, customer_id: int) -> Response | tuple[str, int]:
     except (NotFound, PermissionDenied):
         raise
     except DomainError as error:
-        return _history_page(
+        return history_page(
             actor, customer_id, error=russian(error), error_at="adjust", echo=form.to_dict()
         ), error.status
-    flash(
-        f"Корректировка {history_text.signed(done.points)} "
-        f"{plural(abs(done.points), 'балл', 'балла', 'баллов')}: "
-        f"теперь доступно {done.available}",
-        "success",
-    )
+    word = plural(abs(done.points), "балл", "балла", "баллов")
+    amount = f"{history_text.signed(done.points)} {word}"
+    if done.request_id is not None:
+        flash(
+            f"Корректировка {amount} больше лимита ({done.limit}): запрос отправлен владельцу,"
+            f" баллы изменятся после его одобрения",
+            "success",
+        )
+    else:
+        flash(f"Корректировка {amount}: теперь доступно {done.available}", "success")
     return redirect(url_for(".page", business_id=actor.business_id, customer_id=customer_id))
 
 
@@ -123,30 +128,6 @@ def customer_audit(actor: Actor, customer_id: int) -> str:
 def staff_audit(actor: Actor, staff_id: int) -> str:
     data = audit_trail.trail(session(), actor, staff_id=staff_id)
     return render_template("backoffice/audit.html", trail=data, business_id=actor.business_id)
-
-
-def _history_page(
-    actor: Actor,
-    customer_id: int,
-    *,
-    error: str | None = None,
-    error_at: str | None = None,
-    echo: dict[str, Any] | None = None,
-) -> str:
-    data = customer_history.history(session(), actor, customer_id)
-    # Fresh keys on every render: a double submit or a retry of one form refunds once.
-    keys = {f"refund-{order.id}": uuid4().hex for order in data.orders}
-    keys["adjust"] = uuid4().hex
-    return render_template(
-        "backoffice/customer.html",
-        history=data,
-        keys=keys,
-        business_id=actor.business_id,
-        error=error,
-        error_at=error_at,
-        echo=echo or {},
-        staff_id=actor.staff_id,
-    )
 
 
 def _search_page(

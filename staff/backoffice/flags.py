@@ -34,6 +34,18 @@ KINDS = {
         "Регистрации без заказов",
         "{count} новых клиентов без заказов за день при лимите {limit}",
     ),
+    "large_adjustment": (
+        "Крупная корректировка баллов",
+        "{count} баллов одной корректировкой при лимите {limit}",
+    ),
+    "staff_adjustments_day": (
+        "Много корректировок у сотрудника",
+        "{count} корректировок баллов за день при лимите {limit}",
+    ),
+    "customer_adjustments_day": (
+        "Много корректировок одному клиенту",
+        "{count} корректировок баллов за день при лимите {limit}",
+    ),
 }
 
 LIMITS = [
@@ -41,6 +53,9 @@ LIMITS = [
     ("accruals_per_staff_hour", "Начислений одним сотрудником за час"),
     ("redeem_after_accrual_minutes", "Списание после начисления, минут"),
     ("joins_without_orders_per_staff_day", "Регистраций без заказов у сотрудника за день"),
+    ("adjustment_approval_above", "Корректировка баллов без одобрения владельца, не больше"),
+    ("adjustments_per_staff_day", "Корректировок одним сотрудником за день"),
+    ("adjustments_per_customer_day", "Корректировок одному клиенту за день"),
 ]
 _LABELS = dict(LIMITS)
 _WHOLE = re.compile(r"\d{1,9}")
@@ -129,9 +144,10 @@ def save_limits(actor: Actor) -> Response | tuple[str, int]:
         abuse_flags.save_limits(session(), actor, wanted)
     except InvalidInput as error:
         label = _LABELS.get(str(error.params.get("name")), "Лимит")
+        low = error.params.get("low", 0)
         message = (
-            f"«{label}»: целое число от {error.params.get('low', 0)}"
-            f" до {error.params.get('high', '')} (0 — проверка выключена)."
+            f"«{label}»: целое число от {low} до {error.params.get('high', '')}"
+            + (" (0 — проверка выключена)." if low == 0 else ".")
         )
         return _page(actor, error=message, typed=form.to_dict(), status=422)
     flash("Лимиты сохранены", "success")

@@ -210,7 +210,7 @@ def test_a_negative_correction_needs_the_points(
             session, manager, keys(), customer_id=customer.id, points=-10, reason="Ошибка кассира"
         )
     done = customer_history.adjust(
-        session, manager, keys(), customer_id=customer.id, points=30, reason="Подарок"
+        session, manager, keys(), customer_id=customer.id, points=30, reason="Подарок к юбилею"
     )
     assert (done.points, done.available) == (30, 30)
 

@@ -160,14 +160,15 @@ def test_adjustments_need_a_manager_and_a_reason(session: Session, customer: Cus
         ledger.adjust(session, cashier, keys(), customer_id=customer.id, points=10, reason="x")
     with pytest.raises(PermissionDenied):  # the platform itself never adjusts silently
         ledger.adjust(session, system, keys(), customer_id=customer.id, points=10, reason="x")
-    for reason in ("", "   ", "x" * 501):
+    for reason in ("", "   ", "x", "Ошибка", "x" * 501):
         with pytest.raises(InvalidInput):
             ledger.adjust(session, manager, keys(), customer_id=customer.id, points=10,
                           reason=reason)
     assert ledger.adjust(session, manager, keys(), customer_id=customer.id, points=30,
                          reason="Гарантийный случай")["available"] == 30
     with pytest.raises(InsufficientPoints):
-        ledger.adjust(session, manager, keys(), customer_id=customer.id, points=-31, reason="x")
+        ledger.adjust(session, manager, keys(), customer_id=customer.id, points=-31,
+                      reason="Ошибка кассира")
     assert ledger.adjust(session, manager, keys(), customer_id=customer.id, points=-30,
                          reason="Ошибка кассира")["available"] == 0
     op = session.scalars(select(Operation).order_by(Operation.id.desc())).first()

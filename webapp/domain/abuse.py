@@ -12,6 +12,15 @@ Four checks, each off when its limit is 0:
 - ``joins_without_orders``: customers one staff member signed up today who have no
   order yet, more than the limit.
 
+Three more watch manual adjustments of points (flagged only, never refused: only
+managers and owners adjust, and a large one already waits for the owner):
+
+- ``large_adjustment``: more points than the approval limit, either way (one flag
+  per adjustment or request);
+- ``staff_adjustments_day``: adjustments made or requested by one staff member in
+  the business's local day, more than the limit;
+- ``customer_adjustments_day``: the same, on one customer.
+
 Counts include the action being checked. A crossing is flagged for a manager; with
 ``hard_block`` on it also refuses the action when a count goes over *twice* its limit.
 A redemption too soon after an accrual has no count to double: with ``hard_block`` on
@@ -37,6 +46,9 @@ class Kind(StrEnum):
     STAFF_ACCRUALS_HOUR = "staff_accruals_hour"
     REDEEM_AFTER_ACCRUAL = "redeem_after_accrual"
     JOINS_WITHOUT_ORDERS = "joins_without_orders"
+    LARGE_ADJUSTMENT = "large_adjustment"
+    STAFF_ADJUSTMENTS_DAY = "staff_adjustments_day"
+    CUSTOMER_ADJUSTMENTS_DAY = "customer_adjustments_day"
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,22 @@ class CloseCounts:
     customer_accruals_today: int | None = None
     staff_accruals_last_hour: int | None = None
     last_accrual_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AdjustmentCounts:
+    """A manual adjustment (or a request for one) and the day's counts around it.
+
+    ``reference`` names it ("operation:12", "request:3"): a large one gets a flag of
+    its own. The counts include it; None where the check is off.
+    """
+
+    customer_id: int
+    staff_id: int | None
+    points: int
+    reference: str
+    staff_adjustments_today: int | None = None
+    customer_adjustments_today: int | None = None
 
 
 class AbuseBlocked(Conflict):
@@ -207,3 +235,23 @@ def check_joins(
         hard_block=False,
     )
     return Verdict((crossing,) if crossing else ())
+
+
+def check_adjustment(
+    limits: AbuseLimits, counts: AdjustmentCounts, now: datetime, zone: tzinfo
+) -> Verdict:
+    """The limits a manual adjustment crosses: flagged only (``blocks`` is False)."""
+    day = day_key(now.astimezone(zone))
+    found: list[Crossing | None] = []
+    if abs(counts.points) > limits.adjustment_approval_above:
+        found.append(Crossing(Kind.LARGE_ADJUSTMENT, counts.reference, day,
+                              abs(counts.points), limits.adjustment_approval_above))
+    if counts.staff_adjustments_today is not None and counts.staff_id is not None:
+        found.append(_over(Kind.STAFF_ADJUSTMENTS_DAY, staff(counts.staff_id), day,
+                           counts.staff_adjustments_today, limits.adjustments_per_staff_day,
+                           hard_block=False))
+    if counts.customer_adjustments_today is not None:
+        found.append(_over(Kind.CUSTOMER_ADJUSTMENTS_DAY, customer(counts.customer_id), day,
+                           counts.customer_adjustments_today,
+                           limits.adjustments_per_customer_day, hard_block=False))
+    return Verdict(tuple(c for c in found if c is not None))

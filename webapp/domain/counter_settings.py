@@ -1,5 +1,6 @@
 """What each business sets for its counter: when a redemption needs the customer's
-confirmation, how long an idle staff session lasts, and the abuse limits."""
+confirmation, how long an idle staff session lasts, and the abuse limits (manual
+adjustments' approval limit among them)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ class AbuseLimits:
 
     With ``hard_block`` on, an accrual or redemption that would cross twice a limit
     is refused outright instead of only flagged.
+
+    ``adjustment_approval_above`` cannot be turned off: a manual adjustment of more
+    points than this (either way) waits for the owner's approval, and is flagged.
     """
 
     accruals_per_customer_day: int = 3
@@ -22,6 +26,9 @@ class AbuseLimits:
     redeem_after_accrual_minutes: int = 30
     joins_without_orders_per_staff_day: int = 10
     hard_block: bool = False
+    adjustment_approval_above: int = 5000
+    adjustments_per_staff_day: int = 10
+    adjustments_per_customer_day: int = 3
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,9 @@ _BOUNDS = {
     "accruals_per_staff_hour": (0, 10_000),
     "redeem_after_accrual_minutes": (0, 24 * 60),
     "joins_without_orders_per_staff_day": (0, 10_000),
+    "adjustment_approval_above": (1, 1_000_000),
+    "adjustments_per_staff_day": (0, 10_000),
+    "adjustments_per_customer_day": (0, 1000),
 }
 
 

@@ -82,7 +82,7 @@ def check_close(
     verdict = rules.check_close(limits, counts, now, zone)
     if verdict.blocked and not actor.is_at_least(Role.MANAGER):
         raise AbuseBlocked(verdict.crossings)
-    _record_all(
+    record_crossings(
         session,
         actor,
         verdict,
@@ -138,7 +138,7 @@ def check_join(
     verdict = rules.check_joins(
         limits, staff_id=joined_by, joins_without_orders_today=count, now=now, zone=zone
     )
-    _record_all(
+    record_crossings(
         session, actor, verdict, customer_id=customer_id, staff_id=joined_by, now=now, extra={}
     )
     session.commit()
@@ -228,7 +228,7 @@ def _last_accrual(customer_id: int, now: datetime, minutes: int) -> ScalarSelect
     ).scalar_subquery()
 
 
-def _record_all(
+def record_crossings(
     session: Session,
     actor: Actor,
     verdict: Verdict,
@@ -238,6 +238,7 @@ def _record_all(
     now: datetime,
     extra: dict[str, int],
 ) -> None:
+    """Record a flag for each crossing not yet flagged in its window (no commit)."""
     for crossing in verdict.crossings:
         _record(
             session,
@@ -281,4 +282,5 @@ def _record(
 _FLAGS = cast(Table, AbuseFlag.__table__)
 
 
-__all__ = ["AbuseBlocked", "Kind", "check_close", "check_join", "record_refusal"]
+__all__ = ["AbuseBlocked", "Kind", "check_close", "check_join", "record_crossings",
+           "record_refusal"]

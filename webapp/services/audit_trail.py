@@ -34,6 +34,9 @@ ACTIONS = {
     "cancel": "Отмена ожидающего начисления",
     "reverse": "Возврат заказа",
     "adjust": "Корректировка баллов",
+    "adjustment_request.create": "Запрос на корректировку баллов",
+    "adjustment_request.approve": "Корректировка баллов одобрена владельцем",
+    "adjustment_request.reject": "Запрос на корректировку отклонён",
     "close_refused": "Отказ по лимитам злоупотреблений",
     "abuse_flag.resolve": "Флаг злоупотребления разобран",
     "staff.invite": "Приглашение сотрудника",
@@ -153,6 +156,8 @@ def audit_details(action: str, details: dict[str, Any], currency: str = "RUB") -
         parts.append(f"баллы {signed(points)}")
     if details.get("reason"):
         parts.append(f"причина: {details['reason']}")
+    if details.get("note"):
+        parts.append(f"комментарий: {details['note']}")
     if isinstance(details.get("available"), int):
         parts.append(f"доступно после: {details['available']}")
     if details.get("owed"):

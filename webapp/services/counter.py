@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import counter_settings as rules
 from webapp.domain.actor import Actor
-from webapp.domain.errors import InvalidInput, NotFound, UnknownCustomer, UnknownOrder
+from webapp.domain.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    UnknownCustomer,
+    UnknownOrder,
+)
 from webapp.domain.ledger import OperationKind as Op
 from webapp.domain.quote import Quote
 from webapp.domain.quote_text import render
@@ -213,6 +219,7 @@ class Receipt:
     card_number: str
     name: str | None
     when: str
+    branch: str  # where the order was closed, not the counter showing it
     total: int
     discount: int
     redeemed: int
@@ -227,12 +234,19 @@ class Receipt:
 
 def receipt(session: Session, actor: Actor, order_id: int,
             now: datetime | None = None) -> Receipt:
-    """What an order did and where the customer stands now."""
+    """What an order did and where the customer stands now.
+
+    Only for staff who work at the order's own branch (PermissionDenied otherwise,
+    as the counter of a branch that is not theirs).
+    """
     now = now or utcnow()
     try:
         order = session.get(Order, order_id)
         if order is None or order.business_id != actor.business_id:
             raise UnknownOrder("No such order.")
+        if not actor.may_work_at(order.branch_id):
+            raise PermissionDenied("You do not work at this branch.", branch_id=order.branch_id)
+        branch = session.scalar(select(Branch.name).where(Branch.id == order.branch_id))
         customer = session.get(Customer, order.customer_id)
         business = session.get(Business, actor.business_id)
         if customer is None or business is None:
@@ -253,6 +267,7 @@ def receipt(session: Session, actor: Actor, order_id: int,
         return Receipt(
             order.id, customer.id, customer.card_number, customer.name,
             order.closed_at.astimezone(ZoneInfo(business.timezone)).strftime("%d.%m.%Y %H:%M"),
+            branch or "",
             order.total_minor, order.discount_minor, redeemed,
             int(sums.get(Op.ACCRUAL, 0) or 0),
             order.total_minor - order.discount_minor - redeemed * point_value, point_value,

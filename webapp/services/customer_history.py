@@ -1,6 +1,7 @@
 """The manager's customer page: who the customer is, their balance, orders and ledger
-operations in plain Russian, and the page's two actions (refund an order, correct
-points). The audit trail pages are :mod:`webapp.services.audit_trail`.
+operations in plain Russian, adjustments waiting for the owner, and the page's two
+actions (refund an order, correct points). The audit trail pages are
+:mod:`webapp.services.audit_trail`.
 
 Reads end with ``session.rollback()`` like other read services; the actions go through
 :mod:`webapp.services.ledger`, which owns the transaction and the idempotency key.
@@ -34,7 +35,7 @@ from webapp.persistence.models import (
     StaffUser,
     Transfer,
 )
-from webapp.services import ledger
+from webapp.services import adjustment_requests, ledger
 from webapp.services.ledger_views import balance_of
 
 EXPIRY_HORIZON = timedelta(days=90)
@@ -112,6 +113,7 @@ class CustomerHistory:
     balance: BalanceView
     orders: list[OrderLine]
     operations: list[OperationLine]
+    requests: list[adjustment_requests.RequestView]  # adjustments waiting for the owner
 
 
 @dataclass(frozen=True)
@@ -120,12 +122,6 @@ class Refunded:
     refund_minor: int
     points: int  # net points taken from the customer (negative: given back)
     owed: int
-    available: int
-
-
-@dataclass(frozen=True)
-class Adjusted:
-    points: int
     available: int
 
 
@@ -166,6 +162,7 @@ def history(
         ),
         orders=_orders(session, actor, customer_id, limit, business),
         operations=operations(session, actor, customer_id, limit, business),
+        requests=adjustment_requests.requests(session, actor, customer_id=customer_id),
     )
     session.rollback()
     return found
@@ -297,14 +294,15 @@ def refund(
 
 def adjust(
     session: Session, actor: Actor, key: str, *, customer_id: int, points: int, reason: str
-) -> Adjusted:
-    """A manual correction of a customer's points with a reason (ledger.adjust)."""
+) -> adjustment_requests.Submitted:
+    """A manual correction of a customer's points with a reason: applied, or (a manager's
+    above the business's limit) a request the owner approves; see adjustment_requests."""
     require_manager(actor)
     customer_of(session, actor, customer_id)
-    result = ledger.adjust(
+    session.rollback()
+    return adjustment_requests.submit(
         session, actor, key, customer_id=customer_id, points=points, reason=reason
     )
-    return Adjusted(int(result["points"]), int(result["available"]))
 
 
 # -- helpers ---------------------------------------------------------------------------

@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from webapp.domain import adjustments
 from webapp.domain import ledger as rules
 from webapp.domain.actor import Actor, ActorKind, Role
 from webapp.domain.errors import (
     AlreadyResolved,
     DuplicateAccrual,
     InvalidAmount,
-    InvalidInput,
     NotFound,
     PermissionDenied,
     UnknownOrder,
@@ -33,7 +33,7 @@ from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore, OperationRow
 from webapp.persistence.models import Lot, Operation, Order
-from webapp.services import audit, wallet_updates
+from webapp.services import abuse_adjustments, audit, counter_settings, wallet_updates
 from webapp.services.idempotency import run_once
 from webapp.services.ledger_views import Balance, balance_of
 
@@ -186,30 +186,45 @@ def reverse(session: Session, actor: Actor, key: str, *, order_id: int, refund_m
 def adjust(session: Session, actor: Actor, key: str, *, customer_id: int, points: int,
            reason: str, expires_at: datetime | None = None,
            now: datetime | None = None) -> Result:
-    """A manual correction by a manager: positive credits, negative debits; reason required."""
+    """A manual correction: positive credits, negative debits, with a real reason.
+
+    Managers and owners only. Above the business's approval limit only the owner
+    applies one (ApprovalRequired otherwise: a manager asks through
+    :mod:`webapp.services.adjustment_requests`); large and frequent ones are flagged.
+    """
     _require_role(actor, Role.MANAGER)
     if actor.staff_id is None:
         raise PermissionDenied("Only a staff member can adjust points.")
     rules.require_points(points, allow_negative=True)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("An adjustment needs a reason.")
-    if len(reason) > 500:
-        raise InvalidInput("The reason is longer than 500 characters.")
+    reason = adjustments.require_reason(reason)
     now = now or utcnow()
     params = {"customer": customer_id, "points": points, "reason": reason, "expires": expires_at}
 
     def work(store: LedgerStore) -> OperationRow:
-        op = store.add_operation(kind=Op.ADJUSTMENT, points=points, reason=reason,
-                                 staff_id=actor.staff_id, created_at=now)
-        if points > 0:
-            lot = store.add_lot(op, points, expires_at)
-            store.move(op, K.ADJUSTED, K.AVAILABLE, points, lot_id=lot)
-        else:
-            store.take_from_lots(op, rules.consume(store.open_lots(), -points, now), K.ADJUSTED)
+        settings, zone = counter_settings.load_with_zone(session, actor.business_id)
+        adjustments.require_right_to_apply(settings.abuse, points,
+                                           is_owner=actor.is_at_least(Role.OWNER))
+        op = write_adjustment(store, actor.staff_id, points, reason, expires_at, now)
+        abuse_adjustments.check(session, actor, customer_id=customer_id, points=points,
+                                reference=f"operation:{op.id}", now=now,
+                                limits=settings.abuse, zone=zone)
         return op
 
-    return _write(session, actor, key, "adjust", params, customer_id, work)
+    return _write(session, actor, key, "adjust", params, customer_id, work, at=now)
+
+
+def write_adjustment(store: LedgerStore, staff_id: int | None, points: int, reason: str,
+                     expires_at: datetime | None, now: datetime) -> OperationRow:
+    """Write an adjustment on a locked store (no commit): a credit becomes a lot, a debit
+    takes from the usable lots (InsufficientPoints if short)."""
+    op = store.add_operation(kind=Op.ADJUSTMENT, points=points, reason=reason,
+                             staff_id=staff_id, created_at=now)
+    if points > 0:
+        lot = store.add_lot(op, points, expires_at)
+        store.move(op, K.ADJUSTED, K.AVAILABLE, points, lot_id=lot)
+    else:
+        store.take_from_lots(op, rules.consume(store.open_lots(), -points, now), K.ADJUSTED)
+    return op
 
 
 def expire_due(session: Session, actor: Actor, now: datetime | None = None) -> int:
@@ -273,9 +288,7 @@ def forfeit_all(store: LedgerStore, reason: str, now: datetime) -> Forfeited:
     points = sum(lot.remaining for lot in store.open_lots() if lot.usable(now))
     if not points:
         return Forfeited(None, 0, expired, cancelled)
-    op = store.add_operation(kind=Op.ADJUSTMENT, points=-points, reason=reason,
-                             created_at=now)
-    store.take_from_lots(op, rules.consume(store.open_lots(), points, now), K.ADJUSTED)
+    op = write_adjustment(store, None, -points, reason, None, now)
     return Forfeited(op.id, points, expired, cancelled)
 
 
@@ -326,14 +339,14 @@ Work = Callable[[LedgerStore], OperationRow]
 
 
 def _write(session: Session, actor: Actor, key: str, name: str, params: dict[str, Any],
-           customer_id: int, work: Work) -> Result:
+           customer_id: int, work: Work, at: datetime | None = None) -> Result:
     def run() -> Result:
         store = LedgerStore(session, actor.business_id).lock(customer_id)
         result = result_of(store, work(store))
         wallet_updates.changed(session, customer_id)
         if actor.kind is not ActorKind.SYSTEM:
             audit.record(session, actor, name, customer_id=customer_id,
-                         order_id=params.get("order"), details={**params, **result})
+                         order_id=params.get("order"), details={**params, **result}, at=at)
         return result
 
     return run_once(session, actor.business_id, key, name, params, run)

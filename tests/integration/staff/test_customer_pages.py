@@ -226,7 +226,7 @@ def test_a_debit_larger_than_the_balance_is_refused(
     form = {
         **_form(_page(manager_client, world), "adjust-form"),
         "points": "-80",
-        "reason": "Ошибка",
+        "reason": "Ошибка кассира при начислении",
     }
     response = manager_client.post(_url(world, "/adjust"), data=form)
     assert response.status_code == 409
@@ -270,7 +270,7 @@ def test_staff_audit_lists_the_managers_actions(
     )
     manager_client.post(
         _url(world, "/adjust"),
-        data={**_form(html, "adjust-form"), "points": "5", "reason": "Подарок"},
+        data={**_form(html, "adjust-form"), "points": "5", "reason": "Подарок к юбилею клиента"},
     )
     response = manager_client.get(
         f"/b/{world.business_id}/backoffice/staff/{world.manager_id}/audit"
@@ -372,7 +372,7 @@ def test_missing_csrf_token_is_refused(
     html = _page(manager_client, world)
     refund = _form(html, f"refund-{world.order_id}")
     del refund["csrf_token"]
-    adjust = {**_form(html, "adjust-form"), "points": "10", "reason": "Подарок"}
+    adjust = {**_form(html, "adjust-form"), "points": "10", "reason": "Подарок к юбилею клиента"}
     del adjust["csrf_token"]
     assert manager_client.post(_refund_url(world), data=refund).status_code == 400
     assert manager_client.post(_url(world, "/adjust"), data=adjust).status_code == 400

@@ -98,6 +98,9 @@ LIMITS_FORM = {
     "redeem_after_accrual_minutes": "15",
     "joins_without_orders_per_staff_day": "0",
     "hard_block": "on",
+    "adjustment_approval_above": "5000",
+    "adjustments_per_staff_day": "10",
+    "adjustments_per_customer_day": "3",
 }
 
 

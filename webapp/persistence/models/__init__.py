@@ -1,5 +1,6 @@
 """All mapped classes; importing this module registers every table on Base.metadata."""
 
+from webapp.persistence.models.adjustment import AdjustmentRequest
 from webapp.persistence.models.business import Branch, Business, BusinessLogo
 from webapp.persistence.models.counter import (
     AbuseFlag,
@@ -33,6 +34,7 @@ from webapp.persistence.models.wallet import PassRegistration, WalletPass
 __all__ = [
     "AbuseFlag",
     "Account",
+    "AdjustmentRequest",
     "Asset",
     "AuditEvent",
     "Branch",
