@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tests.integration.customer.conftest import PHONE, ask_code, csrf, signed_in
 from webapp.persistence.models import Customer, CustomerSession, SignInCode
-from webapp.services import customer_sign_in
+from webapp.services import customer_sign_in, sign_in_limits
 from webapp.services.customer_sign_in import SignInCodeUnusable, address_key
 
 
@@ -48,7 +48,7 @@ def test_address_keys() -> None:
 
 def test_a_business_caps_the_codes_it_sends_in_an_hour(app: Any, shop: SimpleNamespace,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(customer_sign_in, "PER_BUSINESS_PER_HOUR", 3)
+    monkeypatch.setattr(sign_in_limits, "PER_BUSINESS_PER_HOUR", 3)
     for n in range(3):
         assert ask_code(app.test_client(), shop.id, f"+7916100{n:04d}",
                         ip=f"198.51.100.{n}").status_code == 302
