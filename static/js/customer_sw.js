@@ -3,15 +3,18 @@
  * - The shell (styles, scripts, icons) is precached and served cache-first.
  * - The card screen is fetched network-first; the last good copy is kept so that,
  *   offline, the card and its check-in QR (computed on the phone) still open.
- * - Nothing personal is cached but the card screen, and sign-out removes it: the
- *   server answers sign-out with Clear-Site-Data, and the page also posts "sign-out".
+ * - Nothing personal is cached but the card screen, in a cache of this business's own
+ *   (one device can hold the cards of several businesses, one worker per scope): the
+ *   page posts "sign-out" when the customer signs out, and the sign-in page deletes it
+ *   too (customer_app.js). Clear-Site-Data cannot do it: it would wipe every business.
  */
 "use strict";
 
 const VERSION = new URL(self.location.href).searchParams.get("v") || "1";
 const SHELL = "regulars-shell-" + VERSION;
-const PERSONAL = "regulars-personal";
 const SCOPE = new URL(self.registration.scope).pathname; // "/c/<business>/"
+const PERSONAL = "regulars-personal:" + SCOPE;
+const SHARED_PERSONAL = "regulars-personal"; // before there was one per business
 
 function shellUrls() {
   const params = new URL(self.location.href).searchParams;
@@ -28,6 +31,9 @@ self.addEventListener("activate", (event) => {
     for (const name of await caches.keys()) {
       if (name.startsWith("regulars-shell-") && name !== SHELL) await caches.delete(name);
     }
+    // The old cache shared by every business's card: whichever business wrote it last,
+    // its copy is refreshed into that business's own cache on the next online visit.
+    await caches.delete(SHARED_PERSONAL);
     await self.clients.claim();
   })());
 });

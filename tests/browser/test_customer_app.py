@@ -52,29 +52,37 @@ class Shop:
         return gateway
 
 
+def open_business(db: Session, name: str) -> tuple[int, int]:
+    """A business with an owner, a cashier and the DEMO program: (its id, its branch)."""
+    made = businesses.create_business(db, name=name, branches=["Центр"])
+    owner = staff.create_staff(db, business_id=made.id, login="owner", password=PASSWORD,
+                               role=Role.OWNER.value)
+    staff.create_staff(db, business_id=made.id, login="cashier", password=PASSWORD,
+                       role=Role.CASHIER.value)
+    programs.save(db, Actor.staff(made.id, owner.id, Role.OWNER), f"program-key-{made.id}",
+                  settings=DEMO, now=utcnow() - timedelta(days=1))
+    return made.id, db.scalars(select(Branch.id).where(Branch.business_id == made.id)).one()
+
+
 @pytest.fixture
 def shop(tmp_path: Path) -> Iterator[Shop]:
+    """The car service, and a tyre shop (business id ``shop.business_id + 1``) on the
+    same server: one origin for both customer apps, as in production."""
     database_url = f"sqlite:///{tmp_path / 'customer.sqlite3'}"
     engine = make_engine(database_url)
     upgrade(engine)
     with Session(engine, expire_on_commit=False) as db:
-        made = businesses.create_business(db, name="Гараж на Лесной", branches=["Центр"])
-        owner = staff.create_staff(db, business_id=made.id, login="owner", password=PASSWORD,
-                                   role=Role.OWNER.value)
-        staff.create_staff(db, business_id=made.id, login="cashier", password=PASSWORD,
-                           role=Role.CASHIER.value)
-        programs.save(db, Actor.staff(made.id, owner.id, Role.OWNER), "program-key-1",
-                      settings=DEMO, now=utcnow() - timedelta(days=1))
-        business_id = made.id
-        branch_id = db.scalars(select(Branch.id).where(Branch.business_id == business_id)).one()
+        business_id, branch_id = open_business(db, "Гараж на Лесной")
+        open_business(db, "Шиномонтаж у Петра")
     engine.dispose()
     with serve(database_url, tmp_path) as url:
         yield Shop(url, business_id, branch_id, database_url)
 
 
-def join(page: Any, shop: Shop) -> None:
-    """Type the phone, agree, read the texted code, type it: the card opens."""
-    page.goto(f"{shop.url}/c/{shop.business_id}/sign-in")
+def join(page: Any, shop: Shop, business_id: int | None = None) -> None:
+    """Type the phone, agree, read the texted code, type it: the card opens (at the
+    shop, or at another business served by the same server)."""
+    page.goto(f"{shop.url}/c/{business_id or shop.business_id}/sign-in")
     page.get_by_label("Номер телефона").fill(PHONE_TYPED)
     page.get_by_label(re.compile("обработку моих персональных данных")).check()
     page.get_by_role("button", name="Получить код").click()
@@ -171,7 +179,7 @@ def test_installable_works_offline_and_sign_out_leaves_nothing(shop: Shop,
             page.get_by_role("button", name="Выйти", exact=True).click()
             expect(page.get_by_text("Вы вышли.")).to_be_visible()
             cached = page.evaluate("caches.keys()")
-            assert "regulars-personal" not in cached, cached
+            assert not [name for name in cached if name.startswith("regulars-personal")], cached
 
             context.set_offline(True)
             with pytest.raises(Exception, match=r"ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
@@ -215,7 +223,7 @@ def test_the_demo_card_in_russian_and_english(demo_shop: tuple[str, int, str], s
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             phone = browser.new_context(locale="ru-RU", viewport=MOBILE, device_scale_factor=2)
-            phone.add_cookies([{"name": "customer", "value": token, "url": url}])
+            phone.add_cookies([{"name": f"customer-{business_id}", "value": token, "url": url}])
             page = phone.new_page()
             page.goto(f"{url}/c/{business_id}/")
             expect(page.get_by_role("heading", name="Покажите на кассе")).to_be_visible()
@@ -273,5 +281,49 @@ def test_a_device_signed_out_elsewhere_keeps_no_card_offline(shop: Shop, tmp_pat
             context.set_offline(True)
             with pytest.raises(Exception, match=r"ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
                 page.goto(f"{shop.url}/c/{shop.business_id}/")
+        finally:
+            context.close()
+
+
+def test_one_phone_holds_two_businesses_cards(shop: Shop, tmp_path: Path) -> None:
+    """Signed in at the car service, the customer follows a link to the tyre shop on the
+    same server and joins it too: both cards open, online and offline; signing out of
+    the tyre shop leaves the car service's card, its cookie and its offline copy."""
+    require_chromium()
+    first, second = shop.business_id, shop.business_id + 1
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "two-cards"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+            headless=True, locale="ru-RU", viewport=MOBILE)
+        try:
+            page = context.new_page()
+            for business_id in (first, second):
+                join(page, shop, business_id)
+                page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+                page.reload()  # under this business's service worker: the card is kept
+                page.wait_for_function("navigator.serviceWorker.controller !== null")
+            for business_id in (first, second):
+                page.goto(f"{shop.url}/c/{business_id}/")
+                expect(page.locator("#available")).to_have_text("100 баллов")
+            assert {f"/c/{first}/", f"/c/{second}/"} <= {
+                name.removeprefix("regulars-personal:") for name in page.evaluate("caches.keys()")}
+
+            page.goto(f"{shop.url}/c/{second}/profile")
+            page.get_by_role("button", name="Выйти", exact=True).click()
+            expect(page.get_by_text("Вы вышли.")).to_be_visible()
+            page.wait_for_function(f"""caches.keys().then(names => !names.includes(
+                "regulars-personal:/c/{second}/"))""")
+            cached = page.evaluate("caches.keys()")
+            assert f"regulars-personal:/c/{first}/" in cached, cached
+            assert {c["name"] for c in context.cookies()} >= {f"customer-{first}"}
+            assert f"customer-{second}" not in {c["name"] for c in context.cookies()}
+            page.goto(f"{shop.url}/c/{first}/")
+            expect(page.locator("#available")).to_have_text("100 баллов")
+
+            context.set_offline(True)
+            page.goto(f"{shop.url}/c/{first}/")  # the car service's copy survived
+            expect(page.locator("#available")).to_have_text("100 баллов")
+            with pytest.raises(Exception, match=r"ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
+                page.goto(f"{shop.url}/c/{second}/")
         finally:
             context.close()

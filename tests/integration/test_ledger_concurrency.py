@@ -7,14 +7,13 @@ idempotency key's unique index on PostgreSQL) is what keeps the ledger right.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
+from tests.concurrency import race, unexpected
 from webapp.domain.actor import Actor
 from webapp.domain.errors import IdempotencyConflict, InsufficientPoints
 from webapp.domain.ledger import OperationKind as Op
@@ -23,40 +22,12 @@ from webapp.services import businesses, customers, ledger, ledger_check
 
 pytestmark = pytest.mark.slow
 
-Outcome = dict[str, Any] | Exception
-
-
 def open_customer(engine: Engine) -> tuple[Actor, int]:
     """A committed business with one customer; the actor is the system (no staff row)."""
     with Session(engine, expire_on_commit=False) as db:
         business = businesses.create_business(db, name="Concurrency")
         actor = Actor.system(business.id)
         return actor, customers.join(db, actor, phone="+79160000001").customer.id
-
-
-def race(engine: Engine, threads: int, call: Callable[[Session, int], dict[str, Any]],
-         ) -> list[Outcome]:
-    """Run ``call(session, i)`` in ``threads`` threads released together; collect outcomes."""
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
-    barrier = threading.Barrier(threads)
-    outcomes: list[Outcome | None] = [None] * threads
-
-    def worker(i: int) -> None:
-        with factory() as db:
-            try:
-                barrier.wait(timeout=60)
-                outcomes[i] = call(db, i)
-            except Exception as error:  # judged by the test, never ignored
-                outcomes[i] = error
-
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in pool), "a writer hung"
-    assert all(outcome is not None for outcome in outcomes)
-    return [outcome for outcome in outcomes if outcome is not None]
 
 
 def count(engine: Engine, *where: Any, of: Any = Operation) -> int:
@@ -74,10 +45,6 @@ def assert_clean(engine: Engine) -> None:
 def available(engine: Engine, actor: Actor, customer_id: int) -> int:
     with Session(engine) as db:
         return ledger.balance(db, actor, customer_id).available
-
-
-def unexpected(outcomes: list[Outcome], *allowed: type[Exception]) -> list[Exception]:
-    return [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, allowed)]
 
 
 def test_fifty_redemptions_of_a_tenth_of_the_balance(fresh_engine: Engine) -> None:

@@ -10,7 +10,7 @@ from flask import Response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp import i18n
-from webapp.customer.access import clear_cookie, signed_in
+from webapp.customer.access import CLEAR_SITE_DATA, clear_cookie, signed_in
 from webapp.customer.views import bp, client_ip
 from webapp.db import session
 from webapp.domain.consent import TEXTS, ConsentKind
@@ -104,5 +104,5 @@ def delete(who: Who, business_id: int) -> BaseResponse | tuple[str, int]:
     except DomainError as error:
         return _page(who, business_id, message(error, i18n.current()), error.status)
     response = redirect(url_for(".sign_in", business_id=business_id, deleted=1))
-    response.headers["Clear-Site-Data"] = '"cache", "storage"'
-    return clear_cookie(response)
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return clear_cookie(response, business_id)

@@ -17,7 +17,7 @@ SHELL = ("css/base.css", "css/customer.css", "css/checkin.css", "js/customer_app
          "js/checkin_code.js", "js/push.js", "vendor/qrcode-generator/qrcode.min.js",
          "img/icon-192.png")
 THEME = "#0b5d3b"
-SW_VERSION = "2"  # raise when the shell's files change, so phones fetch them again
+SW_VERSION = "3"  # raise when the shell's files change, so phones fetch them again
 
 
 @bp.get("/manifest.webmanifest")

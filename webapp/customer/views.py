@@ -11,7 +11,7 @@ from flask import session as http_session
 from werkzeug.wrappers import Response
 
 from webapp import i18n
-from webapp.customer.access import clear_cookie, current, set_cookie, signed_in
+from webapp.customer.access import CLEAR_SITE_DATA, clear_cookie, current, set_cookie, signed_in
 from webapp.db import session
 from webapp.domain.consent import TEXTS, ConsentKind
 from webapp.domain.errors import DomainError
@@ -21,7 +21,11 @@ from webapp.services.customer_sign_in import Who
 
 bp = Blueprint("customer_app", __name__, url_prefix="/c/<int:business_id>")
 
-PENDING = "sign_in"  # the Flask session's note of the code request being answered
+
+def _pending(business_id: int) -> str:
+    """The Flask session's key for the code request being answered at this business (one
+    per business: a device may be signing in at two at once)."""
+    return f"sign_in:{business_id}"
 
 
 def client_ip() -> str | None:
@@ -34,7 +38,7 @@ def _sign_in_form(business_id: int, phone: str = "", error: str | None = None,
     language = i18n.current()
     return render_template(
         "customer/sign_in.html", business_id=business_id, phone=phone, error=error,
-        ref=(request.values.get("ref") or "")[:12],
+        ref=(request.values.get("ref") or "")[:12], signed_out=True,
         data_text=getattr(TEXTS[ConsentKind.PERSONAL_DATA], language),
         ad_text=getattr(TEXTS[ConsentKind.ADVERTISING], language)), status
 
@@ -57,7 +61,7 @@ def ask_code(business_id: int) -> Response | tuple[str, int]:
     except DomainError as error:
         return _sign_in_form(business_id, form.get("phone", ""), message(error, i18n.current()),
                              error.status)
-    http_session[PENDING] = {"id": asked.request_id, "hint": asked.phone_hint,
+    http_session[_pending(business_id)] = {"id": asked.request_id, "hint": asked.phone_hint,
                              "ad": form.get("ad_consent") == "yes",
                              "ref": (form.get("ref") or "")[:12]}
     return redirect(url_for(".code", business_id=business_id))
@@ -65,7 +69,7 @@ def ask_code(business_id: int) -> Response | tuple[str, int]:
 
 def _code_form(business_id: int, error: str | None = None, status: int = 200
                ) -> Response | tuple[str, int]:
-    pending = http_session.get(PENDING)
+    pending = http_session.get(_pending(business_id))
     if not pending:
         return redirect(url_for(".sign_in", business_id=business_id))
     return render_template("customer/code.html", business_id=business_id,
@@ -79,7 +83,7 @@ def code(business_id: int) -> Response | tuple[str, int]:
 
 @bp.post("/code")
 def check_code(business_id: int) -> Response | tuple[str, int]:
-    pending = http_session.get(PENDING)
+    pending = http_session.get(_pending(business_id))
     if not pending:
         return redirect(url_for(".sign_in", business_id=business_id))
     try:
@@ -89,8 +93,9 @@ def check_code(business_id: int) -> Response | tuple[str, int]:
             referral_code=pending.get("ref") or None)
     except DomainError as error:
         return _code_form(business_id, message(error, i18n.current()), error.status)
-    http_session.pop(PENDING, None)
-    return set_cookie(redirect(url_for(".card", business_id=business_id)), signed.token)
+    http_session.pop(_pending(business_id), None)
+    return set_cookie(redirect(url_for(".card", business_id=business_id)), business_id,
+                      signed.token)
 
 
 @bp.get("/history")
@@ -121,7 +126,7 @@ def card(who: Who, business_id: int) -> str:
 def revoke(who: Who, business_id: int, session_id: int) -> Response:
     customer_sign_in.revoke(session(), who, session_id)
     if session_id == who.session_id:
-        return clear_cookie(redirect(url_for(".sign_in", business_id=business_id)))
+        return clear_cookie(redirect(url_for(".sign_in", business_id=business_id)), business_id)
     return redirect(url_for(".profile", business_id=business_id))
 
 
@@ -130,6 +135,6 @@ def revoke(who: Who, business_id: int, session_id: int) -> Response:
 def sign_out(who: Who, business_id: int) -> Response:
     customer_sign_in.revoke(session(), who, who.session_id)
     response = redirect(url_for(".sign_in", business_id=business_id, signed_out=1))
-    # Tell the browser to drop every cached copy of this origin's personal pages.
-    response.headers["Clear-Site-Data"] = '"cache", "storage"'
-    return clear_cookie(response)
+    # What the browser drops besides this business's cookie: see CLEAR_SITE_DATA.
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return clear_cookie(response, business_id)

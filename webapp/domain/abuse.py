@@ -1,7 +1,7 @@
 """Abuse limits (the seeds' "хитрец на Ладе"): which limits an action crosses, and
 whether it must be refused.
 
-Four checks, each off when its limit is 0:
+Four checks of the counter's work, each off when its limit is 0:
 
 - ``customer_accruals_day``: accruals on orders for one customer in the business's
   local calendar day, more than the limit;
@@ -20,6 +20,12 @@ managers and owners adjust, and a large one already waits for the owner):
 - ``staff_adjustments_day``: adjustments made or requested by one staff member in
   the business's local day, more than the limit;
 - ``customer_adjustments_day``: the same, on one customer.
+
+And one of the customer app's, with a fixed limit:
+
+- ``sign_in_codes_hour``: the business's hourly cap on sign-in codes texted to phones
+  that are not its customers yet was reached (one flag per business and local clock
+  hour): someone may be pumping SMS through the business.
 
 Counts include the action being checked. A crossing is flagged for a manager; with
 ``hard_block`` on it also refuses the action when a count goes over *twice* its limit.
@@ -49,6 +55,7 @@ class Kind(StrEnum):
     LARGE_ADJUSTMENT = "large_adjustment"
     STAFF_ADJUSTMENTS_DAY = "staff_adjustments_day"
     CUSTOMER_ADJUSTMENTS_DAY = "customer_adjustments_day"
+    SIGN_IN_CODES_HOUR = "sign_in_codes_hour"
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ class Crossing:
     """
 
     kind: Kind
-    subject: str  # "customer:12", "staff:3"
+    subject: str  # "customer:12", "staff:3", "business:5"
     window: str  # "2026-11-29" or "2026-11-29T14" (the business's local time)
     count: int
     limit: int
@@ -134,6 +141,10 @@ def customer(customer_id: int) -> str:
 
 def staff(staff_id: int) -> str:
     return f"staff:{staff_id}"
+
+
+def business(business_id: int) -> str:
+    return f"business:{business_id}"
 
 
 def day_key(local: datetime) -> str:
@@ -255,3 +266,12 @@ def check_adjustment(
                            counts.customer_adjustments_today,
                            limits.adjustments_per_customer_day, hard_block=False))
     return Verdict(tuple(c for c in found if c is not None))
+
+
+def sign_in_code_cap(business_id: int, *, count: int, limit: int, now: datetime,
+                     zone: tzinfo) -> Crossing:
+    """The flag for a refused code request: the business's cap on codes to new phones
+    (``count`` codes in the last hour, ``limit`` the cap) was reached. Never blocks by
+    itself: the cap does, and only newcomers; the flag tells the owner it happens."""
+    return Crossing(Kind.SIGN_IN_CODES_HOUR, business(business_id),
+                    hour_key(now.astimezone(zone)), count, limit)

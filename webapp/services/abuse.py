@@ -159,6 +159,14 @@ def record_refusal(session: Session, actor: Actor, refused: AbuseBlocked, *,
     session.commit()
 
 
+def record_alone(session: Session, actor: Actor, crossing: Crossing, *,
+                 now: datetime) -> None:
+    """Keep the flag of an action refused for another reason (its own transaction was
+    rolled back): in a transaction of its own, once per subject and window. Commits."""
+    _record(session, actor, crossing, customer_id=None, staff_id=None, now=now, extra={})
+    session.commit()
+
+
 def _customer_accruals(business_id: int, customer_id: int, start: datetime, end: datetime,
                        cap: int) -> ScalarSelect[int]:
     """Points earned on orders by one customer in [start, end): ix_operations_customer_created.
@@ -282,5 +290,6 @@ def _record(
 _FLAGS = cast(Table, AbuseFlag.__table__)
 
 
-__all__ = ["AbuseBlocked", "Kind", "check_close", "check_join", "record_crossings",
+__all__ = ["AbuseBlocked", "Kind", "check_close", "check_join", "record_alone",
+           "record_crossings",
            "record_refusal"]

@@ -1,9 +1,10 @@
 """Customers sign in (or join) with a one-time code texted to their phone.
 
-The code is 6 digits, good for 5 minutes, one use and 5 attempts; codes are limited
-per phone and per address. The answer to "send me a code" is the same whether or
-not the phone belongs to a customer: joining *is* signing in with a new phone, so
-nobody can learn who is a customer. The SMS goes through the outbox, so a slow or
+The code is 6 digits, good for 5 minutes, one use and 5 attempts. The answer to "send
+me a code" is the same whether or not the phone belongs to a customer: joining *is*
+signing in with a new phone, so nobody can learn who is a customer (the one exception,
+a business's cap on codes to newcomers, is in :mod:`webapp.services.sign_in_code_limits`
+with the other limits). The SMS goes through the outbox, so a slow or
 failing gateway never blocks the page. A signed-in device gets a long session,
 listed and revocable in the profile; only a hash of its token is stored.
 """
@@ -17,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor, ActorKind
@@ -25,20 +26,16 @@ from webapp.domain.consent import ConsentKind
 from webapp.domain.errors import Conflict, InvalidInput, NotFound
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer, CustomerSession, SignInCode
-from webapp.services import consents, customers, outbox, phones, push
+from webapp.services import consents, customers, outbox, phones, push, sign_in_code_limits
+from webapp.services.sign_in_code_limits import PER_BUSINESS_PER_HOUR as PER_BUSINESS_PER_HOUR
+from webapp.services.sign_in_code_limits import PER_IP_PER_HOUR as PER_IP_PER_HOUR
+from webapp.services.sign_in_code_limits import PER_PHONE_PER_HOUR as PER_PHONE_PER_HOUR
+from webapp.services.sign_in_code_limits import TooManyCodes as TooManyCodes
 
 LIFETIME = timedelta(minutes=5)
 ATTEMPTS = 5
-PER_PHONE_PER_HOUR = 5
-PER_IP_PER_HOUR = 20
-PER_BUSINESS_PER_HOUR = 300  # a cap on what SMS pumping through one business can cost
 SESSION_LIFETIME = timedelta(days=180)
 SEEN_EVERY = timedelta(minutes=10)  # last_seen_at is refreshed at most this often
-
-
-class TooManyCodes(Conflict):
-    code = "too_many_sign_in_codes"
-    status = 429
 
 
 class WrongSignInCode(InvalidInput):
@@ -98,26 +95,17 @@ def request_code(session: Session, business_id: int, phone: str, *, ip: str | No
     e164 = phones.require_mobile(phones.normalise(phone, business.phone_region))
     if not data_consent:
         raise ConsentRequired("Agree to the processing of personal data to continue.")
-    source = address_key(ip)
-    hour_ago = now - timedelta(hours=1)
-    recent = select(func.count(SignInCode.id)).where(SignInCode.created_at > hour_ago)
-    by_phone = session.scalar(recent.where(SignInCode.business_id == business_id,
-                                           SignInCode.phone == e164)) or 0
-    by_ip = session.scalar(recent.where(SignInCode.ip == source)) or 0 if source else 0
-    by_business = session.scalar(recent.where(SignInCode.business_id == business_id)) or 0
-    if (by_phone >= PER_PHONE_PER_HOUR or by_ip >= PER_IP_PER_HOUR
-            or by_business >= PER_BUSINESS_PER_HOUR):
-        session.rollback()
-        raise TooManyCodes("Too many codes were asked for: try again in an hour.")
+    # Known or not, the same text goes out; the customer id only lets deletion find it.
+    known = session.scalar(select(Customer.id).where(Customer.business_id == business_id,
+                                                     Customer.phone == e164))
+    sign_in_code_limits.check(session, business, e164, address_key(ip), known=known is not None,
+                         now=now)
     code = f"{secrets.randbelow(1_000_000):06d}"
-    row = SignInCode(business_id=business_id, phone=e164, code_hash="", ip=source,
+    row = SignInCode(business_id=business_id, phone=e164, code_hash="", ip=address_key(ip),
                      expires_at=now + LIFETIME, created_at=now)
     session.add(row)
     session.flush()
     row.code_hash = _hash(row.id, code)
-    # Known or not, the same text goes out; the customer id only lets deletion find it.
-    known = session.scalar(select(Customer.id).where(Customer.business_id == business_id,
-                                                     Customer.phone == e164))
     outbox.enqueue_sms(session, phone=e164, business_id=business_id, customer_id=known,
                        text=f"{code} — код входа в «{business.name}». Никому его не сообщайте.")
     session.commit()

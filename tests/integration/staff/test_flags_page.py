@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from staff.backoffice.flags import KINDS
 from tests.integration.staff.conftest import PASSWORD
+from webapp.domain.abuse import Kind
 from webapp.domain.actor import Actor, Role
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.persistence.base import utcnow
@@ -201,3 +203,7 @@ def test_another_business_is_not_found(app: Any, business: Any, make_business: A
     )
     assert f'id="flag-{theirs}"' not in _text(manager.get(_url(business)))
     assert _status(app, theirs) == "open"
+
+
+def test_every_kind_of_flag_has_a_russian_description() -> None:
+    assert set(KINDS) == {kind.value for kind in Kind}
