@@ -336,6 +336,9 @@ RU: dict[str, str] = {
     "Too many attempts for this login: try again in {seconds} s.": (
         "Слишком много попыток войти под этим логином. Попробуйте снова через {seconds} с."
     ),
+    "Sign-in is unavailable for a moment: try again in a minute.": (
+        "Вход временно недоступен: попробуйте через минуту."
+    ),
     "Too many failed attempts: try again in {minutes} min.": (
         "Слишком много неудачных попыток. Попробуйте снова через {minutes} мин."
     ),
@@ -363,6 +366,7 @@ RU_BY_CODE: dict[str, str] = {
     "sign_in_code_unusable": "Код больше не действует: запросите новый.",
     "too_many_sign_in_codes": "Слишком много запросов кода. Попробуйте позже.",
     "too_many_sign_ins": "Слишком много попыток входа. Попробуйте позже.",
+    "limits_unavailable": "Вход временно недоступен: попробуйте через минуту.",
     "consent_required": "Нужно согласие на обработку персональных данных.",
     "not_found": "Не найдено.",
     "unknown_customer": "Клиент не найден.",

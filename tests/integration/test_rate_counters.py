@@ -4,7 +4,6 @@ connections race to count, and never more attempts get through than the limit al
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from tests.conftest import free_port, redis_or_skip
 from webapp.domain.sign_in_limits import Count
 from webapp.persistence.models import RateCounter
 from webapp.services.rate_counters import Counters, DatabaseCounters, RedisCounters
@@ -55,15 +55,7 @@ def race(make: Callable[[], Counters], threads: int, limit: int, keys: tuple[str
 
 @pytest.fixture
 def redis_client() -> Iterator[Any]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.flushdb()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip("no Redis at 127.0.0.1:6379")
+    client = redis_or_skip(REDIS_URL)
     yield client
     client.flushdb()
     client.close()
@@ -88,19 +80,21 @@ def test_redis_counters_let_exactly_the_limit_through(redis_client: Any) -> None
                                  "hits")) == 10
 
 
+@pytest.mark.parametrize("store", ["database", "redis"])
 def test_a_refused_attempt_counts_nothing_and_a_success_is_given_back(
-        session: Session, redis_client: Any) -> None:
-    for counters in (DatabaseCounters(session), RedisCounters(redis_client,
-                                                              timedelta(minutes=15))):
-        assert counters.hit_unless(("a", "b"), WINDOW, NOW, at_most(2)) is None
-        assert counters.hit_unless(("a", "b"), WINDOW, NOW, at_most(2)) is None
-        assert counters.hit_unless(("a", "b"), WINDOW, NOW, at_most(2)) == "refused"
-        counters.unhit(("a", "b"), WINDOW)
-        assert counters.hit_unless(("a", "b"), WINDOW, NOW, lambda counts: counts) == (
-            Count(1, NOW), Count(1, NOW)), type(counters)
-        # Another window starts from nothing.
-        assert counters.hit_unless(("a",), WINDOW + timedelta(minutes=15), NOW,
-                                   at_most(1)) is None
+        session: Session, store: str) -> None:
+    counters: Counters = DatabaseCounters(session)
+    if store == "redis":
+        counters = RedisCounters(redis_or_skip(REDIS_URL), timedelta(minutes=15))
+    assert counters.hit_unless(("a", "b"), WINDOW, NOW, at_most(2)) is None
+    assert counters.hit_unless(("a", "b"), WINDOW, NOW, at_most(2)) is None
+    assert counters.hit_unless(("a", "b"), WINDOW, NOW, at_most(2)) == "refused"
+    counters.unhit(("a", "b"), WINDOW)
+    assert counters.hit_unless(("a", "b"), WINDOW, NOW, lambda counts: counts) == (
+        Count(1, NOW), Count(1, NOW)), type(counters)
+    # Another window starts from nothing.
+    assert counters.hit_unless(("a",), WINDOW + timedelta(minutes=15), NOW,
+                               at_most(1)) is None
 
 
 def test_windows_a_day_old_are_deleted_as_new_ones_are_written(session: Session) -> None:
@@ -109,3 +103,15 @@ def test_windows_a_day_old_are_deleted_as_new_ones_are_written(session: Session)
                         at_most(5))
     counters.hit_unless(("new",), WINDOW, NOW, at_most(5))
     assert session.scalars(select(RateCounter.key)).all() == ["new"]
+
+
+def test_an_unreachable_redis_refuses_instead_of_letting_attempts_through() -> None:
+    import redis
+
+    from webapp.services.rate_counters import LimitsUnavailable
+
+    closed = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0",
+                                  socket_connect_timeout=1)
+    with pytest.raises(LimitsUnavailable):
+        RedisCounters(closed, timedelta(minutes=15)).hit_unless(("a",), WINDOW, NOW,
+                                                                at_most(5))

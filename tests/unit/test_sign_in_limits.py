@@ -53,7 +53,30 @@ def test_windows_are_fixed_quarter_hours() -> None:
 def test_keys_separate_businesses_logins_and_addresses_and_ignore_case() -> None:
     first = keys(1, " Owner ", "203.0.113.9")
     assert first == keys(1, "owner", "203.0.113.9")
-    assert first.login != keys(2, "owner", "203.0.113.9").login
+    assert first.last != keys(2, "owner", "203.0.113.9").last
     assert first.address == keys(2, "someone", "203.0.113.9").address
-    assert first.login_and_address != keys(1, "owner", "203.0.113.10").login_and_address
+    assert first.first != keys(1, "owner", "203.0.113.10").first
     assert len(set(first.all())) == 3
+
+
+def test_no_typed_login_can_take_another_key() -> None:
+    """A stranger typing "owner@<the shop's address>" must not count against the owner's
+    attempts from the shop (the keys were once plain joined strings)."""
+    shop = keys(1, "owner", "198.51.100.20")
+    forged = [keys(1, "owner@198.51.100.20", "203.0.113.9"),
+              keys(1, "owner:198.51.100.20", "203.0.113.9"),
+              keys(1, '1", "owner', "198.51.100.20")]
+    mine = set(shop.all())
+    for attempt in forged:
+        assert not mine & {attempt.first, attempt.last}
+
+
+def test_a_known_device_has_its_own_hard_limit_and_no_shared_delay() -> None:
+    device = keys(1, "owner", "198.51.100.20", known_device="abc")
+    assert device.known_device and device.first == device.last
+    assert device.first not in keys(1, "owner", "198.51.100.20").all()
+    assert device.first != keys(1, "owner", "198.51.100.20", known_device="xyz").first
+    busy = Count(40, NOW)  # the login's delay and the address kept busy by a stranger
+    assert refusal((Count(3, NOW), busy, Count(3, NOW)), NOW, known_device=True) is None
+    refused = refusal((Count(10, NOW), NONE, Count(10, NOW)), NOW, known_device=True)
+    assert refused is not None and refused.limit is Limit.KNOWN_DEVICE

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor, ActorKind
+from webapp.domain.addresses import address_key
 from webapp.domain.consent import ConsentKind
 from webapp.domain.errors import Conflict, InvalidInput, NotFound
 from webapp.persistence.base import utcnow
@@ -239,18 +239,3 @@ def revoke(session: Session, who: Who, session_id: int, now: datetime | None = N
                         .values(checkin_secret=secrets.token_bytes(32)))
     session.commit()
 
-
-def address_key(ip: str | None) -> str | None:
-    """What the per-address limit counts: the address, or its /64 for IPv6 (one home or
-    one phone gets a whole /64, so counting single IPv6 addresses would count nothing)."""
-    if not ip:
-        return None
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip[:45]
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)

@@ -11,6 +11,7 @@ serial already; Redis retries an optimistic transaction (WATCH/MULTI).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -19,11 +20,20 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from webapp.domain.errors import DomainError
 from webapp.domain.sign_in_limits import Count
 from webapp.persistence.models import RateCounter
 
 T = TypeVar("T")
 KEEP = timedelta(days=1)  # windows older than this are deleted as new counts come in
+RETRIES = 50  # optimistic Redis transactions tried before giving up
+
+
+class LimitsUnavailable(DomainError):
+    """The configured Redis does not answer: no attempt is let through uncounted."""
+
+    code = "limits_unavailable"
+    status = 503
 
 
 class Counters(Protocol):
@@ -103,12 +113,22 @@ class RedisCounters:
 
     def hit_unless(self, keys: Sequence[str], window_start: datetime, now: datetime,
                    refuse: Callable[[tuple[Count, ...]], T | None]) -> T | None:
-        from redis.exceptions import WatchError
+        from redis.exceptions import RedisError
+
+        try:
+            return self._hit_unless(keys, window_start, now, refuse)
+        except RedisError as error:
+            raise LimitsUnavailable("Sign-in is unavailable for a moment: try again"
+                                    " in a minute.") from error
+
+    def _hit_unless(self, keys: Sequence[str], window_start: datetime, now: datetime,
+                    refuse: Callable[[tuple[Count, ...]], T | None]) -> T | None:
+        from redis.exceptions import RedisError, WatchError
 
         names = self._names(keys, window_start)
         expire_at = window_start + self.window + timedelta(minutes=1)
         with self.client.pipeline() as pipe:
-            while True:
+            for _ in range(RETRIES):
                 try:
                     pipe.watch(*names)
                     counts = tuple(_count(pipe.hgetall(name)) for name in names)
@@ -125,10 +145,14 @@ class RedisCounters:
                     return None
                 except WatchError:  # another request counted meanwhile: read again
                     continue
+        raise RedisError("the counters kept changing under every attempt")
 
     def unhit(self, keys: Sequence[str], window_start: datetime) -> None:
+        from redis.exceptions import RedisError
+
         names = sorted(set(self._names(keys, window_start)))
-        self.client.eval(_UNHIT, len(names), *names)
+        with suppress(RedisError):  # the hit stays counted: the safe side of a limit
+            self.client.eval(_UNHIT, len(names), *names)
 
 
 def _count(stored: dict[bytes, bytes]) -> Count:

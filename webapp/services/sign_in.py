@@ -16,20 +16,24 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import sign_in_limits
 from webapp.domain.actor import Actor, Role
+from webapp.domain.addresses import address_key
 from webapp.domain.errors import Conflict, NotFound, PermissionDenied
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import StaffSession, StaffUser, staff_branches
 from webapp.services import audit, counter_settings
-from webapp.services.customer_sign_in import address_key
 from webapp.services.rate_counters import Counters
 from webapp.services.staff import TIMING_HASH, passwords, verify_password
+
+# A session ends this long after sign-in whatever happens: a copied cookie that is kept
+# busy (so never idle) still stops working. Longer than any shift.
+LIFETIME = timedelta(hours=14)
 
 
 class TooManySignIns(Conflict):
@@ -89,14 +93,20 @@ def authenticate(session: Session, business_id: int, login: str, password: str) 
 
 
 def start(session: Session, counters: Counters, business_id: int, login: str, password: str,
-          *, ip: str | None, device: str | None, now: datetime | None = None) -> Started | None:
+          *, ip: str | None, device: str | None, known_device: str | None = None,
+          now: datetime | None = None) -> Started | None:
     """Sign in with a login and password: a new session, None for a wrong pair (one
-    answer for every failure), or TooManySignIns before any password is checked."""
+    answer for every failure), or TooManySignIns before any password is checked.
+
+    ``known_device`` is the id of a browser that signed this login in before (its
+    signed cookie says so): it is limited on its own, not by the login's shared counts.
+    """
     now = now or utcnow()
-    keys = sign_in_limits.keys(business_id, login, address_key(ip))
+    keys = sign_in_limits.keys(business_id, login, address_key(ip), known_device)
     window = sign_in_limits.window_start(now)
-    refused = counters.hit_unless(keys.all(), window, now,
-                                  lambda counts: sign_in_limits.refusal(counts, now))
+    refused = counters.hit_unless(
+        keys.all(), window, now,
+        lambda counts: sign_in_limits.refusal(counts, now, keys.known_device))
     if refused is not None:
         raise TooManySignIns(refused)
     member = authenticate(session, business_id, login, password)
@@ -147,17 +157,18 @@ def signed_in(member: StaffUser) -> SignedIn:
 
 
 def load(session: Session, business_id: int, staff_id: int, session_epoch: int,
-         token: str) -> SignedIn | None:
+         token: str, now: datetime | None = None) -> SignedIn | None:
     """The session's staff member again, if still active, in this business, the session
-    not ended (signed out), and of the member's current epoch (not signed out
-    everywhere since)."""
+    not ended (signed out) nor older than :data:`LIFETIME`, and of the member's current
+    epoch (not signed out everywhere since)."""
     # Every staff request runs this: one prebuilt query, no ORM objects. It ends its
     # read with a commit, not a rollback: psycopg forgets its prepared statements at
     # every rollback, and then no statement of the request's own work is ever prepared.
     if not token:
         return None
-    rows = session.execute(_LOAD, {"staff_id": staff_id,
-                                   "token_hash": _token_hash(token)}).all()
+    oldest = (now or utcnow()) - LIFETIME
+    rows = session.execute(_LOAD, {"staff_id": staff_id, "token_hash": _token_hash(token),
+                                   "oldest": oldest}).all()
     session.commit()
     if not rows:
         return None
@@ -177,7 +188,8 @@ _LOAD = (
     .outerjoin(staff_branches, staff_branches.c.staff_id == StaffUser.id)
     .where(StaffUser.id == bindparam("staff_id"),
            StaffSession.token_hash == bindparam("token_hash"),
-           StaffSession.ended_at.is_(None))
+           StaffSession.ended_at.is_(None),
+           StaffSession.created_at > bindparam("oldest", type_=StaffSession.created_at.type))
 )
 
 

@@ -13,9 +13,10 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from tests.integration.customer.conftest import PHONE, ask_code, csrf, signed_in
+from webapp.domain.addresses import address_key
 from webapp.persistence.models import Customer, CustomerSession, SignInCode
 from webapp.services import customer_sign_in, sign_in_code_limits
-from webapp.services.customer_sign_in import SignInCodeUnusable, address_key
+from webapp.services.customer_sign_in import SignInCodeUnusable
 
 
 def codes(app: Any) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from staff import auth
+from staff import sessions
 from webapp.services import businesses
 
 PASSWORD = "correct horse battery"
@@ -24,7 +24,7 @@ T0 = 1_800_000_000.0
 def clock(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     """The time staff sign-in and sessions see; tests move it with ``clock.now += ...``."""
     now = SimpleNamespace(now=T0)
-    monkeypatch.setattr(auth, "clock", lambda: now.now)
+    monkeypatch.setattr(sessions, "clock", lambda: now.now)
     return now
 
 

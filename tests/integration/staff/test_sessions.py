@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from staff import auth
+from staff import sessions
 from tests.integration.staff.conftest import PASSWORD
 from webapp.domain.actor import Actor, Role
 from webapp.domain.counter_settings import CounterSettings
@@ -121,8 +121,8 @@ def test_sessions_in_another_format_are_signed_out(
     with client.session_transaction() as stored:
         stored["_user_id"] = user_id.format(b=business.id, s=owner.id)
         stored["_fresh"] = True
-        stored[auth.SEEN] = auth.clock()
-        stored[auth.IDLE] = 30
+        stored[sessions.SEEN] = sessions.clock()
+        stored[sessions.IDLE] = 30
     response = client.get(f"/b/{business.id}/backoffice/program")
     assert response.status_code == 302
     assert "/staff/sign-in" in response.headers["Location"]
@@ -209,7 +209,19 @@ def test_requests_do_not_read_the_timeout_again(
 def test_sign_in_and_out_still_clear_the_idle_stamp(client: Any, business: Any, owner: Any) -> None:
     _sign_in(client, business)
     with client.session_transaction() as stored:
-        assert isinstance(stored[auth.SEEN], float) and stored[auth.IDLE] == 30
+        assert isinstance(stored[sessions.SEEN], float) and stored[sessions.IDLE] == 30
     client.post("/staff/sign-out")
     with client.session_transaction() as stored:
-        assert auth.SEEN not in stored and "_user_id" not in stored
+        assert sessions.SEEN not in stored and "_user_id" not in stored
+
+
+def test_a_session_kept_busy_still_ends_after_its_lifetime(
+    client: Any, business: Any, owner: Any, clock: Any
+) -> None:
+    _sign_in(client, business)
+    started = clock.now
+    while clock.now - started < 13.5 * 3600:  # never idle: a request every 20 minutes
+        clock.now += 20 * 60
+        assert _signed_in(client, business)
+    clock.now = started + 14 * 3600 + 60
+    assert not _signed_in(client, business)

@@ -4,7 +4,6 @@ session on the server."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ import requests
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from tests.conftest import redis_or_skip
 from tests.integration.conftest import PASSWORD, make_shop
 from tests.serving import Served, csrf_token, regulars_serve, staff_sign_in
 
@@ -28,22 +28,11 @@ class Shop:
     id: int
 
 
-def _redis_or_skip() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip("no Redis at 127.0.0.1:6379")
-
-
 @pytest.fixture(params=["database", "redis"])
 def shop(request: pytest.FixtureRequest, fresh_engine: Engine, tmp_path: Path) -> Iterator[Shop]:
     env = {"REGULARS_TRUSTED_PROXIES": "1"}
     if request.param == "redis":
-        _redis_or_skip()
+        redis_or_skip(REDIS_URL)
         env["REGULARS_REDIS_URL"] = REDIS_URL
     with Session(fresh_engine, expire_on_commit=False) as db:
         business_id = make_shop(db).id
