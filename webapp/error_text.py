@@ -140,6 +140,8 @@ RU: dict[str, str] = {
     ),
     # -- webapp/security.py
     "A field contains a character that is not allowed.": "В поле есть недопустимый символ.",
+    # -- webapp/domain/numbers.py
+    "Enter a whole number from {low} to {high}.": "Введите целое число от {low} до {high}.",
     # -- webapp/services/customer_sign_in.py
     "Agree to the processing of personal data to continue.": (
         "Чтобы продолжить, дайте согласие на обработку персональных данных."
@@ -286,6 +288,7 @@ RU: dict[str, str] = {
         "Логин — от 1 до 64 букв, цифр или символов . _ - @."
     ),
     "A password needs at least {min} characters.": "Пароль — не короче {min} символов.",
+    "A password is at most {max} characters.": "Пароль — не длиннее {max} символов.",
     "A branch does not belong to this business.": "Этот филиал принадлежит другой компании.",
     "The role is cashier, manager or owner.": "Роль — кассир, менеджер или владелец.",
     "This login is taken.": "Этот логин уже занят.",

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from webapp.config import ConfigError
 from webapp.domain.errors import InvalidInput
+from webapp.domain.numbers import whole_number
 
 CSP = "; ".join(
     [
@@ -101,8 +102,8 @@ def _trusted_proxies(value: object) -> int:
     """REGULARS_TRUSTED_PROXIES: how many proxies in front of the app set X-Forwarded-*."""
     if value in (None, ""):
         return 0
-    text = str(value).strip()
-    if not text.isdigit() or int(text) > 5:
+    try:
+        return whole_number(str(value), high=5)
+    except InvalidInput:
         raise ConfigError(f"REGULARS_TRUSTED_PROXIES must be a number of proxies from 0 to 5,"
-                          f" got {value!r}.")
-    return int(text)
+                          f" got {value!r}.") from None
