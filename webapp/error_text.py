@@ -142,6 +142,14 @@ RU: dict[str, str] = {
     "A field contains a character that is not allowed.": "В поле есть недопустимый символ.",
     # -- webapp/domain/numbers.py
     "Enter a whole number from {low} to {high}.": "Введите целое число от {low} до {high}.",
+    # -- webapp/request_body.py
+    "The request is too large: at most {kilobytes} KB.": (
+        "Слишком большой запрос: не больше {kilobytes} КБ."
+    ),
+    "The body is not JSON we read: at most {depth} levels deep, no NUL characters.": (
+        "Тело запроса — не JSON, который мы читаем: не глубже {depth} уровней, без символа"
+        " NUL."
+    ),
     # -- webapp/services/customer_sign_in.py
     "Agree to the processing of personal data to continue.": (
         "Чтобы продолжить, дайте согласие на обработку персональных данных."
@@ -361,6 +369,8 @@ RU_BY_CODE: dict[str, str] = {
     "too_many_codes": "Этому клиенту отправлено слишком много кодов: попробуйте позже.",
     "own_account": "Владелец не может так изменить свою учётную запись.",
     "abuse_blocked": "Действие заблокировано: превышен лимит операций.",
+    "request_too_large": "Слишком большой запрос.",
+    "invalid_json": "Тело запроса — не JSON.",
 }
 
 _CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
