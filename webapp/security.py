@@ -1,5 +1,8 @@
 """Security headers on every response, and the session and remember-me cookies.
 
+Staff pages and answers (under ``/b/`` and ``/staff/``) are never cached:
+``Cache-Control: no-store``.
+
 The Content Security Policy allows scripts and styles from our own origin only: no
 inline ``<script>``, no ``on*=`` handlers, no ``style=`` attributes in templates
 (``tests/integration/staff/test_security_headers.py`` checks). The camera (the
@@ -45,6 +48,10 @@ HEADERS = {
     "Permissions-Policy": "camera=(self)",
 }
 HSTS = "max-age=31536000"
+# Staff pages and their JSON show customers' names, phones and balances: no copy in the
+# browser's cache (a shared counter tablet, the back button after sign-out) or a proxy's.
+# Every staff address is under one of these; static files are not.
+STAFF_AREAS = ("/b/", "/staff/")
 
 
 def init_app(app: Flask) -> None:
@@ -87,6 +94,8 @@ def init_app(app: Flask) -> None:
     def _add_headers(response: Response) -> Response:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
+        if request.path.startswith(STAFF_AREAS):
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 
