@@ -26,7 +26,9 @@ from webapp.persistence.base import Base
 # - staff_sessions: the activity stamp of a signed-in browser, on every request.
 EXCLUDED = frozenset({"rate_counters", "staff_sessions"})
 # - the attempts on a one-time code: a wrong code counts, so that guessing ends after five.
-EXCLUDED_COLUMNS = {"sign_in_codes": {"attempts"}, "redeem_confirmations": {"attempts"}}
+# - a customer device's last_seen_at: refreshed by any request every ten minutes.
+EXCLUDED_COLUMNS = {"sign_in_codes": {"attempts"}, "redeem_confirmations": {"attempts"},
+                    "customer_sessions": {"last_seen_at"}}
 TABLES = {table.name: table for table in Base.metadata.sorted_tables
           if table.name not in EXCLUDED}
 _WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
