@@ -140,6 +140,9 @@ RU: dict[str, str] = {
     ),
     # -- webapp/security.py
     "A field contains a character that is not allowed.": "В поле есть недопустимый символ.",
+    "The request's client address is not an IP address.": (
+        "Адрес клиента в запросе — не IP-адрес."
+    ),
     # -- webapp/domain/numbers.py
     "Enter a whole number from {low} to {high}.": "Введите целое число от {low} до {high}.",
     # -- webapp/request_body.py

@@ -15,6 +15,7 @@ or read it; HSTS keeps browsers on https.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from flask import Flask, request
@@ -84,6 +85,13 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
                                 x_host=proxies)
 
+        @app.before_request
+        def _refuse_forged_address() -> None:
+            # Reached without the proxy (a firewall gap), X-Forwarded-For is whatever
+            # the client wrote; it is stored in columns made for an address.
+            if not _is_address(request.remote_addr):
+                raise InvalidInput("The request's client address is not an IP address.")
+
     @app.before_request
     def _refuse_nul() -> None:
         # PostgreSQL refuses text with NUL; no form of ours needs it.
@@ -105,6 +113,14 @@ class DatabaseId(IntegerConverter):
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
+
+
+def _is_address(text: str | None) -> bool:
+    try:
+        ipaddress.ip_address(text or "")
+    except ValueError:
+        return False
+    return True
 
 
 def _trusted_proxies(value: object) -> int:

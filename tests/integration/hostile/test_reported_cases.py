@@ -1,14 +1,21 @@
 """The 500s issue #12 reported, one by one (the sweep in test_sweep.py finds them too,
-among everything else): "²" and out-of-range ids in forms, and 5,000-deep JSON."""
+among everything else): "²" and out-of-range ids in forms, and 5,000-deep JSON; and a
+forged forwarded address, which the sweep does not send."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, func, select
 
+from tests.conftest import rolled_back_app
+from tests.integration.conftest import make_shop
 from tests.integration.hostile.conftest import World
 from tests.integration.hostile.corpus import CARD, deep_json
+from webapp.persistence.models import SignInCode
 from webapp.request_body import MAX_JSON_DEPTH, nesting_depth
 
 WHOLE_NUMBER = "Введите целое число."
@@ -106,3 +113,24 @@ def test_nesting_is_counted_outside_strings() -> None:
     assert nesting_depth("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH) == MAX_JSON_DEPTH
     assert nesting_depth(deep_json()) == MAX_JSON_DEPTH + 1  # counting stops there
     assert nesting_depth(b'"\\"[[[["') == 0
+
+
+def test_behind_a_proxy_a_forwarded_address_must_be_an_address(
+        database_url: str, engine: Engine, tmp_path: Path) -> None:
+    """Reached around the proxy, X-Forwarded-For is the client's own text: it would be
+    stored as the address of a consent and a device (45 characters on PostgreSQL)."""
+    with rolled_back_app(engine, {"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
+                                  "TRUSTED_PROXIES": "1"}) as app:
+        shop = make_shop(app.test_session())
+        client = app.test_client()
+        real = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}
+        page = client.get(f"/c/{shop.id}/sign-in", headers=real)
+        assert page.status_code == 200
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+        assert token
+        forged = {"X-Forwarded-For": "x" * 100}
+        refused = client.post(f"/c/{shop.id}/sign-in", headers=forged, data={
+            "csrf_token": token.group(1), "phone": "+79161234567", "data_consent": "yes"})
+        assert refused.status_code == 422
+        assert "Адрес клиента в запросе — не IP-адрес." in refused.get_data(as_text=True)
+        assert app.test_session().scalar(select(func.count(SignInCode.id))) == 0
