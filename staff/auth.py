@@ -28,6 +28,7 @@ from staff import devices, sessions
 from staff.access import require
 from webapp.db import session
 from webapp.domain.actor import Actor, Role
+from webapp.domain.errors import InvalidInput
 from webapp.domain.sign_in_limits import WINDOW
 from webapp.error_text import message
 from webapp.services import businesses, rate_counters, sign_in, staff_admin
@@ -140,6 +141,8 @@ def invite(business_id: int, token: str) -> Response | tuple[Response, int]:
         return _invite_page(business_id, token, None, INVALID_INVITE, 404)
     except WeakPassword:
         return _invite_page(business_id, token, None, SHORT_PASSWORD, 422)
+    except InvalidInput as refused:  # e.g. a password longer than any person types
+        return _invite_page(business_id, token, None, message(refused, "ru"), 422)
     started = sign_in.started(session(), member, ip=request.remote_addr,
                               device=request.user_agent.string, now=sessions.now())
     sessions.begin(started)

@@ -11,7 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from webapp import config as config_module
-from webapp import formatting, i18n
+from webapp import formatting, i18n, request_body
 from webapp.config import PROJECT_ROOT
 from webapp.persistence.base import Base
 from webapp.persistence.database import configure_engine, engine_options
@@ -50,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         configure_engine(db.engine)
     Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
 
+    request_body.init_app(app)  # before CSRF: the size is checked before the form is read
     CSRFProtect(app)
     i18n.init_app(app)
 

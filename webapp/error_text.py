@@ -140,6 +140,19 @@ RU: dict[str, str] = {
     ),
     # -- webapp/security.py
     "A field contains a character that is not allowed.": "В поле есть недопустимый символ.",
+    "The request's client address is not an IP address.": (
+        "Адрес клиента в запросе — не IP-адрес."
+    ),
+    # -- webapp/domain/numbers.py
+    "Enter a whole number from {low} to {high}.": "Введите целое число от {low} до {high}.",
+    # -- webapp/request_body.py
+    "The request is too large: at most {kilobytes} KB.": (
+        "Слишком большой запрос: не больше {kilobytes} КБ."
+    ),
+    "The body is not JSON we read: at most {depth} levels deep, no NUL characters.": (
+        "Тело запроса — не JSON, который мы читаем: не глубже {depth} уровней, без символа"
+        " NUL."
+    ),
     # -- webapp/services/customer_sign_in.py
     "Agree to the processing of personal data to continue.": (
         "Чтобы продолжить, дайте согласие на обработку персональных данных."
@@ -304,6 +317,7 @@ RU: dict[str, str] = {
         "Логин — от 1 до 64 букв, цифр или символов . _ - @."
     ),
     "A password needs at least {min} characters.": "Пароль — не короче {min} символов.",
+    "A password is at most {max} characters.": "Пароль — не длиннее {max} символов.",
     "A branch does not belong to this business.": "Этот филиал принадлежит другой компании.",
     "The role is cashier, manager or owner.": "Роль — кассир, менеджер или владелец.",
     "This login is taken.": "Этот логин уже занят.",
@@ -389,6 +403,8 @@ RU_BY_CODE: dict[str, str] = {
     "abuse_blocked": "Действие заблокировано: превышен лимит операций.",
     "invalid_reason": "Напишите причину понятнее: от 10 до 500 символов.",
     "approval_required": "Такую корректировку одобряет владелец.",
+    "request_too_large": "Слишком большой запрос.",
+    "invalid_json": "Тело запроса — не JSON.",
 }
 
 _CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)

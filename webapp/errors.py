@@ -15,9 +15,9 @@ import json
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from webapp import i18n
+from webapp import i18n, request_body
 from webapp.domain.errors import DomainError
 from webapp.error_text import message
 
@@ -59,6 +59,12 @@ def register(app: Flask) -> None:
                 params=_json_params(error.params),
             )
         return render_template("error.html", status=error.status, message=text), error.status
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> tuple[Response | str, int]:
+        # Werkzeug's own 413 (a chunked body past the limit, a form field too large),
+        # worded like the one for a Content-Length over it.
+        return domain_error(request_body.too_large())
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response | str, int]:

@@ -1,5 +1,8 @@
 """Security headers on every response, and the session and remember-me cookies.
 
+Staff pages and answers (under ``/b/`` and ``/staff/``) are never cached:
+``Cache-Control: no-store``.
+
 The Content Security Policy allows scripts and styles from our own origin only: no
 inline ``<script>``, no ``on*=`` handlers, no ``style=`` attributes in templates
 (``tests/integration/staff/test_security_headers.py`` checks). The camera (the
@@ -12,6 +15,7 @@ or read it; HSTS keeps browsers on https.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from flask import Flask, request
@@ -21,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from webapp.config import ConfigError
 from webapp.domain.errors import InvalidInput
+from webapp.domain.numbers import whole_number
 
 CSP = "; ".join(
     [
@@ -44,6 +49,10 @@ HEADERS = {
     "Permissions-Policy": "camera=(self)",
 }
 HSTS = "max-age=31536000"
+# Staff pages and their JSON show customers' names, phones and balances: no copy in the
+# browser's cache (a shared counter tablet, the back button after sign-out) or a proxy's.
+# Every staff address is under one of these; static files are not.
+STAFF_AREAS = ("/b/", "/staff/")
 
 
 def init_app(app: Flask) -> None:
@@ -76,6 +85,13 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
                                 x_host=proxies)
 
+        @app.before_request
+        def _refuse_forged_address() -> None:
+            # Reached without the proxy (a firewall gap), X-Forwarded-For is whatever
+            # the client wrote; it is stored in columns made for an address.
+            if not _is_address(request.remote_addr):
+                raise InvalidInput("The request's client address is not an IP address.")
+
     @app.before_request
     def _refuse_nul() -> None:
         # PostgreSQL refuses text with NUL; no form of ours needs it.
@@ -86,6 +102,8 @@ def init_app(app: Flask) -> None:
     def _add_headers(response: Response) -> Response:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
+        if request.path.startswith(STAFF_AREAS):
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 
@@ -97,12 +115,20 @@ class DatabaseId(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def _is_address(text: str | None) -> bool:
+    try:
+        ipaddress.ip_address(text or "")
+    except ValueError:
+        return False
+    return True
+
+
 def _trusted_proxies(value: object) -> int:
     """REGULARS_TRUSTED_PROXIES: how many proxies in front of the app set X-Forwarded-*."""
     if value in (None, ""):
         return 0
-    text = str(value).strip()
-    if not text.isdigit() or int(text) > 5:
+    try:
+        return whole_number(str(value), high=5)
+    except InvalidInput:
         raise ConfigError(f"REGULARS_TRUSTED_PROXIES must be a number of proxies from 0 to 5,"
-                          f" got {value!r}.")
-    return int(text)
+                          f" got {value!r}.") from None

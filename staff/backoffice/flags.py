@@ -3,8 +3,6 @@ and (for the owner) the limits that raise them."""
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -13,6 +11,7 @@ from webapp.db import session
 from webapp.domain.actor import Actor, Role
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import AlreadyResolved, InvalidInput, NotFound
+from webapp.domain.numbers import MAX_INT, whole_number
 from webapp.services import abuse_flags
 
 bp = Blueprint("backoffice_flags", __name__, url_prefix="/b/<int:business_id>/backoffice")
@@ -63,7 +62,13 @@ LIMITS = [
     ("adjustments_per_customer_day", "Корректировок одному клиенту за день"),
 ]
 _LABELS = dict(LIMITS)
-_WHOLE = re.compile(r"\d{1,9}")
+
+
+def _whole_or_minus_one(text: str) -> int:
+    try:
+        return whole_number(text, high=MAX_INT)
+    except InvalidInput:
+        return -1
 
 
 def describe(flag: abuse_flags.FlagView) -> tuple[str, str]:
@@ -140,10 +145,7 @@ def resolve(actor: Actor, flag_id: int) -> Response | tuple[str, int]:
 def save_limits(actor: Actor) -> Response | tuple[str, int]:
     form = request.form
     # Anything but a whole number becomes -1, which the rules refuse with the bounds.
-    numbers = {
-        name: int(value) if _WHOLE.fullmatch(value := form.get(name, "").strip()) else -1
-        for name, _ in LIMITS
-    }
+    numbers = {name: _whole_or_minus_one(form.get(name, "")) for name, _ in LIMITS}
     wanted = AbuseLimits(**numbers, hard_block=form.get("hard_block") == "on")
     try:
         abuse_flags.save_limits(session(), actor, wanted)

@@ -26,6 +26,7 @@ from staff.access import require
 from webapp.db import session
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import AlreadyExists, DomainError, InvalidInput
+from webapp.domain.numbers import MAX_ID, whole_number
 from webapp.services import sign_in, staff_admin
 from webapp.services.staff_admin import Invitation, OwnAccount
 
@@ -122,8 +123,15 @@ def sign_out(actor: Actor, staff_id: int) -> Any:
 
 
 def _branch_ids(form: MultiDict[str, str]) -> list[int]:
-    """The ticked branches; anything not a number is no branch (the service says so)."""
-    return [int(v) if v.isdigit() else -1 for v in form.getlist("branch_ids")]
+    """The ticked branches; anything not an id is no branch (the service says so)."""
+    return [_id_or_minus_one(value) for value in form.getlist("branch_ids")]
+
+
+def _id_or_minus_one(text: str) -> int:
+    try:
+        return whole_number(text, low=1, high=MAX_ID)
+    except InvalidInput:
+        return -1
 
 
 def _message(error: DomainError, action: str) -> str:

@@ -29,7 +29,9 @@ from wallet import availability as wallet_availability
 from webapp.db import session
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import InvalidAmount, InvalidInput
+from webapp.domain.ledger import MAX_POINTS
 from webapp.domain.money import parse_rubles
+from webapp.domain.numbers import MAX_ID, optional_id, whole_number
 from webapp.domain.quote import OrderDraft
 from webapp.domain.quote_text import explain
 from webapp.services import (
@@ -145,7 +147,7 @@ def quote(actor: Actor, branch_id: int, customer_id: int) -> str:
 def send_code(actor: Actor, branch_id: int, customer_id: int) -> Response:
     counter.place(session(), actor, branch_id)
     sent = confirmations.send_code(session(), actor, _sms(), customer_id=customer_id,
-                                   points=_whole(request.form.get("points", "")))
+                                   points=_points(request.form.get("points")))
     return jsonify(confirmation_id=sent.confirmation_id, points=sent.points,
                    phone_hint=sent.phone_hint)
 
@@ -157,7 +159,8 @@ def close(actor: Actor, branch_id: int, customer_id: int) -> Response:
     form = request.form
     confirmation = None
     if form.get("confirmation_id"):
-        confirmation = Confirmation(_whole(form["confirmation_id"]), form.get("code", ""))
+        confirmation = Confirmation(whole_number(form["confirmation_id"], low=1, high=MAX_ID),
+                                    form.get("code", ""))
     result = checkout.close(session(), actor, form.get("key", ""), customer_id=customer_id,
                             branch_id=branch_id, draft=_draft(form),
                             confirmation=confirmation, phone_present=_present(customer_id))
@@ -214,24 +217,22 @@ def _present(customer_id: int) -> bool:
     return scanned_at is not None and time.time() - scanned_at < PRESENT_FOR
 
 
-def _whole(text: str) -> int:
-    text = (text or "").strip()
-    if not text.isdigit() or len(text) > 12:
-        raise InvalidAmount("Enter a whole number.")
-    return int(text)
+def _points(text: str | None) -> int:
+    """Points typed at the counter: a whole number a points column holds."""
+    try:
+        return whole_number(text or "", high=MAX_POINTS)
+    except InvalidInput:
+        raise InvalidAmount("Enter a whole number.") from None
 
 
 def _draft(form: Any) -> OrderDraft:
     """The order as typed: amount in roubles, points to redeem, category, vehicle, perks."""
     if not (form.get("total") or "").strip():
         raise InvalidInput("Enter the order amount.")
-    asset = form.get("asset_id") or ""
-    if asset and not asset.isdigit():
-        abort(400)
     return OrderDraft(
         total=parse_rubles(form.get("total", "")),
         category=(form.get("category") or "").strip() or None,
-        asset_id=int(asset) if asset else None,
-        redeem_points=_whole(form.get("redeem") or "0"),
+        asset_id=optional_id(form.get("asset_id")),
+        redeem_points=_points(form.get("redeem") or "0"),
         use=tuple(form.getlist("use")),
     )

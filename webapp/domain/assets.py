@@ -26,6 +26,6 @@ def validate(kind: str, value: str) -> tuple[str, str]:
         raise InvalidInput("An identifier has 2 to 40 letters or digits.")
     if kind == "vin" and (len(key) != 17 or any(ch in key for ch in "IOQ")):
         raise InvalidInput("A VIN has 17 characters and no I, O or Q.")
-    if kind == "imei" and (len(key) != 15 or not key.isdigit()):
+    if kind == "imei" and (len(key) != 15 or not (key.isascii() and key.isdigit())):
         raise InvalidInput("An IMEI has 15 digits.")
     return value, key

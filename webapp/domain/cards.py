@@ -46,7 +46,8 @@ def generate(random_digits: str | None = None) -> str:
 def normalise(raw: str) -> str:
     """Strip spaces and dashes and validate; raise InvalidCardNumber if wrong."""
     digits = "".join(ch for ch in raw if ch not in " -\u00a0")
-    if not digits.isdigit() or len(digits) != LENGTH:
+    # ASCII digits only: "²".isdigit() is true, and the check digit's int() then fails.
+    if not (digits.isascii() and digits.isdigit()) or len(digits) != LENGTH:
         raise InvalidCardNumber("A card number has {length} digits.", length=LENGTH)
     if check_digit(digits[:-1]) != digits[-1]:
         raise InvalidCardNumber("This card number has a typo: the check digit does not match.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +22,7 @@ from webapp.domain.errors import InvalidInput
 STEP_SECONDS = 30
 MAC_CHARS = 10  # 50 bits: guessing one within a minute's validity is hopeless
 PREFIX = "R1"
+_STEP = re.compile(r"[0-9]{1,12}")  # ASCII only: "²".isdigit() is true, int("²") fails
 
 
 class InvalidCheckinCode(InvalidInput):
@@ -60,7 +62,7 @@ def make(secret: bytes, card_number: str, moment: datetime) -> str:
 def parse(code: str) -> tuple[str, int, str]:
     """Split a scanned code into (card number, step, mac); InvalidCheckinCode if malformed."""
     parts = code.strip().upper().split(".") if isinstance(code, str) else []
-    if len(parts) != 4 or parts[0] != PREFIX or not parts[2].isdigit() \
+    if len(parts) != 4 or parts[0] != PREFIX or not _STEP.fullmatch(parts[2]) \
             or len(parts[3]) != MAC_CHARS:
         raise InvalidCheckinCode("This is not a Regulars check-in code.")
     try:

@@ -15,8 +15,9 @@ from webapp.domain.wording import NBSP, SYMBOLS
 # Spaces people (and copy-paste from spreadsheets) put between thousands.
 _SPACES = " \u00a0\u202f\u2009\u2007\t'"
 _SUFFIXES = ("₽", "руб.", "руб", "р.", "р")
-_AMOUNT = re.compile(r"(\d+)(?:[.,](\d{1,2}))?")
-_POINTS = re.compile(r"([+-]?)(\d+)")
+# [0-9], not \d: \d takes every script's digits ("١٢", "１２"), which no form of ours asks for.
+_AMOUNT = re.compile(r"([0-9]+)(?:[.,]([0-9]{1,2}))?")
+_POINTS = re.compile(r"([+-]?)([0-9]+)")
 _MINUSES = "\u2212\u2013\u2014"  # minus sign, en and em dashes typed for "-"
 MAX_DIGITS = 12  # up to 999 999 999 999 rubles: more is a typo, not a refund
 MAX_POINTS_DIGITS = 9

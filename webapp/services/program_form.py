@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from webapp.domain.presets import PRESETS
 from webapp.domain.program import InvalidSetting, ProgramSettings
 
 MAX_ROWS = 20  # tiers or stamp cards a form can carry
+_DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,6})?")  # what a number field may hold
 TIER_FIELDS = ("name", "min_orders", "min_spend_rub", "discount_pct", "accrual_pct",
                "redeem_cap_pct", "perks", "entitlements")
 DEFAULT_PRESET = "bonus_5_20"
@@ -156,14 +157,12 @@ def _number(form: Mapping[str, Any], key: str) -> Decimal | None:
     raw = _s(form, key).replace("\u00a0", "").replace(" ", "").replace(",", ".").rstrip("%₽")
     if not raw:
         return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise InvalidSetting(f"«{_label(key)}»: нужно число, а не «{_s(form, key)}».",
-                             field=key) from None
-    if not value.is_finite():
-        raise InvalidSetting(f"«{_label(key)}»: нужно число.", field=key)
-    return value
+    # Plain ASCII digits only: Decimal() also takes "١٢", "NaN" and "1e999999" (whose
+    # int() would take seconds, or whose * 100 overflows the decimal context).
+    if not _DECIMAL.fullmatch(raw):
+        raise InvalidSetting(f"«{_label(key)}»: нужно число, а не «{_s(form, key)[:40]}».",
+                             field=key)
+    return Decimal(raw)
 
 
 def _percent(form: Mapping[str, Any], key: str) -> int:
@@ -229,7 +228,7 @@ def _entitlements(text: str, row: int) -> list[dict[str, Any]]:
     for item in (part.strip() for part in text.split(";")):
         if not item:
             continue
-        match = re.fullmatch(r"(.+?):\s*(\d+)\s*/\s*(визит|месяц|год)", item)
+        match = re.fullmatch(r"(.+?):\s*([0-9]{1,6})\s*/\s*(визит|месяц|год)", item)
         if match is None:
             raise InvalidSetting(
                 f"Уровень {row + 1}: привилегия «{item}» записывается как"

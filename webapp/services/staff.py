@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 from passlib.context import CryptContext
 from sqlalchemy import select
@@ -14,9 +15,24 @@ from webapp.domain.actor import Role
 from webapp.domain.errors import AlreadyExists, InvalidInput
 from webapp.persistence.models import Branch, StaffUser
 
-passwords = CryptContext(schemes=["argon2"], deprecated="auto")
-
 MIN_PASSWORD = 10
+# Longer is not a password anyone types; passlib refuses more than 4096 bytes with an
+# exception of its own (1024 characters are at most 4096 bytes of UTF-8).
+MAX_PASSWORD = 1024
+
+
+class _Passwords(CryptContext):
+    """passlib's context, where a password too long to be real is simply wrong."""
+
+    def verify(self, secret: Any, hash: Any, scheme: Any = None, category: Any = None,
+               **kwds: Any) -> bool:
+        if isinstance(secret, str | bytes) and len(secret) > MAX_PASSWORD:
+            super().verify("", hash, scheme, category, **kwds)  # as long as a wrong one
+            return False
+        return bool(super().verify(secret, hash, scheme, category, **kwds))
+
+
+passwords = _Passwords(schemes=["argon2"], deprecated="auto")
 # A stored hash starting with this matches no password (an invited member before they
 # set one, or a member whose access the owner reset). Argon2 hashes start with "$".
 UNUSABLE_PREFIX = "!"
@@ -71,10 +87,15 @@ def check_login(login: str) -> str:
 
 
 def check_password(password: str) -> None:
-    """WeakPassword unless the password has at least MIN_PASSWORD characters."""
+    """WeakPassword unless the password has at least MIN_PASSWORD characters;
+    InvalidInput past MAX_PASSWORD."""
     if len(password or "") < MIN_PASSWORD:
         raise WeakPassword(
             "A password needs at least {min} characters.", min=MIN_PASSWORD, field="password"
+        )
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(
+            "A password is at most {max} characters.", max=MAX_PASSWORD, field="password"
         )
 
 

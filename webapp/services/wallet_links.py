@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor
-from webapp.domain.errors import NotFound
+from webapp.domain.errors import InvalidInput, NotFound
+from webapp.domain.numbers import whole_number
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer, WalletPass
 from webapp.services import audit, outbox, phones, wallet_cards
@@ -63,7 +64,10 @@ def send_link(session: Session, actor: Actor, customer_id: int, *, base_url: str
 def customer_of_link(session: Session, business_id: int, serial: str, day: str, token: str,
                      secret_key: str) -> int:
     """The customer a texted link is for; NotFound for a wrong, foreign or expired link."""
-    sent = int(day) if day.isdigit() and len(day) < 7 else -LIFETIME_DAYS - 1
+    try:
+        sent = whole_number(day, high=999_999)  # days since 1970: six digits until 4707
+    except InvalidInput:
+        sent = -LIFETIME_DAYS - 1
     expected = link_token(secret_key, serial or "", sent).encode()
     if (not 0 <= _today() - sent < LIFETIME_DAYS
             or not hmac.compare_digest(expected, (token or "").encode())):

@@ -141,6 +141,19 @@ def test_the_new_member_gets_their_role(app: Any, shop: SimpleNamespace) -> None
         assert stored["_user_id"].endswith(":0")
 
 
+def test_a_password_longer_than_anyone_types_is_named_on_the_form(
+    app: Any, shop: SimpleNamespace
+) -> None:
+    link, long = _link(_invite(shop)), "п" * 1025
+    refused = app.test_client().post(link, data={"password": long, "password2": long})
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert "<form" in text and "1024" in text
+    accepted = app.test_client().post(link, data={"password": NEW_PASSWORD,
+                                                  "password2": NEW_PASSWORD})
+    assert accepted.status_code == 302  # the refusal spent nothing
+
+
 def _expire(app: Any) -> None:
     db = app.test_session()
     for invite in db.scalars(select(StaffInvite)):
