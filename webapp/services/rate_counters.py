@@ -126,7 +126,8 @@ class RedisCounters:
         from redis.exceptions import RedisError, WatchError
 
         names = self._names(keys, window_start)
-        expire_at = window_start + self.window + timedelta(minutes=1)
+        # Relative to the caller's clock, not Redis's: the window's end plus a minute.
+        ttl = max(60, int((window_start + self.window - now).total_seconds()) + 60)
         with self.client.pipeline() as pipe:
             for _ in range(RETRIES):
                 try:
@@ -140,7 +141,7 @@ class RedisCounters:
                     for name in set(names):
                         pipe.hincrby(name, "hits", 1)
                         pipe.hset(name, "last", repr(now.timestamp()))
-                        pipe.expireat(name, expire_at)
+                        pipe.expire(name, ttl)
                     pipe.execute()
                     return None
                 except WatchError:  # another request counted meanwhile: read again

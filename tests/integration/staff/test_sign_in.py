@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from types import SimpleNamespace
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from tests.conftest import free_port, redis_or_skip
 from tests.integration.staff.conftest import PASSWORD
+from webapp.domain import sign_in_limits
 from webapp.domain.actor import Role
 from webapp.persistence.models import StaffUser
 from webapp.services import staff
@@ -247,24 +249,23 @@ def app_client(client: Any) -> Any:
 
 def test_limits_are_shared_through_redis(tmp_path: Any, database_url: str, clock: Any) -> None:
     """Two processes (two apps here) behind one Redis share one count."""
-    import redis
-
     from webapp.app import create_app
 
     url = "redis://127.0.0.1:6379/15"
-    redis_or_skip(url)
+    client = redis_or_skip(url)
+    login = f"owner-{uuid.uuid4().hex[:12]}"  # the local Redis is shared: keys of our own
     apps = [create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path),
                         "SECRET_KEY": "s" * 40, "REDIS_URL": url, "TESTING": True,
                         "WTF_CSRF_ENABLED": False}) for _ in range(2)]
     try:
         for n in range(10):
-            client = apps[n % 2].test_client()
-            assert _try(client, 999, "owner", "wrong", STRANGER).status_code == 200
+            assert _try(apps[n % 2].test_client(), 999, login, "wrong", STRANGER).status_code == 200
             clock.now += 61
-        assert _try(apps[0].test_client(), 999, "owner", "wrong", STRANGER).status_code == 429
-        assert redis.Redis.from_url(url).keys("regulars:rate:*")  # counted there, not in SQL
+        assert _try(apps[0].test_client(), 999, login, "wrong", STRANGER).status_code == 429
+        pair = sign_in_limits.keys(999, login, STRANGER).first
+        assert client.keys(f"regulars:rate:{pair}:*")  # counted there, not in the database
     finally:
-        redis.Redis.from_url(url).flushdb()
+        client.close()
         for app in apps:
             with app.app_context():
                 app.extensions["sqlalchemy"].engine.dispose()

@@ -4,6 +4,8 @@ session on the server."""
 
 from __future__ import annotations
 
+import ipaddress
+import random
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -52,8 +54,10 @@ def wrong_password(shop: Shop, address: str) -> int:
 
 
 def test_fifty_parallel_guesses_check_no_more_passwords_than_the_limit(shop: Shop) -> None:
+    # An address of this run's own: the Redis is shared with whatever else runs here.
+    address = str(ipaddress.IPv4Address(0x0A000000 + random.randrange(1, 2**24 - 1)))
     with ThreadPoolExecutor(max_workers=10) as pool:
-        answers = list(pool.map(lambda _: wrong_password(shop, "203.0.113.5"), range(50)))
+        answers = list(pool.map(lambda _: wrong_password(shop, address), range(50)))
     # Five attempts on a login are free; the sixth must wait: however the 50 requests
     # spread over the workers, exactly five passwords were checked.
     assert sorted(answers) == [200] * 5 + [429] * 45
