@@ -43,7 +43,7 @@ from webapp.services import (
     audit,
     consents,
     customers,
-    ledger,
+    forfeit,
     outbox,
     phones,
     push,
@@ -250,7 +250,7 @@ def _close(session: Session, who: Who, key: str, *, confirm: str, ip: str | None
             return {"operation_id": None, "forfeited": 0}
         if customer.status != "active":
             raise UnknownCustomer("No such customer.")
-        taken = ledger.forfeit_all(store, FORFEIT_REASON, now)
+        taken = forfeit.forfeit_all(store, FORFEIT_REASON, now)
         session.execute(update_rows(CustomerSession).where(
             CustomerSession.customer_id == customer.id, CustomerSession.revoked_at.is_(None))
             .values(revoked_at=now))
