@@ -32,7 +32,7 @@ from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore, OperationRow
 from webapp.persistence.models import Lot, Operation, Order
-from webapp.services import abuse_adjustments, audit, counter_settings, wallet_updates
+from webapp.services import abuse_adjustments, adjustment_checks, audit, wallet_updates
 from webapp.services.idempotency import run_once
 from webapp.services.ledger_views import Balance, balance_of
 
@@ -185,31 +185,36 @@ def reverse(session: Session, actor: Actor, key: str, *, order_id: int, refund_m
 def adjust(session: Session, actor: Actor, key: str, *, customer_id: int, points: int,
            reason: str, expires_at: datetime | None = None,
            now: datetime | None = None) -> Result:
-    """A manual correction: positive credits, negative debits, with a real reason.
+    """A manual correction with a real reason: positive credits, negative debits.
 
-    Managers and owners only. Above the business's approval limit only the owner
-    applies one (ApprovalRequired otherwise: a manager asks through
-    :mod:`webapp.services.adjustment_requests`); large and frequent ones are flagged.
-    """
+    Managers and owners, on an active customer; what the owner must approve is
+    ApprovalRequired for a manager (:mod:`webapp.services.adjustment_checks`), who
+    asks through :mod:`webapp.services.adjustment_requests`. Flagged when large or
+    frequent."""
     _require_role(actor, Role.MANAGER)
     if actor.staff_id is None:
         raise PermissionDenied("Only a staff member can adjust points.")
     rules.require_points(points, allow_negative=True)
     reason = adjustments.require_reason(reason)
     now = now or utcnow()
-    params = {"customer": customer_id, "points": points, "reason": reason, "expires": expires_at}
+    params = adjust_params(customer_id, points, reason, expires_at)
 
     def work(store: LedgerStore) -> OperationRow:
-        settings, zone = counter_settings.load_with_zone(session, actor.business_id)
-        adjustments.require_right_to_apply(settings.abuse, points,
-                                           is_owner=actor.is_at_least(Role.OWNER))
+        limits, zone = adjustment_checks.before_adjusting(
+            session, actor, customer_id=customer_id, points=points, now=now)
         op = write_adjustment(store, actor.staff_id, points, reason, expires_at, now)
         abuse_adjustments.check(session, actor, customer_id=customer_id, points=points,
-                                reference=f"operation:{op.id}", now=now,
-                                limits=settings.abuse, zone=zone)
+                                reference=f"operation:{op.id}", now=now, limits=limits,
+                                zone=zone)
         return op
 
     return _write(session, actor, key, "adjust", params, customer_id, work, at=now)
+
+
+def adjust_params(customer_id: int, points: int, reason: str,
+                  expires_at: datetime | None) -> dict[str, Any]:
+    """An adjustment's idempotency fingerprint: a request made instead has the same."""
+    return {"customer": customer_id, "points": points, "reason": reason, "expires": expires_at}
 
 
 def write_adjustment(store: LedgerStore, staff_id: int | None, points: int, reason: str,
