@@ -139,6 +139,11 @@ def cashier(make_staff: Callable[..., Actor], business: Business) -> Actor:
 
 
 @pytest.fixture
+def owner(make_staff: Callable[..., Actor], business: Business) -> Actor:
+    return make_staff(business, Role.OWNER)
+
+
+@pytest.fixture
 def make_customer(session: Session) -> Callable[..., Customer]:
     def make(business: Business, phone: str | None = None, **kwargs: Any) -> Customer:
         phone = phone or f"+7916{next(_phones):07d}"

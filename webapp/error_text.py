@@ -287,6 +287,25 @@ RU: dict[str, str] = {
     "Adjustments of more than {limit} points need the owner's approval.": (
         "Корректировку сверх лимита одобряет владелец. Лимит баллов: {limit}."
     ),
+    "Your adjustments today would come to {total} points, more than the {limit}"
+    " a staff member applies in a day without the owner's approval.": (
+        "Корректировку одобряет владелец: с ней ваши корректировки за сегодня превысят"
+        " дневной лимит. Сумма баллов за день: {total}, лимит: {limit}."
+    ),
+    "Adjustments to this customer today would come to {total} points, more than"
+    " the {limit} applied without the owner's approval.": (
+        "Корректировку одобряет владелец: с ней корректировки этому клиенту за сегодня"
+        " превысят лимит. Сумма баллов за день: {total}, лимит: {limit}."
+    ),
+    "This customer's account is closed or blocked: their points no longer change.": (
+        "Аккаунт клиента удалён или заблокирован: его баллы больше не меняются."
+    ),
+    "A flag about your own actions is resolved by someone else.": (
+        "Сигнал о ваших собственных действиях закрывает другой сотрудник или владелец."
+    ),
+    "Flags about manual adjustments of points are resolved by the owner.": (
+        "Сигналы о корректировках баллов закрывает только владелец."
+    ),
     "No such adjustment request.": "Запрос на корректировку не найден.",
     "This adjustment request was already decided.": "По этому запросу уже принято решение.",
     "Only the owner approves or rejects adjustment requests.": (
@@ -405,6 +424,7 @@ RU_BY_CODE: dict[str, str] = {
     "approval_required": "Такую корректировку одобряет владелец.",
     "request_too_large": "Слишком большой запрос.",
     "invalid_json": "Тело запроса — не JSON.",
+    "customer_not_active": "Аккаунт клиента удалён или заблокирован: баллы не меняются.",
 }
 
 _CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)

@@ -1,12 +1,11 @@
 """Adjustments waiting for the owner: the list (managers and owners see it), and the
-owner's approval or rejection, from the list or from the customer's page.
+owner's approval or rejection, from the list or from the customer's page; and the
+Russian words for a request's status and for why a correction became a request.
 
 Nested in the back office customers blueprint: /b/<id>/backoffice/adjustments.
 """
 
 from __future__ import annotations
-
-import re
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -19,11 +18,27 @@ from webapp.domain import history_text
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import DomainError, NotFound, PermissionDenied
 from webapp.domain.wording import plural
-from webapp.services import adjustment_requests
+from webapp.services import adjustment_request_list, adjustment_requests
 
 bp = Blueprint("adjustments", __name__, url_prefix="/adjustments")
-# Where a decision's form was: the list, or one customer's page ("customer:12").
-_BACK = re.compile(r"customer:(\d{1,18})")
+STATUS = {"pending": "ждёт одобрения", "approved": "одобрено", "rejected": "отклонено"}
+BY_SYSTEM = "отклонено автоматически: аккаунт клиента закрыт"
+_WHY = {
+    "large": "Корректировка {amount} больше лимита ({limit})",
+    "staff_day": "С корректировкой {amount} ваши корректировки за сегодня составят {total}"
+                 " — больше дневного лимита ({limit})",
+    "customer_day": "С корректировкой {amount} корректировки этому клиенту за сегодня"
+                    " составят {total} — больше лимита ({limit})",
+}
+
+
+def asked(done: adjustment_requests.Submitted) -> str:
+    """Why a manager's correction went to the owner instead of being applied."""
+    template = _WHY.get(done.why or "", _WHY["large"])
+    total = done.total or 0
+    return template.format(amount=_points(done.points), limit=done.limit,
+                           total=f"{total} {plural(total, 'балл', 'балла', 'баллов')}") + (
+        ": запрос отправлен владельцу, баллы изменятся после его одобрения")
 
 
 @bp.get("")
@@ -46,7 +61,7 @@ def approve(actor: Actor, request_id: int) -> Response | tuple[str, int]:
     else:
         flash(f"Корректировка {_points(done.points)} одобрена: теперь доступно {done.available}",
               "success")
-    return redirect(_back_url(actor))
+    return redirect(_back_url(actor, done.customer_id))
 
 
 @bp.post("/<int:request_id>/reject")
@@ -61,17 +76,17 @@ def reject(actor: Actor, request_id: int) -> Response | tuple[str, int]:
         return _refused(actor, request_id, error), error.status
     flash("Этот запрос уже отклонён." if done.already
           else f"Запрос на корректировку {_points(done.points)} отклонён", "success")
-    return redirect(_back_url(actor))
+    return redirect(_back_url(actor, done.customer_id))
 
 
-def _customer() -> int | None:
-    found = _BACK.fullmatch(request.form.get("back", ""))
-    return int(found.group(1)) if found else None
+def _from_customer_page() -> bool:
+    """Whether the form was on the request's customer's page ("customer"), not the list.
+    Which customer is the request's own, never read from the form."""
+    return request.form.get("back") == "customer"
 
 
-def _back_url(actor: Actor) -> str:
-    customer_id = _customer()
-    if customer_id is None:
+def _back_url(actor: Actor, customer_id: int) -> str:
+    if not _from_customer_page():
         return url_for(".page", business_id=actor.business_id)
     return url_for("backoffice_customers.page", business_id=actor.business_id,
                    customer_id=customer_id)
@@ -80,22 +95,24 @@ def _back_url(actor: Actor) -> str:
 def _refused(actor: Actor, request_id: int, error: DomainError) -> str:
     """The page the form was on, with the error at that request and the note typed."""
     where, echo = f"request-{request_id}", {"note": request.form.get("note", "")}
-    customer_id = _customer()
-    if customer_id is not None:
+    if _from_customer_page():
+        customer_id = adjustment_requests.customer_of(session(), actor, request_id)
         return history_page(actor, customer_id, error=russian(error), error_at=where, echo=echo)
     return _list_page(actor, error=russian(error), error_at=where, echo=echo)
 
 
 def _list_page(actor: Actor, *, error: str | None = None, error_at: str | None = None,
                echo: dict[str, str] | None = None) -> str:
-    pending = adjustment_requests.requests(session(), actor)
+    pending = adjustment_request_list.requests(session(), actor)
     if error_at not in {f"request-{r.id}" for r in pending}:
         error_at = None  # decided meanwhile: no longer listed, say it on top
     return render_template(
         "backoffice/adjustments.html",
         pending=pending,
-        decided=adjustment_requests.requests(session(), actor, pending=False, limit=50),
+        decided=adjustment_request_list.requests(session(), actor, pending=False, limit=50),
         can_approve=actor.is_at_least(Role.OWNER),
+        statuses=STATUS,
+        by_system=BY_SYSTEM,
         business_id=actor.business_id,
         error=error,
         error_at=error_at,

@@ -103,15 +103,11 @@ def adjust(actor: Actor, customer_id: int) -> Response | tuple[str, int]:
         return history_page(
             actor, customer_id, error=russian(error), error_at="adjust", echo=form.to_dict()
         ), error.status
-    word = plural(abs(done.points), "балл", "балла", "баллов")
-    amount = f"{history_text.signed(done.points)} {word}"
     if done.request_id is not None:
-        flash(
-            f"Корректировка {amount} больше лимита ({done.limit}): запрос отправлен владельцу,"
-            f" баллы изменятся после его одобрения",
-            "success",
-        )
+        flash(adjustments.asked(done), "success")
     else:
+        word = plural(abs(done.points), "балл", "балла", "баллов")
+        amount = f"{history_text.signed(done.points)} {word}"
         flash(f"Корректировка {amount}: теперь доступно {done.available}", "success")
     return redirect(url_for(".page", business_id=actor.business_id, customer_id=customer_id))
 

@@ -7,10 +7,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from staff.access import require
+from staff.backoffice.messages import russian
 from webapp.db import session
 from webapp.domain.actor import Actor, Role
 from webapp.domain.counter_settings import AbuseLimits
-from webapp.domain.errors import AlreadyResolved, InvalidInput, NotFound
+from webapp.domain.errors import AlreadyResolved, InvalidInput, NotFound, PermissionDenied
 from webapp.domain.numbers import MAX_INT, whole_number
 from webapp.services import abuse_flags
 
@@ -58,10 +59,17 @@ LIMITS = [
     ("redeem_after_accrual_minutes", "Списание после начисления, минут"),
     ("joins_without_orders_per_staff_day", "Регистраций без заказов у сотрудника за день"),
     ("adjustment_approval_above", "Корректировка баллов без одобрения владельца, не больше"),
+    ("adjustment_day_total_above",
+     "Корректировки одного сотрудника за день без одобрения владельца, баллов всего"),
     ("adjustments_per_staff_day", "Корректировок одним сотрудником за день"),
     ("adjustments_per_customer_day", "Корректировок одному клиенту за день"),
 ]
 _LABELS = dict(LIMITS)
+# Why the resolve form is not shown to this staff member (FlagView.not_theirs).
+NOT_THEIRS = {
+    "own": "Сигнал о ваших действиях закрывает другой сотрудник или владелец",
+    "owner": "Закрывает владелец",
+}
 
 
 def _whole_or_minus_one(text: str) -> int:
@@ -109,6 +117,7 @@ def _page(
         values=values,
         hard_block=hard_block,
         limit_fields=LIMITS,
+        not_theirs=NOT_THEIRS,
         can_edit=actor.is_at_least(Role.OWNER),
         business_id=actor.business_id,
     ), status
@@ -130,6 +139,8 @@ def resolve(actor: Actor, flag_id: int) -> Response | tuple[str, int]:
         abort(404)
     except AlreadyResolved:
         return _page(actor, error="Этот сигнал уже закрыт.", status=409)
+    except PermissionDenied as refused:
+        return _page(actor, error=russian(refused), status=403)
     except InvalidInput:
         return _page(
             actor,

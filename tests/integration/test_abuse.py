@@ -3,6 +3,7 @@ exactly when crossed, once per window; the hard limit refuses and writes nothing
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -422,9 +423,16 @@ def test_resolve_rules(
     assert event.staff_id == manager.staff_id and event.customer_id == customer.id
     with pytest.raises(AlreadyResolved):
         abuse_flags.resolve(session, owner, flag.id, "ещё раз")
-    # The next crossing in the same window does not reopen it: one flag per window.
+    # The next crossing in the same window counts more: the same flag comes back open,
+    # with the resolution it had in the audit trail.
     close(session, cashier, keys, customer, branch, DAY1 + timedelta(minutes=5))
-    assert abuse_flags.open_flags(session, manager) == []
+    (back,) = abuse_flags.open_flags(session, manager)
+    assert (back.id, back.count) == (flag.id, 3)
+    reopened = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "abuse_flag.reopen")
+    ).one()
+    assert json.loads(reopened.details)["resolution"] == "Клиент привёз три машины семьи"
+    assert json.loads(reopened.details)["recorded_count"] == 2
 
 
 def test_another_business_flags_are_not_found(

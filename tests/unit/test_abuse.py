@@ -1,7 +1,9 @@
-"""The abuse rules alone: which limits a count crosses, when it blocks, the windows."""
+"""The abuse rules alone: which limits a count crosses, when it blocks, the windows,
+when a resolved flag comes back and who may resolve one."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,11 +19,14 @@ from webapp.domain.abuse import (
     day_key,
     hour_key,
     local_day,
+    refusal_to_resolve,
 )
 from webapp.domain.counter_settings import AbuseLimits
-from webapp.domain.errors import Conflict
+from webapp.domain.errors import Conflict, PermissionDenied
+from webapp.error_text import message
 
 MSK = ZoneInfo("Europe/Moscow")
+CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 NOW = datetime(2026, 11, 29, 11, 30, tzinfo=UTC)  # 14:30 in Moscow
 LIMITS = AbuseLimits(
     accruals_per_customer_day=3,
@@ -173,3 +178,35 @@ def test_the_blocked_error_is_a_conflict_with_a_code() -> None:
     assert "manager" in error.message
     assert [c.kind for c in error.crossings] == [Kind.CUSTOMER_ACCRUALS_DAY]
     assert error.crossings == (crossing,)
+
+
+def test_a_resolved_flag_comes_back_when_the_count_grows() -> None:
+    crossing = Crossing(Kind.STAFF_ADJUSTMENTS_DAY, "staff:3", "2026-11-29", 12, 10)
+    assert crossing.reopens(11) and not crossing.reopens(12) and not crossing.reopens(40)
+    assert crossing.reopens(None)  # a flag that recorded no count
+    # Minutes since the accrual are no count that grows: each one is a new incident.
+    soon = Crossing(Kind.REDEEM_AFTER_ACCRUAL, "customer:7", "2026-11-29", 20, 30)
+    assert soon.reopens(5) and soon.reopens(25)
+
+
+@pytest.mark.parametrize(
+    ("kind", "subject", "raised_by", "why"),
+    [
+        ("staff_accruals_hour", "staff:3", None, "own"),  # about them
+        ("customer_accruals_day", "customer:7", 3, "own"),  # raised by what they did
+        ("staff_adjustments_day", "staff:4", 4, "owner"),
+        ("large_adjustment", "request:9", 4, "owner"),
+        ("customer_adjustments_day", "customer:7", None, "owner"),
+        ("customer_accruals_day", "customer:7", 4, None),
+        ("staff_accruals_hour", "staff:4", 4, None),
+    ],
+)
+def test_who_resolves_a_flag(kind: str, subject: str, raised_by: int | None,
+                             why: str | None) -> None:
+    refusal = refusal_to_resolve(kind, subject, raised_by, staff_id=3, is_owner=False)
+    assert (refusal.params["why"] if refusal else None) == why
+    if refusal is not None:
+        assert isinstance(refusal, PermissionDenied) and refusal.status == 403
+        assert CYRILLIC.search(message(refusal, "ru"))
+    # The owner resolves every flag, their own included.
+    assert refusal_to_resolve(kind, subject, raised_by, staff_id=3, is_owner=True) is None

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from webapp.domain import abuse, adjustments
-from webapp.domain.adjustments import ApprovalRequired, InvalidReason
+from webapp.domain.adjustments import ApprovalRequired, DayTotals, InvalidReason, Why
 from webapp.domain.counter_settings import AbuseLimits, CounterSettings, from_dict, validate
 from webapp.domain.errors import InvalidInput
 from webapp.error_text import message
@@ -62,10 +62,11 @@ def test_above_the_limit_either_way_only_the_owner_applies() -> None:
     limits = AbuseLimits()
     assert limits.adjustment_approval_above == 5000  # the default
     for points in (5000, -5000, 1, -1):
-        assert not adjustments.needs_approval(limits, points)
+        assert adjustments.approval_needed(limits, points) is None
         adjustments.require_right_to_apply(limits, points, is_owner=False)
     for points in (5001, -5001, 999_999_999):
-        assert adjustments.needs_approval(limits, points)
+        needed = adjustments.approval_needed(limits, points)
+        assert needed is not None and needed.why is Why.LARGE
         adjustments.require_right_to_apply(limits, points, is_owner=True)
         with pytest.raises(ApprovalRequired) as refused:
             adjustments.require_right_to_apply(limits, points, is_owner=False)
@@ -73,6 +74,45 @@ def test_above_the_limit_either_way_only_the_owner_applies() -> None:
         assert message(refused.value, "ru") == (
             "Корректировку сверх лимита одобряет владелец. Лимит баллов: 5000."
         )
+
+
+def test_splitting_a_large_adjustment_does_not_go_around_the_owner() -> None:
+    """The review's 40 x 5,000 in one day: each within the per-adjustment limit, the
+    day's totals are not."""
+    limits = AbuseLimits()
+    assert limits.adjustment_day_total_above == 20_000  # the default
+    assert adjustments.approval_needed(limits, 5000, DayTotals(staff=15_000)) is None
+    staff_day = adjustments.approval_needed(limits, -5000, DayTotals(staff=15_001))
+    assert staff_day is not None
+    assert (staff_day.why, staff_day.total, staff_day.limit) == (Why.STAFF_DAY, 20_001, 20_000)
+    assert message(staff_day, "ru") == (
+        "Корректировку одобряет владелец: с ней ваши корректировки за сегодня превысят"
+        " дневной лимит. Сумма баллов за день: 20\u00a0001, лимит: 20\u00a0000."
+    )
+    assert adjustments.approval_needed(limits, 100, DayTotals(customer=4900)) is None
+    on_customer = adjustments.approval_needed(limits, 100, DayTotals(customer=4901))
+    assert on_customer is not None
+    assert (on_customer.why, on_customer.total, on_customer.limit) == (
+        Why.CUSTOMER_DAY, 5001, 5000)
+    assert message(on_customer, "ru") == (
+        "Корректировку одобряет владелец: с ней корректировки этому клиенту за сегодня"
+        " превысят лимит. Сумма баллов за день: 5001, лимит: 5000."
+    )
+    # Its own size is said first, then the staff member's day, then the customer's.
+    both = adjustments.approval_needed(limits, 5001, DayTotals(staff=99_999, customer=9))
+    assert both is not None and both.why is Why.LARGE
+    with pytest.raises(ApprovalRequired):
+        adjustments.require_right_to_apply(limits, 1, DayTotals(staff=20_000), is_owner=False)
+    adjustments.require_right_to_apply(limits, 1, DayTotals(20_000, 20_000), is_owner=True)
+
+
+def test_the_day_total_limit_is_the_owners_and_cannot_be_turned_off() -> None:
+    with pytest.raises(InvalidInput):
+        validate(CounterSettings(abuse=AbuseLimits(adjustment_day_total_above=0)))
+    validate(CounterSettings(abuse=AbuseLimits(adjustment_day_total_above=1)))
+    assert from_dict({"abuse": {}}).abuse.adjustment_day_total_above == 20_000
+    assert adjustments.approval_needed(AbuseLimits(adjustment_day_total_above=300), 301) \
+        is not None
 
 
 def test_the_approval_limit_cannot_be_turned_off() -> None:

@@ -29,6 +29,10 @@ And one of the customer app's, with a fixed limit:
 
 Counts include the action being checked. A crossing is flagged for a manager; with
 ``hard_block`` on it also refuses the action when a count goes over *twice* its limit.
+A resolved flag comes back (:meth:`Crossing.reopens`) when its limit keeps being
+crossed in the same window. Nobody below the owner resolves a flag about their own
+actions, and flags about manual adjustments only the owner resolves
+(:func:`refusal_to_resolve`).
 A redemption too soon after an accrual has no count to double: with ``hard_block`` on
 it is refused whenever it is flagged (the cashier calls a manager, who is never
 refused, only flagged). Joins are only flagged: the customer is already signed up
@@ -42,7 +46,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 from webapp.domain.counter_settings import AbuseLimits
-from webapp.domain.errors import Conflict
+from webapp.domain.errors import Conflict, PermissionDenied
 
 HOUR = timedelta(hours=1)
 
@@ -75,6 +79,14 @@ class Crossing:
 
     def details(self) -> dict[str, int]:
         return {"count": self.count, "limit": self.limit}
+
+    def reopens(self, recorded: object) -> bool:
+        """Whether this crossing brings back a resolved flag that recorded ``recorded``
+        as its count: when it counts more (the limit keeps being crossed after the
+        resolution). A redemption right after an accrual is a new incident each time."""
+        if self.kind is Kind.REDEEM_AFTER_ACCRUAL:
+            return True
+        return not isinstance(recorded, int) or self.count > recorded
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,31 @@ class AbuseBlocked(Conflict):
         super().__init__(
             "Refused: this goes over the business's abuse limits. Call a manager, who can do it."
         )
+
+
+ADJUSTMENT_KINDS = frozenset({Kind.LARGE_ADJUSTMENT, Kind.STAFF_ADJUSTMENTS_DAY,
+                              Kind.CUSTOMER_ADJUSTMENTS_DAY})
+
+
+def refusal_to_resolve(kind: str, subject: str, flag_staff_id: int | None, *,
+                       staff_id: int | None, is_owner: bool) -> PermissionDenied | None:
+    """Why this staff member may not resolve the flag (its ``why`` param: "own" or
+    "owner"), or None if they may.
+
+    The owner resolves every flag. Anyone else: not a flag about their own actions
+    (its subject is them, or it was raised by what they did), and not a flag about
+    manual adjustments (a manager must not clear the trace of their own kind of
+    correction: the owner looks).
+    """
+    if is_owner:
+        return None
+    if staff_id is not None and (subject == staff(staff_id) or flag_staff_id == staff_id):
+        return PermissionDenied("A flag about your own actions is resolved by someone else.",
+                                why="own")
+    if kind in ADJUSTMENT_KINDS:
+        return PermissionDenied(
+            "Flags about manual adjustments of points are resolved by the owner.", why="owner")
+    return None
 
 
 def customer(customer_id: int) -> str:

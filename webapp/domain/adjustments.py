@@ -2,13 +2,19 @@
 owner must approve one.
 
 A manager corrects points with a reason a colleague can act on later ("x" is not
-one). Above the business's approval limit (either way) a manager's adjustment only
-becomes a request; the owner's own is applied, and both are flagged.
+one). A manager's adjustment only becomes a request for the owner when it is larger
+than the business's approval limit (either way), or when it would take the day's
+total (points either way, in the business's local day) over a limit: the manager's
+own total over the daily limit, or the total applied by managers to this one
+customer over the approval limit, so that splitting one large adjustment into small
+ones does not go around the owner. The owner's own adjustments are applied.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from enum import StrEnum
 
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import Conflict, InvalidInput
@@ -24,10 +30,44 @@ class InvalidReason(InvalidInput):
     code = "invalid_reason"
 
 
+class Why(StrEnum):
+    """Why an adjustment needs the owner's approval."""
+
+    LARGE = "large"  # this adjustment alone is over the approval limit
+    STAFF_DAY = "staff_day"  # the staff member's day total would go over the daily limit
+    CUSTOMER_DAY = "customer_day"  # managers' day total on this customer would go over
+
+
+_REFUSALS = {
+    Why.LARGE: "Adjustments of more than {limit} points need the owner's approval.",
+    Why.STAFF_DAY: (
+        "Your adjustments today would come to {total} points, more than the {limit}"
+        " a staff member applies in a day without the owner's approval."
+    ),
+    Why.CUSTOMER_DAY: (
+        "Adjustments to this customer today would come to {total} points, more than"
+        " the {limit} applied without the owner's approval."
+    ),
+}
+
+
 class ApprovalRequired(Conflict):
-    """An adjustment above the approval limit by someone who is not the owner."""
+    """An adjustment the owner must approve, by someone who is not the owner."""
 
     code = "approval_required"
+
+    def __init__(self, why: Why, *, total: int, limit: int) -> None:
+        self.why, self.total, self.limit = why, total, limit
+        super().__init__(_REFUSALS[why], total=total, limit=limit)
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    """Points adjusted (either way) in the business's local day, this adjustment not
+    included: by the acting staff member, and by managers on this customer."""
+
+    staff: int = 0
+    customer: int = 0
 
 
 def require_reason(text: object) -> str:
@@ -48,15 +88,30 @@ def require_reason(text: object) -> str:
     return reason
 
 
-def needs_approval(limits: AbuseLimits, points: int) -> bool:
-    """More points than the limit, credit or debit: the owner approves it."""
-    return abs(points) > limits.adjustment_approval_above
+def approval_needed(limits: AbuseLimits, points: int,
+                    today: DayTotals = DayTotals()) -> ApprovalRequired | None:
+    """Why the owner must approve this adjustment (credit or debit), or None.
+
+    Checked in order: its own size, the staff member's day total with it, the day
+    total on the customer with it. Only ``DayTotals`` of adjustments already applied
+    count: a pending request is not points given.
+    """
+    size = abs(points)
+    single = limits.adjustment_approval_above
+    if size > single:
+        return ApprovalRequired(Why.LARGE, total=size, limit=single)
+    if today.staff + size > limits.adjustment_day_total_above:
+        return ApprovalRequired(Why.STAFF_DAY, total=today.staff + size,
+                                limit=limits.adjustment_day_total_above)
+    if today.customer + size > single:
+        return ApprovalRequired(Why.CUSTOMER_DAY, total=today.customer + size, limit=single)
+    return None
 
 
-def require_right_to_apply(limits: AbuseLimits, points: int, *, is_owner: bool) -> None:
-    """ApprovalRequired when someone other than the owner would apply a large adjustment."""
-    if needs_approval(limits, points) and not is_owner:
-        raise ApprovalRequired(
-            "Adjustments of more than {limit} points need the owner's approval.",
-            limit=limits.adjustment_approval_above,
-        )
+def require_right_to_apply(limits: AbuseLimits, points: int, today: DayTotals = DayTotals(),
+                           *, is_owner: bool) -> None:
+    """ApprovalRequired when someone other than the owner would apply an adjustment the
+    owner must approve (:func:`approval_needed`)."""
+    needed = None if is_owner else approval_needed(limits, points, today)
+    if needed is not None:
+        raise needed

@@ -17,8 +17,11 @@ class AbuseLimits:
     With ``hard_block`` on, an accrual or redemption that would cross twice a limit
     is refused outright instead of only flagged.
 
-    ``adjustment_approval_above`` cannot be turned off: a manual adjustment of more
-    points than this (either way) waits for the owner's approval, and is flagged.
+    ``adjustment_approval_above`` cannot be turned off: a manager's manual adjustment
+    of more points than this (either way) waits for the owner's approval, and is
+    flagged; so does one that takes the day's total on one customer over it.
+    ``adjustment_day_total_above`` cannot be turned off either: a manager's adjustment
+    that takes their day's total (points either way) over it waits for the owner.
     """
 
     accruals_per_customer_day: int = 3
@@ -29,6 +32,7 @@ class AbuseLimits:
     adjustment_approval_above: int = 5000
     adjustments_per_staff_day: int = 10
     adjustments_per_customer_day: int = 3
+    adjustment_day_total_above: int = 20_000
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ _BOUNDS = {
     "adjustment_approval_above": (1, 1_000_000),
     "adjustments_per_staff_day": (0, 10_000),
     "adjustments_per_customer_day": (0, 1000),
+    "adjustment_day_total_above": (1, 100_000_000),
 }
 
 

@@ -86,6 +86,12 @@ class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
 
 
+class CustomerNotActive(Conflict):
+    """The customer's account is deleted, blocked or merged: their points no longer change."""
+
+    code = "customer_not_active"
+
+
 class AlreadyResolved(Conflict):
     """A pending hold was already released or cancelled."""
 

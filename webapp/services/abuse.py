@@ -1,6 +1,6 @@
-"""Abuse checks: count what the limits watch, raise one flag per subject and window,
-refuse above the hard limit. What managers see and do with the flags is
-:mod:`webapp.services.abuse_flags`.
+"""Abuse checks: count what the limits watch, raise one flag per subject and window
+(:mod:`webapp.services.abuse_records`), refuse above the hard limit. What managers
+see and do with the flags is :mod:`webapp.services.abuse_flags`.
 
 :func:`check_close` runs inside the close's transaction, after the order's own
 ledger operations and before its audit event are written; :func:`check_join` runs
@@ -9,18 +9,16 @@ after a counter join has committed and commits its flag itself.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, exists, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from webapp.domain import abuse as rules
-from webapp.domain.abuse import AbuseBlocked, CloseCounts, Crossing, Kind, Verdict
+from webapp.domain.abuse import AbuseBlocked, CloseCounts, Crossing, Kind
 from webapp.domain.actor import Actor, ActorKind, Role
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import (
@@ -29,13 +27,13 @@ from webapp.domain.errors import (
 from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import (
-    AbuseFlag,
     AuditEvent,
     Customer,
     Operation,
     Order,
 )
 from webapp.services import audit, counter_settings
+from webapp.services.abuse_records import record, record_crossings
 
 _EARNED = (Op.ACCRUAL.value, Op.HOLD.value)  # points credited, at once or via pending
 
@@ -152,8 +150,8 @@ def record_refusal(session: Session, actor: Actor, refused: AbuseBlocked, *,
     now = now or utcnow()
     staff_id = actor.staff_id if actor.kind is ActorKind.STAFF else None
     for crossing in refused.crossings:
-        _record(session, actor, crossing, customer_id=customer_id, staff_id=staff_id,
-                now=now, extra={})
+        record(session, actor, crossing, customer_id=customer_id, staff_id=staff_id,
+               now=now, extra={})
     audit.record(session, actor, "close_refused", customer_id=customer_id,
                  details={"kinds": [str(c.kind) for c in refused.crossings]}, at=now)
     session.commit()
@@ -163,7 +161,7 @@ def record_alone(session: Session, actor: Actor, crossing: Crossing, *,
                  now: datetime) -> None:
     """Keep the flag of an action refused for another reason (its own transaction was
     rolled back): in a transaction of its own, once per subject and window. Commits."""
-    _record(session, actor, crossing, customer_id=None, staff_id=None, now=now, extra={})
+    record(session, actor, crossing, customer_id=None, staff_id=None, now=now, extra={})
     session.commit()
 
 
@@ -234,60 +232,6 @@ def _last_accrual(customer_id: int, now: datetime, minutes: int) -> ScalarSelect
         Operation.created_at < now,
         Operation.kind.in_(_EARNED),
     ).scalar_subquery()
-
-
-def record_crossings(
-    session: Session,
-    actor: Actor,
-    verdict: Verdict,
-    *,
-    customer_id: int | None,
-    staff_id: int | None,
-    now: datetime,
-    extra: dict[str, int],
-) -> None:
-    """Record a flag for each crossing not yet flagged in its window (no commit)."""
-    for crossing in verdict.crossings:
-        _record(
-            session,
-            actor,
-            crossing,
-            customer_id=customer_id,
-            staff_id=staff_id,
-            now=now,
-            extra=extra,
-        )
-
-
-def _record(
-    session: Session,
-    actor: Actor,
-    crossing: Crossing,
-    *,
-    customer_id: int | None,
-    staff_id: int | None,
-    now: datetime,
-    extra: dict[str, int],
-) -> None:
-    """Insert the flag unless its (business, kind, subject, window) already has one.
-
-    ``ON CONFLICT DO NOTHING`` (both engines): a flag raised meanwhile by a concurrent
-    action is left as it is, one statement, and the close's transaction is not aborted.
-    """
-    dialect = session.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-        _FLAGS).on_conflict_do_nothing()
-    session.execute(statement, {
-        "business_id": actor.business_id, "kind": crossing.kind.value,
-        "subject": crossing.subject, "window": crossing.window,
-        "customer_id": customer_id, "staff_id": staff_id, "branch_id": actor.branch_id,
-        "details": json.dumps({**crossing.details(), **extra}, sort_keys=True),
-        "status": "open", "raised_at": now, "resolved_by": None, "resolved_at": None,
-        "resolution": None,
-    })
-
-
-_FLAGS = cast(Table, AbuseFlag.__table__)
 
 
 __all__ = ["AbuseBlocked", "Kind", "check_close", "check_join", "record_alone",

@@ -1,6 +1,7 @@
 """Abuse checks of manual adjustments: a large one (above the approval limit) and
 frequent ones (by one staff member, or on one customer, in the business's local day)
-raise flags for the manager's "Подозрительное" page. Flagged only, never refused.
+raise flags for the owner's "Подозрительное" page. Flagged only, never refused here
+(what the owner must approve is :mod:`webapp.services.adjustment_checks`).
 
 The counts walk the audit trail, where every adjustment ("adjust") and every request
 for one ("adjustment_request.create") leaves an event in its own transaction:
@@ -22,9 +23,12 @@ from webapp.domain import abuse as rules
 from webapp.domain.actor import Actor
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.persistence.models import AuditEvent
-from webapp.services.abuse import record_crossings
+from webapp.services.abuse_records import record_crossings
 
 COUNTED = ("adjust", "adjustment_request.create")
+# Counts go on past the limit, so that a resolved flag comes back when more follow in
+# its day; bounded so that even an abuser's day stays cheap to count.
+COUNT_CAP = 10_000
 
 
 def check(
@@ -40,10 +44,10 @@ def check(
     wanted: dict[str, ScalarSelect[Any]] = {}
     if limits.adjustments_per_staff_day and actor.staff_id is not None:
         wanted["staff"] = _events(actor.business_id, AuditEvent.staff_id == actor.staff_id,
-                                  start, end, cap=limits.adjustments_per_staff_day + 1)
+                                  start, end, cap=COUNT_CAP)
     if limits.adjustments_per_customer_day:
         wanted["customer"] = _events(actor.business_id, AuditEvent.customer_id == customer_id,
-                                     start, end, cap=limits.adjustments_per_customer_day + 1)
+                                     start, end, cap=COUNT_CAP)
     found = (session.execute(select(*(q.label(k) for k, q in wanted.items()))).one()._mapping
              if wanted else {})
     counts = rules.AdjustmentCounts(
@@ -65,7 +69,7 @@ def _events(business_id: int, who: ColumnElement[bool], start: datetime, end: da
             cap: int) -> ScalarSelect[int]:
     """Adjustments and requests in [start, end) by one staff member or on one customer.
 
-    Counts at most ``cap`` rows: only "over the limit" matters.
+    Counts at most ``cap`` rows.
     """
     rows = (
         select(AuditEvent.id)

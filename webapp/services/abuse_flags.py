@@ -1,5 +1,6 @@
-"""Abuse flags as managers see them: the open list, resolving with a note, and the
-limits (owners change them). The checks that raise flags are :mod:`webapp.services.abuse`."""
+"""Abuse flags as managers see them: the open list, resolving with a note (not a flag
+about oneself; flags about manual adjustments only the owner), and the limits
+(owners change them). The checks that raise flags are :mod:`webapp.services.abuse`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from webapp.domain import abuse as rules
 from webapp.domain.actor import Actor, Role
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import AlreadyResolved, InvalidInput, NotFound, PermissionDenied
@@ -38,6 +40,9 @@ class FlagView:
     staff_id: int | None
     staff_name: str | None
     branch_name: str | None
+    # None if this staff member may resolve it; else why not: "own" (it is about them),
+    # "owner" (only the owner resolves it).
+    not_theirs: str | None = None
 
 
 def open_flags(session: Session, actor: Actor, *, limit: int = 200) -> list[FlagView]:
@@ -58,6 +63,7 @@ def open_flags(session: Session, actor: Actor, *, limit: int = 200) -> list[Flag
     session.rollback()
     views = []
     for flag, card, name, staff_name, branch_name in rows:
+        refusal = _refusal(actor, flag.kind, flag.subject, flag.staff_id)
         details: dict[str, Any] = json.loads(flag.details or "{}")
         views.append(
             FlagView(
@@ -73,6 +79,7 @@ def open_flags(session: Session, actor: Actor, *, limit: int = 200) -> list[Flag
                 flag.staff_id,
                 staff_name,
                 branch_name,
+                None if refusal is None else refusal.params["why"],
             )
         )
     return views
@@ -83,7 +90,9 @@ def resolve(
 ) -> None:
     """Close a flag with the manager's note (required, at most 500 characters); commits.
 
-    Another business's flag is :class:`NotFound`; a resolved one :class:`AlreadyResolved`.
+    Another business's flag is :class:`NotFound`; a resolved one :class:`AlreadyResolved`;
+    one this staff member may not resolve :class:`PermissionDenied`
+    (:func:`webapp.domain.abuse.refusal_to_resolve`).
     """
     _require_manager(actor)
     note = (note or "").strip()
@@ -93,13 +102,18 @@ def resolve(
         raise InvalidInput("The note is at most {max} characters.", max=NOTE_MAX)
     now = now or utcnow()
     flag = session.execute(
-        select(AbuseFlag.kind, AbuseFlag.customer_id, AbuseFlag.status).where(
+        select(AbuseFlag.kind, AbuseFlag.customer_id, AbuseFlag.subject,
+               AbuseFlag.staff_id).where(
             AbuseFlag.id == flag_id, AbuseFlag.business_id == actor.business_id
         )
     ).first()
     if flag is None:
         session.rollback()
         raise NotFound("No such flag.")
+    refusal = _refusal(actor, flag.kind, flag.subject, flag.staff_id)
+    if refusal is not None:
+        session.rollback()
+        raise refusal
     # Guarded update: of two managers resolving at once, exactly one wins.
     done = session.execute(
         update(AbuseFlag)
@@ -144,6 +158,12 @@ def save_limits(session: Session, actor: Actor, new: AbuseLimits) -> AbuseLimits
     except BaseException:
         session.rollback()
         raise
+
+
+def _refusal(actor: Actor, kind: str, subject: str,
+             staff_id: int | None) -> PermissionDenied | None:
+    return rules.refusal_to_resolve(kind, subject, staff_id, staff_id=actor.staff_id,
+                                    is_owner=actor.is_at_least(Role.OWNER))
 
 
 def _require_manager(actor: Actor) -> None:

@@ -1,11 +1,15 @@
-"""Manual adjustments from the customer page, and the owner's approval of large ones.
+"""Manual adjustments from the customer page, and the owner's approval of the ones
+the owner must approve.
 
-:func:`submit` is the page's correction: within the business's approval limit (and
-for the owner above it) it is a ledger adjustment at once; a manager's above it
-becomes a pending request and the ledger is not touched. The owner approves it
-(:func:`approve`: the adjustment is written then, by the owner, with the request's
-reason) or rejects it with a reason (:func:`reject`). Large and frequent ones are
-flagged (:mod:`webapp.services.abuse_adjustments`); every step is audited.
+:func:`submit` is the page's correction: the owner's, and a manager's within what a
+manager may apply alone (:mod:`webapp.services.adjustment_checks`: its size, their
+day's total, the day's total on the customer), is a ledger adjustment at once; any
+other becomes a pending request saying why, and the ledger is not touched. The owner
+approves it (:func:`approve`: the adjustment is written then, by the owner, with the
+request's reason) or rejects it with a reason (:func:`reject`); closing the
+customer's account rejects their pending requests (:func:`reject_for_closed_account`).
+Large and frequent ones are flagged (:mod:`webapp.services.abuse_adjustments`);
+every step is audited.
 """
 
 from __future__ import annotations
@@ -13,14 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from webapp.domain import adjustments
 from webapp.domain import ledger as ledger_rules
 from webapp.domain.actor import Actor, Role
+from webapp.domain.adjustments import ApprovalRequired
 from webapp.domain.errors import (
     AlreadyResolved,
     InsufficientPoints,
@@ -30,23 +34,35 @@ from webapp.domain.errors import (
 from webapp.domain.ledger import AccountKind as K
 from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore
-from webapp.persistence.models import AdjustmentRequest, Business, Customer, StaffUser
-from webapp.services import abuse_adjustments, audit, counter_settings, ledger, wallet_updates
+from webapp.persistence.models import AdjustmentRequest
+from webapp.services import (
+    abuse_adjustments,
+    adjustment_checks,
+    audit,
+    counter_settings,
+    ledger,
+    wallet_updates,
+)
 from webapp.services.idempotency import run_once
 
 _requests = cast(Table, AdjustmentRequest.__table__)
 _INSERT = insert(_requests).returning(_requests.c.id)
-STATUS = {"pending": "ждёт одобрения", "approved": "одобрено", "rejected": "отклонено"}
+# The note of a request the system rejected (decided_by is NULL) when the account closed.
+CLOSED_ACCOUNT_NOTE = "rejected automatically: the customer's account was closed"
 
 
 @dataclass(frozen=True)
 class Submitted:
-    """What the page's correction did: applied (``request_id`` None) or asked for."""
+    """What the page's correction did: applied (``request_id`` None) or asked for, and
+    then why the owner must approve it (``why``: a :class:`~webapp.domain.adjustments.Why`
+    value; ``total`` the points it counts, ``limit`` the limit they go over)."""
 
     points: int
     available: int  # after the adjustment, or as it stays while the request waits
     request_id: int | None
-    limit: int
+    why: str | None = None
+    total: int | None = None
+    limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -59,45 +75,39 @@ class Decided:
     already: bool  # the request had this decision before (a double submit)
 
 
-@dataclass(frozen=True)
-class RequestView:
-    id: int
-    customer_id: int
-    customer: str  # name, or card number
-    points: int
-    reason: str
-    status: str
-    status_text: str  # Russian
-    requested_by: str | None
-    requested_at: str  # the business's local time
-    decided_by: str | None
-    decided_at: str | None
-    note: str | None
-
-
 def submit(session: Session, actor: Actor, key: str, *, customer_id: int, points: int,
            reason: str, now: datetime | None = None) -> Submitted:
-    """Correct a customer's points, or ask the owner to when it is above the limit."""
+    """Correct a customer's points, or ask the owner to when they must approve it.
+
+    The ledger decides under the customer's lock (ApprovalRequired for a manager);
+    the request is then made under the same key and fingerprint, so a double submit
+    finds whichever the first one did.
+    """
     _require_manager(actor)
     ledger_rules.require_points(points, allow_negative=True)
     reason = adjustments.require_reason(reason)
-    limits = counter_settings.load(session, actor.business_id).abuse
-    session.rollback()
-    if not adjustments.needs_approval(limits, points) or actor.is_at_least(Role.OWNER):
+    now = now or utcnow()
+    try:
         done = ledger.adjust(session, actor, key, customer_id=customer_id, points=points,
                              reason=reason, now=now)
-        return Submitted(points, int(done["available"]), None, limits.adjustment_approval_above)
-    return _ask(session, actor, key, customer_id, points, reason, now or utcnow())
+    except ApprovalRequired as needed:
+        done = _ask(session, actor, key, customer_id, points, reason, now, needed)
+    if done.get("request_id") is None:
+        return Submitted(points, int(done["available"]), None)
+    return Submitted(points, int(done["available"]), int(done["request_id"]),
+                     str(done["why"]), int(done["total"]), int(done["limit"]))
 
 
 def _ask(session: Session, actor: Actor, key: str, customer_id: int, points: int,
-         reason: str, now: datetime) -> Submitted:
+         reason: str, now: datetime, needed: ApprovalRequired) -> dict[str, Any]:
     """A pending request; the same key twice makes one (I4, like a ledger write)."""
-    params = {"customer": customer_id, "points": points, "reason": reason}
+    params = ledger.adjust_params(customer_id, points, reason, None)
 
     def work() -> dict[str, Any]:
-        available = LedgerStore(session, actor.business_id).read(customer_id).balances[
+        # Locked like a ledger write: an account being closed meanwhile is seen closed.
+        available = LedgerStore(session, actor.business_id).lock(customer_id).balances[
             K.AVAILABLE]  # UnknownCustomer for another business's customer
+        adjustment_checks.require_active(session, actor.business_id, customer_id)
         if points < 0 and available < -points:  # it could never be approved
             raise InsufficientPoints(
                 "Not enough points: {available} available, {requested} requested.",
@@ -110,15 +120,13 @@ def _ask(session: Session, actor: Actor, key: str, customer_id: int, points: int
         abuse_adjustments.check(session, actor, customer_id=customer_id, points=points,
                                 reference=f"request:{request_id}", now=now,
                                 limits=settings.abuse, zone=zone)
+        why = {"why": needed.why.value, "total": needed.total, "limit": needed.limit}
         audit.record(session, actor, "adjustment_request.create", customer_id=customer_id,
                      details={"request_id": request_id, "points": points, "reason": reason,
-                              "limit": settings.abuse.adjustment_approval_above}, at=now)
-        return {"request_id": request_id, "available": available,
-                "limit": settings.abuse.adjustment_approval_above}
+                              **why}, at=now)
+        return {"request_id": request_id, "available": available, **why}
 
-    done = run_once(session, actor.business_id, key, "adjustment_request", params, work)
-    return Submitted(points, int(done["available"]), int(done["request_id"]),
-                     int(done["limit"]))
+    return run_once(session, actor.business_id, key, "adjust", params, work)
 
 
 def approve(session: Session, actor: Actor, request_id: int,
@@ -129,7 +137,8 @@ def approve(session: Session, actor: Actor, request_id: int,
     Exactly once without a key: the request leaves "pending" by a guarded update in
     the adjustment's own transaction, so of two approvals (a double submit, two tabs)
     one writes and the other finds it approved. A rejected one is AlreadyResolved;
-    a debit the customer can no longer cover is InsufficientPoints (it stays pending).
+    a debit the customer can no longer cover is InsufficientPoints, and a customer who
+    is no longer active CustomerNotActive (it stays pending: the owner rejects it).
     """
     _require_owner(actor)
     now = now or utcnow()
@@ -138,6 +147,7 @@ def approve(session: Session, actor: Actor, request_id: int,
         return _already(session, request, "approved")
     try:
         store = LedgerStore(session, actor.business_id).lock(request.customer_id)
+        adjustment_checks.require_active(session, actor.business_id, request.customer_id)
         op = ledger.write_adjustment(store, actor.staff_id, request.points, request.reason,
                                      None, now)
         if not _decide(session, actor, request_id, now, status="approved", operation_id=op.id):
@@ -184,37 +194,35 @@ def reject(session: Session, actor: Actor, request_id: int, note: str,
                    already=False)
 
 
-def requests(session: Session, actor: Actor, *, customer_id: int | None = None,
-             pending: bool = True, limit: int = 100) -> list[RequestView]:
-    """Pending requests (or, with ``pending=False``, decided ones), newest first;
-    one customer's with ``customer_id``. Managers and owners."""
+def reject_for_closed_account(session: Session, actor: Actor, customer_id: int,
+                              now: datetime) -> int:
+    """Reject the customer's pending requests as their account is closed, in the
+    closing's transaction (no commit): the system decides (no staff member), with
+    :data:`CLOSED_ACCOUNT_NOTE`; each is audited. Returns how many."""
+    rejected = session.execute(
+        update(AdjustmentRequest)
+        .where(AdjustmentRequest.business_id == actor.business_id,
+               AdjustmentRequest.customer_id == customer_id,
+               AdjustmentRequest.status == "pending")
+        .values(status="rejected", decided_by=None, decided_at=now,
+                decision_note=CLOSED_ACCOUNT_NOTE)
+        .returning(AdjustmentRequest.id, AdjustmentRequest.points,
+                   AdjustmentRequest.requested_by)
+        .execution_options(synchronize_session=False)).all()
+    for request_id, points, requested_by in rejected:
+        audit.record(session, actor, "adjustment_request.reject", customer_id=customer_id,
+                     details={"request_id": request_id, "points": points, "by": "system",
+                              "note": CLOSED_ACCOUNT_NOTE, "requested_by": requested_by},
+                     at=now)
+    return len(rejected)
+
+
+def customer_of(session: Session, actor: Actor, request_id: int) -> int:
+    """The customer a request of the business is for (NotFound for another business's)."""
     _require_manager(actor)
-    zone = ZoneInfo(session.scalar(select(Business.timezone)
-                                   .where(Business.id == actor.business_id)) or "UTC")
-    asked, decider = aliased(StaffUser), aliased(StaffUser)
-    query = (
-        select(AdjustmentRequest, Customer.name, Customer.card_number,
-               asked.display_name, decider.display_name)
-        .join(Customer, Customer.id == AdjustmentRequest.customer_id)
-        .join(asked, asked.id == AdjustmentRequest.requested_by)
-        .outerjoin(decider, decider.id == AdjustmentRequest.decided_by)
-        .where(AdjustmentRequest.business_id == actor.business_id)
-        .order_by(AdjustmentRequest.requested_at.desc(), AdjustmentRequest.id.desc())
-        .limit(limit)
-    )
-    query = query.where(AdjustmentRequest.status == "pending" if pending
-                        else AdjustmentRequest.status != "pending")
-    if customer_id is not None:
-        query = query.where(AdjustmentRequest.customer_id == customer_id)
-    rows = session.execute(query).all()
+    customer_id = _request(session, actor, request_id).customer_id
     session.rollback()
-    return [
-        RequestView(r.id, r.customer_id, name or card, r.points, r.reason, r.status,
-                    STATUS.get(r.status, r.status), who, _local(r.requested_at, zone),
-                    decided, _local(r.decided_at, zone) if r.decided_at else None,
-                    r.decision_note)
-        for r, name, card, who, decided in rows
-    ]
+    return customer_id
 
 
 @dataclass(frozen=True)
@@ -262,10 +270,6 @@ def _already(session: Session, request: _Request, wanted: str) -> Decided:
                               request_id=request.id)
     return Decided(request.id, request.customer_id, request.status, request.points, None,
                    already=True)
-
-
-def _local(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%d.%m.%Y %H:%M")
 
 
 def _require_manager(actor: Actor) -> None:

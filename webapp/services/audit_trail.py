@@ -39,6 +39,7 @@ ACTIONS = {
     "adjustment_request.reject": "Запрос на корректировку отклонён",
     "close_refused": "Отказ по лимитам злоупотреблений",
     "abuse_flag.resolve": "Флаг злоупотребления разобран",
+    "abuse_flag.reopen": "Флаг злоупотребления открыт снова: лимит превышен ещё раз",
     "staff.invite": "Приглашение сотрудника",
     "staff.invite_accepted": "Сотрудник принял приглашение",
     "staff.reset_access": "Сброс доступа сотрудника",

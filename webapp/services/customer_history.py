@@ -35,7 +35,7 @@ from webapp.persistence.models import (
     StaffUser,
     Transfer,
 )
-from webapp.services import adjustment_requests, ledger
+from webapp.services import adjustment_request_list, adjustment_requests, ledger
 from webapp.services.ledger_views import balance_of
 
 EXPIRY_HORIZON = timedelta(days=90)
@@ -113,7 +113,7 @@ class CustomerHistory:
     balance: BalanceView
     orders: list[OrderLine]
     operations: list[OperationLine]
-    requests: list[adjustment_requests.RequestView]  # adjustments waiting for the owner
+    requests: list[adjustment_request_list.RequestView]  # adjustments waiting for the owner
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def history(
         ),
         orders=_orders(session, actor, customer_id, limit, business),
         operations=operations(session, actor, customer_id, limit, business),
-        requests=adjustment_requests.requests(session, actor, customer_id=customer_id),
+        requests=adjustment_request_list.requests(session, actor, customer_id=customer_id),
     )
     session.rollback()
     return found
@@ -296,7 +296,7 @@ def adjust(
     session: Session, actor: Actor, key: str, *, customer_id: int, points: int, reason: str
 ) -> adjustment_requests.Submitted:
     """A manual correction of a customer's points with a reason: applied, or (a manager's
-    above the business's limit) a request the owner approves; see adjustment_requests."""
+    the owner must approve) a request saying why; see adjustment_requests."""
     require_manager(actor)
     customer_of(session, actor, customer_id)
     session.rollback()

@@ -40,10 +40,11 @@ from webapp.persistence.models import (
     SignInCode,
 )
 from webapp.services import (
+    adjustment_requests,
     audit,
     consents,
     customers,
-    ledger,
+    forfeit,
     outbox,
     phones,
     push,
@@ -217,10 +218,11 @@ def delete_account(session: Session, who: Who, key: str, *, confirm: str, ip: st
     """Delete the account once the customer typed the confirmation word ("удалить").
 
     In one transaction: the available points are forfeited through the ledger (pending
-    holds are cancelled, points past expiry expire), every device is signed out, both
-    consents are withdrawn, queued messages are dropped and the row is anonymised; the
-    vehicles and devices go (or are anonymised where orders name them). A retry with
-    the same key returns the first result and forfeits nothing more.
+    holds are cancelled, points past expiry expire), adjustments waiting for the
+    owner's approval are rejected, every device is signed out, both consents are
+    withdrawn, queued messages are dropped and the row is anonymised; the vehicles and
+    devices go (or are anonymised where orders name them). A retry with the same key
+    returns the first result and forfeits nothing more.
     """
     return _close(session, who, key, confirm=confirm, ip=ip, now=now, action="account_deleted")
 
@@ -250,7 +252,9 @@ def _close(session: Session, who: Who, key: str, *, confirm: str, ip: str | None
             return {"operation_id": None, "forfeited": 0}
         if customer.status != "active":
             raise UnknownCustomer("No such customer.")
-        taken = ledger.forfeit_all(store, FORFEIT_REASON, now)
+        taken = forfeit.forfeit_all(store, FORFEIT_REASON, now)
+        # A manager's request waiting for the owner must not credit a closed account.
+        adjustment_requests.reject_for_closed_account(session, actor, customer.id, now)
         session.execute(update_rows(CustomerSession).where(
             CustomerSession.customer_id == customer.id, CustomerSession.revoked_at.is_(None))
             .values(revoked_at=now))

@@ -10,12 +10,11 @@ balances after it. :func:`earn` and :func:`spend` are the steps other services
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from webapp.domain import adjustments
 from webapp.domain import ledger as rules
@@ -33,7 +32,7 @@ from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore, OperationRow
 from webapp.persistence.models import Lot, Operation, Order
-from webapp.services import abuse_adjustments, audit, counter_settings, wallet_updates
+from webapp.services import abuse_adjustments, adjustment_checks, audit, wallet_updates
 from webapp.services.idempotency import run_once
 from webapp.services.ledger_views import Balance, balance_of
 
@@ -186,31 +185,36 @@ def reverse(session: Session, actor: Actor, key: str, *, order_id: int, refund_m
 def adjust(session: Session, actor: Actor, key: str, *, customer_id: int, points: int,
            reason: str, expires_at: datetime | None = None,
            now: datetime | None = None) -> Result:
-    """A manual correction: positive credits, negative debits, with a real reason.
+    """A manual correction with a real reason: positive credits, negative debits.
 
-    Managers and owners only. Above the business's approval limit only the owner
-    applies one (ApprovalRequired otherwise: a manager asks through
-    :mod:`webapp.services.adjustment_requests`); large and frequent ones are flagged.
-    """
+    Managers and owners, on an active customer; what the owner must approve is
+    ApprovalRequired for a manager (:mod:`webapp.services.adjustment_checks`), who
+    asks through :mod:`webapp.services.adjustment_requests`. Flagged when large or
+    frequent."""
     _require_role(actor, Role.MANAGER)
     if actor.staff_id is None:
         raise PermissionDenied("Only a staff member can adjust points.")
     rules.require_points(points, allow_negative=True)
     reason = adjustments.require_reason(reason)
     now = now or utcnow()
-    params = {"customer": customer_id, "points": points, "reason": reason, "expires": expires_at}
+    params = adjust_params(customer_id, points, reason, expires_at)
 
     def work(store: LedgerStore) -> OperationRow:
-        settings, zone = counter_settings.load_with_zone(session, actor.business_id)
-        adjustments.require_right_to_apply(settings.abuse, points,
-                                           is_owner=actor.is_at_least(Role.OWNER))
+        limits, zone = adjustment_checks.before_adjusting(
+            session, actor, customer_id=customer_id, points=points, now=now)
         op = write_adjustment(store, actor.staff_id, points, reason, expires_at, now)
         abuse_adjustments.check(session, actor, customer_id=customer_id, points=points,
-                                reference=f"operation:{op.id}", now=now,
-                                limits=settings.abuse, zone=zone)
+                                reference=f"operation:{op.id}", now=now, limits=limits,
+                                zone=zone)
         return op
 
     return _write(session, actor, key, "adjust", params, customer_id, work, at=now)
+
+
+def adjust_params(customer_id: int, points: int, reason: str,
+                  expires_at: datetime | None) -> dict[str, Any]:
+    """An adjustment's idempotency fingerprint: a request made instead has the same."""
+    return {"customer": customer_id, "points": points, "reason": reason, "expires": expires_at}
 
 
 def write_adjustment(store: LedgerStore, staff_id: int | None, points: int, reason: str,
@@ -263,33 +267,6 @@ def expire_lots(store: LedgerStore, now: datetime) -> int:
     op = store.add_operation(kind=Op.EXPIRY, points=points, created_at=now)
     store.take_from_lots(op, plan, K.EXPIRED)
     return points
-
-
-@dataclass(frozen=True)
-class Forfeited:
-    operation_id: int | None  # the adjustment that took the points; None with nothing to take
-    points: int
-    expired: int  # already past expiry: expired first (I8), not forfeited
-    cancelled_pending: int
-
-
-def forfeit_all(store: LedgerStore, reason: str, now: datetime) -> Forfeited:
-    """Close a locked customer's points (account deleted; no commit): expire what is due,
-    cancel unresolved holds so nothing arrives later (I7), and take the rest as an
-    adjustment with ``reason``. The entries stay; only balances reach zero."""
-    expired = expire_lots(store, now)
-    resolution = aliased(Operation)
-    holds = store.session.scalars(select(Operation).where(
-        Operation.customer_id == store.customer_id, Operation.kind == Op.HOLD,
-        ~select(resolution.id).where(resolution.hold_id == Operation.id).exists())
-        .order_by(Operation.id)).all()
-    cancelled = sum(resolve_hold(store, held, Op.CANCEL, None, None, now).points
-                    for held in holds)
-    points = sum(lot.remaining for lot in store.open_lots() if lot.usable(now))
-    if not points:
-        return Forfeited(None, 0, expired, cancelled)
-    op = write_adjustment(store, None, -points, reason, None, now)
-    return Forfeited(op.id, points, expired, cancelled)
 
 
 def balance(session: Session, actor: Actor, customer_id: int,

@@ -22,8 +22,10 @@ from tests.integration.staff.test_customer_pages import (
     _url,
     _world,
 )
+from webapp.domain.actor import Actor
 from webapp.persistence.models import AbuseFlag, AdjustmentRequest
-from webapp.services import staff
+from webapp.services import adjustment_requests, customer_profile, customers, staff
+from webapp.services.customer_sign_in import Who
 
 REASON = "Компенсация за сорванный ремонт"
 
@@ -114,7 +116,7 @@ def test_a_managers_large_adjustment_waits_and_the_owner_applies_it_once(
 
     owner = _client(app, world, "owner")
     form = _form(_page(owner, world), f"request-{request_id}-approve")
-    assert form["back"] == f"customer:{world.customer_id}"
+    assert form["back"] == "customer"
     first = owner.post(_list_url(world, f"/{request_id}/approve"), data=form)
     again = owner.post(_list_url(world, f"/{request_id}/approve"), data=form)  # double submit
     assert first.status_code == again.status_code == 302
@@ -228,3 +230,60 @@ def test_a_refused_decision_is_explained_on_the_customer_page(
     assert _form(_text(short), f"request-{request_id}-reject")["note"] == "x"
     assert "<h1>Иван</h1>" in _text(short)  # still the customer's page
     assert _requests(app, "pending") == [request_id] and _available(app, world) == 5550
+
+
+def test_a_decision_goes_back_to_the_requests_own_customer_never_a_typed_one(
+    app: Any, client: Any, world: SimpleNamespace
+) -> None:
+    """Review finding D5: the form's "back" carried a customer id of up to 18 digits to
+    the history page (a 500 on PostgreSQL), or another customer's page."""
+    _sign_in(client, world.business_id, "manager")
+    assert _adjust(client, world, "+6000").status_code == 302
+    (request_id,) = _requests(app, "pending")
+    other = customers.join(app.test_session(), Actor.system(world.business_id),
+                           phone="+79165550999", name="Пётр").customer.id
+    owner = _client(app, world, "owner")
+    form = _form(_page(owner, world), f"request-{request_id}-reject")
+    reject = _list_url(world, f"/{request_id}/reject")
+    for forged in ("customer:999999999999999999", f"customer:{other}", "customer:²"):
+        refused = owner.post(reject, data={**form, "note": "x", "back": forged})
+        assert refused.status_code == 422, forged
+        html = _text(refused)
+        assert "<h1>Корректировки баллов</h1>" in html and "Пётр" not in html
+    own = owner.post(reject, data={**form, "note": "x"})  # back: "customer"
+    assert own.status_code == 422 and "<h1>Иван</h1>" in _text(own)
+    approve = _form(_page(owner, world), f"request-{request_id}-approve")
+    done = owner.post(_list_url(world, f"/{request_id}/approve"),
+                      data={**approve, "back": f"customer:{other}"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(_list_url(world))
+    assert _available(app, world) == 6050
+
+
+def test_a_split_correction_is_sent_to_the_owner_saying_why(
+    app: Any, client: Any, world: SimpleNamespace
+) -> None:
+    _sign_in(client, world.business_id, "manager")
+    assert _adjust(client, world, "+3000").status_code == 302
+    assert _adjust(client, world, "+2001").status_code == 302
+    html = _text(client.get(_url(world)))
+    assert ("С корректировкой +2001 балл корректировки этому клиенту за сегодня составят"
+            " 5001 балл — больше лимита (5000): запрос отправлен владельцу") in html
+    assert "если с ней корректировки этому клиенту за день превысят тот же лимит" in html
+    assert _available(app, world) == 3050 and len(_requests(app, "pending")) == 1
+    listed = _text(client.get(_list_url(world)))
+    assert "корректировки менеджера за день превысят дневной лимит" in listed
+
+
+def test_a_closed_accounts_request_is_shown_rejected_by_the_system(
+    app: Any, client: Any, world: SimpleNamespace
+) -> None:
+    _sign_in(client, world.business_id, "manager")
+    assert _adjust(client, world, "+6000").status_code == 302
+    (request_id,) = _requests(app, "pending")
+    customer_profile.delete_account(app.test_session(),
+                                    Who(world.customer_id, world.business_id, 0),
+                                    "close-key-01", confirm="удалить", ip=None)
+    listed = _text(_client(app, world, "owner").get(_list_url(world)))
+    assert f'id="decided-{request_id}"' in listed and "Запросов нет." in listed
+    assert "отклонено автоматически: аккаунт клиента закрыт" in listed
+    assert adjustment_requests.CLOSED_ACCOUNT_NOTE not in listed  # no English on the page

@@ -14,7 +14,7 @@ from webapp.domain.abuse import Kind
 from webapp.domain.actor import Actor, Role
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.persistence.base import utcnow
-from webapp.persistence.models import AbuseFlag
+from webapp.persistence.models import AbuseFlag, StaffUser
 from webapp.services import abuse_flags, customers, staff
 
 
@@ -103,6 +103,7 @@ LIMITS_FORM = {
     "adjustment_approval_above": "5000",
     "adjustments_per_staff_day": "10",
     "adjustments_per_customer_day": "3",
+    "adjustment_day_total_above": "20000",
 }
 
 
@@ -207,3 +208,36 @@ def test_another_business_is_not_found(app: Any, business: Any, make_business: A
 
 def test_every_kind_of_flag_has_a_russian_description() -> None:
     assert set(KINDS) == {kind.value for kind in Kind}
+
+
+def test_a_manager_cannot_close_a_flag_about_themselves_or_about_adjustments(
+    app: Any, business: Any
+) -> None:
+    manager = _signed_in(app, business, Role.MANAGER)
+    session = app.test_session()
+    manager_id = session.scalar(select(StaffUser.id).where(StaffUser.role == "manager"))
+    flags = {}
+    for kind, subject, raised_by in (("staff_accruals_hour", f"staff:{manager_id}", None),
+                                     ("large_adjustment", "request:1", None)):
+        flag = AbuseFlag(business_id=business.id, kind=kind, subject=subject,
+                         window="2026-11-29T14", staff_id=raised_by,
+                         details=json.dumps({"count": 40, "limit": 30}), raised_at=utcnow())
+        session.add(flag)
+        session.commit()
+        flags[kind] = flag.id
+    page = _text(manager.get(_url(business)))
+    assert "Сигнал о ваших действиях закрывает другой сотрудник или владелец" in page
+    assert "Закрывает владелец" in page and 'id="note-' not in page  # no form to close them
+    for kind, says in (
+        ("staff_accruals_hour",
+         "Сигнал о ваших собственных действиях закрывает другой сотрудник или владелец."),
+        ("large_adjustment", "Сигналы о корректировках баллов закрывает только владелец."),
+    ):
+        refused = manager.post(_url(business, f"/{flags[kind]}/resolve"),
+                               data={"note": "Проверил сам, всё честно"})
+        assert refused.status_code == 403 and says in _text(refused)
+        assert _status(app, flags[kind]) == "open"
+    owner = _signed_in(app, business, Role.OWNER)
+    assert owner.post(_url(business, f"/{flags['large_adjustment']}/resolve"),
+                      data={"note": "Одобрено мной"}).status_code == 302
+    assert _status(app, flags["large_adjustment"]) == "resolved"

@@ -1,4 +1,4 @@
-"""Manual adjustments above the business's limit, waiting for the owner's decision."""
+"""Manual adjustments the owner must approve, waiting for the decision."""
 
 from __future__ import annotations
 
@@ -11,20 +11,23 @@ from webapp.persistence.base import Base, UTCDateTime, utcnow
 
 
 class AdjustmentRequest(Base):
-    """A manager's adjustment above the approval limit: pending until the owner approves
-    it (the ledger adjustment is written then, ``operation_id``) or rejects it with a note.
+    """A manager's adjustment the owner must approve: pending until the owner approves
+    it (the ledger adjustment is written then, ``operation_id``) or rejects it with a
+    note, or the system rejects it because the customer's account was closed.
 
-    The constraints keep the states honest: a decision has who and when, an approved
-    request points at exactly one adjustment, a rejected one says why.
+    The constraints keep the states honest: a decision has when (and an approval who),
+    an approved request points at exactly one adjustment, a rejected one says why.
     """
 
     __tablename__ = "adjustment_requests"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
         CheckConstraint("points <> 0", name="points_not_zero"),
+        # A rejection without a staff member is the system's (the account was closed).
         CheckConstraint(
             "(status = 'pending' AND decided_by IS NULL AND decided_at IS NULL)"
-            " OR (status <> 'pending' AND decided_by IS NOT NULL AND decided_at IS NOT NULL)",
+            " OR (status = 'approved' AND decided_by IS NOT NULL AND decided_at IS NOT NULL)"
+            " OR (status = 'rejected' AND decided_at IS NOT NULL)",
             name="decided",
         ),
         CheckConstraint(
