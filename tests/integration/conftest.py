@@ -37,3 +37,12 @@ def make_shop(db: Session) -> SimpleNamespace:
                   now=utcnow() - timedelta(days=1))
     return SimpleNamespace(id=made.id, centre=branches[0], north=branches[1],
                            owner=owner_actor)
+
+
+def committed_staff(db: Session, roles: tuple[Role, ...]) -> dict[Role, Actor]:
+    """A business ("Гараж") with one staff member per role, committed through ``db`` (for
+    tests whose threads need real commits); the actors, by role."""
+    business_id = businesses.create_business(db, name="Гараж").id
+    made = {role: staff.create_staff(db, business_id=business_id, login=role.value,
+                                     password=PASSWORD, role=role.value) for role in roles}
+    return {role: Actor.staff(business_id, member.id, role) for role, member in made.items()}

@@ -15,12 +15,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import T0
+from tests.integration.conftest import committed_staff
 from tests.integration.test_adjustment_requests import REASON
 from webapp.domain.abuse import Crossing, Kind
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import PermissionDenied
 from webapp.persistence.models import AbuseFlag, AuditEvent, Business, Customer
-from webapp.services import abuse_flags, abuse_records, adjustment_requests, businesses, staff
+from webapp.services import abuse_flags, abuse_records, adjustment_requests
 
 Keys = Callable[[], str]
 NOON = T0 + timedelta(hours=3)
@@ -131,12 +132,8 @@ def _record(session: Session, actor: Actor, crossing: Crossing) -> None:
 def test_concurrent_crossings_reopen_a_flag_once(fresh_engine: Engine) -> None:
     sessions = sessionmaker(bind=fresh_engine, expire_on_commit=False)
     with sessions() as db:
-        business_id = businesses.create_business(db, name="Гараж").id
-        made = {role: staff.create_staff(db, business_id=business_id, login=role.value,
-                                         password="correct horse battery", role=role.value)
-                for role in (Role.CASHIER, Role.OWNER)}
-        cashier = Actor.staff(business_id, made[Role.CASHIER].id, Role.CASHIER)
-        owner = Actor.staff(business_id, made[Role.OWNER].id, Role.OWNER)
+        actors = committed_staff(db, (Role.CASHIER, Role.OWNER))
+        cashier, owner = actors[Role.CASHIER], actors[Role.OWNER]
         subject = f"staff:{cashier.staff_id}"
         first = Crossing(Kind.STAFF_ACCRUALS_HOUR, subject, "2026-01-15T15", 31, 30)
         _record(db, cashier, first)

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.integration.conftest import committed_staff
 from webapp.domain.actor import Actor, Role
 from webapp.domain.adjustments import ApprovalRequired, InvalidReason
 from webapp.domain.counter_settings import AbuseLimits
@@ -37,11 +38,9 @@ from webapp.services import (
     abuse_flags,
     adjustment_request_list,
     adjustment_requests,
-    businesses,
     customers,
     ledger,
     ledger_check,
-    staff,
 )
 
 Keys = Callable[[], str]
@@ -298,12 +297,8 @@ def test_every_step_is_in_the_audit_trail(
 def test_two_approvals_at_once_apply_it_once(fresh_engine: Engine) -> None:
     sessions = sessionmaker(bind=fresh_engine, expire_on_commit=False)
     with sessions() as db:
-        business_id = businesses.create_business(db, name="Гараж").id
-        made = {role: staff.create_staff(db, business_id=business_id, login=role.value,
-                                         password="correct horse battery", role=role.value)
-                for role in (Role.MANAGER, Role.OWNER)}
-        actors = {role: Actor.staff(business_id, member.id, role)
-                  for role, member in made.items()}
+        actors = committed_staff(db, (Role.MANAGER, Role.OWNER))
+        business_id = actors[Role.OWNER].business_id
         customer_id = customers.join(db, Actor.system(business_id),
                                      phone="+79161234567").customer.id
         asked = adjustment_requests.submit(db, actors[Role.MANAGER], "concurrent-request-1",
