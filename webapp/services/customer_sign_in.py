@@ -27,10 +27,6 @@ from webapp.domain.errors import Conflict, InvalidInput, NotFound
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer, CustomerSession, SignInCode
 from webapp.services import consents, customers, outbox, phones, push, sign_in_code_limits
-from webapp.services.sign_in_code_limits import PER_BUSINESS_PER_HOUR as PER_BUSINESS_PER_HOUR
-from webapp.services.sign_in_code_limits import PER_IP_PER_HOUR as PER_IP_PER_HOUR
-from webapp.services.sign_in_code_limits import PER_PHONE_PER_HOUR as PER_PHONE_PER_HOUR
-from webapp.services.sign_in_code_limits import TooManyCodes as TooManyCodes
 
 LIFETIME = timedelta(minutes=5)
 ATTEMPTS = 5
@@ -98,10 +94,10 @@ def request_code(session: Session, business_id: int, phone: str, *, ip: str | No
     # Known or not, the same text goes out; the customer id only lets deletion find it.
     known = session.scalar(select(Customer.id).where(Customer.business_id == business_id,
                                                      Customer.phone == e164))
-    sign_in_code_limits.check(session, business, e164, address_key(ip), known=known is not None,
-                         now=now)
+    source = address_key(ip)
+    sign_in_code_limits.check(session, business, e164, source, known=known is not None, now=now)
     code = f"{secrets.randbelow(1_000_000):06d}"
-    row = SignInCode(business_id=business_id, phone=e164, code_hash="", ip=address_key(ip),
+    row = SignInCode(business_id=business_id, phone=e164, code_hash="", ip=source,
                      expires_at=now + LIFETIME, created_at=now)
     session.add(row)
     session.flush()

@@ -20,7 +20,8 @@ from webapp.domain.actor import Actor
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import AbuseFlag, OutboxMessage, SignInCode
 from webapp.services import businesses, customer_sign_in, customers, sign_in_code_limits
-from webapp.services.customer_sign_in import CodeRequested, TooManyCodes
+from webapp.services.customer_sign_in import CodeRequested
+from webapp.services.sign_in_code_limits import TooManyCodes
 
 
 def open_business(engine: Engine) -> int:

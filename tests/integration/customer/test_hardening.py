@@ -32,7 +32,7 @@ def test_codes_go_only_to_mobile_numbers(app: Any, shop: SimpleNamespace, phone:
 
 
 def test_one_ipv6_network_counts_as_one_address(app: Any, shop: SimpleNamespace) -> None:
-    for n in range(customer_sign_in.PER_IP_PER_HOUR):
+    for n in range(sign_in_code_limits.PER_IP_PER_HOUR):
         ip = f"2001:db8:1:2::{n + 1:x}"
         assert ask_code(app.test_client(), shop.id, f"+7916000{n:04d}", ip=ip).status_code == 302
     other_host_same_net = ask_code(app.test_client(), shop.id, "+79169999999",

@@ -28,7 +28,7 @@ from webapp.persistence.models import (
     OutboxMessage,
     SignInCode,
 )
-from webapp.services import customer_sign_in
+from webapp.services import customer_sign_in, sign_in_code_limits
 from webapp.services.customer_sign_in import SignInCodeUnusable, WrongSignInCode
 
 
@@ -150,38 +150,38 @@ def test_a_code_of_another_business_is_refused(app: Any, shop: SimpleNamespace) 
 def test_guessing_is_hopeless_within_the_limits(app: Any, shop: SimpleNamespace) -> None:
     """5 codes an hour with 5 attempts each: 25 guesses of a million an hour."""
     db = app.test_session()
-    for _ in range(customer_sign_in.PER_PHONE_PER_HOUR):
+    for _ in range(sign_in_code_limits.PER_PHONE_PER_HOUR):
         asked = customer_sign_in.request_code(db, shop.id, PHONE, ip=None, data_consent=True)
         for guess in range(customer_sign_in.ATTEMPTS):
             with pytest.raises((WrongSignInCode, SignInCodeUnusable)):
                 customer_sign_in.verify_code(db, shop.id, asked.request_id,
                                              f"{guess:06d}x", ip=None, device=None)
-    with pytest.raises(customer_sign_in.TooManyCodes):
+    with pytest.raises(sign_in_code_limits.TooManyCodes):
         customer_sign_in.request_code(db, shop.id, PHONE, ip=None, data_consent=True)
 
 
 def test_codes_are_limited_per_phone(app: Any, shop: SimpleNamespace) -> None:
-    for n in range(customer_sign_in.PER_PHONE_PER_HOUR):
+    for n in range(sign_in_code_limits.PER_PHONE_PER_HOUR):
         assert ask_code(app.test_client(), shop.id, ip=f"192.0.2.{n + 10}").status_code == 302
     answer = ask_code(app.test_client(), shop.id, ip="192.0.2.99")
     assert answer.status_code == 429
     assert "Слишком много запросов кода" in answer.get_data(as_text=True)
-    assert count(app, SignInCode) == customer_sign_in.PER_PHONE_PER_HOUR
+    assert count(app, SignInCode) == sign_in_code_limits.PER_PHONE_PER_HOUR
 
 
 def test_codes_are_limited_per_address(app: Any, shop: SimpleNamespace) -> None:
-    for n in range(customer_sign_in.PER_IP_PER_HOUR):
+    for n in range(sign_in_code_limits.PER_IP_PER_HOUR):
         phone = f"+7916000{n:04d}"
         assert ask_code(app.test_client(), shop.id, phone).status_code == 302, phone
     answer = ask_code(app.test_client(), shop.id, "+79169999999")
     assert answer.status_code == 429
-    assert count(app, OutboxMessage) == customer_sign_in.PER_IP_PER_HOUR
+    assert count(app, OutboxMessage) == sign_in_code_limits.PER_IP_PER_HOUR
 
 
 def test_the_limits_forget_after_an_hour(app: Any, shop: SimpleNamespace) -> None:
     db = app.test_session()
     earlier = utcnow() - timedelta(hours=1, minutes=1)
-    for _ in range(customer_sign_in.PER_PHONE_PER_HOUR):
+    for _ in range(sign_in_code_limits.PER_PHONE_PER_HOUR):
         customer_sign_in.request_code(db, shop.id, PHONE, ip=None, data_consent=True,
                                       now=earlier)
     customer_sign_in.request_code(db, shop.id, PHONE, ip=None, data_consent=True)
