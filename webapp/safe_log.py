@@ -14,6 +14,7 @@ listed here or known to be public.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -82,31 +83,25 @@ class SafeLogger(Logger):
                      r=f"{atoms['m']} {path} {atoms['H']}")
         return atoms
 
-    # The error log names requests too ("Error handling request GET /…?t=…", a bad
-    # request line): every message is made safe before it is written.
-    def critical(self, msg: Any, *args: Any, **kwargs: Any) -> None:
-        super().critical(_safe(msg, args), **kwargs)
-
-    def error(self, msg: Any, *args: Any, **kwargs: Any) -> None:
-        super().error(_safe(msg, args), **kwargs)
-
-    def warning(self, msg: Any, *args: Any, **kwargs: Any) -> None:
-        super().warning(_safe(msg, args), **kwargs)
-
-    def info(self, msg: Any, *args: Any, **kwargs: Any) -> None:
-        super().info(_safe(msg, args), **kwargs)
-
-    def debug(self, msg: Any, *args: Any, **kwargs: Any) -> None:
-        super().debug(_safe(msg, args), **kwargs)
-
-    def exception(self, msg: Any, *args: Any, **kwargs: Any) -> None:
-        super().exception(_safe(msg, args), **kwargs)
-
-    def log(self, lvl: Any, msg: Any, *args: Any, **kwargs: Any) -> None:
-        super().log(lvl, _safe(msg, args), **kwargs)
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        # The error log names requests too ("Error handling request GET /…?t=…", a bad
+        # request line): every record is made safe before any handler writes it.
+        self.error_log.addFilter(_REDACT)
 
 
-def _safe(msg: Any, args: tuple[Any, ...]) -> str:
+class _Redacting(logging.Filter):
+    """Replaces a record's message by its safe form (see :func:`redact`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = _safe(record.msg, record.args or ()), ()
+        return True
+
+
+_REDACT = _Redacting()
+
+
+def _safe(msg: Any, args: Any) -> str:
     try:
         text = str(msg) % args if args else str(msg)
     except (TypeError, ValueError):  # a malformed call still gets logged, made safe
