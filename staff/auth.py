@@ -15,7 +15,6 @@ from flask import (
     Flask,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -124,7 +123,7 @@ def account(actor: Actor) -> str:
 
 
 @bp.route("/b/<int:business_id>/staff/invite/<token>", methods=["GET", "POST"])
-def invite(business_id: int, token: str) -> Response | tuple[Response, int]:
+def invite(business_id: int, token: str) -> Response | tuple[str, int]:
     """An invited member sets their password, and is signed in."""
     if request.method == "GET":
         try:
@@ -157,20 +156,17 @@ def _invite_page(
     details: staff_admin.InviteDetails | None,
     error: str | None,
     status: int,
-) -> tuple[Response, int]:
-    response = make_response(
-        render_template(
-            "staff/invite.html",
-            business_id=business_id,
-            token=token,
-            details=details,
-            error=error,
-            valid=error != INVALID_INVITE,
-            min_password=MIN_PASSWORD,
-        )
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response, status
+) -> tuple[str, int]:
+    # Not cached: webapp.security sends no-store for every staff page.
+    return render_template(
+        "staff/invite.html",
+        business_id=business_id,
+        token=token,
+        details=details,
+        error=error,
+        valid=error != INVALID_INVITE,
+        min_password=MIN_PASSWORD,
+    ), status
 
 
 def _next_url(business_id: int, role: Role) -> str:

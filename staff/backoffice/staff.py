@@ -158,7 +158,9 @@ def _render(
         link = base + url_for(
             "staff_auth.invite", business_id=actor.business_id, token=invitation.token
         )
-    response = make_response(
+    # The link is shown this once, and never cached: webapp.security sends no-store for
+    # every staff page.
+    return make_response(
         render_template(
             "backoffice/staff.html",
             business_id=actor.business_id,
@@ -174,6 +176,3 @@ def _render(
         ),
         status,
     )
-    if link:
-        response.headers["Cache-Control"] = "no-store"  # the link is shown this once
-    return response
