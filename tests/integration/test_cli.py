@@ -3,33 +3,21 @@ config."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tests.conftest import free_port
+from tests.serving import REGULARS, regulars_run, regulars_serve, serve_env
 from webapp.domain.actor import Actor
 from webapp.persistence.database import make_engine
 from webapp.persistence.models import Business, OutboxMessage, StaffUser
 from webapp.services import businesses, customers, ledger, outbox
-
-REGULARS = shutil.which("regulars") or str(Path(sys.executable).with_name("regulars"))
-
-
-def run_cli(args: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.CompletedProcess:
-    return subprocess.run([REGULARS, *args], env={**os.environ, **env}, capture_output=True,
-                          text=True, timeout=120, **kwargs)
 
 
 def test_create_business_and_staff(app: Flask) -> None:
@@ -80,37 +68,20 @@ def test_check_ledger_passes_then_finds_a_corrupted_balance(app: Flask) -> None:
 
 
 def test_wrong_setting_stops_start_up_naming_it(tmp_path: Path) -> None:
-    result = run_cli(["check-ledger"], {"REGULARS_DATABASE_URL": "mysql://localhost/x",
-                                         "REGULARS_INSTANCE_PATH": str(tmp_path)})
+    result = regulars_run("check-ledger", database_url="mysql://localhost/x",
+                          instance=tmp_path)
     assert result.returncode == 2
     assert "REGULARS_DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.slow
 def test_db_upgrade_and_serve_with_gunicorn(tmp_path: Path) -> None:
-    env = {"REGULARS_INSTANCE_PATH": str(tmp_path),
-           "REGULARS_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
-    assert run_cli(["db", "upgrade"], env).returncode == 0
-    port = free_port()
-    server = subprocess.Popen([REGULARS, "serve", "--port", str(port), "--workers", "1"],
-                              env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    assert r.status == 200
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as home:
-            assert "Regulars" in home.read().decode()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    database_url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    assert regulars_run("db", "upgrade", database_url=database_url,
+                        instance=tmp_path).returncode == 0
+    with regulars_serve(database_url, tmp_path, workers=1) as served:
+        assert requests.get(f"{served.url}/healthz", timeout=5).status_code == 200
+        assert "Regulars" in requests.get(f"{served.url}/", timeout=5).text
 
 
 def test_worker_once_sends_the_outbox(app: Flask) -> None:
@@ -128,17 +99,17 @@ def test_worker_once_sends_the_outbox(app: Flask) -> None:
 
 @pytest.mark.slow
 def test_worker_loops_until_sigterm_and_exits_cleanly(tmp_path: Path) -> None:
-    env = {"REGULARS_INSTANCE_PATH": str(tmp_path),
-           "REGULARS_DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}"}
-    assert run_cli(["db", "upgrade"], env).returncode == 0
+    database_url = f"sqlite:///{tmp_path / 'worker.sqlite3'}"
+    assert regulars_run("db", "upgrade", database_url=database_url,
+                        instance=tmp_path).returncode == 0
     worker = subprocess.Popen([REGULARS, "worker", "--interval", "0.1"],
-                              env={**os.environ, **env}, stdout=subprocess.PIPE,
+                              env=serve_env(database_url, tmp_path), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
         assert worker.stdout is not None
         assert worker.stdout.readline().startswith("Worker started")
         # Written after the worker started: the loop picks it up on a later batch.
-        engine = make_engine(env["REGULARS_DATABASE_URL"])
+        engine = make_engine(database_url)
         with Session(engine) as db:
             outbox.enqueue_sms(db, phone="+79161112233", text="Привет")
             db.commit()

@@ -3,11 +3,7 @@ and ``regulars demo`` end to end."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import POSTGRES_URL, T0
+from tests.serving import regulars_run
 from webapp.demo import DemoResult, generate
 from webapp.domain.actor import Actor
 from webapp.domain.quote import OrderDraft
@@ -175,25 +172,16 @@ def test_same_seed_same_history_other_seed_other_history(session: Session) -> No
     assert first.logins[0][1] != again.logins[0][1]  # passwords are never seeded
 
 
-def _regulars(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    beside = Path(sys.executable).parent / "regulars"
-    command = str(beside) if beside.exists() else shutil.which("regulars")
-    assert command, "the regulars console script is not installed"
-    return subprocess.run([command, *args], env=env, capture_output=True, text=True,
-                          encoding="utf-8", timeout=300, check=False)
-
-
 @pytest.mark.skipif(bool(POSTGRES_URL), reason="the CLI run builds its own SQLite file; "
                     "the generator itself is tested on PostgreSQL above")
 def test_regulars_demo_command_end_to_end(tmp_path: Path) -> None:
     database = tmp_path / "demo.sqlite3"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REGULARS_")}
-    env.update(REGULARS_INSTANCE_PATH=str(tmp_path), PYTHONUTF8="1",
-               REGULARS_DATABASE_URL=f"sqlite:///{database}")
+    where = {"database_url": f"sqlite:///{database}", "instance": tmp_path,
+             "env": {"PYTHONUTF8": "1"}, "timeout": 300}
 
-    upgraded = _regulars("db", "upgrade", env=env)
+    upgraded = regulars_run("db", "upgrade", **where)
     assert upgraded.returncode == 0, upgraded.stderr
-    built = _regulars("demo", "--no-serve", "--customers", "15", env=env)
+    built = regulars_run("demo", "--no-serve", "--customers", "15", **where)
     assert built.returncode == 0, built.stderr
     assert "«Гараж на Лесной»" in built.stdout
     printed = dict(re.findall(r"^\s+\w+\s+(owner|manager|cashier1|cashier2)\s+(\S+)$",
@@ -210,6 +198,6 @@ def test_regulars_demo_command_end_to_end(tmp_path: Path) -> None:
     finally:
         engine.dispose()
 
-    checked = _regulars("check-ledger", env=env)
+    checked = regulars_run("check-ledger", **where)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "All invariants hold." in checked.stdout
