@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -149,43 +150,51 @@ def test_join_see_the_card_and_check_in_once_with_the_live_code(shop: Shop) -> N
             browser.close()
 
 
-def test_installable_works_offline_and_sign_out_leaves_nothing(shop: Shop,
-                                                                tmp_path: Path) -> None:
+@contextmanager
+def phone_keeping_its_storage(profile: Path) -> Iterator[Any]:
+    """A phone's Chromium context whose service workers, caches and cookies persist in
+    ``profile`` (installability and offline checks need one), closed afterwards."""
     require_chromium()
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-            headless=True, locale="ru-RU", viewport=MOBILE)
+            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+            locale="ru-RU", viewport=MOBILE)
         try:
-            page = context.new_page()
-            join(page, shop)
-            page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-            page.reload()  # now under the service worker's control
-            page.wait_for_function("navigator.serviceWorker.controller !== null")
-            cdp = context.new_cdp_session(page)
-            assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
-
-            context.set_offline(True)
-            page.reload()
-            expect(page.locator("#available")).to_have_text("100 баллов")
-            expect(page.locator("#stale")).to_be_visible()
-            expect(page.locator("#stale")).to_contain_text("Обновлено в")
-            expect(page.locator(".checkin-qr svg")).to_be_visible()  # made on the phone
-            context.set_offline(False)
-
-            page.reload()
-            expect(page.locator("#stale")).to_be_hidden()
-            page.goto(f"{shop.url}/c/{shop.business_id}/profile")
-            page.get_by_role("button", name="Выйти", exact=True).click()
-            expect(page.get_by_text("Вы вышли.")).to_be_visible()
-            cached = page.evaluate("caches.keys()")
-            assert not [name for name in cached if name.startswith("regulars-personal")], cached
-
-            context.set_offline(True)
-            with pytest.raises(Exception, match=r"ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
-                page.goto(f"{shop.url}/c/{shop.business_id}/")
+            yield context
         finally:
             context.close()
+
+
+def test_installable_works_offline_and_sign_out_leaves_nothing(shop: Shop,
+                                                                tmp_path: Path) -> None:
+    with phone_keeping_its_storage(tmp_path / "profile") as context:
+        page = context.new_page()
+        join(page, shop)
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.reload()  # now under the service worker's control
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        cdp = context.new_cdp_session(page)
+        assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+
+        context.set_offline(True)
+        page.reload()
+        expect(page.locator("#available")).to_have_text("100 баллов")
+        expect(page.locator("#stale")).to_be_visible()
+        expect(page.locator("#stale")).to_contain_text("Обновлено в")
+        expect(page.locator(".checkin-qr svg")).to_be_visible()  # made on the phone
+        context.set_offline(False)
+
+        page.reload()
+        expect(page.locator("#stale")).to_be_hidden()
+        page.goto(f"{shop.url}/c/{shop.business_id}/profile")
+        page.get_by_role("button", name="Выйти", exact=True).click()
+        expect(page.get_by_text("Вы вышли.")).to_be_visible()
+        cached = page.evaluate("caches.keys()")
+        assert not [name for name in cached if name.startswith("regulars-personal")], cached
+
+        context.set_offline(True)
+        with pytest.raises(Exception, match=r"ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
+            page.goto(f"{shop.url}/c/{shop.business_id}/")
 
 
 @pytest.fixture
@@ -261,69 +270,55 @@ def test_the_demo_card_in_russian_and_english(demo_shop: tuple[str, int, str], s
 def test_a_device_signed_out_elsewhere_keeps_no_card_offline(shop: Shop, tmp_path: Path) -> None:
     """The lost phone: its session is ended from another device; the next time it is
     online the card and its check-in secret are wiped from it."""
-    require_chromium()
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "lost-phone"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-            headless=True, locale="ru-RU", viewport=MOBILE)
-        try:
-            page = context.new_page()
-            join(page, shop)
-            page.reload()
-            page.wait_for_function("navigator.serviceWorker.controller !== null")
-            engine = make_engine(shop.database_url)
-            with Session(engine) as db:  # "sign out this device" from the other phone
-                db.execute(update(CustomerSession).values(revoked_at=utcnow()))
-                db.commit()
-            engine.dispose()
-            page.reload()
-            expect(page.get_by_role("button", name="Получить код")).to_be_visible()
-            context.set_offline(True)
-            with pytest.raises(Exception, match=r"ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
-                page.goto(f"{shop.url}/c/{shop.business_id}/")
-        finally:
-            context.close()
+    with phone_keeping_its_storage(tmp_path / "lost-phone") as context:
+        page = context.new_page()
+        join(page, shop)
+        page.reload()
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        engine = make_engine(shop.database_url)
+        with Session(engine) as db:  # "sign out this device" from the other phone
+            db.execute(update(CustomerSession).values(revoked_at=utcnow()))
+            db.commit()
+        engine.dispose()
+        page.reload()
+        expect(page.get_by_role("button", name="Получить код")).to_be_visible()
+        context.set_offline(True)
+        with pytest.raises(Exception, match=r"ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
+            page.goto(f"{shop.url}/c/{shop.business_id}/")
 
 
 def test_one_phone_holds_two_businesses_cards(shop: Shop, tmp_path: Path) -> None:
     """Signed in at the car service, the customer follows a link to the tyre shop on the
     same server and joins it too: both cards open, online and offline; signing out of
     the tyre shop leaves the car service's card, its cookie and its offline copy."""
-    require_chromium()
     first, second = shop.business_id, shop.business_id + 1
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "two-cards"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-            headless=True, locale="ru-RU", viewport=MOBILE)
-        try:
-            page = context.new_page()
-            for business_id in (first, second):
-                join(page, shop, business_id)
-                page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-                page.reload()  # under this business's service worker: the card is kept
-                page.wait_for_function("navigator.serviceWorker.controller !== null")
-            for business_id in (first, second):
-                page.goto(f"{shop.url}/c/{business_id}/")
-                expect(page.locator("#available")).to_have_text("100 баллов")
-            assert {f"/c/{first}/", f"/c/{second}/"} <= {
-                name.removeprefix("regulars-personal:") for name in page.evaluate("caches.keys()")}
-
-            page.goto(f"{shop.url}/c/{second}/profile")
-            page.get_by_role("button", name="Выйти", exact=True).click()
-            expect(page.get_by_text("Вы вышли.")).to_be_visible()
-            page.wait_for_function(f"""caches.keys().then(names => !names.includes(
-                "regulars-personal:/c/{second}/"))""")
-            cached = page.evaluate("caches.keys()")
-            assert f"regulars-personal:/c/{first}/" in cached, cached
-            assert {c["name"] for c in context.cookies()} >= {f"customer-{first}"}
-            assert f"customer-{second}" not in {c["name"] for c in context.cookies()}
-            page.goto(f"{shop.url}/c/{first}/")
+    with phone_keeping_its_storage(tmp_path / "two-cards") as context:
+        page = context.new_page()
+        for business_id in (first, second):
+            join(page, shop, business_id)
+            page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+            page.reload()  # under this business's service worker: the card is kept
+            page.wait_for_function("navigator.serviceWorker.controller !== null")
+        for business_id in (first, second):
+            page.goto(f"{shop.url}/c/{business_id}/")
             expect(page.locator("#available")).to_have_text("100 баллов")
+        assert {f"/c/{first}/", f"/c/{second}/"} <= {
+            name.removeprefix("regulars-personal:") for name in page.evaluate("caches.keys()")}
 
-            context.set_offline(True)
-            page.goto(f"{shop.url}/c/{first}/")  # the car service's copy survived
-            expect(page.locator("#available")).to_have_text("100 баллов")
-            with pytest.raises(Exception, match=r"ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
-                page.goto(f"{shop.url}/c/{second}/")
-        finally:
-            context.close()
+        page.goto(f"{shop.url}/c/{second}/profile")
+        page.get_by_role("button", name="Выйти", exact=True).click()
+        expect(page.get_by_text("Вы вышли.")).to_be_visible()
+        page.wait_for_function(f"""caches.keys().then(names => !names.includes(
+            "regulars-personal:/c/{second}/"))""")
+        cached = page.evaluate("caches.keys()")
+        assert f"regulars-personal:/c/{first}/" in cached, cached
+        assert {c["name"] for c in context.cookies()} >= {f"customer-{first}"}
+        assert f"customer-{second}" not in {c["name"] for c in context.cookies()}
+        page.goto(f"{shop.url}/c/{first}/")
+        expect(page.locator("#available")).to_have_text("100 баллов")
+
+        context.set_offline(True)
+        page.goto(f"{shop.url}/c/{first}/")  # the car service's copy survived
+        expect(page.locator("#available")).to_have_text("100 баллов")
+        with pytest.raises(Exception, match=r"ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
+            page.goto(f"{shop.url}/c/{second}/")
