@@ -4,9 +4,10 @@ Seeds a temporary SQLite database with the demo business (``webapp.demo.generate
 one customer with a full card: a tier with perks, oil-change stamps, points pending and
 points about to expire. Serves the app with gunicorn on a free 127.0.0.1 port, signs the
 customer in over HTTP (phone form, the code texted through the outbox, code form) and
-runs Lighthouse against /c/<business>/ with the ``customer`` cookie. Prints the median
-category scores, the failing audits, the compressed size of the HTML, CSS and JS the
-page loads, and any request to another host; exits 1 when a threshold is missed.
+runs Lighthouse against /c/<business>/ with the business's ``customer-<id>`` cookie.
+Prints the median category scores, the failing audits, the compressed size of the HTML,
+CSS and JS the page loads, and any request to another host; exits 1 when a threshold is
+missed.
 Run ``python benchmarks/lighthouse_card.py [--runs 3] [--json FILE]``.
 """
 
@@ -134,7 +135,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def sign_in(base: str, business_id: int, database_url: str) -> str:
-    """Sign Ivan in like a phone would; returns the ``customer`` cookie's value."""
+    """Sign Ivan in like a phone would; returns its ``customer-<id>`` cookie's value."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
     app = f"{base}/c/{business_id}"
@@ -167,7 +168,7 @@ def sign_in(base: str, business_id: int, database_url: str) -> str:
         raise SystemExit(f"no code texted to {PHONE}: {text!r}")
     landed = post("/code", {"csrf_token": csrf_token(opener, f"{app}/code"),
                             "code": code.group(1)})
-    cookie = next((c.value for c in jar if c.name == "customer"), None)
+    cookie = next((c.value for c in jar if c.name == f"customer-{business_id}"), None)
     if not landed.endswith(f"/c/{business_id}/") or not cookie:
         raise SystemExit(f"signing in landed on {landed} without a customer cookie")
     return cookie
@@ -359,7 +360,7 @@ def main() -> int:
             cookie = sign_in(origin, business_id, database_url)
             results["seed_seconds"] = round(time.monotonic() - started, 1)
             for lang, accept in LANGUAGES.items():
-                headers = {"Cookie": f"customer={cookie}", "Accept-Language": accept}
+                headers = {"Cookie": f"customer-{business_id}={cookie}", "Accept-Language": accept}
                 served, worker, missing = the_card(url, headers)
                 if missing:
                     print(f"[{lang}] warning: the card shows none of {missing}")
