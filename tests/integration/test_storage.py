@@ -16,7 +16,7 @@ from webapp.domain.actor import Actor
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
 from webapp.persistence.models import Customer, IdempotencyKey
-from webapp.services import idempotency, ledger
+from webapp.services import ledger, unit_of_work
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_idempotency_keys_are_kept_at_least_thirty_days(
                     .where(IdempotencyKey.key == old).values(created_at=T0 - timedelta(days=40)))
     session.execute(IdempotencyKey.__table__.update()
                     .where(IdempotencyKey.key == recent).values(created_at=T0 - timedelta(days=30)))
-    assert idempotency.purge_expired(session, now=T0) == 1
+    assert unit_of_work.purge_expired_keys(session, now=T0) == 1
     remaining = set(session.scalars(select(IdempotencyKey.key)))
     assert remaining == {recent}
     assert session.scalar(select(func.count()).select_from(IdempotencyKey)) == 1

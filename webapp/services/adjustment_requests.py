@@ -43,7 +43,7 @@ from webapp.services import (
     ledger,
     wallet_updates,
 )
-from webapp.services.idempotency import run_once
+from webapp.services.unit_of_work import run_once
 
 _requests = cast(Table, AdjustmentRequest.__table__)
 _INSERT = insert(_requests).returning(_requests.c.id)

@@ -35,9 +35,9 @@ from webapp.services import (
     push,
     wallet_updates,
 )
-from webapp.services.idempotency import run_once
 from webapp.services.ledger import earn, result_of, spend
 from webapp.services.orders import insert_order
+from webapp.services.unit_of_work import run_once
 
 REFERRAL = "referral"
 

@@ -52,7 +52,7 @@ from webapp.services import (
 )
 from webapp.services.customer_history import BusinessView, describe
 from webapp.services.customer_sign_in import Who
-from webapp.services.idempotency import run_once
+from webapp.services.unit_of_work import run_once
 
 NAME_LENGTH = 200
 LABEL_LENGTH = 200

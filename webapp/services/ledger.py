@@ -33,8 +33,8 @@ from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore, OperationRow
 from webapp.persistence.models import Lot, Operation, Order
 from webapp.services import abuse_adjustments, adjustment_checks, audit, wallet_updates
-from webapp.services.idempotency import run_once
 from webapp.services.ledger_views import Balance, balance_of
+from webapp.services.unit_of_work import run_once
 
 Result = dict[str, Any]
 

@@ -20,8 +20,8 @@ from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore
 from webapp.persistence.models import Asset, Branch, Order
-from webapp.services.idempotency import run_once
 from webapp.services.ledger import earn, result_of, spend
+from webapp.services.unit_of_work import run_once
 
 # Prebuilt on the tables (no ORM insert path): both run on every counter close.
 _ORDERS = cast(Table, Order.__table__)

@@ -23,7 +23,7 @@ from webapp.domain.program import InvalidSetting, ProgramSettings, Warning
 from webapp.persistence.base import utcnow
 from webapp.persistence.models import ProgramVersion
 from webapp.services import wallet_updates
-from webapp.services.idempotency import run_once
+from webapp.services.unit_of_work import run_once
 
 # A form opened a minute ago still says "now": allow that much clock skew.
 PAST_TOLERANCE = timedelta(minutes=5)
