@@ -67,8 +67,8 @@ def seed(url: str, n_cashiers: int, n_customers: int) -> dict[str, Any]:
     from sqlalchemy.orm import Session
 
     from webapp.domain.actor import Actor
+    from webapp.domain.clock import utcnow
     from webapp.domain.presets import DEMO
-    from webapp.persistence.base import utcnow
     from webapp.persistence.database import make_engine
     from webapp.persistence.migrate import upgrade
     from webapp.persistence.models import Branch

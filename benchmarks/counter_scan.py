@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import free_port  # noqa: E402
 from tests.browser.fake_camera import write_y4m  # noqa: E402
 from webapp.domain.actor import Actor, Role  # noqa: E402
+from webapp.domain.clock import utcnow  # noqa: E402
 from webapp.domain.presets import DEMO  # noqa: E402
-from webapp.persistence.base import utcnow  # noqa: E402
 from webapp.persistence.database import make_engine  # noqa: E402
 from webapp.persistence.migrate import upgrade  # noqa: E402
 from webapp.persistence.models import Branch  # noqa: E402

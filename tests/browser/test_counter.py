@@ -19,8 +19,8 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, se
 from tests.browser.fake_camera import blank_y4m, write_y4m
 from webapp.domain import checkin
 from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.presets import DEMO
-from webapp.persistence.base import utcnow
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
 from webapp.persistence.models import Branch, Operation, Order

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
 from webapp.demo import generate
 from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.presets import DEMO
-from webapp.persistence.base import utcnow
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
 from webapp.persistence.models import Branch, Customer, CustomerSession, Order

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.presets import DEMO
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import Branch
 from webapp.services import businesses, programs, staff
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import AuditEvent, Branch, Business, StaffInvite, StaffUser
 from webapp.services import sign_in, staff, staff_admin
 from webapp.services.staff_admin import InvalidInvite, OwnAccount

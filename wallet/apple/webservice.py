@@ -30,8 +30,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wallet.apple import passes, pkpass
 from wallet.apple.settings import AppleSettings, auth_token, settings_of
 from webapp.db import session
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import DomainError, InvalidInput
-from webapp.persistence.base import utcnow
 from webapp.services import passkit
 
 MAX_BODY = 4096  # a registration body is {"pushToken": "<64 hex>"}

@@ -57,8 +57,8 @@ from wallet.google.client import (
 )
 from wallet.google.limit import NOTIFICATIONS_PER_DAY, claim, give_back, spent
 from wallet.google.settings import GoogleSettings
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import UnknownCustomer
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer, WalletPass
 from webapp.services import logos, outbox, wallet_cards
 from webapp.services.wallet_updates import GOOGLE

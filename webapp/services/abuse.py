@@ -20,12 +20,12 @@ from sqlalchemy.sql.selectable import ScalarSelect
 from webapp.domain import abuse as rules
 from webapp.domain.abuse import AbuseBlocked, CloseCounts, Crossing, Kind
 from webapp.domain.actor import Actor, ActorKind, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import (
     UnknownCustomer,
 )
 from webapp.domain.ledger import OperationKind as Op
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import (
     AuditEvent,
     Customer,

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import abuse as rules
 from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import AlreadyResolved, InvalidInput, NotFound, PermissionDenied
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import AbuseFlag, Branch, Business, Customer, StaffUser
 from webapp.services import audit, counter_settings
 

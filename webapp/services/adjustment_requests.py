@@ -25,6 +25,7 @@ from webapp.domain import adjustments
 from webapp.domain import ledger as ledger_rules
 from webapp.domain.actor import Actor, Role
 from webapp.domain.adjustments import ApprovalRequired
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import (
     AlreadyResolved,
     InsufficientPoints,
@@ -32,7 +33,6 @@ from webapp.domain.errors import (
     PermissionDenied,
 )
 from webapp.domain.ledger import AccountKind as K
-from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore
 from webapp.persistence.models import AdjustmentRequest
 from webapp.services import (

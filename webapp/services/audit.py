@@ -15,8 +15,8 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import PermissionDenied
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import AuditEvent, Branch, StaffUser
 
 # On the table, not the entity: skips the ORM's insert path on every close.

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import IdempotencyConflict
 from webapp.domain.tiers import MONTH
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import Customer, IdempotencyKey
 from webapp.services import ledger, programs
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import cards, checkin
 from webapp.domain.actor import Actor
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import Conflict, UnknownCustomer
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import CheckinUse, Customer
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain.abuse import AbuseBlocked
 from webapp.domain.actor import Actor, ActorKind
+from webapp.domain.clock import utcnow
 from webapp.domain.counter_settings import CounterSettings, needs_confirmation
 from webapp.domain.errors import Conflict, InvalidInput
 from webapp.domain.ledger import AccountKind as K
@@ -23,7 +24,6 @@ from webapp.domain.ledger import OperationKind as Op
 from webapp.domain.program import ProgramSettings
 from webapp.domain.quote import CustomerState, OrderDraft, Quote, quote
 from webapp.domain.tiers import MONTH, PaidOrder
-from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore
 from webapp.persistence.models import Customer, EntitlementUse, Operation, Order
 from webapp.services import (

@@ -17,8 +17,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import Conflict, InvalidAmount, InvalidInput, UnknownCustomer
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer, RedeemConfirmation
 from webapp.services import phones
 from webapp.sms import SmsGateway

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import counter_settings as rules
 from webapp.domain.actor import Actor
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import (
     InvalidInput,
     NotFound,
@@ -26,7 +27,6 @@ from webapp.domain.errors import (
 from webapp.domain.ledger import OperationKind as Op
 from webapp.domain.quote import Quote
 from webapp.domain.quote_text import render
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import (
     Asset,
     Branch,

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import tiers
 from webapp.domain.actor import Actor, ActorKind
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import UnknownCustomer
 from webapp.domain.quote import Quote
 from webapp.domain.quote_text import render
 from webapp.domain.rules_text import describe, referral_line
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer
 from webapp.services import customer_history, logos, programs
 from webapp.services.customer_sign_in import Who

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import cards, history_text
 from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import NotFound, PermissionDenied, UnknownCustomer, UnknownOrder
 from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
 from webapp.domain.money import format_minor, input_value
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import (
     Account,
     Branch,

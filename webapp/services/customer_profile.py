@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import cards
 from webapp.domain.actor import Actor, ActorKind
+from webapp.domain.clock import utcnow
 from webapp.domain.consent import ConsentKind, ConsentState
 from webapp.domain.errors import Conflict, InvalidInput, NotFound, UnknownCustomer
-from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore
 from webapp.persistence.models import (
     Asset,

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor, ActorKind
 from webapp.domain.addresses import address_key
+from webapp.domain.clock import utcnow
 from webapp.domain.consent import ConsentKind
 from webapp.domain.errors import Conflict, InvalidInput, NotFound
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer, CustomerSession, SignInCode
 from webapp.services import consents, customers, outbox, phones, push, sign_in_code_limits
 

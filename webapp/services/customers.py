@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import assets, cards
 from webapp.domain.actor import Actor
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import InvalidInput, UnknownCustomer
 from webapp.domain.ledger import CUSTOMER_ACCOUNTS
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import Account, Asset, Business, Customer
 from webapp.services import bonuses, phones
 

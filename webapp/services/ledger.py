@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from webapp.domain import adjustments
 from webapp.domain import ledger as rules
 from webapp.domain.actor import Actor, ActorKind, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import (
     AlreadyResolved,
     DuplicateAccrual,
@@ -29,7 +30,6 @@ from webapp.domain.errors import (
 )
 from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
-from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore, OperationRow
 from webapp.persistence.models import Lot, Operation, Order
 from webapp.services import abuse_adjustments, adjustment_checks, audit, wallet_updates

@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
+from webapp.domain.clock import utcnow
 from webapp.domain.ledger import CUSTOMER_ACCOUNTS, refund_share
 from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import (
     Account,
     Entry,

@@ -15,8 +15,8 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import InvalidInput, NotFound
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, BusinessLogo
 from webapp.services import wallet_updates
 

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import ledger as rules
 from webapp.domain.actor import Actor
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import AlreadyExists, InvalidInput, PermissionDenied
 from webapp.domain.ledger import OperationKind as Op
-from webapp.persistence.base import utcnow
 from webapp.persistence.ledger_store import LedgerStore
 from webapp.persistence.models import Asset, Branch, Order
 from webapp.services.ledger import earn, result_of, spend

@@ -34,9 +34,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import DomainError, InvalidInput, NotFound
 from webapp.domain.wording import language_of_locale
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer, PassRegistration, WalletPass
 
 # Apple's identifiers are short ASCII strings; anything else is refused with a 400

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import program
 from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import PermissionDenied
 from webapp.domain.presets import PRESETS
 from webapp.domain.program import InvalidSetting, ProgramSettings, Warning
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import ProgramVersion
 from webapp.services import wallet_updates
 from webapp.services.unit_of_work import run_once

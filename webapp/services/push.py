@@ -30,8 +30,8 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import InvalidInput
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import Customer, CustomerSession, PushSubscription
 from webapp.services import outbox
 from webapp.services.push_messages import TTL_NEWS

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import NotFound
 from webapp.domain.wording import format_points, plural
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import (
     Account,
     Business,

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from webapp.domain import sign_in_limits
 from webapp.domain.actor import Actor, Role
 from webapp.domain.addresses import address_key
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import Conflict, NotFound, PermissionDenied
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import StaffSession, StaffUser, staff_branches
 from webapp.services import audit, counter_settings
 from webapp.services.rate_counters import Counters

@@ -17,6 +17,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import InvalidInput, NotFound, PermissionDenied
 from webapp.domain.program import BP, ProgramSettings
 from webapp.domain.simulation import (
@@ -28,7 +29,6 @@ from webapp.domain.simulation import (
     simulate,
 )
 from webapp.domain.tiers import PaidOrder, tier_index
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Order
 from webapp.services import programs
 

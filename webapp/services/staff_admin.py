@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import (
     AlreadyExists,
     Conflict,
@@ -29,7 +30,6 @@ from webapp.domain.errors import (
     NotFound,
     PermissionDenied,
 )
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import Branch, StaffInvite, StaffUser
 from webapp.services import audit, staff
 from webapp.services.sign_in import end_sessions

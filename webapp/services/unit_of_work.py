@@ -26,9 +26,9 @@ from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import IdempotencyConflict
 from webapp.domain.ledger import fingerprint, validate_key
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import IdempotencyKey
 
 P = ParamSpec("P")

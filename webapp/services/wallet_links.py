@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import InvalidInput, NotFound
 from webapp.domain.numbers import whole_number
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import Business, Customer, WalletPass
 from webapp.services import audit, outbox, phones, wallet_cards
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
-from webapp.persistence.base import utcnow
+from webapp.domain.clock import utcnow
 from webapp.persistence.models import PassRegistration, WalletPass
 from webapp.services import outbox
 

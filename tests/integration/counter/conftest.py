@@ -13,7 +13,7 @@ import pytest
 from tests.integration.conftest import PASSWORD
 from webapp.domain import checkin
 from webapp.domain.actor import Actor, Role
-from webapp.persistence.base import utcnow
+from webapp.domain.clock import utcnow
 from webapp.persistence.models import Customer
 from webapp.services import customers, ledger, staff
 

@@ -17,7 +17,7 @@ from tests.concurrency import race, unexpected
 from tests.integration.conftest import PASSWORD
 from tests.integration.customer.conftest import PHONE, ask_code, csrf
 from webapp.domain.actor import Actor
-from webapp.persistence.base import utcnow
+from webapp.domain.clock import utcnow
 from webapp.persistence.models import AbuseFlag, OutboxMessage, SignInCode
 from webapp.services import businesses, customer_sign_in, customers, sign_in_code_limits
 from webapp.services.customer_sign_in import CodeRequested

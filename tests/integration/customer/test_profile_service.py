@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from tests.integration.customer.conftest import PHONE, signed_in
 from webapp.domain.actor import Actor
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import Conflict, IdempotencyConflict, InvalidInput, NotFound
 from webapp.domain.ledger import OperationKind as Op
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import (
     Asset,
     Consent,

@@ -33,10 +33,10 @@ from tests.integration.customer.conftest import PHONE, csrf, signed_in
 from webapp.commands_push import push_group, senders
 from webapp.config import ConfigError
 from webapp.domain.actor import Actor
+from webapp.domain.clock import utcnow
 from webapp.domain.consent import ConsentKind
 from webapp.domain.errors import InvalidInput, NotFound
 from webapp.domain.quote import OrderDraft
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import (
     Customer,
     CustomerSession,

@@ -20,7 +20,7 @@ from tests.integration.customer.conftest import (
     signed_in,
     texted_code,
 )
-from webapp.persistence.base import utcnow
+from webapp.domain.clock import utcnow
 from webapp.persistence.models import (
     Consent,
     Customer,

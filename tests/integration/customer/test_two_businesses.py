@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select, update
 
 from tests.conftest import rolled_back_app
 from tests.integration.customer.conftest import PHONE, ask_code, csrf, deliver, send_code, signed_in
-from webapp.persistence.base import utcnow
+from webapp.domain.clock import utcnow
 from webapp.persistence.models import Customer, CustomerSession
 from webapp.services import businesses, customer_sign_in
 

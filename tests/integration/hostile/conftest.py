@@ -30,8 +30,8 @@ from tests.integration.hostile.probe import record_views
 from tests.integration.wallet.pki import PKI, extra_for, make_pki
 from wallet.apple.settings import auth_token
 from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.quote import OrderDraft
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import AbuseFlag, CustomerSession
 from webapp.services import (
     checkout,

@@ -12,8 +12,8 @@ from staff.backoffice.flags import KINDS
 from tests.integration.staff.conftest import PASSWORD
 from webapp.domain.abuse import Kind
 from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.counter_settings import AbuseLimits
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import AbuseFlag, StaffUser
 from webapp.services import abuse_flags, customers, staff
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from tests.integration.staff.conftest import PASSWORD
 from webapp.domain.actor import Role
+from webapp.domain.clock import utcnow
 from webapp.domain.program import from_dict
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import ProgramVersion
 from webapp.services import staff
 

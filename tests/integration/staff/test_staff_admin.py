@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from tests.integration.staff.conftest import PASSWORD
 from webapp.domain.actor import Role
-from webapp.persistence.base import utcnow
+from webapp.domain.clock import utcnow
 from webapp.persistence.models import StaffInvite, StaffUser
 from webapp.services import staff
 

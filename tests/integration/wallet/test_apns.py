@@ -26,7 +26,7 @@ from tests.integration.wallet.pki import KEY_PASSWORD, PKI
 from wallet.apple import apns
 from webapp.config import ConfigError
 from webapp.domain.actor import Actor
-from webapp.persistence.base import utcnow
+from webapp.domain.clock import utcnow
 from webapp.persistence.models import OutboxMessage, PassRegistration
 from webapp.services import customers, ledger, outbox, wallet_cards
 from webapp.services.wallet_updates import APNS

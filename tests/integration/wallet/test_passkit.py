@@ -27,8 +27,8 @@ from wallet.apple import apns
 from wallet.apple.settings import auth_token
 from wallet.apple.webservice import bp
 from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
 from webapp.domain.presets import DEMO
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import Customer, OutboxMessage, PassRegistration, WalletPass
 from webapp.services import (
     businesses,

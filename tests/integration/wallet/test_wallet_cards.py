@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.domain.actor import Actor
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import UnknownCustomer
-from webapp.persistence.base import utcnow
 from webapp.persistence.models import OutboxMessage, PassRegistration, WalletPass
 from webapp.services import customers, ledger, wallet_cards, wallet_updates
 

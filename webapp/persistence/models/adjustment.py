@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.persistence.base import Base, UTCDateTime, utcnow
+from webapp.domain.clock import utcnow
+from webapp.persistence.base import Base, UTCDateTime
 
 
 class AdjustmentRequest(Base):

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.persistence.base import Base, UTCDateTime, utcnow
+from webapp.domain.clock import utcnow
+from webapp.persistence.base import Base, UTCDateTime
 
 
 class Business(Base):

@@ -17,7 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.persistence.base import Base, UTCDateTime, utcnow
+from webapp.domain.clock import utcnow
+from webapp.persistence.base import Base, UTCDateTime
 
 
 def _new_secret() -> bytes:

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.persistence.base import Base, UTCDateTime, utcnow
+from webapp.domain.clock import utcnow
+from webapp.persistence.base import Base, UTCDateTime
 
 
 class SignInCode(Base):

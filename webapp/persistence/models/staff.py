@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.persistence.base import Base, UTCDateTime, utcnow
+from webapp.domain.clock import utcnow
+from webapp.persistence.base import Base, UTCDateTime
 from webapp.persistence.models.business import Branch
 
 staff_branches = Table(
