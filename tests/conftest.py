@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -28,6 +29,12 @@ from webapp.persistence.models import Branch, Business, Customer
 from webapp.services import businesses, customers, staff
 
 POSTGRES_URL = os.environ.get("REGULARS_TEST_DATABASE_URL", "")
+
+# The machine is shared and noisy: how fast Hypothesis generates inputs says nothing
+# about the code, so a slow moment must not fail a property test.
+settings.register_profile("shared-machine", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("shared-machine")
 T0 = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 
 

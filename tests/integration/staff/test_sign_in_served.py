@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -59,11 +60,17 @@ def test_fifty_parallel_guesses_check_no_more_passwords_than_the_limit(shop: Sho
     # runs on the machine (a login need not exist to be counted).
     login = f"owner-{uuid.uuid4().hex[:12]}"
     address = str(ipaddress.IPv4Address(0x0A000000 + random.randrange(1, 2**24 - 1)))
+    started = time.monotonic()
     with ThreadPoolExecutor(max_workers=10) as pool:
         answers = list(pool.map(lambda _: wrong_password(shop, login, address), range(50)))
-    # Five attempts on a login are free; the sixth must wait: however the 50 requests
-    # spread over the workers, exactly five passwords were checked.
-    assert sorted(answers) == [200] * 5 + [429] * 45
+    elapsed = time.monotonic() - started
+    # Five attempts on a login are free; then each must wait at least 2 s after the last
+    # one. However the 50 requests spread over the workers, five passwords were checked,
+    # plus at most one per 2 s the burst lasted (a loaded machine stretches it; counts
+    # kept per process would let 3 x 5 through at once).
+    checked = answers.count(200)
+    assert answers.count(429) == 50 - checked
+    assert 5 <= checked <= 5 + int(elapsed // 2), (checked, elapsed)
 
 
 def test_a_cookie_replayed_after_sign_out_is_refused(shop: Shop) -> None:
