@@ -164,8 +164,8 @@ def worker(once: bool, interval: float, parent: int | None) -> None:
             try:
                 summary = outbox.run_once(db, senders)
             except Exception:  # a database hiccup must not end the worker; leases expire
+                # (the failed scope has rolled back; close() ends anything left over)
                 logging.getLogger("regulars.worker").exception("Outbox batch failed")
-                db.rollback()
                 summary = outbox.Summary()
             finally:
                 db.close()  # a long-running process must not keep every row it touched

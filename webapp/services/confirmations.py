@@ -2,7 +2,7 @@
 
 The code is 6 digits, good for 5 minutes, 5 attempts and one close. Only its hash is
 stored. A wrong code counts as an attempt even though the close it came with rolls
-back (:func:`count_failure` runs in a transaction of its own).
+back (:func:`count_failure` runs in a write scope of its own, after the close's).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from webapp.domain.clock import utcnow
 from webapp.domain.errors import Conflict, InvalidAmount, InvalidInput, UnknownCustomer
 from webapp.persistence.models import Business, Customer, RedeemConfirmation
 from webapp.services import phones
+from webapp.services.unit_of_work import writes
 from webapp.sms import SmsGateway
 
 LIFETIME = timedelta(minutes=5)
@@ -57,9 +58,11 @@ def _hash(confirmation_id: int, code: str) -> str:
     return hashlib.sha256(f"{confirmation_id}:{code}".encode()).hexdigest()
 
 
+@writes
 def send_code(session: Session, actor: Actor, sms: SmsGateway, *, customer_id: int,
               points: int, now: datetime | None = None) -> CodeSent:
-    """Send the customer a code that confirms redeeming up to ``points``, and commit."""
+    """Send the customer a code that confirms redeeming up to ``points``; the code's row
+    commits only if the text was handed to the gateway."""
     if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
         raise InvalidAmount("Points to confirm must be a whole number above 0.")
     now = now or utcnow()
@@ -70,7 +73,6 @@ def send_code(session: Session, actor: Actor, sms: SmsGateway, *, customer_id: i
         RedeemConfirmation.customer_id == customer_id,
         RedeemConfirmation.created_at > now - timedelta(hours=1))) or 0
     if recent >= PER_CUSTOMER_PER_HOUR:
-        session.rollback()
         raise TooManyCodes("Too many codes were sent to this customer in the last hour.")
     business_name = session.scalar(select(Business.name).where(Business.id == actor.business_id))
     code = f"{secrets.randbelow(1_000_000):06d}"
@@ -81,19 +83,14 @@ def send_code(session: Session, actor: Actor, sms: SmsGateway, *, customer_id: i
     session.flush()
     row.code_hash = _hash(row.id, code)
     phone = customer.phone
-    try:
-        sms.send(phone, f"Код {code}: списание {points} баллов в «{business_name}». "
-                        "Назовите его кассиру, только если списываете сами.")
-    except Exception:
-        session.rollback()
-        raise
-    session.commit()
+    sms.send(phone, f"Код {code}: списание {points} баллов в «{business_name}». "
+                    "Назовите его кассиру, только если списываете сами.")
     return CodeSent(row.id, points, phones.hint(phone), row.expires_at)
 
 
 def consume(session: Session, actor: Actor, *, confirmation_id: int, code: str,
             customer_id: int, points: int, now: datetime) -> None:
-    """Use a confirmation for a redemption of ``points``, inside the close's transaction."""
+    """Use a confirmation for a redemption of ``points``, inside the close's write scope."""
     row = session.get(RedeemConfirmation, confirmation_id)
     if (row is None or row.business_id != actor.business_id
             or row.customer_id != customer_id):
@@ -113,9 +110,10 @@ def consume(session: Session, actor: Actor, *, confirmation_id: int, code: str,
         raise ConfirmationUnusable("The code is used up or expired: send a new one.")
 
 
+@writes
 def count_failure(session: Session, confirmation_id: int) -> None:
-    """Record a wrong code in its own transaction (the close that carried it rolled back)."""
+    """Record a wrong code in a write scope of its own (the close that carried it rolled
+    back)."""
     session.execute(update(RedeemConfirmation)
                     .where(RedeemConfirmation.id == confirmation_id)
                     .values(attempts=RedeemConfirmation.attempts + 1))
-    session.commit()

@@ -19,7 +19,7 @@ from webapp.persistence.models import Consent, Customer
 
 def record(session: Session, customer_id: int, kind: ConsentKind, granted: bool, *,
            channel: str, ip: str | None, now: datetime) -> None:
-    """Add a consent event in the caller's transaction (no commit)."""
+    """Add a consent event in the caller's write scope (it commits with the caller)."""
     session.add(Consent(customer_id=customer_id, kind=kind.value, granted=granted,
                         text_version=TEXTS[kind].version, channel=channel, ip=ip, at=now))
     if kind is ConsentKind.ADVERTISING:
@@ -28,7 +28,7 @@ def record(session: Session, customer_id: int, kind: ConsentKind, granted: bool,
 
 
 def current(session: Session, customer_id: int) -> ConsentState:
-    """The newest record of each kind; no record means no consent."""
+    """The newest record of each kind, in the caller's scope; no record means no consent."""
     state = {kind: False for kind in ConsentKind}
     for kind in ConsentKind:
         granted = session.scalar(

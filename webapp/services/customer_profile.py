@@ -52,7 +52,7 @@ from webapp.services import (
 )
 from webapp.services.customer_history import BusinessView, describe
 from webapp.services.customer_sign_in import Who
-from webapp.services.unit_of_work import run_once
+from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once, writes
 
 NAME_LENGTH = 200
 LABEL_LENGTH = 200
@@ -89,33 +89,32 @@ class Closed:
     operation_id: int | None  # the adjustment that took them; None when there were none
 
 
+@reads
 def profile(session: Session, who: Who) -> Profile:
     """The profile screen: who they are, their vehicles or devices, their consents."""
     customer = _customer(session, who)
     found = Profile(customer.name, customer.birthday, phones.hint(customer.phone),
                     cards.display(customer.card_number), _assets(session, who),
                     consents.current(session, who.customer_id))
-    session.rollback()
     return found
 
 
+@writes
 def update(session: Session, who: Who, *, name: str | None,
            birthday: date | str | None, now: datetime | None = None) -> Profile:
     """Change the name and birthday (both optional); bad input changes nothing."""
     clean_name = _clean_name(name)
     customer = _customer(session, who)
     zone = ZoneInfo(_business(session, who).timezone)
-    try:  # "not in the future" by the business's calendar: just after midnight in
-        # Moscow it is still yesterday in UTC, and a birthday today would be refused
-        clean_birthday = _clean_birthday(birthday, (now or utcnow()).astimezone(zone).date())
-    except InvalidInput:
-        session.rollback()
-        raise
+    # "Not in the future" by the business's calendar: just after midnight in Moscow it
+    # is still yesterday in UTC, and a birthday today would be refused.
+    clean_birthday = _clean_birthday(birthday, (now or utcnow()).astimezone(zone).date())
     customer.name, customer.birthday = clean_name, clean_birthday
-    session.commit()
+    session.flush()
     return profile(session, who)
 
 
+@writes
 def add_asset(session: Session, who: Who, kind: str, value: str,
               label: str | None = None) -> AssetView:
     """Add a vehicle or device to the customer's own profile (validated like the counter's)."""
@@ -126,15 +125,12 @@ def add_asset(session: Session, who: Who, kind: str, value: str,
     if label is not None and (not isinstance(label, str) or len(label.strip()) > LABEL_LENGTH):
         raise InvalidInput("A label is at most 200 characters.")
     _customer(session, who)
-    try:
-        asset = customers.add_asset(session, _actor(who), customer_id=who.customer_id,
-                                    kind=kind, value=value, label=label)
-    except InvalidInput:
-        session.rollback()  # end the read; customers.add_asset wrote nothing
-        raise
+    asset = customers.add_asset(session, _actor(who), customer_id=who.customer_id,
+                                kind=kind, value=value, label=label)
     return AssetView(asset.id, asset.kind, asset.value, asset.label)
 
 
+@writes
 def remove_asset(session: Session, who: Who, asset_id: int) -> None:
     """Remove one of the customer's vehicles or devices (another's id is NotFound).
 
@@ -145,16 +141,14 @@ def remove_asset(session: Session, who: Who, asset_id: int) -> None:
     asset = session.get(Asset, asset_id)
     if asset is None or asset.customer_id != who.customer_id \
             or asset.business_id != who.business_id:
-        session.rollback()
         raise NotFound("No such vehicle or device.")
     if session.scalar(select(Order.id).where(Order.asset_id == asset.id).limit(1)):
-        session.rollback()
         raise Conflict("This vehicle or device is in your order history, so it cannot be"
                        " removed.")
     session.delete(asset)
-    session.commit()
 
 
+@writes
 def set_advertising(session: Session, who: Who, granted: bool, *, ip: str | None,
                     now: datetime | None = None) -> ConsentState:
     """Give or withdraw the advertising consent; a withdrawal stops queued marketing now."""
@@ -166,10 +160,11 @@ def set_advertising(session: Session, who: Who, granted: bool, *, ip: str | None
                     channel="pwa", ip=ip, now=now)
     if not granted:
         _fail_pending(session, who.customer_id, ADS_WITHDRAWN, purpose="advertising")
-    session.commit()
+    session.flush()
     return profile(session, who).consents
 
 
+@reads
 def export(session: Session, who: Who, now: datetime | None = None) -> dict[str, Any]:
     """Everything we hold about the person, as JSON-ready data (ISO times, integers)."""
     customer = _customer(session, who)
@@ -209,11 +204,10 @@ def export(session: Session, who: Who, now: datetime | None = None) -> dict[str,
         "points": [{"at": _iso(op.created_at), "kind": op.kind, "points": int(op.points),
                     "description": describe(op, view)} for op in operations],
     }
-    session.rollback()
     return data
 
 
-def delete_account(session: Session, who: Who, key: str, *, confirm: str, ip: str | None,
+def delete_account(session: Work, who: Who, key: str, *, confirm: str, ip: str | None,
                    now: datetime | None = None) -> Closed:
     """Delete the account once the customer typed the confirmation word ("удалить").
 
@@ -227,7 +221,7 @@ def delete_account(session: Session, who: Who, key: str, *, confirm: str, ip: st
     return _close(session, who, key, confirm=confirm, ip=ip, now=now, action="account_deleted")
 
 
-def withdraw_data_consent(session: Session, who: Who, key: str, *, confirm: str,
+def withdraw_data_consent(session: Work, who: Who, key: str, *, confirm: str,
                           ip: str | None, now: datetime | None = None) -> Closed:
     """Withdraw the consent to personal-data processing: the same as deleting the account."""
     return _close(session, who, key, confirm=confirm, ip=ip, now=now,
@@ -237,14 +231,16 @@ def withdraw_data_consent(session: Session, who: Who, key: str, *, confirm: str,
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _close(session: Session, who: Who, key: str, *, confirm: str, ip: str | None,
+def _close(work: Work, who: Who, key: str, *, confirm: str, ip: str | None,
            now: datetime | None, action: str) -> Closed:
     if not isinstance(confirm, str) or confirm.strip().lower() not in CONFIRM_WORDS:
         raise InvalidInput("Type the confirmation word to delete the account.")
     now = now or utcnow()
     actor = _actor(who, ip)
+    uow = UnitOfWork.of(work)
 
-    def work() -> dict[str, Any]:
+    def close() -> dict[str, Any]:  # inside run_once's write scope
+        session = uow.session
         store = LedgerStore(session, who.business_id).lock(who.customer_id)
         customer = session.get(Customer, who.customer_id, populate_existing=True)
         assert customer is not None  # the lock found its accounts
@@ -283,8 +279,8 @@ def _close(session: Session, who: Who, key: str, *, confirm: str, ip: str | None
                               "cancelled_pending": taken.cancelled_pending})
         return result
 
-    stored = run_once(session, who.business_id, key, "close_account",
-                      {"customer": who.customer_id}, work)
+    stored = run_once(uow, who.business_id, key, "close_account",
+                      {"customer": who.customer_id}, close)
     return Closed(int(stored["forfeited"]), stored["operation_id"])
 
 
@@ -322,7 +318,6 @@ def _customer(session: Session, who: Who) -> Customer:
     customer = session.get(Customer, who.customer_id, populate_existing=True)
     if customer is None or customer.business_id != who.business_id \
             or customer.status != "active":
-        session.rollback()
         raise UnknownCustomer("No such customer.")
     return customer
 

@@ -17,6 +17,7 @@ from webapp.domain.errors import InvalidInput, UnknownCustomer
 from webapp.domain.ledger import CUSTOMER_ACCOUNTS
 from webapp.persistence.models import Account, Asset, Business, Customer
 from webapp.services import bonuses, phones
+from webapp.services.unit_of_work import UnitOfWork, Work, writes
 
 # No 0/O or 1/I/L: referral codes are read aloud and typed.
 _REFERRAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -28,14 +29,38 @@ class Joined:
     created: bool
 
 
-def join(session: Session, actor: Actor, *, phone: str, name: str | None = None,
+def join(session: Work, actor: Actor, *, phone: str, name: str | None = None,
          birthday: date | None = None, marketing_consent: bool = False,
          referral_code: str | None = None, now: datetime | None = None) -> Joined:
     """Register a customer by phone, or return the one who already has that phone.
 
-    The phone is unique per business, which makes joining naturally idempotent.
+    The phone is unique per business, which makes joining naturally idempotent. The
+    new customer commits in a write scope of its own; the welcome bonus follows in
+    the bonus's own transaction, so a failing bonus never undoes the join.
     """
     now = now or utcnow()
+    uow = UnitOfWork.of(session)
+    outermost = uow.depth == 0
+    for _attempt in range(5):  # a card number or referral code may collide; draw again
+        try:
+            with uow.write() as db:
+                joined = _join(db, actor, phone=phone, name=name, birthday=birthday,
+                               marketing_consent=marketing_consent,
+                               referral_code=referral_code, now=now)
+        except IntegrityError:
+            if not outermost:  # the caller's transaction failed; only it can retry
+                raise
+            continue  # joined concurrently (the next attempt finds them) or a collision
+        if joined.created:
+            bonuses.welcome(uow.session, actor, joined.customer.id, now)
+        return joined
+    raise RuntimeError("could not draw a unique card number")  # pragma: no cover
+
+
+def _join(session: Session, actor: Actor, *, phone: str, name: str | None,
+          birthday: date | None, marketing_consent: bool, referral_code: str | None,
+          now: datetime) -> Joined:
+    """One attempt: the customer who has the phone, or a new one with their accounts."""
     business = session.get(Business, actor.business_id)
     if business is None:
         raise InvalidInput("No such business.")
@@ -44,7 +69,6 @@ def join(session: Session, actor: Actor, *, phone: str, name: str | None = None,
         raise InvalidInput("A name is at most 200 characters.")
     existing = _by_phone(session, actor.business_id, e164)
     if existing is not None:
-        session.rollback()
         return Joined(existing, created=False)
     referrer = None
     if referral_code:
@@ -53,33 +77,24 @@ def join(session: Session, actor: Actor, *, phone: str, name: str | None = None,
             Customer.referral_code == referral_code.strip().upper()))
         if referrer is None:
             raise InvalidInput("There is no such referral code.")
-    for _attempt in range(5):  # a card number or referral code may collide; draw again
-        try:
-            customer = Customer(
-                business_id=actor.business_id, phone=e164, name=(name or "").strip() or None,
-                birthday=birthday, marketing_consent=marketing_consent,
-                marketing_consent_at=now if marketing_consent else None,
-                referral_code="".join(secrets.choice(_REFERRAL_ALPHABET) for _ in range(6)),
-                referred_by_id=referrer.id if referrer else None,
-                card_number=cards.generate(), joined_by_staff_id=actor.staff_id,
-                created_at=now,
-            )
-            session.add(customer)
-            session.flush()
-            for kind in sorted(CUSTOMER_ACCOUNTS):
-                session.add(Account(business_id=actor.business_id, customer_id=customer.id,
-                                    kind=kind.value, balance=0))
-            session.commit()
-            bonuses.welcome(session, actor, customer.id, now)
-            return Joined(customer, created=True)
-        except IntegrityError:
-            session.rollback()
-            existing = _by_phone(session, actor.business_id, e164)
-            if existing is not None:  # joined concurrently
-                return Joined(existing, created=False)
-    raise RuntimeError("could not draw a unique card number")  # pragma: no cover
+    customer = Customer(
+        business_id=actor.business_id, phone=e164, name=(name or "").strip() or None,
+        birthday=birthday, marketing_consent=marketing_consent,
+        marketing_consent_at=now if marketing_consent else None,
+        referral_code="".join(secrets.choice(_REFERRAL_ALPHABET) for _ in range(6)),
+        referred_by_id=referrer.id if referrer else None,
+        card_number=cards.generate(), joined_by_staff_id=actor.staff_id,
+        created_at=now,
+    )
+    session.add(customer)
+    session.flush()
+    for kind in sorted(CUSTOMER_ACCOUNTS):
+        session.add(Account(business_id=actor.business_id, customer_id=customer.id,
+                            kind=kind.value, balance=0))
+    return Joined(customer, created=True)
 
 
+@writes
 def add_asset(session: Session, actor: Actor, *, customer_id: int, kind: str, value: str,
               label: str | None = None) -> Asset:
     """Attach a vehicle or device to a customer."""
@@ -88,7 +103,7 @@ def add_asset(session: Session, actor: Actor, *, customer_id: int, kind: str, va
     asset = Asset(business_id=actor.business_id, customer_id=customer.id, kind=kind,
                   value=typed, search_key=key, label=(label or "").strip() or None)
     session.add(asset)
-    session.commit()
+    session.flush()
     return asset
 
 

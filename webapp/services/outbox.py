@@ -2,9 +2,9 @@
 as the change that caused them, and delivered later by ``regulars worker``.
 
 Delivery is at-least-once. :func:`run_once` claims due rows and leases them (moves
-their ``run_after`` ahead by :data:`LEASE`) in one short transaction, then calls the
-senders outside any transaction and commits each message's outcome on its own. A
-message whose outcome was committed is never sent again; a crash between a send and
+their ``run_after`` ahead by :data:`LEASE`) in one short write scope, then calls the
+senders outside any scope and commits each message's outcome in a write scope of its
+own. A message whose outcome was committed is never sent again; a crash between a send and
 its commit sends that one message again when the lease runs out, and nothing is lost.
 Senders must therefore tolerate an occasional duplicate and must time out on their
 own (the HTTP SMS gateway gives up after 5 seconds).
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain.clock import utcnow
 from webapp.persistence.models import Consent, OutboxMessage
+from webapp.services.unit_of_work import UnitOfWork, Work
 from webapp.sms import SmsGateway
 
 PURPOSES = ("service", "advertising")
@@ -55,8 +56,8 @@ class Summary:
 def enqueue(session: Session, *, kind: str, payload: Mapping[str, Any],
             purpose: str = "service", business_id: int | None = None,
             customer_id: int | None = None, run_after: datetime | None = None) -> None:
-    """Add a message in the caller's transaction (no commit), so it is sent if and only
-    if the change that caused it commits. ``purpose`` is 'service' or 'advertising';
+    """Add a message in the caller's write scope (no scope of its own), so it is sent
+    if and only if the change that caused it commits. ``purpose`` is 'service' or 'advertising';
     an advertising message is only sent while its customer consents to advertising."""
     # Callers are our own code, never a user's input: a wrong value is a bug.
     if purpose not in PURPOSES:
@@ -71,7 +72,7 @@ def enqueue(session: Session, *, kind: str, payload: Mapping[str, Any],
 def enqueue_sms(session: Session, *, phone: str, text: str, purpose: str = "service",
                 business_id: int | None = None, customer_id: int | None = None,
                 run_after: datetime | None = None) -> None:
-    """Add a text message to an E.164 ``phone`` in the caller's transaction (no commit)."""
+    """Add a text message to an E.164 ``phone`` in the caller's write scope."""
     enqueue(session, kind=SMS, payload={"phone": phone, "text": text}, purpose=purpose,
             business_id=business_id, customer_id=customer_id, run_after=run_after)
 
@@ -89,7 +90,7 @@ def sms_sender(gateway: SmsGateway) -> Sender:
 
 
 def claim(session: Session, limit: int, now: datetime) -> list[OutboxMessage]:
-    """Due pending messages, oldest first, locked for the caller's transaction.
+    """Due pending messages, oldest first, locked for the caller's write scope.
 
     On PostgreSQL the rows are taken with ``FOR UPDATE SKIP LOCKED``, so workers
     claiming at the same time get disjoint rows. On SQLite the select runs inside the
@@ -106,41 +107,47 @@ def claim(session: Session, limit: int, now: datetime) -> list[OutboxMessage]:
     return list(session.scalars(query))
 
 
-def run_once(session: Session, senders: Mapping[str, Sender], now: datetime | None = None,
+def run_once(session: Work, senders: Mapping[str, Sender], now: datetime | None = None,
              limit: int = 50) -> Summary:
     """Deliver one batch of due messages through ``senders`` (kind -> callable(payload)).
 
     A sender's exception is a failed attempt: the message is retried after an
     exponential delay and marked 'failed' after :data:`MAX_ATTEMPTS` attempts. A kind
     without a sender fails the same way. An advertising message whose customer does
-    not currently consent is marked 'failed' without being sent. Each outcome is
-    committed on its own; delivery is at-least-once (see the module docstring).
+    not currently consent is marked 'failed' without being sent. The claim is one
+    write scope and each outcome another, so delivery is at-least-once (see the module
+    docstring). What a sender writes (no scope of its own) commits with its outcome.
     """
     now = now or utcnow()
-    batch = claim(session, limit, now)
-    consenting = _consenting(session, {m.customer_id for m in batch
-                                       if m.purpose == "advertising" and m.customer_id})
-    for message in batch:
-        message.run_after = now + LEASE
-    session.commit()  # the lease is in place: other workers leave these rows alone now
+    uow = UnitOfWork.of(session)
+    with uow.write() as db:
+        batch = claim(db, limit, now)
+        consenting = _consenting(db, {m.customer_id for m in batch
+                                      if m.purpose == "advertising" and m.customer_id})
+        for message in batch:
+            message.run_after = now + LEASE
+    # The lease is committed: other workers leave these rows alone now.
 
     started = time.monotonic()
     sent = retried = failed = 0
     for position, message in enumerate(batch):
         if time.monotonic() - started > LEASE.total_seconds() / 2:
-            _release(session, batch[position:], now)
+            _release(uow, batch[position:], now)
             break
-        if message.purpose == "advertising" and message.customer_id not in consenting:
-            message.status, message.last_error = "failed", "no advertising consent"
-            failed += 1
-        elif (error := _deliver(senders, message)) is None:
-            message.status, message.sent_at, message.last_error = "sent", utcnow(), None
-            sent += 1
-        elif _record_failure(message, error, now):
-            retried += 1
-        else:
-            failed += 1
-        session.commit()
+        refused = message.purpose == "advertising" and message.customer_id not in consenting
+        # Outside any scope: no transaction (nor SQLite's lock) is held while it sends.
+        error = None if refused else _deliver(senders, message)
+        with uow.write():
+            if refused:
+                message.status, message.last_error = "failed", "no advertising consent"
+                failed += 1
+            elif error is None:
+                message.status, message.sent_at, message.last_error = "sent", utcnow(), None
+                sent += 1
+            elif _record_failure(message, error, now):
+                retried += 1
+            else:
+                failed += 1
     return Summary(sent, retried, failed)
 
 
@@ -175,11 +182,11 @@ def _record_failure(message: OutboxMessage, error: str, now: datetime) -> bool:
     return True
 
 
-def _release(session: Session, messages: list[OutboxMessage], now: datetime) -> None:
+def _release(uow: UnitOfWork, messages: list[OutboxMessage], now: datetime) -> None:
     """Give back leased messages this batch has no time left for."""
-    for message in messages:
-        message.run_after = now
-    session.commit()
+    with uow.write():
+        for message in messages:
+            message.run_after = now
 
 
 def _consenting(session: Session, customer_ids: set[int]) -> set[int]:

@@ -37,6 +37,7 @@ from webapp.services import outbox
 from webapp.services.push_messages import TTL_NEWS
 from webapp.services.push_messages import on_close as on_close  # what checkout calls
 from webapp.services.push_settings import PushSettings, decode_base64url
+from webapp.services.unit_of_work import UnitOfWork, Work, writes
 
 if TYPE_CHECKING:  # customer_sign_in calls forget_session: no import back at run time
     from webapp.services.customer_sign_in import Who
@@ -105,9 +106,9 @@ def _parse(subscription: Any, allow_local: bool) -> tuple[str, str, str]:
     return endpoint, p256dh.rstrip("="), auth.rstrip("=")
 
 
-def subscribe(session: Session, who: Who, subscription: Any, *, allow_local: bool = False,
+def subscribe(session: Work, who: Who, subscription: Any, *, allow_local: bool = False,
               now: datetime | None = None) -> None:
-    """Keep a browser's subscription for the signed-in customer and commit.
+    """Keep a browser's subscription for the signed-in customer, in a write scope.
 
     The subscription belongs to the device's session (``who.session_id``). The same
     endpoint again updates its keys and session; an endpoint another customer had moves
@@ -116,14 +117,15 @@ def subscribe(session: Session, who: Who, subscription: Any, *, allow_local: boo
     """
     endpoint, p256dh, auth = _parse(subscription, allow_local)
     now = now or utcnow()
+    uow = UnitOfWork.of(session)
+    outermost = uow.depth == 0
     for attempt in (1, 2):  # a concurrent subscribe of the same endpoint: update instead
         try:
-            _store(session, who, endpoint, p256dh, auth, now)
-            session.commit()
+            with uow.write() as db:
+                _store(db, who, endpoint, p256dh, auth, now)
             return
         except IntegrityError:
-            session.rollback()
-            if attempt == 2:
+            if attempt == 2 or not outermost:  # only the outermost scope can try again
                 raise
 
 
@@ -148,20 +150,20 @@ def _store(session: Session, who: Who, endpoint: str, p256dh: str, auth: str,
         session.execute(delete(PushSubscription).where(PushSubscription.id.in_(extra)))
 
 
+@writes
 def unsubscribe(session: Session, who: Who, endpoint: Any) -> bool:
-    """Forget one of the customer's own browsers and commit; False if it was not theirs
+    """Forget one of the customer's own browsers; False if it was not theirs
     (or already gone): the answer is the same, so nobody learns about others' rows."""
     if not isinstance(endpoint, str) or not endpoint or len(endpoint) > ENDPOINT_MAX:
         raise InvalidInput("The push endpoint must be a URL of at most 1024 characters.")
     done = session.execute(delete(PushSubscription).where(
         PushSubscription.endpoint == endpoint, PushSubscription.customer_id == who.customer_id))
-    session.commit()
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
 def forget_session(session: Session, session_id: int) -> int:
     """Forget the browsers subscribed under a device session that is being signed out,
-    in the caller's transaction (no commit); returns how many."""
+    in the caller's write scope (no scope of its own); returns how many."""
     done = session.execute(delete(PushSubscription).where(
         PushSubscription.session_id == session_id))
     return int(done.rowcount)  # type: ignore[attr-defined]
@@ -169,7 +171,7 @@ def forget_session(session: Session, session_id: int) -> int:
 
 def forget_customer(session: Session, customer_id: int) -> int:
     """Forget every browser of a customer whose account is closing, in the caller's
-    transaction (no commit); returns how many."""
+    write scope (no scope of its own); returns how many."""
     done = session.execute(delete(PushSubscription).where(
         PushSubscription.customer_id == customer_id))
     return int(done.rowcount)  # type: ignore[attr-defined]
@@ -198,24 +200,26 @@ def sender(settings: PushSettings, session: Callable[[], Session], *,
     "body", "tag", "url", "ttl"}``.
 
     ``session`` returns the worker's session (the one :func:`outbox.run_once` uses):
-    the sender ends its read before the network call, and leaves the deletion of a
-    gone subscription (404/410, a signed-out device, a customer no longer active) or
-    the ``last_sent_at`` stamp to be committed with the message's outcome.
+    the sender reads in a read scope that ends before the network call, and leaves the
+    deletion of a gone subscription (404/410, a signed-out device, a customer no longer
+    active) or the ``last_sent_at`` stamp to the write scope of the message's outcome.
     """
     from py_vapid import Vapid
     from pywebpush import WebPushException, webpush
 
     vapid = Vapid(private_key=settings.private_key)
+    uow = UnitOfWork(session)
 
     def send(payload: Mapping[str, Any]) -> None:
         subscription_id = payload.get("subscription_id")
         if not isinstance(subscription_id, int):
             raise ValueError("a webpush payload needs an integer 'subscription_id'")
-        db = session()
-        row = db.execute(_SUBSCRIPTION, {"id": subscription_id}).first()
-        db.commit()  # no transaction (nor SQLite's write lock) held during the request
+        with uow.read() as db:  # no transaction (nor SQLite's lock) held during the request
+            row = db.execute(_SUBSCRIPTION, {"id": subscription_id}).first()
         if row is None:
             return  # unsubscribed since the message was queued: nothing to send
+        # What follows writes with no scope: the outcome's write scope commits it.
+        db = uow.session
         forget = delete(PushSubscription).where(PushSubscription.id == subscription_id)
         if row.status != "active" or row.revoked_at is not None:
             # Signed out, or the account closed: forget it, unless it was meanwhile

@@ -1,4 +1,5 @@
-"""Web push messages: what is queued for a customer's browsers, in the caller's transaction.
+"""Web push messages: what is queued for a customer's browsers, in the caller's write scope
+(these functions open no scope of their own).
 
 Each message is an outbox job of kind :data:`KIND`, one per browser subscription, with
 the payload ``{"subscription_id", "title", "body", "tag", "url", "ttl"}`` that
@@ -49,7 +50,7 @@ def recipients(session: Session, customer_id: int) -> list[Any]:
 def enqueue(session: Session, customer_id: int, to: list[Any], body: str, tag: str, *,
             purpose: str = "service", ttl: int = TTL_NEWS) -> int:
     """Queue ``body`` to each of ``to`` (rows of :func:`recipients`) in the caller's
-    transaction, titled with the business's name; returns the number of jobs."""
+    write scope, titled with the business's name; returns the number of jobs."""
     for subscription_id, business_id, name in to:
         outbox.enqueue(session, kind=KIND, purpose=purpose, business_id=business_id,
                        customer_id=customer_id,
@@ -75,7 +76,7 @@ def tier_text(tier: str) -> str:
 
 
 def points_credited(session: Session, customer_id: int, points: int, balance: int) -> int:
-    """Queue "Начислено N баллов. Баланс: M." to the customer's browsers (no commit);
+    """Queue "Начислено N баллов. Баланс: M." to the customer's browsers (caller's scope);
     returns the number of messages (0 without a subscription)."""
     if points <= 0:
         return 0
@@ -84,14 +85,14 @@ def points_credited(session: Session, customer_id: int, points: int, balance: in
 
 
 def tier_reached(session: Session, customer_id: int, tier: str) -> int:
-    """Queue "Ваш новый уровень: «…»." to the customer's browsers (no commit)."""
+    """Queue "Ваш новый уровень: «…»." to the customer's browsers (caller's scope)."""
     return enqueue(session, customer_id, recipients(session, customer_id), tier_text(tier),
                    "tier")
 
 
 def on_close(session: Session, customer_id: int, *, points: int, balance: int,
              tier_before: str | None, tier_after: str | None) -> int:
-    """After a close, in its transaction: one message per browser saying what was
+    """After a close, in its write scope: one message per browser saying what was
     credited and, if the close reached a new tier, which. Without anything to say the
     database is not asked at all; without a subscription it is one index lookup
     (:func:`subscribed`)."""

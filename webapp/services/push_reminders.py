@@ -31,6 +31,7 @@ from webapp.persistence.models import (
 )
 from webapp.services.push_messages import enqueue, recipients
 from webapp.services.push_settings import DEFAULT_SLEEPING_DAYS
+from webapp.services.unit_of_work import writes
 
 EXPIRING_WITHIN = timedelta(days=7)
 TTL_REMINDER = 3 * 24 * 3600  # how long a push service keeps an undelivered reminder
@@ -63,7 +64,8 @@ def sleeping_text(points: int) -> str:
 
 def remind(session: Session, business_id: int, now: datetime, *,
            sleeping_after: timedelta = timedelta(days=DEFAULT_SLEEPING_DAYS)) -> Reminded:
-    """Queue the reminders due now to subscribed customers (no commit):
+    """Queue the reminders due now to subscribed customers, in the caller's write scope
+    (no scope of its own; :func:`send_reminders` is the use case):
 
     (a) points expiring within 7 days, once per lot (service message);
     (b) customers whose last paid order is older than ``sleeping_after`` and who have
@@ -132,17 +134,13 @@ def remind(session: Session, business_id: int, now: datetime, *,
     return Reminded(len(by_customer), sleeping, messages)
 
 
+@writes
 def send_reminders(session: Session, business_id: int, now: datetime | None = None, *,
                    sleeping_after: timedelta = timedelta(days=DEFAULT_SLEEPING_DAYS)
                    ) -> Reminded:
-    """:func:`remind` as a use case: the jobs and their records commit together."""
-    try:
-        done = remind(session, business_id, now or utcnow(), sleeping_after=sleeping_after)
-        session.commit()
-        return done
-    except BaseException:
-        session.rollback()
-        raise
+    """:func:`remind` as a use case, in one write scope: the jobs and their records
+    commit together."""
+    return remind(session, business_id, now or utcnow(), sleeping_after=sleeping_after)
 
 
 def _advertising_consent(session: Session, customer_ids: set[int]) -> set[int]:
