@@ -16,7 +16,7 @@ the comparison fair when other work shares the machine):
   signature, zip with the 9 images and 2 strings files), a new serial each time;
 * ``pkcs7``: ``pkpass.sign`` alone (cryptography's PKCS7SignatureBuilder) on the manifest;
 * ``rsa``: a bare RSA-2048 PKCS#1 v1.5 SHA-256 signature of the same bytes;
-* ``current``: ``wallet.apple.passes.current`` — the database reads (logo, view, pass
+* ``current``: ``webapp.services.apple_wallet.current`` — the database reads (logo, view, pass
   row, branches) plus the build, what the PassKit web service does per request.
 
 Each is reported per wall-clock second and per CPU second of this process
@@ -97,7 +97,7 @@ def real_view(url: str) -> tuple[Any, Any, bytes, Callable[[Any], Any]]:
     assert stored is not None
 
     def current(settings: Any) -> Any:
-        from wallet.apple.passes import current as build_current
+        from webapp.services.apple_wallet import current as build_current
         return build_current(session, settings, secret_key=SECRET, base_url=BASE_URL,
                              business_id=shop.id, customer_id=member.id)
 

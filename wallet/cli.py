@@ -98,7 +98,7 @@ def _google(extra: Mapping[str, Any]) -> tuple[str, list[str]]:
               help="The language of the pass's values.")
 def write_pass(card_number: str, output: Path, business_id: int | None, lang: str) -> None:
     """Write a customer's current Apple Wallet pass to a file (for support)."""
-    from wallet.apple.passes import current
+    from webapp.services.apple_wallet import current
 
     settings = current_app.config["REGULARS"]
     if not apple.configured(settings.extra):

@@ -134,10 +134,9 @@ def birthdays(business_id: int) -> None:
 def worker(once: bool, interval: float, parent: int | None) -> None:
     """Send what the outbox holds (SMS, web push, wallet updates), with retries; SIGTERM
     or Ctrl+C stops it after the current batch (a second Ctrl+C stops it at once)."""
-    from wallet.apple.apns import senders as apple_senders
-    from wallet.google.objects import senders as google_senders
     from webapp.commands_push import senders as push_senders
     from webapp.services import outbox
+    from webapp.wallet_worker import apple_senders, google_senders
 
     senders = {outbox.SMS: outbox.sms_sender(current_app.extensions["regulars_sms"]),
                **push_senders(), **apple_senders(), **google_senders()}

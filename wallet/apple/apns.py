@@ -21,17 +21,19 @@ APNs speaks HTTP/2 only (``httpx`` with ``h2``):
 
 Answers: 200 is done; 410 (the token is no longer active for the topic) and 400
 ``BadDeviceToken`` / ``DeviceTokenNotForTopic`` remove the registration; anything else
-(403, 429, 5xx, no answer) raises, and the outbox tries again with backoff.
+(403, 429, 5xx, no answer) raises, and the outbox tries again with backoff (the
+outbox sender, which reads and removes registrations, is
+:class:`webapp.services.apple_wallet.ApnsSender`).
 ``REGULARS_APNS_CA_FILE`` (a PEM bundle) replaces the public CAs for APNs's server
 certificate: the tests' stand-in uses it. A file that cannot be read or holds no
-certificate turns the pushes off (``senders()``), like any other wrong APNs setting.
+certificate turns the pushes off (``webapp.wallet_worker.apple_senders``), like any
+other wrong APNs setting.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import logging
 import ssl
 import threading
 import time
@@ -45,15 +47,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from wallet.apple.settings import AppleSettings
 from webapp.config import ConfigError
-from webapp.persistence.models import PassRegistration
-from webapp.services import outbox
 from webapp.services.passkit import PUSH_TOKEN
-from webapp.services.wallet_updates import APNS
 
 BODY = b"{}"  # Apple: "an empty JSON dictionary for the payload"
 PUSH_TYPE = "background"
@@ -61,7 +58,6 @@ PRIORITY = "5"  # APNs requires 5 for background pushes
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 TOKEN_LIFETIME = 50 * 60  # seconds: APNs wants a new JWT within the hour, not within 20 min
 GONE_REASONS = frozenset({"BadDeviceToken", "DeviceTokenNotForTopic"})  # with a 400
-log = logging.getLogger("regulars.wallet.apns")
 
 
 class ApnsRejected(RuntimeError):
@@ -253,70 +249,6 @@ def client_for(settings: AppleSettings, extra: Mapping[str, Any]) -> ApnsClient:
         tls = tls_context(ca_file=ca_file, cert_file=settings.cert_path,
                           key_file=settings.key_path, key_password=settings.key_password)
     return ApnsClient(settings.apns_url, settings.pass_type_id, tls=tls, token=token)
-
-
-class ApnsSender:
-    """The outbox sender for kind ``apns``: payload ``{"registration": id}``.
-
-    ``session`` returns the worker's session (the one :func:`outbox.run_once` uses):
-    the registration is read and the read ended before the network call; removing a
-    dead registration is left to be committed with the message's outcome.
-    """
-
-    def __init__(self, client: ApnsClient, session: Callable[[], Session]) -> None:
-        self.client, self.session = client, session
-
-    def __call__(self, payload: Mapping[str, Any]) -> None:
-        registration_id = payload.get("registration")
-        if not isinstance(registration_id, int) or isinstance(registration_id, bool):
-            raise ValueError("an apns payload needs an integer 'registration'")
-        db = self.session()
-        push_token = db.scalar(select(PassRegistration.push_token)
-                               .where(PassRegistration.id == registration_id))
-        db.commit()  # no transaction (nor SQLite's write lock) held during the request
-        if push_token is None:
-            return  # unregistered since the push was queued: nothing to tell
-        reply = self.client.push(push_token)
-        if reply.delivered:
-            return
-        if reply.gone:
-            log.info("APNs: the push token of registration %s is gone (%s %s): removed",
-                     registration_id, reply.status, reply.reason or "")
-            # Unless the device registered a new token meanwhile.
-            db.execute(delete(PassRegistration).where(
-                PassRegistration.id == registration_id,
-                PassRegistration.push_token == push_token))
-            return
-        raise ApnsRejected(f"APNs answered {reply.status} {reply.reason or ''}".strip())
-
-    def close(self) -> None:
-        """Close the connection to APNs (the worker keeps it until it exits)."""
-        self.client.close()
-
-
-def sender(client: ApnsClient, session: Callable[[], Session]) -> ApnsSender:
-    """The outbox sender for kind ``apns`` pushing through ``client``."""
-    return ApnsSender(client, session)
-
-
-def senders() -> dict[str, outbox.Sender]:
-    """The worker's sender for Apple Wallet pushes, or nothing while Apple Wallet is off."""
-    from flask import current_app
-
-    from wallet.apple.settings import settings_of
-    from webapp.db import session
-
-    settings = settings_of(current_app)
-    if settings is None:
-        return {}
-    try:
-        client = client_for(settings, current_app.config["REGULARS"].extra)
-    except ConfigError as error:
-        # A wrong APNs setting must not stop the SMS and web push the worker also sends;
-        # `regulars wallet check` names it, and the pass jobs wait in the outbox.
-        log.error("Apple Wallet pushes are off: %s", error)
-        return {}
-    return {APNS: sender(client, session)}
 
 
 def _reply(response: httpx.Response) -> Reply:

@@ -12,7 +12,9 @@
 
 Registering, unregistering and the pass need ``Authorization: ApplePass <token>``
 (401 without the right one); an unknown pass or another pass type is 404, a malformed
-request 400. The rules live in :mod:`webapp.services.passkit`. Without Apple Wallet
+request 400. The rules live in :mod:`webapp.services.passkit` (the pass itself is
+built by :mod:`webapp.services.apple_wallet`); each runs in its own unit-of-work
+scope, and the views only hand them the request's session. Without Apple Wallet
 settings every route answers 404. CSRF does not apply (iOS has no token): the
 blueprint exempts itself when it is registered.
 """
@@ -27,12 +29,12 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from wallet.apple import passes, pkpass
+from wallet.apple import pkpass
 from wallet.apple.settings import AppleSettings, auth_token, settings_of
 from webapp.db import session
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import DomainError, InvalidInput
-from webapp.services import passkit
+from webapp.services import apple_wallet, passkit
 
 MAX_BODY = 4096  # a registration body is {"pushToken": "<64 hex>"}
 MAX_LOG_BODY = 65536
@@ -126,16 +128,15 @@ def updated(device_id: str, pass_type: str) -> Response:
 def latest(pass_type: str, serial: str) -> Response:
     def action(settings: AppleSettings) -> Response:
         _check_token(settings, serial)
-        db = session()
-        found = passkit.find(db, serial)
+        found = passkit.find(session(), serial)  # a read scope: ended here
         if passkit.not_modified(found.updated_at, request.if_modified_since):
-            db.rollback()
             answer, version = _empty(304), found.updated_at
         else:
-            built = passes.current(db, settings, secret_key=current_app.config["SECRET_KEY"],
-                                   base_url=current_app.config["REGULARS"].base_url,
-                                   business_id=found.business_id,
-                                   customer_id=found.customer_id, lang=found.lang)
+            built = apple_wallet.current(
+                session(), settings, secret_key=current_app.config["SECRET_KEY"],
+                base_url=current_app.config["REGULARS"].base_url,
+                business_id=found.business_id, customer_id=found.customer_id,
+                lang=found.lang)
             answer, version = Response(built.data, mimetype=pkpass.MEDIA_TYPE), built.updated_at
         answer.last_modified = passkit.last_modified(version, utcnow())
         answer.headers["Cache-Control"] = "no-cache"

@@ -7,25 +7,19 @@ oldest kept time falls on, and ``google_messages`` packs up to three times as
 3-minute steps since that day's midnight, 10 bits each, plus a marker bit (bit 30)
 that tells this layout from the old one (a plain count for the day). A time is rounded
 *up* to its 3-minute step, so a notification is always forgotten a little late, never
-early. Every write is a compare-and-set on both columns, committed at once, so two
-workers cannot both take the last notification.
+early. This module is the arithmetic only: the compare-and-set on both columns that
+stores the times (so two workers cannot both take the last notification) is
+:mod:`webapp.services.google_wallet_limit`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-
-from webapp.persistence.models import WalletPass
 
 NOTIFICATIONS_PER_DAY = 3  # Google: 3 notifying messages per pass in 24 hours
 WINDOW = timedelta(hours=24)
 STEP = timedelta(minutes=3)  # a day is 480 steps; a kept time is < 2 days (961 steps)
 _BITS, _MARKER = 10, 1 << 30
-_ATTEMPTS = 5
 
 Times = tuple[datetime, ...]
 
@@ -75,61 +69,3 @@ def recent(times: Times, now: datetime) -> Times:
 def count(day: date | None, packed: int | None, now: datetime) -> int:
     """How many notifications the pass has had in the 24 hours before ``now``."""
     return len(recent(decode(day, packed), now))
-
-
-def _swap(session: Session, pass_id: int,
-          change: Callable[[Times], Times | None]) -> bool:
-    """Apply ``change`` to the pass's kept times with a compare-and-set; commits.
-    False when ``change`` says no (None) or the pass is gone or busy."""
-    for _ in range(_ATTEMPTS):
-        row = session.execute(select(WalletPass.google_message_day, WalletPass.google_messages)
-                              .where(WalletPass.id == pass_id)).first()
-        session.commit()
-        if row is None:
-            return False
-        old_day, old_packed = row
-        new = change(decode(old_day, old_packed))
-        if new is None:
-            return False
-        day, packed = encode(new)
-        same_day = (WalletPass.google_message_day.is_(None) if old_day is None
-                    else WalletPass.google_message_day == old_day)
-        result = session.execute(
-            update(WalletPass)
-            .where(WalletPass.id == pass_id, same_day,
-                   WalletPass.google_messages == old_packed)
-            .values(google_message_day=day, google_messages=packed)
-            .execution_options(synchronize_session=False))
-        session.commit()
-        if getattr(result, "rowcount", 0) == 1:
-            return True
-    return False
-
-
-def claim(session: Session, pass_id: int, now: datetime) -> bool:
-    """Take a notification for the pass at ``now`` if fewer than three were taken in
-    the 24 hours before; commits."""
-
-    def take(times: Times) -> Times | None:
-        kept = recent(times, now)
-        return None if len(kept) >= NOTIFICATIONS_PER_DAY else (*kept, rounded(now))
-
-    return _swap(session, pass_id, take)
-
-
-def give_back(session: Session, pass_id: int, now: datetime) -> None:
-    """Return the notification taken at ``now`` for a message that was not sent."""
-
-    def drop(times: Times) -> Times | None:
-        kept = list(recent(times, now))
-        if rounded(now) not in kept:
-            return None
-        kept.remove(rounded(now))
-        return tuple(kept)
-
-    _swap(session, pass_id, drop)
-
-
-def spent(session: Session, pass_id: int, now: datetime) -> None:
-    """Google says the pass's notifications are spent: none more for 24 hours."""
-    _swap(session, pass_id, lambda _: (now,) * NOTIFICATIONS_PER_DAY)

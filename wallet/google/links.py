@@ -1,6 +1,7 @@
 """The "Save to Google Wallet" link: a JWT signed (RS256) with the service account's key
 that names an object already inserted through the REST API by its id only, so the
-link stays short and holds nothing but the id."""
+link stays short and holds nothing but the id. The signed-in customer's link (the
+object put first) is :func:`webapp.services.google_wallet.save_link`."""
 
 from __future__ import annotations
 
@@ -9,12 +10,8 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from google.auth import crypt, jwt
-from sqlalchemy.orm import Session
 
-from wallet.google.client import GoogleError
-from wallet.google.objects import ensure_object
 from wallet.google.settings import GoogleSettings
-from webapp.domain.errors import WalletUnavailable
 
 SAVE_URL = "https://pay.google.com/gp/v/save/"
 
@@ -45,17 +42,3 @@ def origin_of(base_url: str) -> str:
     """``scheme://host[:port]`` of the app's base URL: the site that shows the button."""
     parts = urlsplit(base_url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def save_link(session: Session, business_id: int, customer_id: int, base_url: str,
-              settings: GoogleSettings) -> str:
-    """A signed-in customer's «Save to Google Wallet» URL: the object is inserted (or
-    brought up to date) first, so the link names it by id only; commits. UnknownCustomer
-    for a customer not of this business; WalletUnavailable when Google cannot be told."""
-    try:
-        object_id = ensure_object(session, settings, business_id, customer_id, base_url)
-    except GoogleError as error:
-        session.rollback()
-        raise WalletUnavailable("Google Wallet did not answer: try again in a minute.") \
-            from error
-    return save_url(settings, object_id, [origin_of(base_url)])

@@ -12,14 +12,12 @@ from flask import Response, abort, current_app, redirect, render_template, reque
 from werkzeug.wrappers import Response as BaseResponse
 
 from wallet import availability
-from wallet.apple import passes
 from wallet.apple.settings import settings_of as apple_settings_of
-from wallet.google import links
 from wallet.google.settings import settings_of as google_settings_of
 from webapp.customer.access import signed_in
 from webapp.customer.views import bp
 from webapp.db import session
-from webapp.services import businesses, wallet_links
+from webapp.services import apple_wallet, businesses, google_wallet, wallet_links
 from webapp.services.customer_sign_in import Who
 
 PKPASS = "application/vnd.apple.pkpass"
@@ -30,7 +28,7 @@ def _apple(business_id: int, customer_id: int) -> Response:
     if settings is None:
         abort(404)
     app_settings = current_app.config["REGULARS"]
-    built = passes.current(session(), settings, secret_key=app_settings.secret_key,
+    built = apple_wallet.current(session(), settings, secret_key=app_settings.secret_key,
                            base_url=app_settings.base_url, business_id=business_id,
                            customer_id=customer_id,
                            lang=businesses.language_of(session(), business_id))
@@ -45,7 +43,7 @@ def _google(business_id: int, customer_id: int) -> BaseResponse:
     settings = google_settings_of(current_app)
     if settings is None:
         abort(404)
-    return redirect(links.save_link(session(), business_id, customer_id,
+    return redirect(google_wallet.save_link(session(), business_id, customer_id,
                                     current_app.config["REGULARS"].base_url, settings))
 
 

@@ -17,8 +17,9 @@ The routes (``wallet/apple/webservice.py``) stay thin; the rules are here:
 - ``Last-Modified`` has whole seconds: :func:`last_modified` and :func:`not_modified`
   make sure two versions within one second never look the same to a device.
 
-Functions take the caller's session and commit their own writes (the routes do
-nothing else with the session).
+Functions take the caller's unit of work (or session) and run in scopes of their own:
+the writes commit when done, the reads end their transaction before iOS downloads
+anything (the routes do nothing else with the session).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from webapp.domain.clock import utcnow
 from webapp.domain.errors import DomainError, InvalidInput, NotFound
 from webapp.domain.wording import language_of_locale
 from webapp.persistence.models import Business, Customer, PassRegistration, WalletPass
+from webapp.services.unit_of_work import UnitOfWork, Work, reads, writes
 
 # Apple's identifiers are short ASCII strings; anything else is refused with a 400
 # before it reaches the database or a URL (the push token goes into APNs's path).
@@ -100,11 +102,13 @@ def authorized(header: str | None, expected: str) -> bool:
 
 
 def require_authorized(header: str | None, expected: str) -> None:
+    """Raise :class:`Unauthorized` unless the header carries ``expected``."""
     if not authorized(header, expected):
         raise Unauthorized("The pass's authentication token is missing or wrong.")
 
 
 def check_device(device_id: str) -> str:
+    """``device_id`` when it is a well-formed device library identifier."""
     if not isinstance(device_id, str) or not DEVICE_ID.fullmatch(device_id):
         raise InvalidInput("A device library identifier is 1 to 64 letters, digits, '.', "
                            "'_' or '-'.")
@@ -119,6 +123,7 @@ def push_token_of(body: Any) -> str:
     return token
 
 
+@reads
 def find(session: Session, serial: str) -> PassRow:
     """The pass with this serial, of an active customer; :class:`UnknownPass` otherwise."""
     if not isinstance(serial, str) or not SERIAL.fullmatch(serial):
@@ -134,41 +139,46 @@ def find(session: Session, serial: str) -> PassRow:
     return PassRow(*row)
 
 
-def register(session: Session, *, device_id: str, serial: str, push_token: str) -> bool:
-    """Remember that this device wants pushes for this pass (and commit). True when the
+def register(work: Work, *, device_id: str, serial: str, push_token: str) -> bool:
+    """Remember that this device wants pushes for this pass; commits. True when the
     registration is new (Apple's 201); False when it existed (200), its push token
     replaced if the device sent a new one."""
     check_device(device_id)
     if not PUSH_TOKEN.fullmatch(push_token):
         raise InvalidInput("A push token is 1 to 200 letters or digits.")
-    found = find(session, serial)
-    if _replace_token(session, found.id, device_id, push_token):
-        session.commit()
-        return False
-    session.add(PassRegistration(device_id=device_id, push_token=push_token, pass_id=found.id))
+    uow = UnitOfWork.of(work)
+    outermost = uow.depth == 0
     try:
-        session.commit()
+        with uow.write() as session:
+            found = find(session, serial)
+            if _replace_token(session, found.id, device_id, push_token):
+                return False
+            session.add(PassRegistration(device_id=device_id, push_token=push_token,
+                                         pass_id=found.id))
+        return True
     except IntegrityError:  # the same device registered at the same moment: it exists now
-        session.rollback()
-        _replace_token(session, found.id, device_id, push_token)
-        session.commit()
+        if not outermost:  # the caller's transaction failed; only it can retry
+            raise
+        with uow.write() as session:
+            _replace_token(session, found.id, device_id, push_token)
         return False
-    return True
 
 
+@writes
 def unregister(session: Session, *, device_id: str, serial: str) -> None:
-    """Forget the device's registration for this pass, if any (and commit)."""
+    """Forget the device's registration for this pass, if any; commits."""
     check_device(device_id)
     found = find(session, serial)
     session.execute(delete(PassRegistration).where(PassRegistration.pass_id == found.id,
                                                    PassRegistration.device_id == device_id))
-    session.commit()
 
 
+@reads
 def updated_since(session: Session, device_id: str, tag: str | None,
                   now: datetime | None = None) -> Updated | None:
     """The serials of this device's passes changed since ``tag`` (all of them without
-    a usable tag), or None when there are none (Apple's 204). A read; no commit."""
+    a usable tag), or None when there are none (Apple's 204). A read scope: it ends
+    before the answer, so nothing is held while iOS downloads."""
     check_device(device_id)
     since = from_tag(tag)
     query = (select(WalletPass.serial)
@@ -179,7 +189,6 @@ def updated_since(session: Session, device_id: str, tag: str | None,
     if since is not None:
         query = query.where(WalletPass.updated_at > since)
     serials: Sequence[str] = list(session.scalars(query))
-    session.rollback()  # end the read: nothing is held while iOS downloads
     if not serials:
         return None
     watermark = (now or utcnow()) - COMMIT_LAG

@@ -20,6 +20,7 @@ from webapp.domain.quote_text import render
 from webapp.domain.wording import format_money, format_points
 from webapp.persistence.models import Customer, WalletPass
 from webapp.services import customer_card
+from webapp.services.unit_of_work import reads, writes
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,11 @@ class PassView:
     lang: str
 
 
+@reads
 def view(session: Session, business_id: int, customer_id: int, lang: str = "ru",
          now: datetime | None = None) -> PassView:
     """Everything a pass shows for this customer now: the card screen's contents
-    (:func:`customer_card.read`), in the caller's transaction (no commit)."""
+    (:func:`customer_card.read`), in a read scope (the caller's, when inside one)."""
     card = customer_card.read(session, business_id, customer_id, lang, now)
     program, balance = card.program, card.balance
     lines = ({line.code: render(line, lang, card.currency) for line in program.lines}
@@ -65,8 +67,10 @@ def view(session: Session, business_id: int, customer_id: int, lang: str = "ru",
         rules=card.rules, progress_percent=card.progress_percent, lang=lang)
 
 
+@writes
 def pass_of(session: Session, business_id: int, customer_id: int) -> WalletPass:
-    """The customer's pass row, made on first use (no commit: the caller commits)."""
+    """The customer's pass row, made on first use, in a write scope (the caller's, when
+    inside one)."""
     found = session.scalar(select(WalletPass).where(WalletPass.customer_id == customer_id))
     if found is not None:
         return found

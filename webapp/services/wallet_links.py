@@ -22,6 +22,7 @@ from webapp.domain.errors import InvalidInput, NotFound
 from webapp.domain.numbers import whole_number
 from webapp.persistence.models import Business, Customer, WalletPass
 from webapp.services import audit, outbox, phones, wallet_cards
+from webapp.services.unit_of_work import reads, writes
 
 LIFETIME_DAYS = 7  # a texted link opens the pass for a week, then the cashier sends another
 
@@ -38,16 +39,16 @@ def _today() -> int:
     return int(utcnow().timestamp() // 86400)
 
 
+@writes
 def send_link(session: Session, actor: Actor, customer_id: int, *, base_url: str,
               secret_key: str) -> str:
-    """Text the customer the link to their pass (through the outbox) and commit; returns
+    """Text the customer the link to their pass (through the outbox); commits. Returns
     the phone's hint for the cashier ("•••-45-67")."""
     row = session.execute(select(Customer.phone, Customer.status, Business.name)
                           .join(Business, Business.id == Customer.business_id)
                           .where(Customer.id == customer_id,
                                  Customer.business_id == actor.business_id)).first()
     if row is None or row.status != "active":
-        session.rollback()
         raise NotFound("No such customer.")
     walletpass = wallet_cards.pass_of(session, actor.business_id, customer_id)
     day = _today()
@@ -57,10 +58,10 @@ def send_link(session: Session, actor: Actor, customer_id: int, *, base_url: str
                        customer_id=customer_id,
                        text=f"Ваша карта «{row.name}» для Apple Wallet и Google Кошелька: {url}")
     audit.record(session, actor, "wallet.link_sent", customer_id=customer_id)
-    session.commit()
     return phones.hint(row.phone)
 
 
+@reads
 def customer_of_link(session: Session, business_id: int, serial: str, day: str, token: str,
                      secret_key: str) -> int:
     """The customer a texted link is for; NotFound for a wrong, foreign or expired link."""
@@ -76,7 +77,6 @@ def customer_of_link(session: Session, business_id: int, serial: str, day: str, 
                             .join(Customer, Customer.id == WalletPass.customer_id)
                             .where(WalletPass.serial == serial,
                                    WalletPass.business_id == business_id)).first()
-    session.rollback()
     if found is None or found.status != "active":
         raise NotFound("This link is not valid: ask at the counter for a new one.")
     return int(found.customer_id)

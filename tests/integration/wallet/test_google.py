@@ -31,13 +31,14 @@ from cryptography.x509.oid import NameOID
 from PIL import Image
 from sqlalchemy import select, update
 
-from wallet.google import limit, links, objects
+from wallet.google import limit
 from wallet.google import settings as google_settings
 from wallet.google.client import GoogleError, WalletClient, client_for
 from wallet.google.links import save_url
+from webapp import wallet_worker
 from webapp.domain.actor import Actor
 from webapp.persistence.models import Customer, OutboxMessage, WalletPass
-from webapp.services import customers, ledger, logos, outbox, wallet_updates
+from webapp.services import customers, google_wallet, ledger, logos, outbox, wallet_updates
 
 ISSUER = "3388000000012345678"
 EMAIL = "regulars-wallet@test-project.iam.gserviceaccount.com"
@@ -230,7 +231,7 @@ def saved(app: Any, shop: SimpleNamespace, member: SimpleNamespace,
           settings: google_settings.GoogleSettings, client: WalletClient) -> SimpleNamespace:
     """The customer's object inserted on Google; the pass's id and the object's id."""
     db = app.test_session()
-    oid = objects.ensure_object(db, settings, shop.id, member.id, BASE, client=client)
+    oid = google_wallet.ensure_object(db, settings, shop.id, member.id, BASE, client=client)
     pass_id = db.scalar(select(WalletPass.id).where(WalletPass.customer_id == member.id))
     return SimpleNamespace(oid=oid, pass_id=pass_id)
 
@@ -308,12 +309,12 @@ def test_the_worker_gets_a_sender_only_when_google_is_on(app: Any,
     regulars = app.config["REGULARS"]
     with app.app_context():
         app.extensions.pop(google_settings.EXTENSION, None)
-        assert objects.senders() == {}
+        assert wallet_worker.google_senders() == {}
         app.config["REGULARS"] = dataclasses.replace(regulars, extra={**regulars.extra,
                                                                       **extra})
         app.extensions.pop(google_settings.EXTENSION, None)
         try:
-            assert set(objects.senders()) == {wallet_updates.GOOGLE}
+            assert set(wallet_worker.google_senders()) == {wallet_updates.GOOGLE}
         finally:
             app.config["REGULARS"] = regulars
             app.extensions.pop(google_settings.EXTENSION, None)
@@ -396,7 +397,7 @@ def test_existing_class_and_object_are_patched_not_duplicated(
     other = customers.join(app.test_session(), Actor.system(shop.id), phone="+79161234568",
                            name="Пётр")
     google.requests.clear()
-    objects.ensure_object(app.test_session(), settings, shop.id, int(other.customer.id),
+    google_wallet.ensure_object(app.test_session(), settings, shop.id, int(other.customer.id),
                           BASE, client=client)
     assert [(r.method, r.path) for r in google.api()] == [("POST", f"{API}/loyaltyObject")]
 
@@ -434,7 +435,7 @@ def test_a_failed_insert_leaves_the_pass_unmarked(
         settings: google_settings.GoogleSettings, client: WalletClient) -> None:
     google.fail_next["POST"] = 500
     with pytest.raises(GoogleError, match="500"):
-        objects.ensure_object(app.test_session(), settings, shop.id, member.id, BASE,
+        google_wallet.ensure_object(app.test_session(), settings, shop.id, member.id, BASE,
                               client=client)
     assert app.test_session().scalar(select(WalletPass.google_object)
                                      .where(WalletPass.customer_id == member.id)) is False
@@ -451,7 +452,7 @@ def test_a_credit_reaches_google_as_a_patch_and_a_notifying_message(
     credit(app, shop, member, 350, "google-credit-1")
     job = db.scalar(select(OutboxMessage).where(OutboxMessage.kind == wallet_updates.GOOGLE))
     assert job is not None and job.payload == {"pass": done.pass_id}
-    send = objects.sender(settings, lambda: db, BASE, client=client)
+    send = google_wallet.sender(settings, lambda: db, BASE, client=client)
     outbox.run_once(db, {wallet_updates.GOOGLE: send})
     assert db.scalar(select(OutboxMessage.status).where(OutboxMessage.id == job.id)) == "sent"
 
@@ -476,7 +477,7 @@ def test_nothing_new_is_patched_without_a_message(
         app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
         settings: google_settings.GoogleSettings, client: WalletClient) -> None:
     done = saved(app, shop, member, settings, client)
-    outcome = objects.patch_object(app.test_session(), settings, done.pass_id, BASE,
+    outcome = google_wallet.patch_object(app.test_session(), settings, done.pass_id, BASE,
                                    client=client)
     assert outcome == "patched"
     last_patch(google)
@@ -493,7 +494,7 @@ def test_the_limit_counts_a_rolling_24_hours_and_stops_notifications_not_patches
     outcomes = []
     for number in range(1, 6):
         credit(app, shop, member, 10, f"google-limit-{number}")
-        outcomes.append(objects.patch_object(db, settings, done.pass_id, BASE, client=client,
+        outcomes.append(google_wallet.patch_object(db, settings, done.pass_id, BASE, client=client,
                                              now=day + timedelta(minutes=10 * number)))
         assert last_patch(google)["loyaltyPoints"]["balance"] == {"int": 100 + 10 * number}
     assert outcomes == ["notified"] * 3 + ["patched"] * 2
@@ -506,13 +507,13 @@ def test_the_limit_counts_a_rolling_24_hours_and_stops_notifications_not_patches
     # A new UTC day is not a new window: 20:10 yesterday is less than 24 hours ago.
     credit(app, shop, member, 10, "google-limit-after-midnight")
     after_midnight = day + timedelta(hours=5)
-    assert objects.patch_object(db, settings, done.pass_id, BASE, client=client,
+    assert google_wallet.patch_object(db, settings, done.pass_id, BASE, client=client,
                                 now=after_midnight) == "patched"
     assert len(added(google)) == 3
 
     credit(app, shop, member, 10, "google-limit-next-day")
     later = day + timedelta(hours=24, minutes=12)  # only the first is 24 hours old
-    assert objects.patch_object(db, settings, done.pass_id, BASE, client=client,
+    assert google_wallet.patch_object(db, settings, done.pass_id, BASE, client=client,
                                 now=later) == "notified"
     assert added(google)[-1]["messageType"] == "TEXT_AND_NOTIFY"
     assert added(google)[-1]["body"] == "Баланс: 170 баллов"
@@ -526,11 +527,11 @@ def test_googles_quota_answer_is_taken_as_the_limit(
     google.quota_spent = True
     credit(app, shop, member, 20, "google-quota")
     now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-    assert objects.patch_object(app.test_session(), settings, done.pass_id, BASE,
+    assert google_wallet.patch_object(app.test_session(), settings, done.pass_id, BASE,
                                 client=client, now=now) == "patched"
     assert google.store["loyaltyObject"][done.oid]["loyaltyPoints"]["balance"]["int"] == 120
     assert "messages" not in google.store["loyaltyObject"][done.oid]
-    assert counted(app, done.pass_id, now) == objects.NOTIFICATIONS_PER_DAY
+    assert counted(app, done.pass_id, now) == google_wallet.NOTIFICATIONS_PER_DAY
     assert counted(app, done.pass_id, now + timedelta(hours=24, minutes=3)) == 0
 
 
@@ -541,7 +542,7 @@ def test_an_object_google_lost_is_inserted_again(
     del google.store["loyaltyObject"][done.oid]
     credit(app, shop, member, 50, "google-lost-1")
     google.requests.clear()
-    assert objects.patch_object(app.test_session(), settings, done.pass_id, BASE,
+    assert google_wallet.patch_object(app.test_session(), settings, done.pass_id, BASE,
                                 client=client) == "inserted"
     # The class is there and unchanged: read, not patched.
     assert [(r.method, r.path.split("/")[3]) for r in google.api()] == [
@@ -557,7 +558,7 @@ def test_a_404_on_add_message_inserts_again_and_gives_the_notification_back(
     credit(app, shop, member, 50, "google-vanish-1")
     google.vanish_before_patch = True
     google.requests.clear()
-    assert objects.patch_object(app.test_session(), settings, done.pass_id, BASE,
+    assert google_wallet.patch_object(app.test_session(), settings, done.pass_id, BASE,
                                 client=client) == "inserted"
     calls = google.api()
     assert [r.method for r in calls][:2] == ["GET", "POST"]
@@ -571,7 +572,7 @@ def test_a_google_failure_is_retried_by_the_outbox(
         settings: google_settings.GoogleSettings, client: WalletClient) -> None:
     done = saved(app, shop, member, settings, client)
     db = app.test_session()
-    send = objects.sender(settings, lambda: db, BASE, client=client)
+    send = google_wallet.sender(settings, lambda: db, BASE, client=client)
     credit(app, shop, member, 50, "google-failure-1")
     google.fail_next["POST"] = 503  # the addMessage
     summary = outbox.run_once(db, {wallet_updates.GOOGLE: send})
@@ -605,13 +606,13 @@ def test_a_pass_not_on_google_or_a_blocked_customer_is_skipped(
         app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
         settings: google_settings.GoogleSettings, client: WalletClient) -> None:
     db = app.test_session()
-    assert objects.patch_object(db, settings, 10**9, BASE, client=client) == "skipped"
+    assert google_wallet.patch_object(db, settings, 10**9, BASE, client=client) == "skipped"
     done = saved(app, shop, member, settings, client)
     google.requests.clear()
     customer = db.get(Customer, member.id)
     customer.status = "blocked"
     db.commit()
-    assert objects.patch_object(db, settings, done.pass_id, BASE, client=client) == "skipped"
+    assert google_wallet.patch_object(db, settings, done.pass_id, BASE, client=client) == "skipped"
     assert google.api() == []
 
 
@@ -628,7 +629,7 @@ def test_a_deleted_customers_object_is_deactivated_without_the_name(
                    business_id=shop.id, customer_id=member.id)
     db.commit()
     google.requests.clear()
-    send = objects.sender(settings, lambda: db, BASE, client=client)
+    send = google_wallet.sender(settings, lambda: db, BASE, client=client)
     assert outbox.run_once(db, {wallet_updates.GOOGLE: send}).sent == 1
     assert [(r.method, r.path, r.body) for r in google.api()] == [
         ("PATCH", f"{API}/loyaltyObject/{done.oid}",
@@ -639,13 +640,13 @@ def test_a_deleted_customers_object_is_deactivated_without_the_name(
                      .where(WalletPass.id == done.pass_id)) is False
     # Done once: a later job sends nothing.
     google.requests.clear()
-    assert objects.patch_object(db, settings, done.pass_id, BASE, client=client) == "skipped"
+    assert google_wallet.patch_object(db, settings, done.pass_id, BASE, client=client) == "skipped"
     assert google.api() == []
     # Google lost the object already: nothing to deactivate, the pass is unmarked.
     db.execute(update(WalletPass).values(google_object=True))
     db.commit()
     del google.store["loyaltyObject"][done.oid]
-    assert objects.deactivate(db, settings, done.pass_id, client=client) == "deactivated"
+    assert google_wallet.deactivate(db, settings, done.pass_id, client=client) == "deactivated"
 
 
 def test_the_limit_layout_keeps_three_times_and_reads_the_old_count() -> None:
@@ -674,7 +675,7 @@ def test_the_save_link_is_signed_and_names_only_the_object(
         app: Any, shop: SimpleNamespace, member: SimpleNamespace, google: StandIn,
         settings: google_settings.GoogleSettings, key_files: SimpleNamespace) -> None:
     try:
-        url = links.save_link(app.test_session(), shop.id, member.id, BASE + "/",
+        url = google_wallet.save_link(app.test_session(), shop.id, member.id, BASE + "/",
                                       settings)
     finally:
         client_for(settings).close()

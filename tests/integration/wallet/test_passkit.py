@@ -23,9 +23,9 @@ from werkzeug.http import http_date
 from tests.integration.conftest import PASSWORD
 from tests.integration.wallet.apns_standin import ApnsStandIn
 from tests.integration.wallet.pki import PKI
-from wallet.apple import apns
 from wallet.apple.settings import auth_token
 from wallet.apple.webservice import bp
+from webapp import wallet_worker
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
 from webapp.domain.presets import DEMO
@@ -383,7 +383,7 @@ def worker_app(make_apple_app: Callable[..., Any], standin: ApnsStandIn) -> Any:
 def run_worker(app: Any) -> outbox.Summary:
     """One batch of ``regulars worker`` with the Apple sender it gets from the settings."""
     with app.app_context():
-        senders = apns.senders()
+        senders = wallet_worker.apple_senders()
         try:
             return outbox.run_once(app.test_session(), senders)
         finally:
@@ -461,4 +461,4 @@ def test_register_credit_push_list_download_304(
 
 def test_the_worker_has_no_apple_sender_without_apple_settings(app: Any) -> None:
     with app.app_context():
-        assert apns.senders() == {}
+        assert wallet_worker.apple_senders() == {}

@@ -22,12 +22,12 @@ from sqlalchemy import select
 from tests.integration.wallet.checks import check_pass, openssl_verify, unpack
 from tests.integration.wallet.pki import PKI
 from wallet.apple import images, pkpass, zipper
-from wallet.apple.passes import CurrentPass, current
 from wallet.apple.settings import AppleSettings, auth_token, settings_of
 from webapp.domain.actor import Actor
 from webapp.domain.errors import UnknownCustomer
 from webapp.persistence.models import Branch, Customer
 from webapp.services import customers, ledger, logos, wallet_cards
+from webapp.services.apple_wallet import CurrentPass, current
 from webapp.services.wallet_cards import PassView
 
 

@@ -1,0 +1,46 @@
+"""The worker's outbox senders for the wallets (``regulars worker``), each off while its
+wallet is not configured. Wiring only: the senders are the services'."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+
+from webapp.config import ConfigError
+from webapp.db import session
+from webapp.services import outbox
+
+log = logging.getLogger("regulars.wallet.apns")
+
+
+def apple_senders() -> dict[str, outbox.Sender]:
+    """The worker's sender for Apple Wallet pushes, or nothing while Apple Wallet is off."""
+    from wallet.apple.apns import client_for
+    from wallet.apple.settings import settings_of
+    from webapp.services.apple_wallet import sender
+    from webapp.services.wallet_updates import APNS
+
+    settings = settings_of(current_app)
+    if settings is None:
+        return {}
+    try:
+        client = client_for(settings, current_app.config["REGULARS"].extra)
+    except ConfigError as error:
+        # A wrong APNs setting must not stop the SMS and web push the worker also sends;
+        # `regulars wallet check` names it, and the pass jobs wait in the outbox.
+        log.error("Apple Wallet pushes are off: %s", error)
+        return {}
+    return {APNS: sender(client, session)}
+
+
+def google_senders() -> dict[str, outbox.Sender]:
+    """The worker's sender for Google Wallet, or nothing while Google Wallet is off."""
+    from wallet.google.settings import settings_of
+    from webapp.services.google_wallet import sender
+    from webapp.services.wallet_updates import GOOGLE
+
+    settings = settings_of(current_app)
+    if settings is None:
+        return {}
+    return {GOOGLE: sender(settings, session, current_app.config["REGULARS"].base_url)}
