@@ -2,7 +2,8 @@
 
 A rotating code is accepted once: the (customer, step) pair is recorded under a
 unique constraint, so a replayed code, even one scanned twice at the same moment
-on two tablets, is refused with a message that tells the cashier what to do.
+on two tablets, is refused with a message that tells the cashier what to do. A card
+number is looked up in a read scope; a code is recorded in a write scope.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import Conflict, UnknownCustomer
 from webapp.persistence.models import CheckinUse, Customer
+from webapp.services.unit_of_work import UnitOfWork, Work
 
 
 class CodeAlreadyUsed(Conflict):
@@ -32,30 +34,28 @@ class Identified:
     by_code: bool  # True: the live code from the customer's app (proves the phone is here)
 
 
-def identify(session: Session, actor: Actor, scanned: str,
+def identify(session: Work, actor: Actor, scanned: str,
              now: datetime | None = None) -> Identified:
     """The customer behind a scan; typed errors say what is wrong and what to do."""
     now = now or utcnow()
+    uow = UnitOfWork.of(session)
     text = (scanned or "").strip()
     if not text.upper().startswith(checkin.PREFIX + "."):
-        customer = _by_card(session, actor, cards.normalise(text))
-        session.rollback()
-        return Identified(customer.id, customer.card_number, by_code=False)
+        with uow.read() as db:
+            customer = _by_card(db, actor, cards.normalise(text))
+            return Identified(customer.id, customer.card_number, by_code=False)
     card_number, _, _ = checkin.parse(text)
-    customer = _by_card(session, actor, card_number)
     try:
-        accepted = checkin.verify(customer.checkin_secret, text, now)
-        session.execute(insert(CheckinUse), {"customer_id": customer.id,
-                                             "step": accepted.step, "used_at": now})
-        session.commit()
-    except IntegrityError:
-        session.rollback()
+        with uow.write() as db:
+            customer = _by_card(db, actor, card_number)
+            accepted = checkin.verify(customer.checkin_secret, text, now)
+            db.execute(insert(CheckinUse), {"customer_id": customer.id,
+                                            "step": accepted.step, "used_at": now})
+            customer_id = customer.id
+    except IntegrityError:  # the scope rolled back: this step was recorded before
         raise CodeAlreadyUsed("This code was already scanned: ask the customer to show the"
                               " new code in the app (it changes every 30 seconds).") from None
-    except BaseException:
-        session.rollback()
-        raise
-    return Identified(customer.id, card_number, by_code=True)
+    return Identified(customer_id, card_number, by_code=True)
 
 
 def _by_card(session: Session, actor: Actor, card_number: str) -> Customer:

@@ -2,7 +2,9 @@
 
 Closing re-runs the same pure quote inside the transaction, under the customer's
 lock and with the program version in force, and applies its result through the
-ledger once per idempotency key.
+ledger once per idempotency key. A quote is a read scope; a close is
+:func:`~webapp.services.unit_of_work.run_once`'s write scope, and what a refused close
+must still keep (abuse flags, a wrong code's count) goes in scopes of its own after it.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from webapp.services import (
 )
 from webapp.services.ledger import earn, result_of, spend
 from webapp.services.orders import insert_order
-from webapp.services.unit_of_work import run_once
+from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once
 
 REFERRAL = "referral"
 
@@ -70,18 +72,16 @@ def customer_state(session: Session, business_id: int, customer_id: int,
                          tuple((code, at) for code, at in uses))
 
 
+@reads
 def quote_order(session: Session, actor: Actor, *, customer_id: int, draft: OrderDraft,
                 now: datetime | None = None) -> Quote:
     """What closing this order would do (read-only): the counter shows it before confirming."""
     now = now or utcnow()
-    try:
-        store = LedgerStore(session, actor.business_id).read(customer_id)
-        version = _version(session, actor, now)
-        state = customer_state(session, actor.business_id, customer_id,
-                               store.balances[K.AVAILABLE])
-        return quote(version.settings, version.id, state, draft, now)
-    finally:
-        session.rollback()
+    store = LedgerStore(session, actor.business_id).read(customer_id)
+    version = _version(session, actor, now)
+    state = customer_state(session, actor.business_id, customer_id,
+                           store.balances[K.AVAILABLE])
+    return quote(version.settings, version.id, state, draft, now)
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class Confirmation:
     code: str
 
 
-def close(session: Session, actor: Actor, key: str, *, customer_id: int, branch_id: int,
+def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id: int,
           draft: OrderDraft, external_ref: str | None = None,
           confirmation: Confirmation | None = None, phone_present: bool = False,
           now: datetime | None = None) -> dict[str, Any]:
@@ -101,6 +101,9 @@ def close(session: Session, actor: Actor, key: str, *, customer_id: int, branch_
     A staff member redeeming more than the business's threshold needs the customer's
     ``confirmation``, unless ``phone_present`` (the customer's live check-in code was
     scanned, which proves the phone is at the counter).
+
+    ``run_once`` is the close's (outermost) write scope; a refusal's flags and a wrong
+    code's count are written after it rolled back, each by its own service.
     """
     if draft.category is not None and not 0 < len(draft.category) <= 64:
         raise InvalidInput("A service category is 1 to 64 characters.")
@@ -108,8 +111,10 @@ def close(session: Session, actor: Actor, key: str, *, customer_id: int, branch_
     params = {"customer": customer_id, "branch": branch_id, "draft": asdict(draft),
               "ref": external_ref,
               "confirmation": confirmation.confirmation_id if confirmation else None}
+    uow = UnitOfWork.of(session)
 
     def work() -> dict[str, Any]:
+        session = uow.session  # the write scope's session
         store = LedgerStore(session, actor.business_id).lock(customer_id)
         version = _version(session, actor, now)
         state = customer_state(session, actor.business_id, customer_id,
@@ -159,11 +164,11 @@ def close(session: Session, actor: Actor, key: str, *, customer_id: int, branch_
     try:
         return run_once(session, actor.business_id, key, "checkout.close", params, work)
     except AbuseBlocked as refused:
-        abuse.record_refusal(session, actor, refused, customer_id=customer_id, now=now)
+        abuse.record_refusal(uow.session, actor, refused, customer_id=customer_id, now=now)
         raise
     except confirmations.WrongConfirmationCode:
         assert confirmation is not None
-        confirmations.count_failure(session, confirmation.confirmation_id)
+        confirmations.count_failure(uow.session, confirmation.confirmation_id)
         raise
 
 

@@ -2,7 +2,8 @@
 and the small writes around them (a staff note, joining a customer by phone).
 
 Tier, progress, stamps and perks come from the program's own quote of an empty
-order, so the panel and the close can never disagree.
+order, so the panel and the close can never disagree. Reads are read scopes, the note
+a write scope; joining composes services that each end their own transaction.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from webapp.persistence.models import (
 from webapp.services import abuse, counter_settings, customers, phones, programs
 from webapp.services.ledger_views import Balance, balance_of
 from webapp.services.standing import standing
+from webapp.services.unit_of_work import UnitOfWork, Work, reads, writes
 
 EXPIRING_HORIZON = timedelta(days=30)
 NOTE_LIMIT = 1000
@@ -96,72 +98,73 @@ _PLACE = (
 )
 
 
+@reads
 def place(session: Session, actor: Actor, branch_id: int) -> Place:
     """The business and the branch the counter works at (404 for another business's)."""
     row = session.execute(_PLACE, {"business": actor.business_id, "branch": branch_id}).first()
-    session.rollback()
     if row is None:
         raise NotFound("No such branch.")
     return Place(actor.business_id, row[0], row[1], row[2], branch_id, row[3])
 
 
+@reads
 def branches(session: Session, actor: Actor) -> list[tuple[int, str]]:
     """The branches this staff member may open the counter at."""
     rows = session.execute(select(Branch.id, Branch.name)
                            .where(Branch.business_id == actor.business_id)
                            .order_by(Branch.id)).all()
-    session.rollback()
     return [(bid, name) for bid, name in rows if actor.may_work_at(bid)]
 
 
-def join(session: Session, actor: Actor, *, phone: str, name: str | None = None,
+def join(session: Work, actor: Actor, *, phone: str, name: str | None = None,
          now: datetime | None = None) -> int:
     """Sign a customer up by phone at the counter (or find them): their id.
 
-    A new sign-up counts toward the staff member's joins-without-orders limit.
+    A new sign-up counts toward the staff member's joins-without-orders limit. No scope
+    around the two: the sign-up (with its welcome bonus) and the abuse check each end
+    their own transaction, so the check cannot undo a sign-up already made.
     """
-    joined = customers.join(session, actor, phone=phone, name=name, now=now)
+    db = UnitOfWork.of(session).session
+    joined = customers.join(db, actor, phone=phone, name=name, now=now)
     if joined.created:
-        abuse.check_join(session, actor, customer_id=joined.customer.id, now=now)
+        abuse.check_join(db, actor, customer_id=joined.customer.id, now=now)
     return joined.customer.id
 
 
+@reads
 def needs_confirmation(session: Session, actor: Actor, points: int, *, present: bool) -> bool:
     """Whether redeeming ``points`` needs the customer's one-time code (see checkout.close)."""
     settings = counter_settings.load(session, actor.business_id)
-    session.rollback()
     return rules.needs_confirmation(settings, points, phone_present=present)
 
 
+@reads
 def panel(session: Session, actor: Actor, customer_id: int, lang: str = "ru",
           now: datetime | None = None) -> Panel:
     """Everything the cashier sees after a scan, read in one transaction."""
     now = now or utcnow()
-    try:
-        customer = customers.get(session, actor, customer_id)
-        business = session.get(Business, actor.business_id)
-        assert business is not None
-        zone = ZoneInfo(business.timezone)
-        balance = balance_of(session, actor.business_id, customer_id, now, EXPIRING_HORIZON)
-        version, program = standing(session, actor.business_id, customer_id,
-                                    balance.available, now)
-        progress = [render(line, lang, business.currency) for line in program.lines
-                    if line.code in ("next_tier", "keep_tier", "stamps")] if program else []
-        return Panel(
-            customer_id=customer.id, card_number=customer.card_number, name=customer.name,
-            phone_hint=phones.hint(customer.phone), balance=balance, program=program,
-            progress=progress,
-            point_value=version.settings.point_value if version else 100,
-            visits=_visits(session, actor, customer_id, zone),
-            notes=_notes(session, actor, customer_id, zone),
-            assets=[(a.id, a.value + (f" ({a.label})" if a.label else "")) for a in
-                    session.scalars(select(Asset).where(Asset.customer_id == customer_id)
-                                    .order_by(Asset.id))],
-            categories=sorted({c.category for c in version.settings.stamp_cards}
-                              if version else set()),
-        )
-    finally:
-        session.rollback()
+    customer = customers.get(session, actor, customer_id)
+    business = session.get(Business, actor.business_id)
+    assert business is not None
+    zone = ZoneInfo(business.timezone)
+    balance = balance_of(session, actor.business_id, customer_id, now, EXPIRING_HORIZON)
+    version, program = standing(session, actor.business_id, customer_id,
+                                balance.available, now)
+    progress = [render(line, lang, business.currency) for line in program.lines
+                if line.code in ("next_tier", "keep_tier", "stamps")] if program else []
+    return Panel(
+        customer_id=customer.id, card_number=customer.card_number, name=customer.name,
+        phone_hint=phones.hint(customer.phone), balance=balance, program=program,
+        progress=progress,
+        point_value=version.settings.point_value if version else 100,
+        visits=_visits(session, actor, customer_id, zone),
+        notes=_notes(session, actor, customer_id, zone),
+        assets=[(a.id, a.value + (f" ({a.label})" if a.label else "")) for a in
+                session.scalars(select(Asset).where(Asset.customer_id == customer_id)
+                                .order_by(Asset.id))],
+        categories=sorted({c.category for c in version.settings.stamp_cards}
+                          if version else set()),
+    )
 
 
 def _visits(session: Session, actor: Actor, customer_id: int, zone: ZoneInfo,
@@ -198,9 +201,10 @@ def _notes(session: Session, actor: Actor, customer_id: int, zone: ZoneInfo,
     return [Note(at.astimezone(zone).strftime("%d.%m.%Y"), who, text) for at, who, text in rows]
 
 
+@writes
 def add_note(session: Session, actor: Actor, customer_id: int, text: str,
              now: datetime | None = None) -> None:
-    """Leave a note on a customer for colleagues, and commit."""
+    """Leave a note on a customer for colleagues (a write scope of its own)."""
     text = (text or "").strip()
     if not text:
         raise InvalidInput("A note cannot be empty.")
@@ -209,7 +213,6 @@ def add_note(session: Session, actor: Actor, customer_id: int, text: str,
     customers.get(session, actor, customer_id)
     session.add(CustomerNote(business_id=actor.business_id, customer_id=customer_id,
                              staff_id=actor.staff_id, text=text, created_at=now or utcnow()))
-    session.commit()
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,7 @@ class Receipt:
     status: str
 
 
+@reads
 def receipt(session: Session, actor: Actor, order_id: int,
             now: datetime | None = None) -> Receipt:
     """What an order did and where the customer stands now.
@@ -240,37 +244,34 @@ def receipt(session: Session, actor: Actor, order_id: int,
     as the counter of a branch that is not theirs).
     """
     now = now or utcnow()
-    try:
-        order = session.get(Order, order_id)
-        if order is None or order.business_id != actor.business_id:
-            raise UnknownOrder("No such order.")
-        if not actor.may_work_at(order.branch_id):
-            raise PermissionDenied("You do not work at this branch.", branch_id=order.branch_id)
-        branch = session.scalar(select(Branch.name).where(Branch.id == order.branch_id))
-        customer = session.get(Customer, order.customer_id)
-        business = session.get(Business, actor.business_id)
-        if customer is None or business is None:
-            raise UnknownCustomer("No such customer.")
-        sums = dict(session.execute(
-            select(Operation.kind, func.sum(Operation.points))
-            .where(Operation.order_id == order_id,
-                   Operation.kind.in_([Op.ACCRUAL, Op.REDEMPTION]))
-            .group_by(Operation.kind)).all())
-        balance = balance_of(session, actor.business_id, customer.id, now, EXPIRING_HORIZON)
-        _, program = standing(session, actor.business_id, customer.id, balance.available, now)
-        tier = program.tier_before if program else None
-        # Points paid for the order at the value of the program it was closed under.
-        point_value = (programs.by_id(session, actor.business_id, order.program_version_id)
-                       .settings.point_value if order.program_version_id else 100)
-        redeemed = int(sums.get(Op.REDEMPTION, 0) or 0)
-        assert order.closed_at is not None
-        return Receipt(
-            order.id, customer.id, customer.card_number, customer.name,
-            order.closed_at.astimezone(ZoneInfo(business.timezone)).strftime("%d.%m.%Y %H:%M"),
-            branch or "",
-            order.total_minor, order.discount_minor, redeemed,
-            int(sums.get(Op.ACCRUAL, 0) or 0),
-            order.total_minor - order.discount_minor - redeemed * point_value, point_value,
-            balance.available, balance.pending, tier, order.status)
-    finally:
-        session.rollback()
+    order = session.get(Order, order_id)
+    if order is None or order.business_id != actor.business_id:
+        raise UnknownOrder("No such order.")
+    if not actor.may_work_at(order.branch_id):
+        raise PermissionDenied("You do not work at this branch.", branch_id=order.branch_id)
+    branch = session.scalar(select(Branch.name).where(Branch.id == order.branch_id))
+    customer = session.get(Customer, order.customer_id)
+    business = session.get(Business, actor.business_id)
+    if customer is None or business is None:
+        raise UnknownCustomer("No such customer.")
+    sums = dict(session.execute(
+        select(Operation.kind, func.sum(Operation.points))
+        .where(Operation.order_id == order_id,
+               Operation.kind.in_([Op.ACCRUAL, Op.REDEMPTION]))
+        .group_by(Operation.kind)).all())
+    balance = balance_of(session, actor.business_id, customer.id, now, EXPIRING_HORIZON)
+    _, program = standing(session, actor.business_id, customer.id, balance.available, now)
+    tier = program.tier_before if program else None
+    # Points paid for the order at the value of the program it was closed under.
+    point_value = (programs.by_id(session, actor.business_id, order.program_version_id)
+                   .settings.point_value if order.program_version_id else 100)
+    redeemed = int(sums.get(Op.REDEMPTION, 0) or 0)
+    assert order.closed_at is not None
+    return Receipt(
+        order.id, customer.id, customer.card_number, customer.name,
+        order.closed_at.astimezone(ZoneInfo(business.timezone)).strftime("%d.%m.%Y %H:%M"),
+        branch or "",
+        order.total_minor, order.discount_minor, redeemed,
+        int(sums.get(Op.ACCRUAL, 0) or 0),
+        order.total_minor - order.discount_minor - redeemed * point_value, point_value,
+        balance.available, balance.pending, tier, order.status)

@@ -1,4 +1,8 @@
-"""Reading and saving a business's counter settings (owners only save)."""
+"""Reading and saving a business's counter settings (owners only save).
+
+The loads read in the caller's transaction (the close, the abuse checks); saving is
+a write scope of its own.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.counter_settings import CounterSettings
 from webapp.domain.errors import PermissionDenied
 from webapp.persistence.models import Business
+from webapp.services.unit_of_work import writes
 
 _businesses = cast(Table, Business.__table__)
 _LOAD = select(_businesses.c.counter_settings).where(_businesses.c.id == bindparam("id"))
@@ -39,13 +44,13 @@ def _parsed(stored: str | None) -> CounterSettings:
     return rules.from_dict(json.loads(stored) if stored else None)
 
 
+@writes
 def save(session: Session, actor: Actor, settings: CounterSettings) -> CounterSettings:
-    """Validate and store new settings, and commit."""
+    """Validate and store new settings (a write scope of its own)."""
     if not actor.is_at_least(Role.OWNER):
         raise PermissionDenied("Only the owner changes the counter settings.")
     rules.validate(settings)
     business = session.get(Business, actor.business_id)
     assert business is not None
     business.counter_settings = json.dumps(rules.to_dict(settings), sort_keys=True)
-    session.commit()
     return settings

@@ -3,7 +3,7 @@ rules), the points history and the invitation to bring a friend.
 
 Everything comes from the same reads as the counter's panel (the ledger's balance and
 the program's quote of an empty order), so the customer and the cashier see the same
-numbers.
+numbers. Each screen is a read scope; :func:`read` reads in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from webapp.services import customer_history, logos, programs
 from webapp.services.customer_sign_in import Who
 from webapp.services.ledger_views import Balance, balance_of
 from webapp.services.standing import standing
+from webapp.services.unit_of_work import reads
 
 EXPIRING_HORIZON = timedelta(days=30)
 
@@ -51,18 +52,16 @@ class Card:
     logo_version: int | None  # changes with the logo; None: the business has none
 
 
+@reads
 def card(session: Session, who: Who, lang: str = "ru", now: datetime | None = None) -> Card:
     """Everything the card screen shows, read in one transaction."""
-    try:
-        return read(session, who.business_id, who.customer_id, lang, now)
-    finally:
-        session.rollback()
+    return read(session, who.business_id, who.customer_id, lang, now)
 
 
 def read(session: Session, business_id: int, customer_id: int, lang: str = "ru",
          now: datetime | None = None) -> Card:
-    """The card's contents, read in the caller's transaction (no commit or rollback), for
-    the card screen and the wallet passes alike. UnknownCustomer for a customer of
+    """The card's contents, read in the caller's transaction or scope (it ends neither),
+    for the card screen and the wallet passes alike. UnknownCustomer for a customer of
     another business or one who is not active."""
     now = now or utcnow()
     row = session.execute(
@@ -101,23 +100,21 @@ class Invitation:
     rule: str | None  # what bringing a friend gives; None without a referral bonus
 
 
+@reads
 def invitation(session: Session, who: Who, lang: str = "ru",
                now: datetime | None = None) -> Invitation:
     """The customer's referral code and what a friend's first order brings them both."""
-    try:
-        row = session.execute(
-            select(Customer.referral_code, Business.name, Business.currency)
-            .join(Business, Business.id == Customer.business_id)
-            .where(Customer.id == who.customer_id,
-                   Customer.business_id == who.business_id)).first()
-        if row is None:
-            raise UnknownCustomer("No such customer.")
-        code, business_name, currency = row
-        version = programs.version_at(session, who.business_id, now or utcnow())
-        rule = referral_line(version.settings, lang, currency) if version else None
-        return Invitation(business_name, code, rule)
-    finally:
-        session.rollback()
+    row = session.execute(
+        select(Customer.referral_code, Business.name, Business.currency)
+        .join(Business, Business.id == Customer.business_id)
+        .where(Customer.id == who.customer_id,
+               Customer.business_id == who.business_id)).first()
+    if row is None:
+        raise UnknownCustomer("No such customer.")
+    code, business_name, currency = row
+    version = programs.version_at(session, who.business_id, now or utcnow())
+    rule = referral_line(version.settings, lang, currency) if version else None
+    return Invitation(business_name, code, rule)
 
 
 @dataclass(frozen=True)
@@ -128,14 +125,11 @@ class Activity:
     pending: int  # pending points, signed
 
 
+@reads
 def activity(session: Session, who: Who, lang: str = "ru", limit: int = 100) -> list[Activity]:
     """The customer's points history, newest first, in their language."""
     actor = Actor(who.business_id, ActorKind.CUSTOMER)
-    try:
-        business = customer_history.business_of(session, actor)
-        lines = customer_history.operations(session, actor, who.customer_id, limit, business,
-                                            lang)
-        return [Activity(line.when, line.text, line.available_change, line.pending_change)
-                for line in lines]
-    finally:
-        session.rollback()
+    business = customer_history.business_of(session, actor)
+    lines = customer_history.operations(session, actor, who.customer_id, limit, business, lang)
+    return [Activity(line.when, line.text, line.available_change, line.pending_change)
+            for line in lines]

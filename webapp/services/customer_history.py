@@ -3,8 +3,9 @@ operations in plain Russian, adjustments waiting for the owner, and the page's t
 actions (refund an order, correct points). The audit trail pages are
 :mod:`webapp.services.audit_trail`.
 
-Reads end with ``session.rollback()`` like other read services; the actions go through
-:mod:`webapp.services.ledger`, which owns the transaction and the idempotency key.
+The page is a read scope like other read services; the actions check the customer in a
+read scope, then go through :mod:`webapp.services.ledger` (or adjustment_requests), whose
+keyed write scope ends the transaction. The helpers read in the caller's scope.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from webapp.persistence.models import (
 )
 from webapp.services import adjustment_request_list, adjustment_requests, ledger
 from webapp.services.ledger_views import balance_of
+from webapp.services.unit_of_work import UnitOfWork, Work, reads
 
 EXPIRY_HORIZON = timedelta(days=90)
 CUSTOMER_STATUS = {"active": "активен", "blocked": "заблокирован", "merged": "объединён"}
@@ -141,6 +143,7 @@ class BusinessView:
 # -- the history page --------------------------------------------------------------------
 
 
+@reads
 def history(
     session: Session, actor: Actor, customer_id: int, limit: int = 100, now: datetime | None = None
 ) -> CustomerHistory:
@@ -149,7 +152,7 @@ def history(
     business = business_of(session, actor)
     customer = customer_of(session, actor, customer_id)
     balance = balance_of(session, actor.business_id, customer_id, now or utcnow(), EXPIRY_HORIZON)
-    found = CustomerHistory(
+    return CustomerHistory(
         business_name=business.name,
         currency=business.currency,
         customer=card_of(customer),
@@ -164,8 +167,6 @@ def history(
         operations=operations(session, actor, customer_id, limit, business),
         requests=adjustment_request_list.requests(session, actor, customer_id=customer_id),
     )
-    session.rollback()
-    return found
 
 
 def _orders(
@@ -271,20 +272,20 @@ def describe(op: Operation, business: BusinessView, lang: str = "ru") -> str:
 
 
 def refund(
-    session: Session, actor: Actor, key: str, *, customer_id: int, order_id: int, refund_minor: int
+    session: Work, actor: Actor, key: str, *, customer_id: int, order_id: int, refund_minor: int
 ) -> Refunded:
     """Refund all or part of one of this customer's orders (ledger.reverse, I5).
 
     UnknownOrder when the order is not this customer's; the same key twice refunds once.
     """
     require_manager(actor)
-    owner = session.scalar(
-        select(Order.customer_id).where(
-            Order.id == order_id, Order.business_id == actor.business_id
+    with UnitOfWork.of(session).read() as db:
+        owner = db.scalar(
+            select(Order.customer_id).where(
+                Order.id == order_id, Order.business_id == actor.business_id
+            )
         )
-    )
     if owner is None or owner != customer_id:
-        session.rollback()
         raise UnknownOrder("No such order for this customer.", order_id=order_id)
     result = ledger.reverse(session, actor, key, order_id=order_id, refund_minor=refund_minor)
     return Refunded(
@@ -293,15 +294,16 @@ def refund(
 
 
 def adjust(
-    session: Session, actor: Actor, key: str, *, customer_id: int, points: int, reason: str
+    session: Work, actor: Actor, key: str, *, customer_id: int, points: int, reason: str
 ) -> adjustment_requests.Submitted:
     """A manual correction of a customer's points with a reason: applied, or (a manager's
     the owner must approve) a request saying why; see adjustment_requests."""
     require_manager(actor)
-    customer_of(session, actor, customer_id)
-    session.rollback()
+    uow = UnitOfWork.of(session)
+    with uow.read() as db:
+        customer_of(db, actor, customer_id)
     return adjustment_requests.submit(
-        session, actor, key, customer_id=customer_id, points=points, reason=reason
+        uow.session, actor, key, customer_id=customer_id, points=points, reason=reason
     )
 
 
@@ -323,7 +325,6 @@ def business_of(session: Session, actor: Actor) -> BusinessView:
 def customer_of(session: Session, actor: Actor, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None or customer.business_id != actor.business_id:
-        session.rollback()
         raise UnknownCustomer("No such customer.", customer_id=customer_id)
     return customer
 

@@ -16,6 +16,7 @@ from webapp.domain.actor import Actor
 from webapp.domain.errors import InvalidCardNumber, InvalidInput, UnknownCustomer
 from webapp.persistence.models import Asset, Customer
 from webapp.services import customers
+from webapp.services.unit_of_work import reads
 
 MAX_RESULTS = 20
 MIN_PHONE_DIGITS = 4
@@ -38,11 +39,12 @@ class Found:
     matched: str  # "card", "phone" or "asset"
 
 
+@reads
 def search(session: Session, actor: Actor, query: str) -> list[Found]:
     """Customers matching a card number (9 digits, valid check digit), a phone's last
     4–10 digits, or a plate/serial; card match first, at most MAX_RESULTS.
 
-    InvalidInput when the query can be none of these.
+    InvalidInput when the query can be none of these. A read scope.
     """
     text = (query or "").strip()
     if len(text) > MAX_QUERY:
@@ -66,7 +68,7 @@ def search(session: Session, actor: Actor, query: str) -> list[Found]:
         unique.setdefault(customer.id, (customer, how))
     chosen = list(unique.values())[:MAX_RESULTS]
     owned = _assets(session, [customer.id for customer, _ in chosen])
-    found = [
+    return [
         Found(
             customer.id,
             cards.display(customer.card_number),
@@ -78,12 +80,11 @@ def search(session: Session, actor: Actor, query: str) -> list[Found]:
         )
         for customer, how in chosen
     ]
-    session.rollback()
-    return found
 
 
 def by_phone_suffix(session: Session, actor: Actor, digits: str) -> list[Customer]:
-    """Customers of the actor's business whose phone ends with these 4–10 digits (≤20)."""
+    """Customers of the actor's business whose phone ends with these 4–10 digits (≤20),
+    read in the caller's transaction."""
     digits = (digits or "").strip()
     if (
         not digits.isascii()

@@ -1,5 +1,6 @@
 """Forfeiting a customer's points when their account is closed: a step on the
-customer's locked ledger, composed by :mod:`webapp.services.customer_profile`."""
+customer's locked ledger, composed by :mod:`webapp.services.customer_profile` inside
+its write scope."""
 
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ class Forfeited:
 
 
 def forfeit_all(store: LedgerStore, reason: str, now: datetime) -> Forfeited:
-    """Close a locked customer's points (account deleted; no commit): expire what is due,
-    cancel unresolved holds so nothing arrives later (I7), and take the rest as an
-    adjustment with ``reason``. The entries stay; only balances reach zero."""
+    """Close a locked customer's points (account deleted; in the caller's write scope):
+    expire what is due, cancel unresolved holds so nothing arrives later (I7), and take
+    the rest as an adjustment with ``reason``. The entries stay; only balances reach zero."""
     expired = expire_lots(store, now)
     resolution = aliased(Operation)
     holds = store.session.scalars(select(Operation).where(

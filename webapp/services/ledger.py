@@ -1,10 +1,12 @@
 """Points ledger use cases: accrue, redeem, hold/release/cancel, reverse, adjust,
-expire, balance. No Flask here: callers pass the session, the actor and the key.
+expire, balance. No Flask here: callers pass the unit of work (or a session), the
+actor and the key.
 
-Every write runs through :func:`webapp.services.idempotency.run_once`, which owns
-the transaction; each returns a dict with the operation id and the customer's
-balances after it. :func:`earn` and :func:`spend` are the steps other services
-(closing an order) compose inside their own transaction.
+Every write runs through :func:`webapp.services.unit_of_work.run_once`, whose write
+scope ends the transaction; each returns a dict with the operation id and the
+customer's balances after it; nothing here ends a transaction itself.
+:func:`earn` and :func:`spend` are the steps other services (closing an order)
+compose inside their own scope.
 """
 
 from __future__ import annotations
@@ -34,12 +36,12 @@ from webapp.persistence.ledger_store import LedgerStore, OperationRow
 from webapp.persistence.models import Lot, Operation, Order
 from webapp.services import abuse_adjustments, adjustment_checks, audit, wallet_updates
 from webapp.services.ledger_views import Balance, balance_of
-from webapp.services.unit_of_work import run_once
+from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once
 
 Result = dict[str, Any]
 
 
-def accrue(session: Session, actor: Actor, key: str, *, customer_id: int, points: int,
+def accrue(session: Work, actor: Actor, key: str, *, customer_id: int, points: int,
            order_id: int | None = None, expires_at: datetime | None = None,
            now: datetime | None = None) -> Result:
     """Credit points to available; any clawback debt is settled first."""
@@ -57,7 +59,7 @@ def accrue(session: Session, actor: Actor, key: str, *, customer_id: int, points
     return _write(session, actor, key, "accrue", params, customer_id, work)
 
 
-def redeem(session: Session, actor: Actor, key: str, *, customer_id: int, points: int,
+def redeem(session: Work, actor: Actor, key: str, *, customer_id: int, points: int,
            order_id: int | None = None, now: datetime | None = None) -> Result:
     """Spend available points, soonest-expiring lots first; expired lots never (I8)."""
     rules.require_points(points)
@@ -72,7 +74,7 @@ def redeem(session: Session, actor: Actor, key: str, *, customer_id: int, points
     return _write(session, actor, key, "redeem", params, customer_id, work)
 
 
-def hold(session: Session, actor: Actor, key: str, *, customer_id: int, points: int,
+def hold(session: Work, actor: Actor, key: str, *, customer_id: int, points: int,
          release_at: datetime, order_id: int | None = None,
          now: datetime | None = None) -> Result:
     """Credit points to pending; they become available on release (I7)."""
@@ -90,38 +92,40 @@ def hold(session: Session, actor: Actor, key: str, *, customer_id: int, points: 
     return _write(session, actor, key, "hold", params, customer_id, work)
 
 
-def release(session: Session, actor: Actor, key: str, *, hold_id: int,
+def release(session: Work, actor: Actor, key: str, *, hold_id: int,
             expires_at: datetime | None = None, now: datetime | None = None) -> Result:
     """Move a hold's points (less any refunded share) from pending to available."""
     return _resolve(session, actor, key, hold_id, Op.RELEASE, expires_at, now)
 
 
-def cancel(session: Session, actor: Actor, key: str, *, hold_id: int,
+def cancel(session: Work, actor: Actor, key: str, *, hold_id: int,
            now: datetime | None = None) -> Result:
     """Give a hold's points back to the business: they never become available."""
     return _resolve(session, actor, key, hold_id, Op.CANCEL, None, now)
 
 
-def _resolve(session: Session, actor: Actor, key: str, hold_id: int, kind: Op,
+def _resolve(session: Work, actor: Actor, key: str, hold_id: int, kind: Op,
              expires_at: datetime | None, now: datetime | None) -> Result:
     now = now or utcnow()
-    held = session.get(Operation, hold_id)
-    if held is None or held.business_id != actor.business_id or held.kind != Op.HOLD:
-        raise NotFound("No such pending hold.", hold_id=hold_id)
-    assert held.customer_id is not None
+    with UnitOfWork.of(session).read() as db:
+        held = db.get(Operation, hold_id)
+        if held is None or held.business_id != actor.business_id or held.kind != Op.HOLD:
+            raise NotFound("No such pending hold.", hold_id=hold_id)
+        customer_id = held.customer_id
+    assert customer_id is not None
     params = {"hold": hold_id, "expires": expires_at}
 
     def work(store: LedgerStore) -> OperationRow:
-        if session.scalar(select(Operation.id).where(Operation.hold_id == hold_id)):
+        if store.session.scalar(select(Operation.id).where(Operation.hold_id == hold_id)):
             raise AlreadyResolved("This pending hold was already resolved.", hold_id=hold_id)
         return resolve_hold(store, held, kind, actor.staff_id, expires_at, now)
 
-    return _write(session, actor, key, kind.value, params, held.customer_id, work)
+    return _write(session, actor, key, kind.value, params, customer_id, work)
 
 
 def resolve_hold(store: LedgerStore, held: Operation, kind: Op, staff_id: int | None,
                  expires_at: datetime | None, now: datetime) -> OperationRow:
-    """Release or cancel one unresolved hold on a locked store (no commit)."""
+    """Release or cancel one unresolved hold on a locked store (in the caller's scope)."""
     amount = held.points
     if held.order_id is not None:  # a refund may already have taken part of it
         amount -= store.moved_for_order(held.order_id, [Op.REVERSAL], debit=K.PENDING)
@@ -134,7 +138,7 @@ def resolve_hold(store: LedgerStore, held: Operation, kind: Op, staff_id: int | 
     return op
 
 
-def reverse(session: Session, actor: Actor, key: str, *, order_id: int, refund_minor: int,
+def reverse(session: Work, actor: Actor, key: str, *, order_id: int, refund_minor: int,
             expires_at: datetime | None = None, now: datetime | None = None) -> Result:
     """Refund all or part of an order: reverse its points proportionally (I5).
 
@@ -145,13 +149,15 @@ def reverse(session: Session, actor: Actor, key: str, *, order_id: int, refund_m
     _require_role(actor, Role.MANAGER)
     rules.require_money(refund_minor, allow_zero=False)
     now = now or utcnow()
-    order = session.get(Order, order_id)
-    if order is None or order.business_id != actor.business_id:
-        raise UnknownOrder("No such order.", order_id=order_id)
+    with UnitOfWork.of(session).read() as db:
+        order = db.get(Order, order_id)
+        if order is None or order.business_id != actor.business_id:
+            raise UnknownOrder("No such order.", order_id=order_id)
+        customer_id = order.customer_id
     params = {"order": order_id, "refund": refund_minor}
 
     def work(store: LedgerStore) -> OperationRow:
-        session.refresh(order)  # read under the customer's lock
+        store.session.refresh(order)  # read under the customer's lock
         if order.refunded_minor + refund_minor > order.total_minor:
             raise InvalidAmount("The refund is larger than what is left of the order.",
                                 left=order.total_minor - order.refunded_minor)
@@ -176,13 +182,13 @@ def reverse(session: Session, actor: Actor, key: str, *, order_id: int, refund_m
         if to_return:
             lot = store.add_lot(op, to_return, expires_at)
             store.move(op, K.REDEEMED, K.AVAILABLE, to_return, lot_id=lot)
-        session.flush()
+        store.session.flush()
         return op
 
-    return _write(session, actor, key, "reverse", params, order.customer_id, work)
+    return _write(session, actor, key, "reverse", params, customer_id, work)
 
 
-def adjust(session: Session, actor: Actor, key: str, *, customer_id: int, points: int,
+def adjust(session: Work, actor: Actor, key: str, *, customer_id: int, points: int,
            reason: str, expires_at: datetime | None = None,
            now: datetime | None = None) -> Result:
     """A manual correction with a real reason: positive credits, negative debits.
@@ -201,9 +207,9 @@ def adjust(session: Session, actor: Actor, key: str, *, customer_id: int, points
 
     def work(store: LedgerStore) -> OperationRow:
         limits, zone = adjustment_checks.before_adjusting(
-            session, actor, customer_id=customer_id, points=points, now=now)
+            store.session, actor, customer_id=customer_id, points=points, now=now)
         op = write_adjustment(store, actor.staff_id, points, reason, expires_at, now)
-        abuse_adjustments.check(session, actor, customer_id=customer_id, points=points,
+        abuse_adjustments.check(store.session, actor, customer_id=customer_id, points=points,
                                 reference=f"operation:{op.id}", now=now, limits=limits,
                                 zone=zone)
         return op
@@ -219,8 +225,8 @@ def adjust_params(customer_id: int, points: int, reason: str,
 
 def write_adjustment(store: LedgerStore, staff_id: int | None, points: int, reason: str,
                      expires_at: datetime | None, now: datetime) -> OperationRow:
-    """Write an adjustment on a locked store (no commit): a credit becomes a lot, a debit
-    takes from the usable lots (InsufficientPoints if short)."""
+    """Write an adjustment on a locked store (in the caller's scope): a credit becomes a
+    lot, a debit takes from the usable lots (InsufficientPoints if short)."""
     op = store.add_operation(kind=Op.ADJUSTMENT, points=points, reason=reason,
                              staff_id=staff_id, created_at=now)
     if points > 0:
@@ -231,35 +237,35 @@ def write_adjustment(store: LedgerStore, staff_id: int | None, points: int, reas
     return op
 
 
-def expire_due(session: Session, actor: Actor, now: datetime | None = None) -> int:
-    """Expire every lot whose time has come, one customer per transaction; returns points.
+def expire_due(session: Work, actor: Actor, now: datetime | None = None) -> int:
+    """Expire every lot whose time has come, one customer per write scope; returns points.
 
-    Safe to run again at any time or after a crash: a lot once expired has nothing left.
+    Each customer's scope commits on its own, so an error with one customer keeps
+    what was already expired for the others. Safe to run again at any time or after
+    a crash: a lot once expired has nothing left.
     """
     now = now or utcnow()
-    customers = session.scalars(
-        select(Lot.customer_id).where(
-            Lot.business_id == actor.business_id, Lot.remaining > 0, Lot.expires_at <= now
-        ).distinct()
-    ).all()
-    session.rollback()
+    uow = UnitOfWork.of(session)
+    with uow.read() as db:
+        customers = db.scalars(
+            select(Lot.customer_id).where(
+                Lot.business_id == actor.business_id, Lot.remaining > 0, Lot.expires_at <= now
+            ).distinct()
+        ).all()
     total = 0
     for customer_id in customers:
-        try:
-            store = LedgerStore(session, actor.business_id).lock(customer_id)
+        with uow.write() as db:
+            store = LedgerStore(db, actor.business_id).lock(customer_id)
             expired = expire_lots(store, now)
             if expired:
-                wallet_updates.changed(session, customer_id, now)
-            total += expired
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+                wallet_updates.changed(db, customer_id, now)
+        total += expired
     return total
 
 
 def expire_lots(store: LedgerStore, now: datetime) -> int:
-    """Expire a locked customer's lots whose time has come (no commit); returns points."""
+    """Expire a locked customer's lots whose time has come (in the caller's scope);
+    returns points."""
     plan = rules.due_for_expiry(store.open_lots(), now)
     if not plan:
         return 0
@@ -269,12 +275,11 @@ def expire_lots(store: LedgerStore, now: datetime) -> int:
     return points
 
 
+@reads
 def balance(session: Session, actor: Actor, customer_id: int,
             now: datetime | None = None, horizon: timedelta = timedelta(days=30)) -> Balance:
     """Available, pending (with release times), owed, and what expires within ``horizon``."""
-    result = balance_of(session, actor.business_id, customer_id, now or utcnow(), horizon)
-    session.rollback()
-    return result
+    return balance_of(session, actor.business_id, customer_id, now or utcnow(), horizon)
 
 
 # -- steps other services compose ------------------------------------------------------
@@ -312,17 +317,25 @@ def result_of(store: LedgerStore, op: OperationRow | None) -> Result:
     }
 
 
-Work = Callable[[LedgerStore], OperationRow]
+Step = Callable[[LedgerStore], OperationRow]
 
 
-def _write(session: Session, actor: Actor, key: str, name: str, params: dict[str, Any],
-           customer_id: int, work: Work, at: datetime | None = None) -> Result:
+def _write(session: Work, actor: Actor, key: str, name: str, params: dict[str, Any],
+           customer_id: int, work: Step, at: datetime | None = None) -> Result:
+    """Do ``work`` on the customer's locked ledger in :func:`run_once`'s write scope.
+
+    ``run_once`` is the outermost scope here (no ``@writes`` around it), so a lost race
+    on the same key still answers with the winner's result.
+    """
+    uow = UnitOfWork.of(session)
+
     def run() -> Result:
-        store = LedgerStore(session, actor.business_id).lock(customer_id)
+        db = uow.session
+        store = LedgerStore(db, actor.business_id).lock(customer_id)
         result = result_of(store, work(store))
-        wallet_updates.changed(session, customer_id)
+        wallet_updates.changed(db, customer_id)
         if actor.kind is not ActorKind.SYSTEM:
-            audit.record(session, actor, name, customer_id=customer_id,
+            audit.record(db, actor, name, customer_id=customer_id,
                          order_id=params.get("order"), details={**params, **result}, at=at)
         return result
 

@@ -31,7 +31,7 @@ class Balance:
 
 def balance_of(session: Session, business_id: int, customer_id: int, now: datetime,
                horizon: timedelta) -> Balance:
-    """Read a customer's balance (no writes, no commit)."""
+    """Read a customer's balance in the caller's transaction (it writes nothing)."""
     rows = session.execute(
         select(Account.kind, Account.balance)
         .join(Customer, Customer.id == Account.customer_id)

@@ -1,7 +1,7 @@
 """Closing an order: the order row, its redemption and its accrual in one transaction.
 
 The program engine decides the numbers; this module applies them exactly once
-per idempotency key.
+per idempotency key, in :func:`~webapp.services.unit_of_work.run_once`'s write scope.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.ledger_store import LedgerStore
 from webapp.persistence.models import Asset, Branch, Order
 from webapp.services.ledger import earn, result_of, spend
-from webapp.services.unit_of_work import run_once
+from webapp.services.unit_of_work import UnitOfWork, Work, run_once
 
 # Prebuilt on the tables (no ORM insert path): both run on every counter close.
 _ORDERS = cast(Table, Order.__table__)
@@ -29,7 +29,7 @@ _INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
 _BRANCH_BUSINESS = select(Branch.business_id).where(Branch.id == bindparam("id"))
 
 
-def close_order(session: Session, actor: Actor, key: str, *, customer_id: int, branch_id: int,
+def close_order(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id: int,
                 total_minor: int, accrue_points: int = 0, redeem_points: int = 0,
                 service_category: str | None = None, asset_id: int | None = None,
                 external_ref: str | None = None, expires_at: datetime | None = None,
@@ -45,8 +45,10 @@ def close_order(session: Session, actor: Actor, key: str, *, customer_id: int, b
     params = {"customer": customer_id, "branch": branch_id, "total": total_minor,
               "accrue": accrue_points, "redeem": redeem_points, "category": service_category,
               "asset": asset_id, "ref": external_ref}
+    uow = UnitOfWork.of(session)
 
     def work() -> dict[str, Any]:
+        session = uow.session  # the write scope's session
         store = LedgerStore(session, actor.business_id).lock(customer_id)
         order_id = insert_order(session, actor, customer_id=customer_id, branch_id=branch_id,
                                 total_minor=total_minor, category=service_category,
@@ -73,7 +75,7 @@ def insert_order(session: Session, actor: Actor, *, customer_id: int, branch_id:
                  program_version_id: int | None = None) -> int:
     """Check the order's references and write it as closed; returns its id.
 
-    Call with the customer's ledger lock held (inside a service's transaction).
+    Call with the customer's ledger lock held (inside a service's write scope).
     """
     _check_refs(session, actor, branch_id, asset_id, customer_id)
     if external_ref and session.scalar(select(Order.id).where(

@@ -31,12 +31,14 @@ from webapp.domain.simulation import (
 from webapp.domain.tiers import PaidOrder, tier_index
 from webapp.persistence.models import Business, Order
 from webapp.services import programs
+from webapp.services.unit_of_work import reads
 
 HISTORY_MONTHS = 6
 MIN_ORDERS = 20  # fewer orders say more about chance than about the business
 PAID = ("closed", "partially_refunded")  # a fully refunded order brought no money
 
 
+@reads
 def estimate_for_business(session: Session, actor: Actor,
                           settings: ProgramSettings | None = None,
                           now: datetime | None = None,
@@ -47,7 +49,7 @@ def estimate_for_business(session: Session, actor: Actor,
     Customers, visits, the average check, service-category shares and, for tiers, each
     tier's share of revenue are measured from the last six months of paid orders (net of
     refunds) when there are at least ``MIN_ORDERS``; typical numbers otherwise.
-    ``overrides`` (Assumptions field names) win over both. Reads only; never commits.
+    ``overrides`` (Assumptions field names) win over both. A read scope: never writes.
     """
     if not actor.is_at_least(Role.MANAGER):
         raise PermissionDenied("Only a manager or the owner can see program costs.")
