@@ -3,8 +3,11 @@
 see and do with the flags is :mod:`webapp.services.abuse_flags`.
 
 :func:`check_close` runs inside the close's transaction, after the order's own
-ledger operations and before its audit event are written; :func:`check_join` runs
-after a counter join has committed and commits its flag itself.
+ledger operations and before its audit event are written. :func:`check_join`,
+:func:`record_refusal` and :func:`record_alone` are write scopes of the unit of work
+(:mod:`webapp.services.unit_of_work`): called with no scope open they commit their
+flags themselves, which is how a flag outlives the refused request's rolled-back
+transaction (the caller ends its own scope before calling them, and raises after).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from webapp.persistence.models import (
 )
 from webapp.services import audit, counter_settings
 from webapp.services.abuse_records import record, record_crossings
+from webapp.services.unit_of_work import writes
 
 _EARNED = (Op.ACCRUAL.value, Op.HOLD.value)  # points credited, at once or via pending
 
@@ -92,11 +96,12 @@ def check_close(
     return verdict.kinds
 
 
+@writes
 def check_join(
     session: Session, actor: Actor, *, customer_id: int, now: datetime | None = None
 ) -> list[str]:
     """After a counter join: flag the staff member who signed up too many customers
-    today who have no order yet. Commits; returns the kinds crossed."""
+    today who have no order yet, in a write scope; returns the kinds crossed."""
     now = now or utcnow()
     joined_by = session.scalar(
         select(Customer.joined_by_staff_id).where(
@@ -109,14 +114,12 @@ def check_join(
                 Customer.id == customer_id, Customer.business_id == actor.business_id
             )
         )
-        session.rollback()
         if known is None:
             raise UnknownCustomer("No such customer.", customer_id=customer_id)
         return []  # signed up by the customer themselves or by the system
     settings, zone = counter_settings.load_with_zone(session, actor.business_id)
     limits = settings.abuse
     if not limits.joins_without_orders_per_staff_day:
-        session.rollback()
         return []
     start, end = rules.local_day(now, zone)
     # No index on customers.joined_by_staff_id: this filters the business's customers
@@ -139,14 +142,15 @@ def check_join(
     record_crossings(
         session, actor, verdict, customer_id=customer_id, staff_id=joined_by, now=now, extra={}
     )
-    session.commit()
     return verdict.kinds
 
 
+@writes
 def record_refusal(session: Session, actor: Actor, refused: AbuseBlocked, *,
                    customer_id: int, now: datetime | None = None) -> None:
     """After a close was refused (its transaction rolled back): keep the flags and an
-    audit event, so the manager sees the attempt. Commits."""
+    audit event, so the manager sees the attempt. A write scope: call it after the
+    refused close's scope has ended, so that it commits on its own."""
     now = now or utcnow()
     staff_id = actor.staff_id if actor.kind is ActorKind.STAFF else None
     for crossing in refused.crossings:
@@ -154,15 +158,15 @@ def record_refusal(session: Session, actor: Actor, refused: AbuseBlocked, *,
                now=now, extra={})
     audit.record(session, actor, "close_refused", customer_id=customer_id,
                  details={"kinds": [str(c.kind) for c in refused.crossings]}, at=now)
-    session.commit()
 
 
+@writes
 def record_alone(session: Session, actor: Actor, crossing: Crossing, *,
                  now: datetime) -> None:
     """Keep the flag of an action refused for another reason (its own transaction was
-    rolled back): in a transaction of its own, once per subject and window. Commits."""
+    rolled back): in a write scope of its own, once per subject and window. Call it
+    with the refused action's scope ended (or inside a scope that will commit)."""
     record(session, actor, crossing, customer_id=None, staff_id=None, now=now, extra={})
-    session.commit()
 
 
 def _customer_accruals(business_id: int, customer_id: int, start: datetime, end: datetime,

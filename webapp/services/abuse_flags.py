@@ -1,6 +1,9 @@
 """Abuse flags as managers see them: the open list, resolving with a note (not a flag
 about oneself; flags about manual adjustments only the owner), and the limits
-(owners change them). The checks that raise flags are :mod:`webapp.services.abuse`."""
+(owners change them). The checks that raise flags are :mod:`webapp.services.abuse`.
+
+Each call is one scope of the unit of work (:mod:`webapp.services.unit_of_work`): a
+read, or a write that commits at its end and rolls back on any refusal."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import AlreadyResolved, InvalidInput, NotFound, PermissionDenied
 from webapp.persistence.models import AbuseFlag, Branch, Business, Customer, StaffUser
 from webapp.services import audit, counter_settings
+from webapp.services.unit_of_work import reads, writes
 
 NOTE_MAX = 500
 
@@ -45,6 +49,7 @@ class FlagView:
     not_theirs: str | None = None
 
 
+@reads
 def open_flags(session: Session, actor: Actor, *, limit: int = 200) -> list[FlagView]:
     """The business's open flags, newest first (managers and owners)."""
     _require_manager(actor)
@@ -60,7 +65,6 @@ def open_flags(session: Session, actor: Actor, *, limit: int = 200) -> list[Flag
     zone = ZoneInfo(
         session.scalar(select(Business.timezone).where(Business.id == actor.business_id)) or "UTC"
     )
-    session.rollback()
     views = []
     for flag, card, name, staff_name, branch_name in rows:
         refusal = _refusal(actor, flag.kind, flag.subject, flag.staff_id)
@@ -85,10 +89,12 @@ def open_flags(session: Session, actor: Actor, *, limit: int = 200) -> list[Flag
     return views
 
 
+@writes
 def resolve(
     session: Session, actor: Actor, flag_id: int, note: str, now: datetime | None = None
 ) -> None:
-    """Close a flag with the manager's note (required, at most 500 characters); commits.
+    """Close a flag with the manager's note (required, at most 500 characters), in a
+    write scope.
 
     Another business's flag is :class:`NotFound`; a resolved one :class:`AlreadyResolved`;
     one this staff member may not resolve :class:`PermissionDenied`
@@ -108,11 +114,9 @@ def resolve(
         )
     ).first()
     if flag is None:
-        session.rollback()
         raise NotFound("No such flag.")
     refusal = _refusal(actor, flag.kind, flag.subject, flag.staff_id)
     if refusal is not None:
-        session.rollback()
         raise refusal
     # Guarded update: of two managers resolving at once, exactly one wins.
     done = session.execute(
@@ -126,7 +130,6 @@ def resolve(
         .execution_options(synchronize_session=False)
     )
     if not done.rowcount:  # type: ignore[attr-defined]
-        session.rollback()
         raise AlreadyResolved("This flag was already resolved.")
     audit.record(
         session,
@@ -136,28 +139,23 @@ def resolve(
         details={"flag_id": flag_id, "kind": flag.kind, "note": note},
         at=now,
     )
-    session.commit()
 
 
+@reads
 def current_limits(session: Session, actor: Actor) -> AbuseLimits:
     """The business's abuse limits (managers read them, owners change them)."""
     _require_manager(actor)
-    try:
-        return counter_settings.load(session, actor.business_id).abuse
-    finally:
-        session.rollback()
+    return counter_settings.load(session, actor.business_id).abuse
 
 
+@writes
 def save_limits(session: Session, actor: Actor, new: AbuseLimits) -> AbuseLimits:
-    """Store new abuse limits, keeping the other counter settings (owners only); commits."""
+    """Store new abuse limits, keeping the other counter settings (owners only), in a
+    write scope."""
     if not actor.is_at_least(Role.OWNER):
         raise PermissionDenied("Only the owner changes the abuse limits.")
     current = counter_settings.load(session, actor.business_id)
-    try:
-        return counter_settings.save(session, actor, replace(current, abuse=new)).abuse
-    except BaseException:
-        session.rollback()
-        raise
+    return counter_settings.save(session, actor, replace(current, abuse=new)).abuse
 
 
 def _refusal(actor: Actor, kind: str, subject: str,

@@ -1,6 +1,7 @@
 """Adjustment requests as the back office lists them: waiting for the owner, or
 decided, for the business or one customer (managers and owners see them). Deciding
-them is :mod:`webapp.services.adjustment_requests`."""
+them is :mod:`webapp.services.adjustment_requests`. A read scope of the unit of work
+(:mod:`webapp.services.unit_of_work`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import PermissionDenied
 from webapp.persistence.models import AdjustmentRequest, Business, Customer, StaffUser
+from webapp.services.unit_of_work import reads
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class RequestView:
     by_system: bool  # decided by the system (the account was closed), not by the owner
 
 
+@reads
 def requests(session: Session, actor: Actor, *, customer_id: int | None = None,
              pending: bool = True, limit: int = 100) -> list[RequestView]:
     """Pending requests (or, with ``pending=False``, decided ones), newest first;
@@ -58,7 +61,6 @@ def requests(session: Session, actor: Actor, *, customer_id: int | None = None,
     if customer_id is not None:
         query = query.where(AdjustmentRequest.customer_id == customer_id)
     rows = session.execute(query).all()
-    session.rollback()
     return [
         RequestView(r.id, r.customer_id, name or card, r.points, r.reason, r.status, who,
                     _local(r.requested_at, zone), decided,

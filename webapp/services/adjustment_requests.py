@@ -9,7 +9,9 @@ approves it (:func:`approve`: the adjustment is written then, by the owner, with
 request's reason) or rejects it with a reason (:func:`reject`); closing the
 customer's account rejects their pending requests (:func:`reject_for_closed_account`).
 Large and frequent ones are flagged (:mod:`webapp.services.abuse_adjustments`);
-every step is audited.
+every step is audited. Submitting is a keyed write
+(:func:`webapp.services.unit_of_work.run_once`); approving and rejecting are write
+scopes of the unit of work, followed by a read when another decision came first.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from webapp.services import (
     ledger,
     wallet_updates,
 )
-from webapp.services.unit_of_work import run_once
+from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once
 
 _requests = cast(Table, AdjustmentRequest.__table__)
 _INSERT = insert(_requests).returning(_requests.c.id)
@@ -98,12 +100,14 @@ def submit(session: Session, actor: Actor, key: str, *, customer_id: int, points
                      str(done["why"]), int(done["total"]), int(done["limit"]))
 
 
-def _ask(session: Session, actor: Actor, key: str, customer_id: int, points: int,
+def _ask(work: Work, actor: Actor, key: str, customer_id: int, points: int,
          reason: str, now: datetime, needed: ApprovalRequired) -> dict[str, Any]:
     """A pending request; the same key twice makes one (I4, like a ledger write)."""
     params = ledger.adjust_params(customer_id, points, reason, None)
+    uow = UnitOfWork.of(work)
 
-    def work() -> dict[str, Any]:
+    def ask() -> dict[str, Any]:
+        session = uow.session  # inside run_once's write scope
         # Locked like a ledger write: an account being closed meanwhile is seen closed.
         available = LedgerStore(session, actor.business_id).lock(customer_id).balances[
             K.AVAILABLE]  # UnknownCustomer for another business's customer
@@ -126,7 +130,7 @@ def _ask(session: Session, actor: Actor, key: str, customer_id: int, points: int
                               **why}, at=now)
         return {"request_id": request_id, "available": available, **why}
 
-    return run_once(session, actor.business_id, key, "adjust", params, work)
+    return run_once(uow, actor.business_id, key, "adjust", params, ask)
 
 
 def approve(session: Session, actor: Actor, request_id: int,
@@ -142,28 +146,34 @@ def approve(session: Session, actor: Actor, request_id: int,
     """
     _require_owner(actor)
     now = now or utcnow()
-    request = _request(session, actor, request_id)
-    if request.status != "pending":
-        return _already(session, request, "approved")
+    work = UnitOfWork.of(session)
+    outermost = work.depth == 0
     try:
-        store = LedgerStore(session, actor.business_id).lock(request.customer_id)
-        adjustment_checks.require_active(session, actor.business_id, request.customer_id)
-        op = ledger.write_adjustment(store, actor.staff_id, request.points, request.reason,
-                                     None, now)
-        if not _decide(session, actor, request_id, now, status="approved", operation_id=op.id):
-            session.rollback()
-            return _already(session, _request(session, actor, request_id), "approved")
-        wallet_updates.changed(session, request.customer_id)
-        audit.record(session, actor, "adjustment_request.approve",
-                     customer_id=request.customer_id,
-                     details={"request_id": request_id, "points": request.points,
-                              "reason": request.reason, "requested_by": request.requested_by,
-                              "operation_id": op.id,
-                              "available": store.balances[K.AVAILABLE]}, at=now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        with work.write() as db:
+            request = _request(db, actor, request_id)
+            if request.status != "pending":
+                return _already(request, "approved")
+            store = LedgerStore(db, actor.business_id).lock(request.customer_id)
+            adjustment_checks.require_active(db, actor.business_id, request.customer_id)
+            op = ledger.write_adjustment(store, actor.staff_id, request.points,
+                                         request.reason, None, now)
+            if not _decide(db, actor, request_id, now, status="approved",
+                           operation_id=op.id):
+                raise _DecidedMeanwhile("This adjustment request was already decided.",
+                                        request_id=request_id)
+            wallet_updates.changed(db, request.customer_id)
+            audit.record(db, actor, "adjustment_request.approve",
+                         customer_id=request.customer_id,
+                         details={"request_id": request_id, "points": request.points,
+                                  "reason": request.reason,
+                                  "requested_by": request.requested_by,
+                                  "operation_id": op.id,
+                                  "available": store.balances[K.AVAILABLE]}, at=now)
+    except _DecidedMeanwhile:
+        if not outermost:  # the caller's transaction holds the adjustment: only it can undo it
+            raise
+        # Rolled back, adjustment and all: the other decision is read anew.
+        return _already(_read_request(work, actor, request_id), "approved")
     return Decided(request_id, request.customer_id, "approved", request.points,
                    store.balances[K.AVAILABLE], already=False)
 
@@ -174,22 +184,20 @@ def reject(session: Session, actor: Actor, request_id: int, note: str,
     written to the ledger; commits. An approved one is AlreadyResolved."""
     _require_owner(actor)
     now = now or utcnow()
-    request = _request(session, actor, request_id)
-    try:
+    work = UnitOfWork.of(session)
+    with work.write() as db:
+        request = _request(db, actor, request_id)
         note = adjustments.require_reason(note)
-        if request.status != "pending" or not _decide(
-                session, actor, request_id, now, status="rejected", decision_note=note):
-            session.rollback()
-            return _already(session, _request(session, actor, request_id), "rejected")
-        audit.record(session, actor, "adjustment_request.reject",
-                     customer_id=request.customer_id,
-                     details={"request_id": request_id, "points": request.points,
-                              "reason": request.reason, "note": note,
-                              "requested_by": request.requested_by}, at=now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        decided = request.status == "pending" and _decide(
+            db, actor, request_id, now, status="rejected", decision_note=note)
+        if decided:
+            audit.record(db, actor, "adjustment_request.reject",
+                         customer_id=request.customer_id,
+                         details={"request_id": request_id, "points": request.points,
+                                  "reason": request.reason, "note": note,
+                                  "requested_by": request.requested_by}, at=now)
+    if not decided:  # nothing was written: the decision there is, read anew
+        return _already(_read_request(work, actor, request_id), "rejected")
     return Decided(request_id, request.customer_id, "rejected", request.points, None,
                    already=False)
 
@@ -217,12 +225,11 @@ def reject_for_closed_account(session: Session, actor: Actor, customer_id: int,
     return len(rejected)
 
 
+@reads
 def customer_of(session: Session, actor: Actor, request_id: int) -> int:
     """The customer a request of the business is for (NotFound for another business's)."""
     _require_manager(actor)
-    customer_id = _request(session, actor, request_id).customer_id
-    session.rollback()
-    return customer_id
+    return _request(session, actor, request_id).customer_id
 
 
 @dataclass(frozen=True)
@@ -244,9 +251,14 @@ def _request(session: Session, actor: Actor, request_id: int) -> _Request:
         .where(AdjustmentRequest.id == request_id,
                AdjustmentRequest.business_id == actor.business_id)).first()
     if row is None:
-        session.rollback()
         raise NotFound("No such adjustment request.", request_id=request_id)
     return _Request(*row)
+
+
+@reads
+def _read_request(session: Session, actor: Actor, request_id: int) -> _Request:
+    """:func:`_request` in a read scope of its own."""
+    return _request(session, actor, request_id)
 
 
 def _decide(session: Session, actor: Actor, request_id: int, now: datetime,
@@ -262,14 +274,18 @@ def _decide(session: Session, actor: Actor, request_id: int, now: datetime,
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
-def _already(session: Session, request: _Request, wanted: str) -> Decided:
+def _already(request: _Request, wanted: str) -> Decided:
     """A request decided before: the same decision again is done; the other one is not."""
-    session.rollback()
     if request.status != wanted:
         raise AlreadyResolved("This adjustment request was already decided.",
                               request_id=request.id)
     return Decided(request.id, request.customer_id, request.status, request.points, None,
                    already=True)
+
+
+class _DecidedMeanwhile(AlreadyResolved):
+    """Another decision took the request while this approval wrote its adjustment: the
+    approval's scope rolls back (and, nested in a caller's scope, the caller's)."""
 
 
 def _require_manager(actor: Actor) -> None:

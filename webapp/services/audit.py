@@ -1,7 +1,8 @@
 """The audit trail: who did what to which customer, when, at which branch, from where.
 
 :func:`record` adds an event inside the caller's transaction (the change and its
-audit row commit or roll back together); the table is append-only (migration 0004).
+audit row commit or roll back together: the caller's scope of the unit of work ends
+it); the table is append-only (migration 0004). :func:`trail` is a read scope.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import PermissionDenied
 from webapp.persistence.models import AuditEvent, Branch, StaffUser
+from webapp.services.unit_of_work import reads
 
 # On the table, not the entity: skips the ORM's insert path on every close.
 _INSERT = insert(cast(Table, AuditEvent.__table__))
@@ -50,6 +52,7 @@ class Event:
     device: str | None
 
 
+@reads
 def trail(session: Session, actor: Actor, *, customer_id: int | None = None,
           staff_id: int | None = None, limit: int = 200) -> list[Event]:
     """The newest events first, for one customer or one staff member (managers and up)."""
@@ -68,6 +71,5 @@ def trail(session: Session, actor: Actor, *, customer_id: int | None = None,
     if staff_id is not None:
         query = query.where(AuditEvent.staff_id == staff_id)
     rows = session.execute(query).all()
-    session.rollback()
     return [Event(e.at, e.action, e.staff_id, name, e.customer_id, branch, e.order_id,
                   json.loads(e.details), e.ip, e.device) for e, name, branch in rows]

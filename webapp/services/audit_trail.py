@@ -1,5 +1,6 @@
 """The audit trail of a customer or a staff member, as managers read it: local times,
-actions in Russian, short device names and the details that matter."""
+actions in Russian, short device names and the details that matter. Reading it is one
+read scope of the unit of work (:mod:`webapp.services.unit_of_work`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from webapp.services.customer_history import (
     customer_of,
     require_manager,
 )
+from webapp.services.unit_of_work import reads
 
 ACTIONS = {
     "close": "Закрытие заказа",
@@ -78,6 +80,7 @@ class AuditTrail:
     events: list[AuditLine]
 
 
+@reads
 def trail(
     session: Session,
     actor: Actor,
@@ -100,12 +103,10 @@ def trail(
     else:
         member = session.get(StaffUser, staff_id)
         if member is None or member.business_id != actor.business_id:
-            session.rollback()
             raise NotFound("No such staff member.", staff_id=staff_id)
         subject = member.display_name
     events = audit.trail(session, actor, customer_id=customer_id, staff_id=staff_id, limit=limit)
     names = _customer_labels(session, {e.customer_id for e in events if e.customer_id})
-    session.rollback()
     return AuditTrail(
         business_name=business.name,
         subject=subject,

@@ -1,4 +1,7 @@
-"""Creating a business with its system accounts, and the public overview."""
+"""Creating a business with its system accounts, and the public overview.
+
+Each call is one scope of the unit of work (:mod:`webapp.services.unit_of_work`):
+creating is a write scope, the rest are reads."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from webapp.domain.errors import InvalidInput, NotFound
 from webapp.domain.ledger import SYSTEM_ACCOUNTS
 from webapp.domain.wording import language_of_locale
 from webapp.persistence.models import Account, Branch, Business, Customer
+from webapp.services.unit_of_work import reads, writes
 
 
 @dataclass(frozen=True)
@@ -28,10 +32,12 @@ class BusinessSummary:
     customers: int
 
 
+@writes
 def create_business(session: Session, *, name: str, currency: str = "RUB",
                     timezone: str = "Europe/Moscow", locale: str = "ru",
                     phone_region: str = "RU", branches: list[str] | None = None) -> Business:
-    """Create a business, its branches and its system ledger accounts, and commit."""
+    """Create a business, its branches and its system ledger accounts (a write scope:
+    all of it commits, or none)."""
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise InvalidInput("A business needs a name of 1 to 200 characters.")
@@ -48,19 +54,14 @@ def create_business(session: Session, *, name: str, currency: str = "RUB",
         raise InvalidInput("{locale!r} is not a locale.", locale=locale) from None
     if phone_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
         raise InvalidInput("{phone_region!r} is not a phone region.", phone_region=phone_region)
-    try:
-        business = Business(name=name, currency=currency, timezone=timezone, locale=locale,
-                            phone_region=phone_region.upper())
-        session.add(business)
-        session.flush()
-        for kind in sorted(SYSTEM_ACCOUNTS):
-            session.add(Account(business_id=business.id, kind=kind.value, balance=None))
-        for branch in branches or ["Main"]:
-            session.add(Branch(business_id=business.id, name=branch))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    business = Business(name=name, currency=currency, timezone=timezone, locale=locale,
+                        phone_region=phone_region.upper())
+    session.add(business)
+    session.flush()
+    for kind in sorted(SYSTEM_ACCOUNTS):
+        session.add(Account(business_id=business.id, kind=kind.value, balance=None))
+    for branch in branches or ["Main"]:
+        session.add(Branch(business_id=business.id, name=branch))
     return business
 
 
@@ -75,6 +76,7 @@ def _currencies_in_use() -> frozenset[str]:
     )
 
 
+@reads
 def overview(session: Session) -> list[BusinessSummary]:
     """Every business with its counts, for the landing page."""
     branches = (
@@ -86,30 +88,29 @@ def overview(session: Session) -> list[BusinessSummary]:
     rows = session.execute(
         select(Business.id, Business.name, branches, customers).order_by(Business.id)
     ).all()
-    session.rollback()
     return [BusinessSummary(*row) for row in rows]
 
 
+@reads
 def ping(session: Session) -> None:
     """Raise if the database does not answer (health checks)."""
     session.execute(text("SELECT 1"))
-    session.rollback()
 
 
+@reads
 def name_of(session: Session, business_id: int) -> str:
     """A business's name, as its customers see it (NotFound for an unknown id)."""
     found = session.scalar(select(Business.name).where(Business.id == business_id))
-    session.rollback()
     if found is None:
         raise NotFound("No such business.")
     return found
 
 
+@reads
 def language_of(session: Session, business_id: int) -> str:
     """The language a business speaks to customers outside the app (wallet passes):
     English for an English locale, Russian otherwise."""
     found = session.scalar(select(Business.locale).where(Business.id == business_id))
-    session.rollback()
     if found is None:
         raise NotFound("No such business.")
     return language_of_locale(found)

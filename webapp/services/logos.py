@@ -2,7 +2,8 @@
 
 Pillow decodes the upload (so a file that only looks like an image is refused), drops
 its metadata, and scales it to fit 512×512; the card shows it, and wallet passes will
-cut their icons from it.
+cut their icons from it. Storing one is a write scope of the unit of work
+(:mod:`webapp.services.unit_of_work`), reading it a read scope.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from webapp.domain.clock import utcnow
 from webapp.domain.errors import InvalidInput, NotFound
 from webapp.persistence.models import Business, BusinessLogo
 from webapp.services import wallet_updates
+from webapp.services.unit_of_work import reads, writes
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_SIDE = 512
@@ -34,9 +36,10 @@ class Logo:
     updated_at: datetime
 
 
+@writes
 def set_logo(session: Session, business_id: int, data: bytes,
              now: datetime | None = None) -> Logo:
-    """Check, normalise and store the business's logo, and commit."""
+    """Check, normalise and store the business's logo (a write scope)."""
     if session.get(Business, business_id) is None:
         raise NotFound("No such business.")
     if not data or len(data) > MAX_BYTES:
@@ -57,21 +60,22 @@ def set_logo(session: Session, business_id: int, data: bytes,
     logo.updated_at = now or utcnow()
     session.add(logo)
     wallet_updates.business_changed(session, business_id, now)  # the passes' images too
-    session.commit()
     return Logo(logo.png, logo.width, logo.height, logo.updated_at)
 
 
+@reads
 def logo_of(session: Session, business_id: int) -> Logo | None:
     """The stored logo, or None."""
     row = session.execute(select(BusinessLogo.png, BusinessLogo.width, BusinessLogo.height,
                                  BusinessLogo.updated_at)
                           .where(BusinessLogo.business_id == business_id)).first()
-    session.rollback()
     return Logo(*row) if row else None
 
 
 def stamp(session: Session, business_id: int) -> int | None:
-    """When the logo last changed (seconds), for URLs that change with it; None without."""
+    """When the logo last changed (seconds), for URLs that change with it; None without.
+
+    Within the caller's transaction (card and pass views ask it as they are built)."""
     updated = session.scalar(select(BusinessLogo.updated_at)
                              .where(BusinessLogo.business_id == business_id))
     return int(updated.timestamp()) if updated else None

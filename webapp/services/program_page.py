@@ -2,6 +2,9 @@
 
 Everything the page displays (the rule sentence, warnings, the cost estimate) is
 computed here, on the server; the page script only sends the form and shows the answer.
+Showing the page and the preview is one read scope of the unit of work each
+(:mod:`webapp.services.unit_of_work`); saving is a read of the business, then the
+keyed write of :func:`webapp.services.programs.save`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from webapp.domain.simulation import estimate_text
 from webapp.persistence.models import Business
 from webapp.services import program_form, programs
 from webapp.services.simulation import estimate_for_business
+from webapp.services.unit_of_work import UnitOfWork, Work, reads
 
 LANG = "ru"
 
@@ -64,6 +68,7 @@ class _Business:
     timezone: str
 
 
+@reads
 def page(session: Session, actor: Actor, preset_name: str | None = None) -> Page:
     """The page: the requested preset's values, or the current version's, or the default."""
     _owner(actor)
@@ -79,6 +84,7 @@ def page(session: Session, actor: Actor, preset_name: str | None = None) -> Page
                 secrets.token_urlsafe(24))
 
 
+@reads
 def page_with_error(session: Session, actor: Actor, form: Mapping[str, Any],
                     error: str) -> Page:
     """The page again after a refused save: the submitted values, the message, same key."""
@@ -105,6 +111,7 @@ def _history(session: Session, actor: Actor, business: _Business) -> list[Histor
             for v in programs.history(session, actor)]
 
 
+@reads
 def preview(session: Session, actor: Actor, form: Mapping[str, Any]) -> Preview:
     """The rule sentence, warnings and cost estimate for an unsaved form (InvalidSetting)."""
     _owner(actor)
@@ -114,12 +121,14 @@ def preview(session: Session, actor: Actor, form: Mapping[str, Any]) -> Preview:
     return _preview(session, actor, settings, business)
 
 
-def save(session: Session, actor: Actor, form: Mapping[str, Any]) -> int:
+def save(session: Work, actor: Actor, form: Mapping[str, Any]) -> int:
     """Save the form as the next version; the same form key twice saves it once."""
-    business = _business(session, actor)
+    work = UnitOfWork.of(session)
+    with work.read() as db:
+        business = _business(db, actor)
     parsed = program_form.parse(form, business.timezone)
     key = str(form.get("idempotency_key") or "")
-    result = programs.save(session, actor, key, settings=parsed.settings,
+    result = programs.save(work, actor, key, settings=parsed.settings,
                            preset_name=parsed.preset, effective_from=parsed.effective_from)
     return int(result["version"])
 
@@ -143,9 +152,7 @@ def _business(session: Session, actor: Actor) -> _Business:
     row = session.get(Business, actor.business_id)
     if row is None:
         raise NotFound("No such business.")
-    found = _Business(row.name, row.currency, row.timezone)
-    session.rollback()
-    return found
+    return _Business(row.name, row.currency, row.timezone)
 
 
 def _title(preset: str | None) -> str:

@@ -2,6 +2,9 @@
 
 A version is never edited: a change is a new version from its effective time, so
 orders closed before keep the rules they were quoted with (they record the version).
+Saving is a keyed write (:func:`webapp.services.unit_of_work.run_once`); reading the
+current version and the history are read scopes; :func:`version_at` and :func:`by_id`
+run in their caller's transaction (the close and the quote ask them).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from webapp.domain.presets import PRESETS
 from webapp.domain.program import InvalidSetting, ProgramSettings, Warning
 from webapp.persistence.models import ProgramVersion
 from webapp.services import wallet_updates
-from webapp.services.unit_of_work import run_once
+from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once
 
 # A form opened a minute ago still says "now": allow that much clock skew.
 PAST_TOLERANCE = timedelta(minutes=5)
@@ -55,10 +58,12 @@ def preset(name: str) -> ProgramSettings:
                              field="preset") from None
 
 
-def save(session: Session, actor: Actor, key: str, *, settings: dict[str, Any] | ProgramSettings,
+def save(session: Work, actor: Actor, key: str, *, settings: dict[str, Any] | ProgramSettings,
          preset_name: str | None = None, effective_from: datetime | None = None,
          now: datetime | None = None) -> dict[str, Any]:
-    """Save the settings as the next version (owner only); nothing is saved if invalid."""
+    """Save the settings as the next version (owner only); nothing is saved if invalid.
+
+    A write scope keyed by ``key``: the same request twice saves one version."""
     if not actor.is_at_least(Role.OWNER):
         raise PermissionDenied("Only the owner can change the program.")
     parsed, warnings = parse(settings)
@@ -73,22 +78,24 @@ def save(session: Session, actor: Actor, key: str, *, settings: dict[str, Any] |
     # "Start now" is the request, not the clock reading: a resubmitted form matches.
     params = {"settings": stored, "preset": preset_name,
               "from": effective_from.isoformat() if effective_from else "now"}
+    uow = UnitOfWork.of(session)
 
     def work() -> dict[str, Any]:
-        number = (session.scalar(select(func.max(ProgramVersion.version)).where(
+        db = uow.session  # inside run_once's write scope
+        number = (db.scalar(select(func.max(ProgramVersion.version)).where(
             ProgramVersion.business_id == actor.business_id)) or 0) + 1
-        version_id = session.execute(insert(ProgramVersion).returning(ProgramVersion.id), {
+        version_id = db.execute(insert(ProgramVersion).returning(ProgramVersion.id), {
             "business_id": actor.business_id, "version": number, "preset": preset_name,
             "settings": json.dumps(stored, ensure_ascii=False, sort_keys=True),
             "effective_from": starts, "created_at": now, "created_by": actor.staff_id,
         }).scalar_one()
         # Every pass states the rules (and tiers, rates): the wallets fetch them anew.
-        wallet_updates.business_changed(session, actor.business_id, now)
+        wallet_updates.business_changed(db, actor.business_id, now)
         return {"version_id": version_id, "version": number,
                 "effective_from": starts.isoformat(),
                 "warnings": [w.code for w in warnings]}
 
-    return run_once(session, actor.business_id, key, "program.save", params, work)
+    return run_once(uow, actor.business_id, key, "program.save", params, work)
 
 
 _versions = cast(Table, ProgramVersion.__table__)
@@ -112,24 +119,25 @@ def version_at(session: Session, business_id: int, at: datetime) -> Version | No
                    row.effective_from, row.created_at, row.created_by)
 
 
+@reads
 def current(session: Session, actor: Actor, at: datetime | None = None) -> Version | None:
     """The version in force now (or at ``at``) for the actor's business."""
-    found = version_at(session, actor.business_id, at or utcnow())
-    session.rollback()
-    return found
+    return version_at(session, actor.business_id, at or utcnow())
 
 
+@reads
 def history(session: Session, actor: Actor) -> list[Version]:
     """Every version of the business, newest first (read-only, for the owner page)."""
     rows = session.scalars(
         select(ProgramVersion).where(ProgramVersion.business_id == actor.business_id)
         .order_by(ProgramVersion.version.desc())
     ).all()
-    session.rollback()
     return [_version(row) for row in rows]
 
 
 def by_id(session: Session, business_id: int, version_id: int) -> Version:
+    """One version of the business (InvalidSetting for another's), in the caller's
+    transaction."""
     row = session.get(ProgramVersion, version_id)
     if row is None or row.business_id != business_id:
         raise InvalidSetting("No such program version.", field="version")

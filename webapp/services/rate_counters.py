@@ -5,7 +5,10 @@ One operation matters: read some counters of a window, decide, and count the att
 only if it is let through, atomically, so requests racing on several workers can never
 slip more attempts past a limit than it allows. PostgreSQL locks the rows (in key order,
 so two requests never wait on each other crosswise); SQLite's write transactions are
-serial already; Redis retries an optimistic transaction (WATCH/MULTI).
+serial already (``BEGIN IMMEDIATE``); Redis retries an optimistic transaction
+(WATCH/MULTI). In the database each count is a write scope of the unit of work of its
+own (:mod:`webapp.services.unit_of_work`), committed before the caller goes on to check
+a password; a refusal rolls its scope back, so it counts nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,6 +26,7 @@ from sqlalchemy.orm import Session
 from webapp.domain.errors import DomainError
 from webapp.domain.sign_in_limits import Count
 from webapp.persistence.models import RateCounter
+from webapp.services.unit_of_work import UnitOfWork, Work
 
 T = TypeVar("T")
 KEEP = timedelta(days=1)  # windows older than this are deleted as new counts come in
@@ -49,15 +53,33 @@ class Counters(Protocol):
         ...
 
 
-class DatabaseCounters:
-    """Counters as ``rate_counters`` rows, written in their own committed transaction."""
+class _Refused(Exception):
+    """Carries a refusal out of the write scope, so that the scope rolls back."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, answer: object) -> None:
+        super().__init__()
+        self.answer = answer
+
+
+class DatabaseCounters:
+    """Counters as ``rate_counters`` rows, each call a write scope of its own (so it
+    commits before the caller goes on, when the caller has no scope open)."""
+
+    def __init__(self, session: Work) -> None:
         self.session = session
+        self._work = UnitOfWork.of(session)
 
     def hit_unless(self, keys: Sequence[str], window_start: datetime, now: datetime,
                    refuse: Callable[[tuple[Count, ...]], T | None]) -> T | None:
-        db = self.session
+        try:
+            with self._work.write() as db:
+                self._hit_unless(db, keys, window_start, now, refuse)
+        except _Refused as refused:  # the scope rolled back: the refusal counts nothing
+            return cast(T, refused.answer)
+        return None
+
+    def _hit_unless(self, db: Session, keys: Sequence[str], window_start: datetime,
+                    now: datetime, refuse: Callable[[tuple[Count, ...]], T | None]) -> None:
         insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
         ordered = sorted(set(keys))
         for key in ordered:  # make sure each row exists, so it can be locked
@@ -71,22 +93,19 @@ class DatabaseCounters:
         found = {row.key: Count(row.hits, row.last_at if row.hits else None) for row in rows}
         answer = refuse(tuple(found[key] for key in keys))
         if answer is not None:
-            db.rollback()
-            return answer
+            raise _Refused(answer)
         db.execute(update(RateCounter)
                    .where(RateCounter.key.in_(ordered), RateCounter.window_start == window_start)
                    .values(hits=RateCounter.hits + 1, last_at=now))
         db.execute(delete(RateCounter).where(RateCounter.window_start < now - KEEP))
-        db.commit()
-        return None
 
     def unhit(self, keys: Sequence[str], window_start: datetime) -> None:
-        self.session.execute(update(RateCounter)
-                             .where(RateCounter.key.in_(sorted(set(keys))),
-                                    RateCounter.window_start == window_start,
-                                    RateCounter.hits > 0)
-                             .values(hits=RateCounter.hits - 1))
-        self.session.commit()
+        with self._work.write() as db:
+            db.execute(update(RateCounter)
+                       .where(RateCounter.key.in_(sorted(set(keys))),
+                              RateCounter.window_start == window_start,
+                              RateCounter.hits > 0)
+                       .values(hits=RateCounter.hits - 1))
 
 
 # Take a hit back only from a counter that still exists (an expired one stays gone).
@@ -162,7 +181,7 @@ def _count(stored: dict[bytes, bytes]) -> Count:
     return Count(hits, datetime.fromtimestamp(float(last), UTC) if last and hits else None)
 
 
-def pick(redis_client: Any | None, session: Session, window: timedelta) -> Counters:
+def pick(redis_client: Any | None, session: Work, window: timedelta) -> Counters:
     """Redis when the app has a client for it, else the database."""
     if redis_client is not None:
         return RedisCounters(redis_client, window)

@@ -8,7 +8,10 @@ deactivating the member) ends every session at once, because :func:`load` refuse
 session whose epoch is not the current one.
 
 Attempts are limited before any password is checked (:mod:`webapp.domain.sign_in_limits`,
-counted in :mod:`webapp.services.rate_counters`).
+counted in :mod:`webapp.services.rate_counters`). :func:`start` is several transactions,
+each a scope of the unit of work (:mod:`webapp.services.unit_of_work`): the attempt is
+counted and committed first, the password is checked in a read, a success gives the
+attempt back and then starts the session.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from webapp.persistence.models import StaffSession, StaffUser, staff_branches
 from webapp.services import audit, counter_settings
 from webapp.services.rate_counters import Counters
 from webapp.services.staff import TIMING_HASH, passwords, verify_password
+from webapp.services.unit_of_work import UnitOfWork, Work, reads, writes
 
 # A session ends this long after sign-in whatever happens: a copied cookie that is kept
 # busy (so never idle) still stops working. Longer than any shift.
@@ -75,6 +79,7 @@ class Started:
     token: str
 
 
+@reads
 def authenticate(session: Session, business_id: int, login: str, password: str) -> StaffUser | None:
     """The active staff member of this business with this login and password, or None."""
     login = (login or "").strip().lower()
@@ -83,16 +88,14 @@ def authenticate(session: Session, business_id: int, login: str, password: str) 
     ).first()
     if member is None:
         passwords.verify(password or "", TIMING_HASH)
-        session.rollback()
         return None
     ok = verify_password(member, password or "") and member.active
     if ok:
         _ = member.branches  # load before the read transaction ends
-    session.rollback()
     return member if ok else None
 
 
-def start(session: Session, counters: Counters, business_id: int, login: str, password: str,
+def start(session: Work, counters: Counters, business_id: int, login: str, password: str,
           *, ip: str | None, device: str | None, known_device: str | None = None,
           now: datetime | None = None) -> Started | None:
     """Sign in with a login and password: a new session, None for a wrong pair (one
@@ -100,7 +103,12 @@ def start(session: Session, counters: Counters, business_id: int, login: str, pa
 
     ``known_device`` is the id of a browser that signed this login in before (its
     signed cookie says so): it is limited on its own, not by the login's shared counts.
+
+    Not one scope but four, one after the other: the count (committed before the
+    password is checked, so a failure stays counted), the password check (a read), the
+    success given back, the new session. Call it with no scope open.
     """
+    work = UnitOfWork.of(session)
     now = now or utcnow()
     keys = sign_in_limits.keys(business_id, login, address_key(ip), known_device)
     window = sign_in_limits.window_start(now)
@@ -109,13 +117,14 @@ def start(session: Session, counters: Counters, business_id: int, login: str, pa
         lambda counts: sign_in_limits.refusal(counts, now, keys.known_device))
     if refused is not None:
         raise TooManySignIns(refused)
-    member = authenticate(session, business_id, login, password)
+    member = authenticate(work, business_id, login, password)
     if member is None:
         return None
     counters.unhit(keys.all(), window)  # only failures count against the limits
-    return started(session, member, ip=ip, device=device, now=now)
+    return started(work, member, ip=ip, device=device, now=now)
 
 
+@writes
 def started(session: Session, member: StaffUser, *, ip: str | None, device: str | None,
             now: datetime | None = None) -> Started:
     """A new session for a member already known to be who they say, committed."""
@@ -125,10 +134,10 @@ def started(session: Session, member: StaffUser, *, ip: str | None, device: str 
     session.add(StaffSession(business_id=who.business_id, staff_id=who.staff_id,
                              token_hash=_token_hash(token), ip=ip,
                              device=(device or "")[:200] or None, created_at=now or utcnow()))
-    session.commit()
     return Started(who, minutes, token)
 
 
+@writes
 def end(session: Session, token: str, now: datetime | None = None) -> None:
     """End the session behind this token (sign-out), and commit; an unknown or already
     ended one is left as it is."""
@@ -138,7 +147,6 @@ def end(session: Session, token: str, now: datetime | None = None) -> None:
                     .where(StaffSession.token_hash == _token_hash(token),
                            StaffSession.ended_at.is_(None))
                     .values(ended_at=now or utcnow()))
-    session.commit()
 
 
 def _token_hash(token: str) -> str:
@@ -156,20 +164,21 @@ def signed_in(member: StaffUser) -> SignedIn:
     )
 
 
+@writes
 def load(session: Session, business_id: int, staff_id: int, session_epoch: int,
          token: str, now: datetime | None = None) -> SignedIn | None:
     """The session's staff member again, if still active, in this business, the session
     not ended (signed out) nor older than :data:`LIFETIME`, and of the member's current
     epoch (not signed out everywhere since)."""
-    # Every staff request runs this: one prebuilt query, no ORM objects. It ends its
-    # read with a commit, not a rollback: psycopg forgets its prepared statements at
-    # every rollback, and then no statement of the request's own work is ever prepared.
+    # Every staff request runs this: one prebuilt query, no ORM objects. A write scope
+    # though it only reads: it ends with a commit, not a read scope's rollback, since
+    # psycopg forgets its prepared statements at every rollback, and then no statement
+    # of the request's own work is ever prepared.
     if not token:
         return None
     oldest = (now or utcnow()) - LIFETIME
     rows = session.execute(_LOAD, {"staff_id": staff_id, "token_hash": _token_hash(token),
                                    "oldest": oldest}).all()
-    session.commit()
     if not rows:
         return None
     first = rows[0]
@@ -193,6 +202,7 @@ _LOAD = (
 )
 
 
+@writes
 def sign_out_everywhere(session: Session, actor: Actor, staff_id: int) -> None:
     """End every session of a staff member, and commit.
 
@@ -203,11 +213,9 @@ def sign_out_everywhere(session: Session, actor: Actor, staff_id: int) -> None:
         raise PermissionDenied("Only the owner signs other staff members out.")
     member = session.get(StaffUser, staff_id)
     if member is None or member.business_id != actor.business_id:
-        session.rollback()
         raise NotFound("No such staff member.")
     end_sessions(member)
     audit.record(session, actor, "staff.sign_out_everywhere", details={"staff_id": staff_id})
-    session.commit()
 
 
 def end_sessions(member: StaffUser) -> None:

@@ -1,4 +1,8 @@
-"""Staff accounts and their passwords (argon2 through passlib's maintained fork)."""
+"""Staff accounts and their passwords (argon2 through passlib's maintained fork).
+
+:func:`create_staff` is a write scope of the unit of work
+(:mod:`webapp.services.unit_of_work`); the rest are checks and helpers that run in
+their caller's transaction."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from sqlalchemy.orm import Session
 from webapp.domain.actor import Role
 from webapp.domain.errors import AlreadyExists, InvalidInput
 from webapp.persistence.models import Branch, StaffUser
+from webapp.services.unit_of_work import writes
 
 MIN_PASSWORD = 10
 # Longer is not a password anyone types; passlib refuses more than 4096 bytes with an
@@ -46,6 +51,7 @@ class WeakPassword(InvalidInput):
     code = "weak_password"
 
 
+@writes
 def create_staff(
     session: Session,
     *,
@@ -56,7 +62,8 @@ def create_staff(
     display_name: str | None = None,
     branch_ids: list[int] | None = None,
 ) -> StaffUser:
-    """Create a staff member with an argon2 password hash, and commit."""
+    """Create a staff member with an argon2 password hash (a write scope: it commits
+    unless called inside another one)."""
     login = check_login(login)
     check_password(password)
     check_role(role)
@@ -71,9 +78,8 @@ def create_staff(
     )
     session.add(staff)
     try:
-        session.commit()
+        session.flush()  # the unique login is checked here, not at the scope's commit
     except IntegrityError:
-        session.rollback()
         raise AlreadyExists("This login is taken.", login=login) from None
     return staff
 

@@ -5,7 +5,9 @@ An invitation is a one-time link valid for :data:`INVITE_HOURS`: only the sha256
 its token is stored, and the raw token is returned once, for the owner to pass on.
 Until the member sets a password through it, their stored hash matches no password.
 Every call is scoped to the actor's business: another business's staff id is
-NotFound, the same answer as an id that does not exist.
+NotFound, the same answer as an id that does not exist. Every call is one scope of the
+unit of work (:mod:`webapp.services.unit_of_work`): a change commits at its end, and
+any refusal rolls it back.
 """
 
 from __future__ import annotations
@@ -26,13 +28,13 @@ from webapp.domain.clock import utcnow
 from webapp.domain.errors import (
     AlreadyExists,
     Conflict,
-    InvalidInput,
     NotFound,
     PermissionDenied,
 )
 from webapp.persistence.models import Branch, StaffInvite, StaffUser
 from webapp.services import audit, staff
 from webapp.services.sign_in import end_sessions
+from webapp.services.unit_of_work import reads, writes
 
 INVITE_HOURS = 72
 
@@ -96,6 +98,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@reads
 def list_staff(session: Session, actor: Actor) -> Directory:
     """Every staff member of the actor's business (owner only), by name."""
     _owner(actor)
@@ -124,10 +127,10 @@ def list_staff(session: Session, actor: Actor) -> Directory:
         )
     ]
     found = [_member(m, pending.get(m.id)) for m in members]
-    session.rollback()
     return Directory(found, branches)
 
 
+@writes
 def invite(
     session: Session,
     actor: Actor,
@@ -158,7 +161,6 @@ def invite(
     try:
         session.flush()
     except IntegrityError:
-        session.rollback()
         raise AlreadyExists("This login is taken.", login=login) from None
     invitation = _new_invite(session, actor, member)
     audit.record(
@@ -167,18 +169,17 @@ def invite(
         "staff.invite",
         details={"staff_id": member.id, "login": login, "role": role},
     )
-    session.commit()
     return invitation
 
 
+@reads
 def invite_details(session: Session, business_id: int, token: str) -> InviteDetails:
     """Who a still valid invitation is for; InvalidInvite otherwise."""
     invite_row, member = _valid_invite(session, business_id, token)
-    details = InviteDetails(member.id, member.login, member.display_name, invite_row.expires_at)
-    session.rollback()
-    return details
+    return InviteDetails(member.id, member.login, member.display_name, invite_row.expires_at)
 
 
+@writes
 def accept(session: Session, business_id: int, token: str, password: str) -> StaffUser:
     """Set the member's password through a valid invitation, use it up, and commit.
 
@@ -186,11 +187,7 @@ def accept(session: Session, business_id: int, token: str, password: str) -> Sta
     password gets WeakPassword and uses nothing up.
     """
     invite_row, member = _valid_invite(session, business_id, token)
-    try:
-        staff.check_password(password)
-    except staff.WeakPassword:
-        session.rollback()
-        raise
+    staff.check_password(password)
     now = utcnow()
     # Only one of two concurrent acceptances gets the row.
     used = cast(
@@ -203,7 +200,6 @@ def accept(session: Session, business_id: int, token: str, password: str) -> Sta
         ),
     )
     if used.rowcount != 1:
-        session.rollback()
         raise InvalidInvite("This invitation is not valid.")
     staff.set_password(member, password)
     _ = member.branches  # loaded for the caller, who signs the member in
@@ -213,32 +209,30 @@ def accept(session: Session, business_id: int, token: str, password: str) -> Sta
         "staff.invite_accepted",
         details={"staff_id": member.id},
     )
-    session.commit()
     return member
 
 
+@writes
 def reset_access(session: Session, actor: Actor, staff_id: int) -> Invitation:
     """Make the member's password unusable, end all their sessions, and invite them
     again (earlier invitations stop working); commit."""
     _owner(actor)
     member = _find(session, actor, staff_id)
     if member.id == actor.staff_id:
-        session.rollback()
         raise OwnAccount("An owner does not reset their own access.")
     member.password_hash = staff.unusable_password()
     end_sessions(member)
     invitation = _new_invite(session, actor, member)
     audit.record(session, actor, "staff.reset_access", details={"staff_id": member.id})
-    session.commit()
     return invitation
 
 
+@writes
 def set_active(session: Session, actor: Actor, staff_id: int, active: bool) -> None:
     """Let the member sign in again, or not (their sessions end); commit."""
     _owner(actor)
     member = _find(session, actor, staff_id)
     if member.id == actor.staff_id and not active:
-        session.rollback()
         raise OwnAccount("An owner does not deactivate themselves.")
     if member.active != active:
         member.active = active
@@ -250,9 +244,9 @@ def set_active(session: Session, actor: Actor, staff_id: int, active: bool) -> N
             "staff.activate" if active else "staff.deactivate",
             details={"staff_id": member.id},
         )
-    session.commit()
 
 
+@writes
 def set_role_and_branches(
     session: Session, actor: Actor, staff_id: int, *, role: str, branch_ids: Iterable[int] | None
 ) -> None:
@@ -264,7 +258,6 @@ def set_role_and_branches(
     new_role = staff.check_role(role)
     member = _find(session, actor, staff_id)
     if member.id == actor.staff_id and new_role is not Role.OWNER:
-        session.rollback()
         raise OwnAccount("An owner does not demote themselves.")
     chosen = _branches(session, actor, branch_ids)
     member.role = new_role.value
@@ -279,7 +272,6 @@ def set_role_and_branches(
             "branch_ids": sorted(b.id for b in member.branches),
         },
     )
-    session.commit()
 
 
 def _owner(actor: Actor) -> None:
@@ -291,17 +283,12 @@ def _branches(session: Session, actor: Actor, branch_ids: Iterable[int] | None) 
     wanted = list(branch_ids or [])
     if not wanted:
         return []
-    try:
-        return staff.business_branches(session, actor.business_id, wanted)
-    except InvalidInput:
-        session.rollback()
-        raise
+    return staff.business_branches(session, actor.business_id, wanted)
 
 
 def _find(session: Session, actor: Actor, staff_id: int) -> StaffUser:
     member = session.get(StaffUser, staff_id)
     if member is None or member.business_id != actor.business_id:
-        session.rollback()
         raise NotFound("No such staff member.")
     return member
 
@@ -348,7 +335,6 @@ def _valid_invite(session: Session, business_id: int, token: str) -> tuple[Staff
         or found[0].expires_at <= utcnow()
         or not found[1].active
     ):
-        session.rollback()
         raise InvalidInvite("This invitation is not valid.")
     return found[0], found[1]
 
