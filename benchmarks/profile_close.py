@@ -56,7 +56,7 @@ def main() -> int:
         token = TOKEN.search(page).group(1).decode()  # type: ignore[union-attr]
         rng = random.Random(1)
         with app.app_context():
-            from webapp.db import session as db_session
+            from webapp.current import unit_of_work as db_session
 
             engine = db_session().get_bind()
         statements: list[str] = []
@@ -106,7 +106,7 @@ def main() -> int:
             stats.sort_stats("cumulative").print_stats(args.top)
             stats.sort_stats("tottime").print_stats(25)
         with app.app_context():
-            from webapp.db import session as s
+            from webapp.current import unit_of_work as s
 
             s().get_bind().dispose()
     return 0

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 
 from staff import devices, sessions
 from staff.access import require
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import InvalidInput
 from webapp.domain.sign_in_limits import WINDOW
@@ -46,7 +46,7 @@ MISMATCH = "Пароли не совпадают."
 
 def _counters() -> rate_counters.Counters:
     """Where sign-in attempts are counted: Redis when configured, else the database."""
-    return rate_counters.pick(current_app.extensions.get("regulars_redis"), session(),
+    return rate_counters.pick(current_app.extensions.get("regulars_redis"), unit_of_work(),
                               WINDOW)
 
 
@@ -63,7 +63,7 @@ def init_app(app: Flask) -> None:
 @bp.get("/staff/sign-in")
 def choose() -> Response | str:
     """Without a business in the URL: go to the only one, or explain where to sign in."""
-    found = businesses.overview(session())
+    found = businesses.overview(unit_of_work())
     if len(found) == 1:
         return redirect(url_for("staff_auth.sign_in", business_id=found[0].id))
     return render_template("staff/choose.html")
@@ -75,7 +75,7 @@ def sign_in_page(business_id: int) -> Response | tuple[str, int] | str:
         return render_template("staff/sign_in.html", business_id=business_id, login="", error=None)
     login = request.form.get("login", "")
     try:
-        started = sign_in.start(session(), _counters(), business_id, login,
+        started = sign_in.start(unit_of_work(), _counters(), business_id, login,
                                 request.form.get("password", ""), ip=request.remote_addr,
                                 device=request.user_agent.string,
                                 known_device=devices.known(business_id, login),
@@ -108,7 +108,7 @@ def sign_out() -> Response:
 def sign_out_everywhere(actor: Actor) -> Response:
     """End every session of the signed-in member, this one included."""
     assert actor.staff_id is not None
-    sign_in.sign_out_everywhere(session(), actor, actor.staff_id)
+    sign_in.sign_out_everywhere(unit_of_work(), actor, actor.staff_id)
     sessions.end()
     flash("Вы вышли на всех устройствах.", "success")
     return redirect(url_for("staff_auth.sign_in", business_id=actor.business_id))
@@ -127,7 +127,7 @@ def invite(business_id: int, token: str) -> Response | tuple[str, int]:
     """An invited member sets their password, and is signed in."""
     if request.method == "GET":
         try:
-            details = staff_admin.invite_details(session(), business_id, token)
+            details = staff_admin.invite_details(unit_of_work(), business_id, token)
         except staff_admin.InvalidInvite:
             return _invite_page(business_id, token, None, INVALID_INVITE, 404)
         return _invite_page(business_id, token, details, None, 200)
@@ -135,14 +135,14 @@ def invite(business_id: int, token: str) -> Response | tuple[str, int]:
     if password != request.form.get("password2", ""):
         return _invite_page(business_id, token, None, MISMATCH, 422)
     try:
-        member = staff_admin.accept(session(), business_id, token, password)
+        member = staff_admin.accept(unit_of_work(), business_id, token, password)
     except staff_admin.InvalidInvite:
         return _invite_page(business_id, token, None, INVALID_INVITE, 404)
     except WeakPassword:
         return _invite_page(business_id, token, None, SHORT_PASSWORD, 422)
     except InvalidInput as refused:  # e.g. a password longer than any person types
         return _invite_page(business_id, token, None, message(refused, "ru"), 422)
-    started = sign_in.started(session(), member, ip=request.remote_addr,
+    started = sign_in.started(unit_of_work(), member, ip=request.remote_addr,
                               device=request.user_agent.string, now=sessions.now())
     sessions.begin(started)
     flash("Пароль сохранён, вы вошли.", "success")

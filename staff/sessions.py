@@ -22,7 +22,7 @@ from flask import session as http_session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.domain.actor import Actor
 from webapp.services import sign_in
 from webapp.services.sign_in import SignedIn, Started
@@ -87,7 +87,7 @@ def end() -> None:
     logout_user()
     http_session.clear()
     if isinstance(token, str):
-        sign_in.end(session(), token)
+        sign_in.end(unit_of_work(), token)
 
 
 def _parse_id(user_id: Any) -> tuple[int, int, int] | None:
@@ -104,7 +104,7 @@ def _load(user_id: str) -> StaffLogin | None:
     token = http_session.get(TOKEN)
     if parsed is None or not _stamped() or not isinstance(token, str):
         return None
-    who = sign_in.load(session(), *parsed, token, now=now())
+    who = sign_in.load(unit_of_work(), *parsed, token, now=now())
     return StaffLogin(who) if who else None
 
 

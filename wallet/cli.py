@@ -16,7 +16,7 @@ from wallet.apple import apns
 from wallet.apple import settings as apple
 from wallet.google import settings as google
 from webapp.config import ConfigError
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.domain.actor import Actor
 from webapp.domain.errors import DomainError, UnknownCustomer
 
@@ -110,9 +110,10 @@ def write_pass(card_number: str, output: Path, business_id: int | None, lang: st
     except ConfigError as error:
         raise click.ClickException(f"{error} (`regulars wallet check` says the same).") from None
     assert loaded is not None
-    db = session()
+    db = unit_of_work()
     try:
-        business_id, customer_id = _find(db, card_number, business_id)
+        with db.read() as session:
+            business_id, customer_id = _find(session, card_number, business_id)
         made = current(db, loaded, secret_key=settings.secret_key, base_url=settings.base_url,
                        business_id=business_id, customer_id=customer_id, lang=lang)
     except DomainError as error:

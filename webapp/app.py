@@ -11,11 +11,12 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from webapp import config as config_module
-from webapp import formatting, i18n, request_body
+from webapp import current, formatting, i18n, request_body
 from webapp.config import PROJECT_ROOT
 from webapp.persistence.base import Base
 from webapp.persistence.database import configure_engine, engine_options
 from webapp.security import DatabaseId
+from webapp.services.unit_of_work import UnitOfWork
 from webapp.sms import make_gateway
 
 
@@ -49,6 +50,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    # The one unit of work: views and commands hand it to services (webapp.current).
+    # (looked up per call, so a test may swap the scoped session for a rolled-back one)
+    app.extensions[current.EXTENSION] = UnitOfWork(lambda: db.session())
 
     request_body.init_app(app)  # before CSRF: the size is checked before the form is read
     CSRFProtect(app)

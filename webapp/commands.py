@@ -17,7 +17,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.domain.actor import Actor
 from webapp.domain.errors import DomainError
 from webapp.sms import ConsoleGateway
@@ -54,7 +54,7 @@ def create_business(name: str, currency: str, timezone: str, locale: str, phone_
 
     try:
         business = businesses.create_business(
-            session(), name=name, currency=currency, timezone=timezone, locale=locale,
+            unit_of_work(), name=name, currency=currency, timezone=timezone, locale=locale,
             phone_region=phone_region, branches=list(branches) or None)
     except DomainError as error:
         _fail(error)
@@ -73,7 +73,7 @@ def create_staff(business_id: int, login: str, role: str, display_name: str | No
 
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        member = staff.create_staff(session(), business_id=business_id, login=login,
+        member = staff.create_staff(unit_of_work(), business_id=business_id, login=login,
                                     password=password, role=role, display_name=display_name)
     except DomainError as error:
         _fail(error)
@@ -86,7 +86,7 @@ def check_ledger() -> None:
     """Check the ledger invariants I1-I10 over the whole database; non-zero exit on a violation."""
     from webapp.services.ledger_check import check
 
-    report = check(session())
+    report = check(unit_of_work())
     click.echo("Ledger: " + ", ".join(f"{n:,} {k}" for k, n in report.counts.items()))
     for finding in report.findings:
         mark = "ok  " if finding.ok else "FAIL"
@@ -108,7 +108,7 @@ def expire(business_id: int) -> None:
     """Expire points whose time has come (safe to run at any time, e.g. hourly from cron)."""
     from webapp.services import ledger
 
-    points = ledger.expire_due(session(), Actor.system(business_id), datetime.now(UTC))
+    points = ledger.expire_due(unit_of_work(), Actor.system(business_id), datetime.now(UTC))
     click.echo(f"{points} points expired.")
 
 
@@ -119,7 +119,7 @@ def birthdays(business_id: int) -> None:
     """Credit birthday bonuses due today (once a year each; run daily from cron)."""
     from webapp.services import bonuses
 
-    count = bonuses.birthdays(session(), Actor.system(business_id), datetime.now(UTC))
+    count = bonuses.birthdays(unit_of_work(), Actor.system(business_id), datetime.now(UTC))
     click.echo(f"{count} birthday bonuses credited.")
 
 
@@ -141,7 +141,7 @@ def worker(once: bool, interval: float, parent: int | None) -> None:
     senders = {outbox.SMS: outbox.sms_sender(current_app.extensions["regulars_sms"]),
                **push_senders(), **apple_senders(), **google_senders()}
     if once:
-        summary = outbox.run_once(session(), senders)
+        summary = outbox.run_once(unit_of_work(), senders)
         click.echo(f"sent {summary.sent}, retried {summary.retried}, failed {summary.failed}")
         return
     stop = threading.Event()
@@ -159,15 +159,15 @@ def worker(once: bool, interval: float, parent: int | None) -> None:
     click.echo(f"Worker started (pid {os.getpid()}); SIGTERM or Ctrl+C stops it.")
     try:
         while not stop.is_set():
-            db = session()
+            uow = unit_of_work()
             try:
-                summary = outbox.run_once(db, senders)
+                summary = outbox.run_once(uow, senders)
             except Exception:  # a database hiccup must not end the worker; leases expire
                 # (the failed scope has rolled back; close() ends anything left over)
                 logging.getLogger("regulars.worker").exception("Outbox batch failed")
                 summary = outbox.Summary()
             finally:
-                db.close()  # a long-running process must not keep every row it touched
+                uow.session.close()  # a long-running process must not keep every row it touched
             if summary.total:
                 click.echo(f"sent {summary.sent}, retried {summary.retried},"
                            f" failed {summary.failed}")
@@ -193,7 +193,7 @@ def demo(customers: int, seed: int, port: int, serve: bool) -> None:
     from webapp import demo as demo_data
 
     with click.progressbar(length=customers, label="Writing two years of orders") as bar:
-        result = demo_data.generate(session(), customers=customers, seed=seed,
+        result = demo_data.generate(unit_of_work().session, customers=customers, seed=seed,
                                     progress=bar.update)
     click.echo(f"\nDemo business {result.business_name!r} is ready.")
     click.echo(f"Staff sign-in at http://127.0.0.1:{port}/b/{result.business_id}/staff/sign-in"
@@ -254,7 +254,7 @@ def business_logo(business_id: int, image: IO[bytes]) -> None:
     from webapp.services import logos
 
     try:
-        logo = logos.set_logo(session(), business_id, image.read(logos.MAX_BYTES + 1))
+        logo = logos.set_logo(unit_of_work(), business_id, image.read(logos.MAX_BYTES + 1))
     except DomainError as error:
         _fail(error)
     click.echo(f"logo set: {logo.width}×{logo.height} PNG, {len(logo.png):,} bytes")

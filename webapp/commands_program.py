@@ -12,7 +12,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.domain.actor import Actor
 from webapp.domain.errors import DomainError
 from webapp.domain.presets import PRESETS
@@ -75,8 +75,9 @@ def simulate(business_id: int, preset: str | None, lang: str | None, details: bo
     from webapp.services import programs
     from webapp.services.simulation import estimate_for_business
 
-    db = session()
-    business = db.get(Business, business_id)
+    db = unit_of_work()
+    with db.read() as session:
+        business = session.get(Business, business_id)
     if business is None:
         raise click.ClickException(f"No business {business_id}.")
     currency = business.currency

@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.domain.errors import DomainError
 from webapp.services import outbox
 
@@ -23,7 +23,7 @@ def senders() -> dict[str, outbox.Sender]:
     from webapp.services.push_settings import settings_of
 
     settings = settings_of(current_app)
-    return {KIND: push.sender(settings, session)} if settings is not None else {}
+    return {KIND: push.sender(settings, unit_of_work())} if settings is not None else {}
 
 
 @click.group("push")
@@ -58,7 +58,7 @@ def remind(business_id: int) -> None:
         click.echo("Web push is off (no REGULARS_VAPID_* keys): nothing to remind.")
         return
     try:
-        done = send_reminders(session(), business_id, datetime.now(UTC),
+        done = send_reminders(unit_of_work(), business_id, datetime.now(UTC),
                               sleeping_after=settings.sleeping_after)
     except DomainError as error:
         raise click.ClickException(error.message) from None

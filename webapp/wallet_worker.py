@@ -8,7 +8,7 @@ import logging
 from flask import current_app
 
 from webapp.config import ConfigError
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.services import outbox
 
 log = logging.getLogger("regulars.wallet.apns")
@@ -31,7 +31,7 @@ def apple_senders() -> dict[str, outbox.Sender]:
         # `regulars wallet check` names it, and the pass jobs wait in the outbox.
         log.error("Apple Wallet pushes are off: %s", error)
         return {}
-    return {APNS: sender(client, session)}
+    return {APNS: sender(client, unit_of_work())}
 
 
 def google_senders() -> dict[str, outbox.Sender]:
@@ -43,4 +43,4 @@ def google_senders() -> dict[str, outbox.Sender]:
     settings = settings_of(current_app)
     if settings is None:
         return {}
-    return {GOOGLE: sender(settings, session, current_app.config["REGULARS"].base_url)}
+    return {GOOGLE: sender(settings, unit_of_work(), current_app.config["REGULARS"].base_url)}

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from staff.access import require
 from staff.backoffice.customer_page import history_page
 from staff.backoffice.messages import russian
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.domain import history_text
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import DomainError, NotFound, PermissionDenied
@@ -51,7 +51,7 @@ def page(actor: Actor) -> str:
 @require(Role.OWNER)
 def approve(actor: Actor, request_id: int) -> Response | tuple[str, int]:
     try:
-        done = adjustment_requests.approve(session(), actor, request_id)
+        done = adjustment_requests.approve(unit_of_work(), actor, request_id)
     except (NotFound, PermissionDenied):
         raise
     except DomainError as error:
@@ -68,7 +68,7 @@ def approve(actor: Actor, request_id: int) -> Response | tuple[str, int]:
 @require(Role.OWNER)
 def reject(actor: Actor, request_id: int) -> Response | tuple[str, int]:
     try:
-        done = adjustment_requests.reject(session(), actor, request_id,
+        done = adjustment_requests.reject(unit_of_work(), actor, request_id,
                                           request.form.get("note", ""))
     except (NotFound, PermissionDenied):
         raise
@@ -96,20 +96,20 @@ def _refused(actor: Actor, request_id: int, error: DomainError) -> str:
     """The page the form was on, with the error at that request and the note typed."""
     where, echo = f"request-{request_id}", {"note": request.form.get("note", "")}
     if _from_customer_page():
-        customer_id = adjustment_requests.customer_of(session(), actor, request_id)
+        customer_id = adjustment_requests.customer_of(unit_of_work(), actor, request_id)
         return history_page(actor, customer_id, error=russian(error), error_at=where, echo=echo)
     return _list_page(actor, error=russian(error), error_at=where, echo=echo)
 
 
 def _list_page(actor: Actor, *, error: str | None = None, error_at: str | None = None,
                echo: dict[str, str] | None = None) -> str:
-    pending = adjustment_request_list.requests(session(), actor)
+    pending = adjustment_request_list.requests(unit_of_work(), actor)
     if error_at not in {f"request-{r.id}" for r in pending}:
         error_at = None  # decided meanwhile: no longer listed, say it on top
     return render_template(
         "backoffice/adjustments.html",
         pending=pending,
-        decided=adjustment_request_list.requests(session(), actor, pending=False, limit=50),
+        decided=adjustment_request_list.requests(unit_of_work(), actor, pending=False, limit=50),
         can_approve=actor.is_at_least(Role.OWNER),
         statuses=STATUS,
         by_system=BY_SYSTEM,

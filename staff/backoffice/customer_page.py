@@ -8,7 +8,7 @@ from uuid import uuid4
 
 from flask import render_template
 
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.services import customer_history
 
@@ -23,7 +23,7 @@ def history_page(
 ) -> str:
     """The page; after a refused form, ``error`` shows at the form ``error_at`` with what
     was typed (``echo``)."""
-    data = customer_history.history(session(), actor, customer_id)
+    data = customer_history.history(unit_of_work(), actor, customer_id)
     # Fresh keys on every render: a double submit or a retry of one form refunds once.
     keys = {f"refund-{order.id}": uuid4().hex for order in data.orders}
     keys["adjust"] = uuid4().hex

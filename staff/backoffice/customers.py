@@ -9,7 +9,7 @@ from staff.access import require
 from staff.backoffice import adjustments
 from staff.backoffice.customer_page import history_page
 from staff.backoffice.messages import russian
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.domain import history_text
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import DomainError, NotFound, PermissionDenied
@@ -39,7 +39,7 @@ def search(actor: Actor) -> tuple[str, int]:
     if not query:
         return _search_page(actor, query, None, None), 200
     try:
-        found = customer_search.search(session(), actor, query)
+        found = customer_search.search(unit_of_work(), actor, query)
     except DomainError as error:
         return _search_page(actor, query, None, russian(error)), error.status
     return _search_page(actor, query, found, None), 200
@@ -58,7 +58,7 @@ def refund(actor: Actor, customer_id: int, order_id: int) -> Response | tuple[st
     try:
         amount = parse_rubles(form.get("amount"))
         done = customer_history.refund(
-            session(),
+            unit_of_work(),
             actor,
             form.get("idempotency_key", ""),
             customer_id=customer_id,
@@ -90,7 +90,7 @@ def adjust(actor: Actor, customer_id: int) -> Response | tuple[str, int]:
     try:
         points = parse_points(form.get("points"))
         done = customer_history.adjust(
-            session(),
+            unit_of_work(),
             actor,
             form.get("idempotency_key", ""),
             customer_id=customer_id,
@@ -115,14 +115,14 @@ def adjust(actor: Actor, customer_id: int) -> Response | tuple[str, int]:
 @bp.get("/customers/<int:customer_id>/audit")
 @require(Role.MANAGER)
 def customer_audit(actor: Actor, customer_id: int) -> str:
-    data = audit_trail.trail(session(), actor, customer_id=customer_id)
+    data = audit_trail.trail(unit_of_work(), actor, customer_id=customer_id)
     return render_template("backoffice/audit.html", trail=data, business_id=actor.business_id)
 
 
 @bp.get("/staff/<int:staff_id>/audit")
 @require(Role.MANAGER)
 def staff_audit(actor: Actor, staff_id: int) -> str:
-    data = audit_trail.trail(session(), actor, staff_id=staff_id)
+    data = audit_trail.trail(unit_of_work(), actor, staff_id=staff_id)
     return render_template("backoffice/audit.html", trail=data, business_id=actor.business_id)
 
 

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from staff.access import require
 from staff.backoffice.messages import russian
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import AlreadyResolved, InvalidInput, NotFound, PermissionDenied
@@ -105,9 +105,9 @@ def _page(
     status: int = 200,
 ) -> tuple[str, int]:
     """The page; after a refused limits form, ``typed`` shows back what the owner typed."""
-    flags = abuse_flags.open_flags(session(), actor)
+    flags = abuse_flags.open_flags(unit_of_work(), actor)
     shown = [(flag, *describe(flag), period(flag.window)) for flag in flags]
-    limits = abuse_flags.current_limits(session(), actor)
+    limits = abuse_flags.current_limits(unit_of_work(), actor)
     values = typed or {name: str(getattr(limits, name)) for name, _ in LIMITS}
     hard_block = (typed.get("hard_block") == "on") if typed else limits.hard_block
     return render_template(
@@ -134,7 +134,7 @@ def page(actor: Actor) -> tuple[str, int]:
 def resolve(actor: Actor, flag_id: int) -> Response | tuple[str, int]:
     note = request.form.get("note", "")
     try:
-        abuse_flags.resolve(session(), actor, flag_id, note)
+        abuse_flags.resolve(unit_of_work(), actor, flag_id, note)
     except NotFound:
         abort(404)
     except AlreadyResolved:
@@ -159,7 +159,7 @@ def save_limits(actor: Actor) -> Response | tuple[str, int]:
     numbers = {name: _whole_or_minus_one(form.get(name, "")) for name, _ in LIMITS}
     wanted = AbuseLimits(**numbers, hard_block=form.get("hard_block") == "on")
     try:
-        abuse_flags.save_limits(session(), actor, wanted)
+        abuse_flags.save_limits(unit_of_work(), actor, wanted)
     except InvalidInput as error:
         label = _LABELS.get(str(error.params.get("name")), "Лимит")
         low = error.params.get("low", 0)

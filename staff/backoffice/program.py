@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from staff.access import require
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.program import InvalidSetting
 from webapp.services import program_form, program_page
@@ -17,7 +17,7 @@ bp = Blueprint("backoffice_program", __name__, url_prefix="/b/<int:business_id>/
 @bp.get("/program")
 @require(Role.OWNER)
 def page(actor: Actor) -> str:
-    data = program_page.page(session(), actor, request.args.get("preset"))
+    data = program_page.page(unit_of_work(), actor, request.args.get("preset"))
     return render_template("backoffice/program.html", page=data, business_id=actor.business_id)
 
 
@@ -29,7 +29,7 @@ def preview(actor: Actor) -> tuple[str, int]:
         return render_template("backoffice/_preview.html", preview=None,
                                error="Форма не прочитана: обновите страницу."), 400
     try:
-        shown = program_page.preview(session(), actor, form)
+        shown = program_page.preview(unit_of_work(), actor, form)
     except InvalidSetting as error:
         return render_template("backoffice/_preview.html", preview=None,
                                error=program_form.message(error)), 422
@@ -41,9 +41,9 @@ def preview(actor: Actor) -> tuple[str, int]:
 def save(actor: Actor) -> Response | tuple[str, int]:
     form = request.form.to_dict()
     try:
-        number = program_page.save(session(), actor, form)
+        number = program_page.save(unit_of_work(), actor, form)
     except InvalidSetting as error:
-        data = program_page.page_with_error(session(), actor, form,
+        data = program_page.page_with_error(unit_of_work(), actor, form,
                                             program_form.message(error))
         return render_template("backoffice/program.html", page=data,
                                business_id=actor.business_id), 422

@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from staff.access import require
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import AlreadyExists, DomainError, InvalidInput
 from webapp.domain.numbers import MAX_ID, whole_number
@@ -57,7 +57,7 @@ def invite(actor: Actor) -> Any:
     form = request.form
     try:
         invitation = staff_admin.invite(
-            session(),
+            unit_of_work(),
             actor,
             login=form.get("login", ""),
             display_name=form.get("display_name", ""),
@@ -73,7 +73,7 @@ def invite(actor: Actor) -> Any:
 @require(Role.OWNER)
 def reset(actor: Actor, staff_id: int) -> Any:
     try:
-        invitation = staff_admin.reset_access(session(), actor, staff_id)
+        invitation = staff_admin.reset_access(unit_of_work(), actor, staff_id)
     except OwnAccount:
         return _render(actor, error=_OWN_ACCOUNT["reset"], status=409)
     return _render(actor, invitation=invitation)
@@ -87,7 +87,7 @@ def set_active(actor: Actor, staff_id: int) -> Any:
         return _render(actor, error="Не указано, включить сотрудника или отключить.", status=400)
     active = wanted == "1"
     try:
-        staff_admin.set_active(session(), actor, staff_id, active)
+        staff_admin.set_active(unit_of_work(), actor, staff_id, active)
     except OwnAccount:
         return _render(actor, error=_OWN_ACCOUNT["active"], status=409)
     flash(
@@ -102,7 +102,7 @@ def set_active(actor: Actor, staff_id: int) -> Any:
 def set_role(actor: Actor, staff_id: int) -> Any:
     try:
         staff_admin.set_role_and_branches(
-            session(),
+            unit_of_work(),
             actor,
             staff_id,
             role=request.form.get("role", ""),
@@ -117,7 +117,7 @@ def set_role(actor: Actor, staff_id: int) -> Any:
 @bp.post("/staff/<int:staff_id>/sign-out")
 @require(Role.OWNER)
 def sign_out(actor: Actor, staff_id: int) -> Any:
-    sign_in.sign_out_everywhere(session(), actor, staff_id)
+    sign_in.sign_out_everywhere(unit_of_work(), actor, staff_id)
     flash("Все сеансы сотрудника завершены.", "success")
     return redirect(url_for(".page", business_id=actor.business_id))
 
@@ -150,7 +150,7 @@ def _render(
     form: MultiDict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    directory = staff_admin.list_staff(session(), actor)
+    directory = staff_admin.list_staff(unit_of_work(), actor)
     link, invited = None, None
     if invitation is not None:
         invited = next(m for m in directory.members if m.id == invitation.staff_id)

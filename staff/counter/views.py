@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 
 from staff.access import require
 from wallet import availability as wallet_availability
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import InvalidAmount, InvalidInput
 from webapp.domain.ledger import MAX_POINTS
@@ -72,7 +72,7 @@ def _done(url: str, **payload: Any) -> Response:
 @require(Role.CASHIER)
 def choose(actor: Actor) -> Response | str:
     """Straight to the counter of the only branch, or a choice of the actor's branches."""
-    branches = counter.branches(session(), actor)
+    branches = counter.branches(unit_of_work(), actor)
     if len(branches) == 1:
         return redirect(url_for(".scan", business_id=actor.business_id,
                                 branch_id=branches[0][0]))
@@ -82,15 +82,15 @@ def choose(actor: Actor) -> Response | str:
 @bp.get("/<int:branch_id>")
 @CASHIER
 def scan(actor: Actor, branch_id: int) -> str:
-    here = counter.place(session(), actor, branch_id)
+    here = counter.place(unit_of_work(), actor, branch_id)
     return render_template("counter/scan.html", here=here, decoder_script=DECODER)
 
 
 @bp.post("/<int:branch_id>/identify")
 @CASHIER
 def identify(actor: Actor, branch_id: int) -> Response:
-    counter.place(session(), actor, branch_id)
-    found = checkins.identify(session(), actor, request.form.get("scanned", ""))
+    counter.place(unit_of_work(), actor, branch_id)
+    found = checkins.identify(unit_of_work(), actor, request.form.get("scanned", ""))
     if found.by_code:  # remembered in the signed session; stale entries are dropped
         now = int(time.time())
         present = {cid: at for cid, at in dict(http_session.get("present", {})).items()
@@ -104,17 +104,17 @@ def identify(actor: Actor, branch_id: int) -> Response:
 @bp.get("/<int:branch_id>/search")
 @CASHIER
 def search(actor: Actor, branch_id: int) -> str:
-    here = counter.place(session(), actor, branch_id)
+    here = counter.place(unit_of_work(), actor, branch_id)
     query = request.args.get("q", "")
-    found = customer_search.search(session(), actor, query)
+    found = customer_search.search(unit_of_work(), actor, query)
     return render_template("counter/search.html", here=here, query=query, found=found)
 
 
 @bp.post("/<int:branch_id>/join")
 @CASHIER
 def join(actor: Actor, branch_id: int) -> Response:
-    counter.place(session(), actor, branch_id)
-    joined = counter.join(session(), actor, phone=request.form.get("phone", ""),
+    counter.place(unit_of_work(), actor, branch_id)
+    joined = counter.join(unit_of_work(), actor, phone=request.form.get("phone", ""),
                           name=request.form.get("name") or None)
     return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
                          customer_id=joined))
@@ -123,8 +123,8 @@ def join(actor: Actor, branch_id: int) -> Response:
 @bp.get("/<int:branch_id>/customers/<int:customer_id>")
 @CASHIER
 def customer(actor: Actor, branch_id: int, customer_id: int) -> str:
-    here = counter.place(session(), actor, branch_id)
-    shown = counter.panel(session(), actor, customer_id)
+    here = counter.place(unit_of_work(), actor, branch_id)
+    shown = counter.panel(unit_of_work(), actor, customer_id)
     return render_template("counter/panel.html", here=here, panel=shown,
                            key=uuid.uuid4().hex, present=_present(customer_id),
                            wallets=wallet_availability.of(current_app).any)
@@ -133,10 +133,10 @@ def customer(actor: Actor, branch_id: int, customer_id: int) -> str:
 @bp.post("/<int:branch_id>/customers/<int:customer_id>/quote")
 @CASHIER
 def quote(actor: Actor, branch_id: int, customer_id: int) -> str:
-    here = counter.place(session(), actor, branch_id)
+    here = counter.place(unit_of_work(), actor, branch_id)
     draft = _draft(request.form)
-    result = checkout.quote_order(session(), actor, customer_id=customer_id, draft=draft)
-    needs = counter.needs_confirmation(session(), actor, result.redeem_points,
+    result = checkout.quote_order(unit_of_work(), actor, customer_id=customer_id, draft=draft)
+    needs = counter.needs_confirmation(unit_of_work(), actor, result.redeem_points,
                                        present=_present(customer_id))
     return render_template("counter/_quote.html", here=here, quote=result,
                            lines=explain(result, "ru", here.currency), needs_code=needs)
@@ -145,8 +145,8 @@ def quote(actor: Actor, branch_id: int, customer_id: int) -> str:
 @bp.post("/<int:branch_id>/customers/<int:customer_id>/code")
 @CASHIER
 def send_code(actor: Actor, branch_id: int, customer_id: int) -> Response:
-    counter.place(session(), actor, branch_id)
-    sent = confirmations.send_code(session(), actor, _sms(), customer_id=customer_id,
+    counter.place(unit_of_work(), actor, branch_id)
+    sent = confirmations.send_code(unit_of_work(), actor, _sms(), customer_id=customer_id,
                                    points=_points(request.form.get("points")))
     return jsonify(confirmation_id=sent.confirmation_id, points=sent.points,
                    phone_hint=sent.phone_hint)
@@ -161,7 +161,7 @@ def close(actor: Actor, branch_id: int, customer_id: int) -> Response:
     if form.get("confirmation_id"):
         confirmation = Confirmation(whole_number(form["confirmation_id"], low=1, high=MAX_ID),
                                     form.get("code", ""))
-    result = checkout.close(session(), actor, form.get("key", ""), customer_id=customer_id,
+    result = checkout.close(unit_of_work(), actor, form.get("key", ""), customer_id=customer_id,
                             branch_id=branch_id, draft=_draft(form),
                             confirmation=confirmation, phone_present=_present(customer_id))
     return _done(url_for(".receipt", business_id=actor.business_id, branch_id=branch_id,
@@ -173,7 +173,7 @@ def close(actor: Actor, branch_id: int, customer_id: int) -> Response:
 def use_perk(actor: Actor, branch_id: int, customer_id: int) -> Response:
     """One tap: a free perk (diagnostics, the gift visit) as an order of zero."""
     code = request.form.get("perk", "")
-    result = checkout.close(session(), actor, request.form.get("key", ""),
+    result = checkout.close(unit_of_work(), actor, request.form.get("key", ""),
                             customer_id=customer_id, branch_id=branch_id,
                             draft=OrderDraft(total=0, use=(code,)))
     return _done(url_for(".receipt", business_id=actor.business_id, branch_id=branch_id,
@@ -183,8 +183,8 @@ def use_perk(actor: Actor, branch_id: int, customer_id: int) -> Response:
 @bp.post("/<int:branch_id>/customers/<int:customer_id>/notes")
 @CASHIER
 def add_note(actor: Actor, branch_id: int, customer_id: int) -> Response:
-    counter.place(session(), actor, branch_id)
-    counter.add_note(session(), actor, customer_id, request.form.get("text", ""))
+    counter.place(unit_of_work(), actor, branch_id)
+    counter.add_note(unit_of_work(), actor, customer_id, request.form.get("text", ""))
     return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
                          customer_id=customer_id))
 
@@ -195,9 +195,9 @@ def send_wallet_link(actor: Actor, branch_id: int, customer_id: int) -> Response
     """Text the customer the link that adds their card to Apple or Google Wallet."""
     if not wallet_availability.of(current_app).any:
         abort(404)
-    counter.place(session(), actor, branch_id)
+    counter.place(unit_of_work(), actor, branch_id)
     settings = current_app.config["REGULARS"]
-    hint = wallet_links.send_link(session(), actor, customer_id, base_url=settings.base_url,
+    hint = wallet_links.send_link(unit_of_work(), actor, customer_id, base_url=settings.base_url,
                                   secret_key=settings.secret_key)
     flash(f"Ссылка на карту отправлена в SMS на {hint}.", "ok")
     return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
@@ -207,8 +207,8 @@ def send_wallet_link(actor: Actor, branch_id: int, customer_id: int) -> Response
 @bp.get("/<int:branch_id>/orders/<int:order_id>")
 @CASHIER
 def receipt(actor: Actor, branch_id: int, order_id: int) -> str:
-    here = counter.place(session(), actor, branch_id)
-    shown = counter.receipt(session(), actor, order_id)
+    here = counter.place(unit_of_work(), actor, branch_id)
+    shown = counter.receipt(unit_of_work(), actor, order_id)
     return render_template("counter/receipt.html", here=here, receipt=shown)
 
 

@@ -31,7 +31,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from wallet.apple import pkpass
 from wallet.apple.settings import AppleSettings, auth_token, settings_of
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import DomainError, InvalidInput
 from webapp.services import apple_wallet, passkit
@@ -94,7 +94,7 @@ def register(device_id: str, pass_type: str, serial: str) -> Response:
         passkit.check_device(device_id)
         _check_token(settings, serial)
         push_token = passkit.push_token_of(_json_body())
-        new = passkit.register(session(), device_id=device_id, serial=serial,
+        new = passkit.register(unit_of_work(), device_id=device_id, serial=serial,
                                push_token=push_token)
         return _empty(201 if new else 200)
 
@@ -106,7 +106,7 @@ def unregister(device_id: str, pass_type: str, serial: str) -> Response:
     def action(settings: AppleSettings) -> Response:
         passkit.check_device(device_id)
         _check_token(settings, serial)
-        passkit.unregister(session(), device_id=device_id, serial=serial)
+        passkit.unregister(unit_of_work(), device_id=device_id, serial=serial)
         return _empty(200)
 
     return _answer(action, pass_type)
@@ -115,7 +115,7 @@ def unregister(device_id: str, pass_type: str, serial: str) -> Response:
 @bp.get("/v1/devices/<device_id>/registrations/<pass_type>")
 def updated(device_id: str, pass_type: str) -> Response:
     def action(settings: AppleSettings) -> Response:
-        found = passkit.updated_since(session(), device_id,
+        found = passkit.updated_since(unit_of_work(), device_id,
                                       request.args.get("passesUpdatedSince"))
         if found is None:
             return _empty(204)
@@ -128,12 +128,12 @@ def updated(device_id: str, pass_type: str) -> Response:
 def latest(pass_type: str, serial: str) -> Response:
     def action(settings: AppleSettings) -> Response:
         _check_token(settings, serial)
-        found = passkit.find(session(), serial)  # a read scope: ended here
+        found = passkit.find(unit_of_work(), serial)  # a read scope: ended here
         if passkit.not_modified(found.updated_at, request.if_modified_since):
             answer, version = _empty(304), found.updated_at
         else:
             built = apple_wallet.current(
-                session(), settings, secret_key=current_app.config["SECRET_KEY"],
+                unit_of_work(), settings, secret_key=current_app.config["SECRET_KEY"],
                 base_url=current_app.config["REGULARS"].base_url,
                 business_id=found.business_id, customer_id=found.customer_id,
                 lang=found.lang)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.services import businesses
 
 bp = Blueprint("customer", __name__)
@@ -13,10 +13,10 @@ bp = Blueprint("customer", __name__)
 @bp.get("/")
 def home() -> str:
     """The landing page: which businesses run their loyalty program here."""
-    return render_template("customer/home.html", overview=businesses.overview(session()))
+    return render_template("customer/home.html", overview=businesses.overview(unit_of_work()))
 
 
 @bp.get("/healthz")
 def health() -> dict[str, str]:
-    businesses.ping(session())
+    businesses.ping(unit_of_work())
     return {"status": "ok"}

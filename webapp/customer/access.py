@@ -22,7 +22,7 @@ from typing import Any
 from flask import current_app, g, make_response, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from webapp.db import session
+from webapp.current import unit_of_work
 from webapp.services import customer_sign_in
 from webapp.services.customer_sign_in import Who
 
@@ -74,7 +74,7 @@ def clear_cookie(response: Response, business_id: int) -> Response:
 def current(business_id: int) -> Who | None:
     """The signed-in customer of this business, or None."""
     token = request.cookies.get(cookie_name(business_id))
-    who = customer_sign_in.load(session(), token) if token else _legacy()[1]
+    who = customer_sign_in.load(unit_of_work(), token) if token else _legacy()[1]
     return who if who is not None and who.business_id == business_id else None
 
 
@@ -83,7 +83,7 @@ def _legacy() -> tuple[str, Who | None]:
     looked up once a request."""
     if "customer_legacy" not in g:
         token = request.cookies.get(legacy_cookie_name(), "")
-        g.customer_legacy = (token, customer_sign_in.load(session(), token) if token else None)
+        g.customer_legacy = (token, customer_sign_in.load(unit_of_work(), token) if token else None)
     found: tuple[str, Who | None] = g.customer_legacy
     return found
 

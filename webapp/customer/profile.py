@@ -10,9 +10,9 @@ from flask import Response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp import i18n
+from webapp.current import unit_of_work
 from webapp.customer.access import CLEAR_SITE_DATA, clear_cookie, signed_in
 from webapp.customer.views import bp, client_ip
-from webapp.db import session
 from webapp.domain.consent import TEXTS, ConsentKind
 from webapp.domain.errors import DomainError
 from webapp.error_text import message
@@ -24,8 +24,8 @@ def _page(who: Who, business_id: int, error: str | None = None, status: int = 20
           ) -> tuple[str, int]:
     return render_template(
         "customer/profile.html", business_id=business_id, error=error,
-        profile=customer_profile.profile(session(), who),
-        devices=customer_sign_in.devices(session(), who),
+        profile=customer_profile.profile(unit_of_work(), who),
+        devices=customer_sign_in.devices(unit_of_work(), who),
         ad_text=getattr(TEXTS[ConsentKind.ADVERTISING], i18n.current()),
         delete_key=uuid.uuid4().hex), status
 
@@ -44,7 +44,7 @@ def profile(who: Who, business_id: int) -> tuple[str, int]:
 @signed_in
 def update(who: Who, business_id: int) -> BaseResponse | tuple[str, int]:
     try:
-        customer_profile.update(session(), who, name=request.form.get("name"),
+        customer_profile.update(unit_of_work(), who, name=request.form.get("name"),
                                 birthday=request.form.get("birthday"))
     except DomainError as error:
         return _page(who, business_id, message(error, i18n.current()), error.status)
@@ -56,7 +56,7 @@ def update(who: Who, business_id: int) -> BaseResponse | tuple[str, int]:
 def add_asset(who: Who, business_id: int) -> BaseResponse | tuple[str, int]:
     form = request.form
     try:
-        customer_profile.add_asset(session(), who, form.get("kind", ""), form.get("value", ""),
+        customer_profile.add_asset(unit_of_work(), who, form.get("kind", ""), form.get("value", ""),
                                    form.get("label") or None)
     except DomainError as error:
         return _page(who, business_id, message(error, i18n.current()), error.status)
@@ -67,7 +67,7 @@ def add_asset(who: Who, business_id: int) -> BaseResponse | tuple[str, int]:
 @signed_in
 def remove_asset(who: Who, business_id: int, asset_id: int) -> BaseResponse | tuple[str, int]:
     try:
-        customer_profile.remove_asset(session(), who, asset_id)
+        customer_profile.remove_asset(unit_of_work(), who, asset_id)
     except DomainError as error:
         return _page(who, business_id, message(error, i18n.current()), error.status)
     return _done(business_id)
@@ -76,7 +76,7 @@ def remove_asset(who: Who, business_id: int, asset_id: int) -> BaseResponse | tu
 @bp.post("/consents/advertising")
 @signed_in
 def advertising(who: Who, business_id: int) -> BaseResponse:
-    customer_profile.set_advertising(session(), who, request.form.get("granted") == "yes",
+    customer_profile.set_advertising(unit_of_work(), who, request.form.get("granted") == "yes",
                                      ip=client_ip())
     return _done(business_id)
 
@@ -84,7 +84,7 @@ def advertising(who: Who, business_id: int) -> BaseResponse:
 @bp.get("/export.json")
 @signed_in
 def export(who: Who, business_id: int) -> Response:
-    data = customer_profile.export(session(), who)
+    data = customer_profile.export(unit_of_work(), who)
     response = Response(json.dumps(data, ensure_ascii=False, indent=2),
                         mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="regulars-my-data.json"'
@@ -99,7 +99,7 @@ def delete(who: Who, business_id: int) -> BaseResponse | tuple[str, int]:
     close = (customer_profile.withdraw_data_consent if request.form.get("why") == "consent"
              else customer_profile.delete_account)
     try:
-        close(session(), who, request.form.get("key", ""),
+        close(unit_of_work(), who, request.form.get("key", ""),
               confirm=request.form.get("confirm", ""), ip=client_ip())
     except DomainError as error:
         return _page(who, business_id, message(error, i18n.current()), error.status)

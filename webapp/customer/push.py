@@ -14,9 +14,9 @@ from flask import Response, abort, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
 
 from webapp import i18n
+from webapp.current import unit_of_work
 from webapp.customer.access import current
 from webapp.customer.views import bp
-from webapp.db import session
 from webapp.domain.errors import DomainError
 from webapp.error_text import message
 from webapp.services import push
@@ -66,7 +66,7 @@ def _call(business_id: int, action: Any) -> tuple[Response, int]:
 @bp.post("/push/subscribe")
 def push_subscribe(business_id: int) -> tuple[Response, int]:
     def action(who: Who, body: Any, settings: PushSettings) -> dict[str, bool]:
-        push.subscribe(session(), who, body, allow_local=settings.allow_local)
+        push.subscribe(unit_of_work(), who, body, allow_local=settings.allow_local)
         return {"subscribed": True}
 
     return _call(business_id, action)
@@ -76,7 +76,7 @@ def push_subscribe(business_id: int) -> tuple[Response, int]:
 def push_unsubscribe(business_id: int) -> tuple[Response, int]:
     def action(who: Who, body: Any, settings: PushSettings) -> dict[str, bool]:
         endpoint = body.get("endpoint") if isinstance(body, dict) else None
-        push.unsubscribe(session(), who, endpoint)
+        push.unsubscribe(unit_of_work(), who, endpoint)
         return {"subscribed": False}
 
     return _call(business_id, action)

@@ -8,8 +8,8 @@ from pathlib import Path
 from flask import Response, abort, current_app, jsonify, request, url_for
 
 from webapp import i18n
+from webapp.current import unit_of_work
 from webapp.customer.views import bp
-from webapp.db import session
 from webapp.services import businesses, logos
 
 # Precached by the service worker: everything the card screen needs besides itself.
@@ -22,7 +22,7 @@ SW_VERSION = "3"  # raise when the shell's files change, so phones fetch them ag
 
 @bp.get("/manifest.webmanifest")
 def manifest(business_id: int) -> Response:
-    name = businesses.name_of(session(), business_id)
+    name = businesses.name_of(unit_of_work(), business_id)
     scope = url_for("customer_app.card", business_id=business_id)
     english = i18n.current() == "en"
     response = jsonify(
@@ -52,7 +52,7 @@ def worker_url(business_id: int) -> str:
 
 @bp.get("/sw.js")
 def service_worker(business_id: int) -> Response:
-    businesses.name_of(session(), business_id)  # 404 for an unknown business
+    businesses.name_of(unit_of_work(), business_id)  # 404 for an unknown business
     source = Path(current_app.static_folder or "") / "js" / "customer_sw.js"
     response = Response(source.read_text(encoding="utf-8"), mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"  # phones check for a new worker each visit
@@ -68,7 +68,7 @@ def _service_worker() -> dict[str, str]:
 @bp.get("/logo.png")
 def logo(business_id: int) -> Response:
     """The business's logo (public: it is on the sign-in page and on wallet passes)."""
-    found = logos.logo_of(session(), business_id)
+    found = logos.logo_of(unit_of_work(), business_id)
     if found is None:
         abort(404)
     response = Response(found.png, mimetype="image/png")

@@ -11,8 +11,8 @@ from flask import session as http_session
 from werkzeug.wrappers import Response
 
 from webapp import i18n
+from webapp.current import unit_of_work
 from webapp.customer.access import CLEAR_SITE_DATA, clear_cookie, current, set_cookie, signed_in
-from webapp.db import session
 from webapp.domain.consent import TEXTS, ConsentKind
 from webapp.domain.errors import DomainError
 from webapp.error_text import message
@@ -45,7 +45,7 @@ def _sign_in_form(business_id: int, phone: str = "", error: str | None = None,
 
 @bp.get("/sign-in")
 def sign_in(business_id: int) -> Response | tuple[str, int]:
-    businesses.name_of(session(), business_id)  # 404 for an unknown business
+    businesses.name_of(unit_of_work(), business_id)  # 404 for an unknown business
     if current(business_id) is not None:
         return redirect(url_for(".card", business_id=business_id))
     return _sign_in_form(business_id)
@@ -56,7 +56,7 @@ def ask_code(business_id: int) -> Response | tuple[str, int]:
     form = request.form
     try:
         asked = customer_sign_in.request_code(
-            session(), business_id, form.get("phone", ""), ip=client_ip(),
+            unit_of_work(), business_id, form.get("phone", ""), ip=client_ip(),
             data_consent=form.get("data_consent") == "yes")
     except DomainError as error:
         return _sign_in_form(business_id, form.get("phone", ""), message(error, i18n.current()),
@@ -88,7 +88,7 @@ def check_code(business_id: int) -> Response | tuple[str, int]:
         return redirect(url_for(".sign_in", business_id=business_id))
     try:
         signed = customer_sign_in.verify_code(
-            session(), business_id, int(pending["id"]), request.form.get("code", ""),
+            unit_of_work(), business_id, int(pending["id"]), request.form.get("code", ""),
             ip=client_ip(), device=request.user_agent.string, advertising=bool(pending["ad"]),
             referral_code=pending.get("ref") or None)
     except DomainError as error:
@@ -101,14 +101,14 @@ def check_code(business_id: int) -> Response | tuple[str, int]:
 @bp.get("/history")
 @signed_in
 def history(who: Who, business_id: int) -> str:
-    lines = customer_card.activity(session(), who, i18n.current())
+    lines = customer_card.activity(unit_of_work(), who, i18n.current())
     return render_template("customer/history.html", business_id=business_id, lines=lines)
 
 
 @bp.get("/invite")
 @signed_in
 def invite(who: Who, business_id: int) -> str:
-    shown = customer_card.invitation(session(), who, i18n.current())
+    shown = customer_card.invitation(unit_of_work(), who, i18n.current())
     link = url_for(".sign_in", business_id=business_id, ref=shown.code, _external=True)
     return render_template("customer/invite.html", business_id=business_id, invite=shown,
                            link=link)
@@ -117,14 +117,14 @@ def invite(who: Who, business_id: int) -> str:
 @bp.get("/")
 @signed_in
 def card(who: Who, business_id: int) -> str:
-    shown = customer_card.card(session(), who, i18n.current())
+    shown = customer_card.card(unit_of_work(), who, i18n.current())
     return render_template("customer/card.html", business_id=business_id, card=shown)
 
 
 @bp.post("/sessions/<int:session_id>/revoke")
 @signed_in
 def revoke(who: Who, business_id: int, session_id: int) -> Response:
-    customer_sign_in.revoke(session(), who, session_id)
+    customer_sign_in.revoke(unit_of_work(), who, session_id)
     if session_id == who.session_id:
         return clear_cookie(redirect(url_for(".sign_in", business_id=business_id)), business_id)
     return redirect(url_for(".profile", business_id=business_id))
@@ -133,7 +133,7 @@ def revoke(who: Who, business_id: int, session_id: int) -> Response:
 @bp.post("/sign-out")
 @signed_in
 def sign_out(who: Who, business_id: int) -> Response:
-    customer_sign_in.revoke(session(), who, who.session_id)
+    customer_sign_in.revoke(unit_of_work(), who, who.session_id)
     response = redirect(url_for(".sign_in", business_id=business_id, signed_out=1))
     # What the browser drops besides this business's cookie: see CLEAR_SITE_DATA.
     response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA

@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from wallet import availability
 from wallet.apple.settings import settings_of as apple_settings_of
 from wallet.google.settings import settings_of as google_settings_of
+from webapp.current import unit_of_work
 from webapp.customer.access import signed_in
 from webapp.customer.views import bp
-from webapp.db import session
 from webapp.services import apple_wallet, businesses, google_wallet, wallet_links
 from webapp.services.customer_sign_in import Who
 
@@ -28,10 +28,10 @@ def _apple(business_id: int, customer_id: int) -> Response:
     if settings is None:
         abort(404)
     app_settings = current_app.config["REGULARS"]
-    built = apple_wallet.current(session(), settings, secret_key=app_settings.secret_key,
+    built = apple_wallet.current(unit_of_work(), settings, secret_key=app_settings.secret_key,
                            base_url=app_settings.base_url, business_id=business_id,
                            customer_id=customer_id,
-                           lang=businesses.language_of(session(), business_id))
+                           lang=businesses.language_of(unit_of_work(), business_id))
     response = Response(built.data, mimetype=PKPASS)
     response.headers["Content-Disposition"] = f'attachment; filename="{built.filename}"'
     response.headers["Cache-Control"] = "private, no-store"
@@ -43,12 +43,12 @@ def _google(business_id: int, customer_id: int) -> BaseResponse:
     settings = google_settings_of(current_app)
     if settings is None:
         abort(404)
-    return redirect(google_wallet.save_link(session(), business_id, customer_id,
+    return redirect(google_wallet.save_link(unit_of_work(), business_id, customer_id,
                                     current_app.config["REGULARS"].base_url, settings))
 
 
 def _linked(business_id: int, serial: str) -> int:
-    return wallet_links.customer_of_link(session(), business_id, serial,
+    return wallet_links.customer_of_link(unit_of_work(), business_id, serial,
                                          request.args.get("d", ""), request.args.get("t", ""),
                                          current_app.config["REGULARS"].secret_key)
 
@@ -74,7 +74,7 @@ def texted(business_id: int, serial: str) -> str:
     return render_template("customer/wallet_link.html", business_id=business_id,
                            serial=serial, day=request.args.get("d", ""),
                            token=request.args.get("t", ""),
-                           business_name=businesses.name_of(session(), business_id))
+                           business_name=businesses.name_of(unit_of_work(), business_id))
 
 
 @bp.get("/wallet/<serial>/apple.pkpass")

@@ -133,7 +133,7 @@ def _ask(work: Work, actor: Actor, key: str, customer_id: int, points: int,
     return run_once(uow, actor.business_id, key, "adjust", params, ask)
 
 
-def approve(session: Session, actor: Actor, request_id: int,
+def approve(session: Work, actor: Actor, request_id: int,
             now: datetime | None = None) -> Decided:
     """The owner approves: the adjustment is written once, by the owner as the approver,
     with the request's reason; commits.
@@ -178,7 +178,7 @@ def approve(session: Session, actor: Actor, request_id: int,
                    store.balances[K.AVAILABLE], already=False)
 
 
-def reject(session: Session, actor: Actor, request_id: int, note: str,
+def reject(session: Work, actor: Actor, request_id: int, note: str,
            now: datetime | None = None) -> Decided:
     """The owner rejects with a reason (the same rule as an adjustment's); nothing is
     written to the ledger; commits. An approved one is AlreadyResolved."""

@@ -10,7 +10,7 @@ none is open during a call to APNs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -82,20 +82,19 @@ def forget_push_token(session: Session, registration_id: int, token: str) -> Non
 class ApnsSender:
     """The outbox sender for kind ``apns``: payload ``{"registration": id}``.
 
-    ``session`` returns the worker's session (the one :func:`outbox.run_once` uses):
+    ``work`` is the worker's unit of work (the one :func:`outbox.run_once` uses):
     the registration is read in a read scope that ends before the network call, and a
     dead registration is removed in a write scope of its own.
     """
 
-    def __init__(self, client: ApnsClient, session: Callable[[], Session]) -> None:
-        self.client, self.session = client, session
+    def __init__(self, client: ApnsClient, work: Work) -> None:
+        self.client, self.work = client, work
 
     def __call__(self, payload: Mapping[str, Any]) -> None:
         registration_id = payload.get("registration")
         if not isinstance(registration_id, int) or isinstance(registration_id, bool):
             raise ValueError("an apns payload needs an integer 'registration'")
-        db = self.session()
-        token = push_token(db, registration_id)
+        token = push_token(self.work, registration_id)
         if token is None:
             return  # unregistered since the push was queued: nothing to tell
         reply = self.client.push(token)
@@ -104,7 +103,7 @@ class ApnsSender:
         if reply.gone:
             log.info("APNs: the push token of registration %s is gone (%s %s): removed",
                      registration_id, reply.status, reply.reason or "")
-            forget_push_token(db, registration_id, token)
+            forget_push_token(self.work, registration_id, token)
             return
         raise ApnsRejected(f"APNs answered {reply.status} {reply.reason or ''}".strip())
 
@@ -113,6 +112,6 @@ class ApnsSender:
         self.client.close()
 
 
-def sender(client: ApnsClient, session: Callable[[], Session]) -> ApnsSender:
+def sender(client: ApnsClient, work: Work) -> ApnsSender:
     """The outbox sender for kind ``apns`` pushing through ``client``."""
-    return ApnsSender(client, session)
+    return ApnsSender(client, work)

@@ -24,7 +24,7 @@ a call to Google.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import suppress
 from datetime import datetime
 from typing import Any, Literal
@@ -209,16 +209,16 @@ def patch_object(work: Work, settings: GoogleSettings, pass_id: int, base_url: s
     return "notified" if notified else "patched"
 
 
-def sender(settings: GoogleSettings, session: Callable[[], Session], base_url: str, *,
+def sender(settings: GoogleSettings, work: Work, base_url: str, *,
            client: WalletClient | None = None) -> outbox.Sender:
     """The outbox sender for kind ``google_wallet``: payload ``{"pass": WalletPass.id}``.
-    ``session`` returns the worker's session."""
+    ``work`` is the worker's unit of work."""
 
     def send(payload: Mapping[str, Any]) -> None:
         pass_id = payload.get("pass")
         if not isinstance(pass_id, int):
             raise ValueError("a google_wallet payload needs an integer 'pass'")
-        patch_object(session(), settings, pass_id, base_url,
+        patch_object(work, settings, pass_id, base_url,
                      client=client or client_for(settings))
 
     return send

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -194,12 +194,12 @@ _SUBSCRIPTION = (
 )
 
 
-def sender(settings: PushSettings, session: Callable[[], Session], *,
+def sender(settings: PushSettings, work: Work, *,
            timeout: float = TIMEOUT) -> outbox.Sender:
     """The outbox sender for kind ``webpush``: payload ``{"subscription_id", "title",
     "body", "tag", "url", "ttl"}``.
 
-    ``session`` returns the worker's session (the one :func:`outbox.run_once` uses):
+    ``work`` is the worker's unit of work (the one :func:`outbox.run_once` uses):
     the sender reads in a read scope that ends before the network call, and leaves the
     deletion of a gone subscription (404/410, a signed-out device, a customer no longer
     active) or the ``last_sent_at`` stamp to the write scope of the message's outcome.
@@ -208,7 +208,7 @@ def sender(settings: PushSettings, session: Callable[[], Session], *,
     from pywebpush import WebPushException, webpush
 
     vapid = Vapid(private_key=settings.private_key)
-    uow = UnitOfWork(session)
+    uow = UnitOfWork.of(work)
 
     def send(payload: Mapping[str, Any]) -> None:
         subscription_id = payload.get("subscription_id")

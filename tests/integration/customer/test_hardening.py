@@ -147,8 +147,8 @@ def test_behind_a_proxy_the_clients_address_counts(tmp_path: Path,
     client.post(f"/c/{business_id}/sign-in", headers=forwarded,
                 data={"csrf_token": token.group(1), "phone": PHONE, "data_consent": "yes"})
     with app.app_context():
-        from webapp.db import session
+        from webapp.current import unit_of_work
 
-        assert session().scalar(select(SignInCode.ip)) == "203.0.113.9"
+        assert unit_of_work().scalar(select(SignInCode.ip)) == "203.0.113.9"
         engine = app.extensions["sqlalchemy"].engine
     engine.dispose()  # after the context has given its connection back

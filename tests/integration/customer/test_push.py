@@ -169,7 +169,7 @@ def work(app: Any, settings: push_settings.PushSettings | None = None) -> outbox
     db = app.test_session()
     chosen = settings or push_settings.settings_of(app)
     assert chosen is not None
-    return outbox.run_once(db, {push_messages.KIND: push.sender(chosen, lambda: db)})
+    return outbox.run_once(db, {push_messages.KIND: push.sender(chosen, db)})
 
 
 def webpush_jobs(app: Any) -> list[OutboxMessage]:

@@ -30,6 +30,7 @@ from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
 from webapp.persistence.models import OutboxMessage, PassRegistration
 from webapp.services import apple_wallet, customers, ledger, outbox, wallet_cards
+from webapp.services.unit_of_work import UnitOfWork
 from webapp.services.wallet_updates import APNS
 
 TOKEN = "a1" * 32  # push tokens are 64 hex digits today
@@ -240,7 +241,7 @@ def test_the_worker_pushes_each_change_and_the_counter_waits_for_nothing(
     credit(app, member, "apns-1")  # the counter's write only queues the push
     assert time.monotonic() - started < 5 and standin.received == []
     done = outbox.run_once(app.test_session(),
-                           {APNS: apple_wallet.sender(cert_client, app.test_session)})
+                           {APNS: apple_wallet.sender(cert_client, UnitOfWork(app.test_session))})
     assert (done.sent, done.retried, done.failed) == (1, 0, 0)
     assert [r.path for r in standin.received] == [f"/3/device/{TOKEN}"]
     assert message(app).status == "sent" and registrations(app) == 1
@@ -257,7 +258,7 @@ def test_a_dead_token_removes_the_registration(
         body["timestamp"] = int(time.time() * 1000)
     standin.reply(status, body)
     done = outbox.run_once(app.test_session(),
-                           {APNS: apple_wallet.sender(cert_client, app.test_session)})
+                           {APNS: apple_wallet.sender(cert_client, UnitOfWork(app.test_session))})
     assert done.sent == 1 and message(app).status == "sent"
     assert registrations(app) == 0
     credit(app, member, "apns-after")  # nobody left to tell: nothing is queued
@@ -278,7 +279,7 @@ def test_a_new_token_registered_meanwhile_survives_a_410_for_the_old_one(
             return cert_client.push(device_token)
 
     standin.reply(410, {"reason": "Unregistered", "timestamp": 1})
-    outbox.run_once(db, {APNS: apple_wallet.sender(Renewing(), app.test_session)})  # type: ignore[arg-type]
+    outbox.run_once(db, {APNS: apple_wallet.sender(Renewing(), UnitOfWork(app.test_session))})  # type: ignore[arg-type]
     assert registrations(app) == 1
 
 
@@ -291,7 +292,7 @@ def test_other_failures_are_retried_with_backoff(
         status: int, reason: str) -> None:
     credit(app, member, "apns-retry")
     standin.reply(status, {"reason": reason})
-    send = apple_wallet.sender(cert_client, app.test_session)
+    send = apple_wallet.sender(cert_client, UnitOfWork(app.test_session))
     now = utcnow()
     done = outbox.run_once(app.test_session(), {APNS: send}, now=now)
     assert (done.sent, done.retried) == (0, 1)
@@ -313,7 +314,7 @@ def test_no_answer_is_retried(app: Any, member: SimpleNamespace, tmp_path: Path)
     server.stop()
     with apns.ApnsClient(url, "pass.x", tls=apns.tls_context(ca_file=ca)) as client:
         done = outbox.run_once(app.test_session(),
-                               {APNS: apple_wallet.sender(client, app.test_session)})
+                               {APNS: apple_wallet.sender(client, UnitOfWork(app.test_session))})
     assert done.retried == 1 and "ConnectError" in (message(app).last_error or "")
 
 
@@ -324,13 +325,14 @@ def test_a_registration_removed_before_the_push_is_not_pushed(
     db = app.test_session()
     db.delete(db.get(PassRegistration, member.registration))
     db.commit()
-    done = outbox.run_once(db, {APNS: apple_wallet.sender(cert_client, app.test_session)})
+    sender = apple_wallet.sender(cert_client, UnitOfWork(app.test_session))
+    done = outbox.run_once(db, {APNS: sender})
     assert done.sent == 1 and standin.received == []
 
 
 def test_a_malformed_payload_fails_without_a_push(
         app: Any, standin: ApnsStandIn, cert_client: apns.ApnsClient) -> None:
-    send = apple_wallet.sender(cert_client, app.test_session)
+    send = apple_wallet.sender(cert_client, UnitOfWork(app.test_session))
     for payload in ({}, {"registration": "1"}, {"registration": True}):
         with pytest.raises(ValueError, match="registration"):
             send(payload)

@@ -452,7 +452,7 @@ def test_a_credit_reaches_google_as_a_patch_and_a_notifying_message(
     credit(app, shop, member, 350, "google-credit-1")
     job = db.scalar(select(OutboxMessage).where(OutboxMessage.kind == wallet_updates.GOOGLE))
     assert job is not None and job.payload == {"pass": done.pass_id}
-    send = google_wallet.sender(settings, lambda: db, BASE, client=client)
+    send = google_wallet.sender(settings, db, BASE, client=client)
     outbox.run_once(db, {wallet_updates.GOOGLE: send})
     assert db.scalar(select(OutboxMessage.status).where(OutboxMessage.id == job.id)) == "sent"
 
@@ -572,7 +572,7 @@ def test_a_google_failure_is_retried_by_the_outbox(
         settings: google_settings.GoogleSettings, client: WalletClient) -> None:
     done = saved(app, shop, member, settings, client)
     db = app.test_session()
-    send = google_wallet.sender(settings, lambda: db, BASE, client=client)
+    send = google_wallet.sender(settings, db, BASE, client=client)
     credit(app, shop, member, 50, "google-failure-1")
     google.fail_next["POST"] = 503  # the addMessage
     summary = outbox.run_once(db, {wallet_updates.GOOGLE: send})
@@ -629,7 +629,7 @@ def test_a_deleted_customers_object_is_deactivated_without_the_name(
                    business_id=shop.id, customer_id=member.id)
     db.commit()
     google.requests.clear()
-    send = google_wallet.sender(settings, lambda: db, BASE, client=client)
+    send = google_wallet.sender(settings, db, BASE, client=client)
     assert outbox.run_once(db, {wallet_updates.GOOGLE: send}).sent == 1
     assert [(r.method, r.path, r.body) for r in google.api()] == [
         ("PATCH", f"{API}/loyaltyObject/{done.oid}",
