@@ -14,12 +14,12 @@ from sqlalchemy.exc import DBAPIError
 from tests.integration.customer.conftest import (
     PHONE,
     ask_code,
-    csrf,
     deliver,
     send_code,
     signed_in,
     texted_code,
 )
+from tests.web_client import csrf
 from webapp.domain.clock import utcnow
 from webapp.persistence.models import (
     Consent,

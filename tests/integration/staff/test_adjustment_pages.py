@@ -4,24 +4,22 @@ owner approving once or rejecting, who may decide, and the flags it raises."""
 
 from __future__ import annotations
 
-import re
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.staff.conftest import PASSWORD
 from tests.integration.staff.test_customer_pages import (
     _available,
     _form,
     _operations,
     _page,
-    _sign_in,
     _text,
     _url,
     _world,
 )
+from tests.web_client import PASSWORD, csrf, staff_signed_in
 from webapp.domain.actor import Actor
 from webapp.persistence.models import AbuseFlag, AdjustmentRequest
 from webapp.services import adjustment_requests, customer_profile, customers, staff
@@ -37,12 +35,6 @@ def world(app: Any, business: Any) -> SimpleNamespace:
     staff.create_staff(app.test_session(), business_id=business.id, login="owner",
                        password=PASSWORD, role="owner", display_name="Олег")
     return made
-
-
-def _client(app: Any, world: SimpleNamespace, login: str) -> Any:
-    client = app.test_client()
-    _sign_in(client, world.business_id, login)
-    return client
 
 
 def _adjust(client: Any, world: SimpleNamespace, points: str, reason: str = REASON) -> Any:
@@ -74,7 +66,7 @@ def _flags(app: Any, kind: str) -> int:
 def test_a_huge_adjustment_with_reason_x_is_refused_for_the_reason(
     app: Any, client: Any, world: SimpleNamespace
 ) -> None:
-    _sign_in(client, world.business_id, "manager")
+    staff_signed_in(client, world.business_id, "manager")
     response = _adjust(client, world, "+999999999", "x")
     assert response.status_code == 422
     html = _text(response)
@@ -90,7 +82,7 @@ def test_a_huge_adjustment_with_reason_x_is_refused_for_the_reason(
 def test_a_managers_large_adjustment_waits_and_the_owner_applies_it_once(
     app: Any, client: Any, world: SimpleNamespace
 ) -> None:
-    _sign_in(client, world.business_id, "manager")
+    staff_signed_in(client, world.business_id, "manager")
     asked = _adjust(client, world, "+6000")
     assert asked.status_code == 302
     html = _text(client.get(_url(world)))
@@ -105,16 +97,13 @@ def test_a_managers_large_adjustment_waits_and_the_owner_applies_it_once(
     token = _form(html, "adjust-form")["csrf_token"]
     assert client.post(_list_url(world, f"/{request_id}/approve"),
                        data={"csrf_token": token}).status_code == 403
-    cashier = _client(app, world, "cashier")
-    cashier_token = re.search(r'name="csrf_token" value="([^"]+)"',
-                              _text(cashier.get(f"/b/{world.business_id}/counter/"
-                                                f"{world.branch_id}")))
-    assert cashier_token
+    cashier = staff_signed_in(app, world.business_id, "cashier")
+    cashier_token = csrf(cashier, f"/b/{world.business_id}/counter/{world.branch_id}")
     assert cashier.post(_list_url(world, f"/{request_id}/approve"),
-                        data={"csrf_token": cashier_token.group(1)}).status_code == 403
+                        data={"csrf_token": cashier_token}).status_code == 403
     assert _available(app, world) == 50
 
-    owner = _client(app, world, "owner")
+    owner = staff_signed_in(app, world.business_id, "owner")
     form = _form(_page(owner, world), f"request-{request_id}-approve")
     assert form["back"] == "customer"
     first = owner.post(_list_url(world, f"/{request_id}/approve"), data=form)
@@ -137,11 +126,11 @@ def test_a_managers_large_adjustment_waits_and_the_owner_applies_it_once(
 def test_the_owner_rejects_with_a_reason_and_nothing_changes(
     app: Any, client: Any, world: SimpleNamespace
 ) -> None:
-    _sign_in(client, world.business_id, "manager")
+    staff_signed_in(client, world.business_id, "manager")
     assert _adjust(client, world, "-6000").status_code == 409  # only 50 on hand
     assert _adjust(client, world, "+7000").status_code == 302
     (request_id,) = _requests(app, "pending")
-    owner = _client(app, world, "owner")
+    owner = staff_signed_in(app, world.business_id, "owner")
     form = _form(_text(owner.get(_list_url(world))), f"request-{request_id}-reject")
     assert form["back"] == "list"
     short = owner.post(_list_url(world, f"/{request_id}/reject"), data={**form, "note": "нет"})
@@ -166,10 +155,10 @@ def test_another_business_request_is_not_found(
     app: Any, client: Any, world: SimpleNamespace, make_business: Any
 ) -> None:
     other = _world(app, make_business("Чужой сервис"), suffix="9")
-    theirs = _client(app, other, "manager9")
+    theirs = staff_signed_in(app, other.business_id, "manager9")
     assert _adjust(theirs, other, "+6000").status_code == 302
     (request_id,) = _requests(app, "pending")
-    owner = _client(app, world, "owner")
+    owner = staff_signed_in(app, world.business_id, "owner")
     token = _form(_page(owner, world), "adjust-form")["csrf_token"]
     for url in (_list_url(world, f"/{request_id}/approve"),
                 _list_url(other, f"/{request_id}/approve")):
@@ -185,14 +174,14 @@ def test_another_business_request_is_not_found(
 def test_flags_name_large_adjustments_and_the_owner_sets_the_limit(
     app: Any, client: Any, world: SimpleNamespace
 ) -> None:
-    _sign_in(client, world.business_id, "manager")
+    staff_signed_in(client, world.business_id, "manager")
     assert _adjust(client, world, "+6000").status_code == 302
     flags = _text(client.get(f"/b/{world.business_id}/backoffice/flags"))
     assert "Крупная корректировка баллов" in flags
     assert "6000 баллов одной корректировкой при лимите 5000" in flags
     assert "Мария" in flags and "Иван" in flags
 
-    owner = _client(app, world, "owner")
+    owner = staff_signed_in(app, world.business_id, "owner")
     limits_url = f"/b/{world.business_id}/backoffice/flags/limits"
     form = _form(_text(owner.get(f"/b/{world.business_id}/backoffice/flags")), "limits-form")
     assert form["adjustment_approval_above"] == "5000"
@@ -211,10 +200,10 @@ def test_flags_name_large_adjustments_and_the_owner_sets_the_limit(
 def test_a_refused_decision_is_explained_on_the_customer_page(
     app: Any, client: Any, world: SimpleNamespace
 ) -> None:
-    owner = _client(app, world, "owner")
+    owner = staff_signed_in(app, world.business_id, "owner")
     assert _adjust(owner, world, "+6500").status_code == 302  # the owner's own: applied
     assert _available(app, world) == 6550 and _flags(app, "large_adjustment") == 1
-    _sign_in(client, world.business_id, "manager")
+    staff_signed_in(client, world.business_id, "manager")
     assert _adjust(client, world, "-6000").status_code == 302
     (request_id,) = _requests(app, "pending")
     assert _adjust(client, world, "-1000").status_code == 302  # spent meanwhile
@@ -237,12 +226,12 @@ def test_a_decision_goes_back_to_the_requests_own_customer_never_a_typed_one(
 ) -> None:
     """Review finding D5: the form's "back" carried a customer id of up to 18 digits to
     the history page (a 500 on PostgreSQL), or another customer's page."""
-    _sign_in(client, world.business_id, "manager")
+    staff_signed_in(client, world.business_id, "manager")
     assert _adjust(client, world, "+6000").status_code == 302
     (request_id,) = _requests(app, "pending")
     other = customers.join(app.test_session(), Actor.system(world.business_id),
                            phone="+79165550999", name="Пётр").customer.id
-    owner = _client(app, world, "owner")
+    owner = staff_signed_in(app, world.business_id, "owner")
     form = _form(_page(owner, world), f"request-{request_id}-reject")
     reject = _list_url(world, f"/{request_id}/reject")
     for forged in ("customer:999999999999999999", f"customer:{other}", "customer:²"):
@@ -262,7 +251,7 @@ def test_a_decision_goes_back_to_the_requests_own_customer_never_a_typed_one(
 def test_a_split_correction_is_sent_to_the_owner_saying_why(
     app: Any, client: Any, world: SimpleNamespace
 ) -> None:
-    _sign_in(client, world.business_id, "manager")
+    staff_signed_in(client, world.business_id, "manager")
     assert _adjust(client, world, "+3000").status_code == 302
     assert _adjust(client, world, "+2001").status_code == 302
     html = _text(client.get(_url(world)))
@@ -277,13 +266,13 @@ def test_a_split_correction_is_sent_to_the_owner_saying_why(
 def test_a_closed_accounts_request_is_shown_rejected_by_the_system(
     app: Any, client: Any, world: SimpleNamespace
 ) -> None:
-    _sign_in(client, world.business_id, "manager")
+    staff_signed_in(client, world.business_id, "manager")
     assert _adjust(client, world, "+6000").status_code == 302
     (request_id,) = _requests(app, "pending")
     customer_profile.delete_account(app.test_session(),
                                     Who(world.customer_id, world.business_id, 0),
                                     "close-key-01", confirm="удалить", ip=None)
-    listed = _text(_client(app, world, "owner").get(_list_url(world)))
+    listed = _text(staff_signed_in(app, world.business_id, "owner").get(_list_url(world)))
     assert f'id="decided-{request_id}"' in listed and "Запросов нет." in listed
     assert "отклонено автоматически: аккаунт клиента закрыт" in listed
     assert adjustment_requests.CLOSED_ACCOUNT_NOTE not in listed  # no English on the page

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.staff.conftest import PASSWORD
+from tests.web_client import PASSWORD, csrf_token, staff_signed_in
 from webapp.domain.actor import Actor
 from webapp.persistence.models import Branch, Operation, Order
 from webapp.services import customers, ledger, orders, sign_in, staff
@@ -69,24 +69,9 @@ def world(app: Any, business: Any) -> SimpleNamespace:
     return _world(app, business)
 
 
-def _token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
-
-
-def _sign_in(client: Any, business_id: int, login: str) -> None:
-    page = client.get(f"/b/{business_id}/staff/sign-in").get_data(as_text=True)
-    response = client.post(
-        f"/b/{business_id}/staff/sign-in",
-        data={"login": login, "password": PASSWORD, "csrf_token": _token(page)},
-    )
-    assert response.status_code == 302
-
-
 @pytest.fixture
 def manager_client(client: Any, world: SimpleNamespace) -> Any:
-    _sign_in(client, world.business_id, "manager")
+    staff_signed_in(client, world.business_id, "manager")
     return client
 
 
@@ -304,7 +289,7 @@ def test_search_finds_by_phone_and_links_to_history(
 
 
 def test_a_cashier_is_forbidden_everywhere(app: Any, client: Any, world: SimpleNamespace) -> None:
-    _sign_in(client, world.business_id, "cashier")
+    staff_signed_in(client, world.business_id, "cashier")
     pages = [
         f"/b/{world.business_id}/backoffice/customers?q=0123",
         _url(world),
@@ -313,7 +298,7 @@ def test_a_cashier_is_forbidden_everywhere(app: Any, client: Any, world: SimpleN
     ]
     for url in pages:
         assert client.get(url).status_code == 403, url
-    token = _token(client.get(_url(world)).get_data(as_text=True))
+    token = csrf_token(client.get(_url(world)).get_data(as_text=True))
     refund = client.post(
         _refund_url(world), data={"csrf_token": token, "amount": "100", "idempotency_key": "k" * 32}
     )

@@ -9,17 +9,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.staff.conftest import PASSWORD
+from tests.web_client import PASSWORD, staff_signed_in
 from webapp.domain.actor import Role
 from webapp.domain.clock import utcnow
 from webapp.domain.program import from_dict
 from webapp.persistence.models import ProgramVersion
 from webapp.services import staff
 
-
-@pytest.fixture(autouse=True)
-def no_csrf(app: Any) -> None:
-    app.config["WTF_CSRF_ENABLED"] = False
+pytestmark = pytest.mark.usefixtures("no_csrf")
 
 
 def _member(app: Any, business: Any, role: Role) -> Any:
@@ -27,16 +24,10 @@ def _member(app: Any, business: Any, role: Role) -> Any:
                               password=PASSWORD, role=role.value)
 
 
-def _sign_in(client: Any, business: Any, role: Role) -> None:
-    response = client.post(f"/b/{business.id}/staff/sign-in",
-                           data={"login": role.value, "password": PASSWORD})
-    assert response.status_code == 302
-
-
 @pytest.fixture
 def owner_client(app: Any, client: Any, business: Any) -> Any:
     _member(app, business, Role.OWNER)
-    _sign_in(client, business, Role.OWNER)
+    staff_signed_in(client, business.id, Role.OWNER.value)
     return client
 
 
@@ -68,7 +59,7 @@ def _versions(app: Any, business: Any) -> int:
 @pytest.mark.parametrize("role", [Role.CASHIER, Role.MANAGER])
 def test_lower_roles_are_forbidden(app: Any, client: Any, business: Any, role: Role) -> None:
     _member(app, business, role)
-    _sign_in(client, business, role)
+    staff_signed_in(client, business.id, role.value)
     assert client.get(_url(business)).status_code == 403
     assert client.post(_url(business, "/preview"), json=_form()).status_code == 403
     assert client.post(_url(business), data=_form()).status_code == 403
