@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from sqlalchemy import func, select
 
-from tests.integration.wallet.apns_standin import ApnsStandIn
 from tests.integration.wallet.pki import KEY_PASSWORD, PKI
+from tests.standins.apns import ApnsStandIn
 from wallet.apple import apns
 from webapp.config import ConfigError
 from webapp.domain.actor import Actor

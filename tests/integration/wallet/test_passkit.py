@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import select, update
 from werkzeug.http import http_date
 
-from tests.integration.conftest import PASSWORD
-from tests.integration.wallet.apns_standin import ApnsStandIn
 from tests.integration.wallet.pki import PKI
+from tests.standins.apns import ApnsStandIn
+from tests.web_client import PASSWORD
 from wallet.apple import apns
 from wallet.apple.settings import auth_token
 from wallet.apple.webservice import bp
