@@ -28,6 +28,19 @@ def csrf(client: Any, url: str) -> str:
     return csrf_token(client.get(url).get_data(as_text=True))
 
 
+def page_text(response: Any) -> str:
+    """A response's text with non-breaking spaces (as in "5\u00a0%") made plain."""
+    return str(response.get_data(as_text=True)).replace("\u00a0", " ")
+
+
+def staff_is_signed_in(client: Any, business_id: int) -> bool:
+    """Whether the client's session signs a staff member of the business in (the account
+    page opens rather than sending it to sign in)."""
+    response = client.get(f"/b/{business_id}/staff/account")
+    assert response.status_code in (200, 302)
+    return bool(response.status_code == 200)
+
+
 def post_staff_sign_in(client: Any, business_id: int, login: str, password: str = PASSWORD,
                        **request: Any) -> Any:
     """POST the staff sign-in form as a browser does (the CSRF token read from the form

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.web_client import PASSWORD, staff_signed_in
+from tests.web_client import PASSWORD, page_text, staff_signed_in
 from webapp.domain.actor import Role
 from webapp.domain.clock import utcnow
 from webapp.domain.program import from_dict
@@ -44,11 +44,6 @@ def _form(**changes: str) -> dict[str, str]:
             "idempotency_key": "page-key-0001"}
     form.update(changes)
     return form
-
-
-def _text(response: Any) -> str:
-    """The page text with non-breaking spaces (as in "5\u00a0%") made plain."""
-    return str(response.get_data(as_text=True)).replace("\u00a0", " ")
 
 
 def _versions(app: Any, business: Any) -> int:
@@ -89,13 +84,13 @@ def test_page_shows_presets_and_the_rule(owner_client: Any, business: Any) -> No
 def test_preview_gives_the_sentence(owner_client: Any, business: Any) -> None:
     response = owner_client.post(_url(business, "/preview"), json=_form())
     assert response.status_code == 200
-    html = _text(response)
+    html = page_text(response)
     assert "5 %" in html and "20 %" in html
     assert 'id="rule-sentence"' in html
 
 
 def test_preview_takes_a_decimal_comma(owner_client: Any, business: Any) -> None:
-    html = _text(owner_client.post(_url(business, "/preview"), json=_form(accrual_pct="7,5")))
+    html = page_text(owner_client.post(_url(business, "/preview"), json=_form(accrual_pct="7,5")))
     assert "7,5 %" in html
 
 
@@ -111,7 +106,7 @@ def test_impossible_discount_is_refused(app: Any, owner_client: Any, business: A
     response = owner_client.post(_url(business, "/preview"),
                                  json=_form(mechanic="discount", discount_pct="150"))
     assert response.status_code == 422
-    html = _text(response)
+    html = page_text(response)
     assert 'role="alert"' in html and "«Скидка, %»: процент от 0 до 99,99 %." in html
     assert _versions(app, business) == 0
 
@@ -127,7 +122,7 @@ def test_refusals_are_in_russian_and_name_the_field(owner_client: Any, business:
                                                     changes: dict, says: str) -> None:
     response = owner_client.post(_url(business, "/preview"), json=_form(**changes))
     assert response.status_code == 422
-    assert says in _text(response)
+    assert says in page_text(response)
 
 
 def test_not_a_number_is_named(owner_client: Any, business: Any) -> None:
@@ -144,7 +139,7 @@ def test_save_creates_versions_and_history(app: Any, owner_client: Any, business
     second = owner_client.post(_url(business), data=_form(idempotency_key="save-key-0002",
                                                           accrual_pct="7"))
     assert second.status_code == 302
-    page = _text(owner_client.get(_url(business)))
+    page = page_text(owner_client.get(_url(business)))
     assert "Версия 2 сохранена" in page
     history = page.split('id="history"', 1)[1]
     assert history.count("<tr><td>") == 2
@@ -216,4 +211,4 @@ def test_tier_rates_perks_and_limited_perks_round_trip(app: Any, owner_client: A
         ("free_diagnostics", 1, "visit"), (tier.entitlements[1].code, 2, "year")]
     bad = owner_client.post(_url(business, "/preview"), json=_form(**{
         "tiers-0-name": "Свой", "tiers-0-min_orders": "1", "tiers-0-entitlements": "мойка"}))
-    assert bad.status_code == 422 and "Название: 1/визит" in _text(bad)
+    assert bad.status_code == 422 and "Название: 1/визит" in page_text(bad)

@@ -10,19 +10,13 @@ import pytest
 from sqlalchemy import event
 
 from staff import sessions
-from tests.web_client import staff_signed_in
+from tests.web_client import staff_is_signed_in, staff_signed_in
 from webapp.domain.actor import Actor
 from webapp.domain.counter_settings import CounterSettings
 from webapp.persistence.models import StaffUser
 from webapp.services import counter_settings
 
 pytestmark = pytest.mark.usefixtures("no_csrf")
-
-
-def _signed_in(client: Any, business: Any) -> bool:
-    response = client.get(f"/b/{business.id}/staff/account")
-    assert response.status_code in (200, 302)
-    return bool(response.status_code == 200)
 
 
 def _epoch(app: Any, staff_id: int) -> int:
@@ -56,11 +50,11 @@ def test_sign_out_everywhere_ends_every_session(app: Any, business: Any, owner: 
     assert "Вы вышли на всех устройствах" in phone.get(response.headers["Location"]).get_data(
         as_text=True
     )
-    assert not _signed_in(laptop, business)
-    assert not _signed_in(phone, business)
+    assert not staff_is_signed_in(laptop, business.id)
+    assert not staff_is_signed_in(phone, business.id)
     assert _epoch(app, owner.id) == 1
     staff_signed_in(laptop, business.id, "owner")  # a new sign-in takes the new epoch
-    assert _signed_in(laptop, business)
+    assert staff_is_signed_in(laptop, business.id)
     with laptop.session_transaction() as stored:
         assert stored["_user_id"] == f"{business.id}:{owner.id}:1"
 
@@ -81,7 +75,7 @@ def test_a_cookie_copied_before_sign_out_opens_nothing_after_it(
     staff_signed_in(other, business.id, "owner")
     staff_signed_in(client, business.id, "owner")
     client.post("/staff/sign-out")
-    assert _signed_in(other, business)
+    assert staff_is_signed_in(other, business.id)
 
 
 def test_the_staff_bar_links_the_account_page(client: Any, business: Any, owner: Any) -> None:
@@ -123,9 +117,9 @@ def test_an_idle_session_ends(
 ) -> None:
     staff_signed_in(client, business.id, "owner")
     clock.now += 29 * 60
-    assert _signed_in(client, business)
+    assert staff_is_signed_in(client, business.id)
     clock.now += 29 * 60  # 58 minutes after sign-in, but active 29 minutes ago
-    assert _signed_in(client, business)
+    assert staff_is_signed_in(client, business.id)
     clock.now += 30 * 60 + 1
     response = client.get(f"/b/{business.id}/backoffice/program")
     assert response.status_code == 302
@@ -133,9 +127,9 @@ def test_an_idle_session_ends(
     assert f"/b/{business.id}/staff/sign-in" in location and "next=" in location
     page = client.get(location).get_data(as_text=True)
     assert "Сеанс завершён после 30 мин. бездействия" in page
-    assert not _signed_in(client, business)
+    assert not staff_is_signed_in(client, business.id)
     staff_signed_in(client, business.id, "owner")  # a new sign-in after the timeout works as usual
-    assert _signed_in(client, business)
+    assert staff_is_signed_in(client, business.id)
 
 
 def test_the_idle_timeout_is_the_business_setting(
@@ -146,7 +140,7 @@ def test_the_idle_timeout_is_the_business_setting(
     )
     staff_signed_in(client, business.id, "owner")
     clock.now += 4 * 60
-    assert _signed_in(client, business)
+    assert staff_is_signed_in(client, business.id)
     clock.now += 5 * 60 + 1
     response = client.get(f"/b/{business.id}/staff/account")
     assert response.status_code == 302
@@ -161,7 +155,7 @@ def test_an_idle_session_may_still_sign_in_again(
     staff_signed_in(client, business.id, "owner")
     clock.now += 31 * 60
     staff_signed_in(client, business.id, "owner")  # the stale session does not swallow the sign-in
-    assert _signed_in(client, business)
+    assert staff_is_signed_in(client, business.id)
 
 
 def test_requests_do_not_read_the_timeout_again(
@@ -176,7 +170,7 @@ def test_requests_do_not_read_the_timeout_again(
 
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        assert _signed_in(client, business)
+        assert staff_is_signed_in(client, business.id)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert statements  # the member is loaded...
@@ -199,6 +193,6 @@ def test_a_session_kept_busy_still_ends_after_its_lifetime(
     started = clock.now
     while clock.now - started < 13.5 * 3600:  # never idle: a request every 20 minutes
         clock.now += 20 * 60
-        assert _signed_in(client, business)
+        assert staff_is_signed_in(client, business.id)
     clock.now = started + 14 * 3600 + 60
-    assert not _signed_in(client, business)
+    assert not staff_is_signed_in(client, business.id)

@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.web_client import PASSWORD, csrf_token, post_staff_sign_in, staff_signed_in
+from tests.web_client import (
+    PASSWORD,
+    csrf_token,
+    post_staff_sign_in,
+    staff_is_signed_in,
+    staff_signed_in,
+)
 from webapp.domain.actor import Role
 from webapp.domain.clock import utcnow
 from webapp.persistence.models import StaffInvite, StaffUser
@@ -41,12 +47,6 @@ def _can_sign_in(app: Any, business: Any, login: str, password: str) -> bool:
         return True
     assert "Неверный логин или пароль" in response.get_data(as_text=True)
     return False
-
-
-def _signed_in(client: Any, business: Any) -> bool:
-    response = client.get(f"/b/{business.id}/staff/account")
-    assert response.status_code in (200, 302)
-    return bool(response.status_code == 200)
 
 
 def _row(app: Any, staff_id: int) -> SimpleNamespace:
@@ -112,9 +112,9 @@ def test_invite_accept_and_sign_in(app: Any, shop: SimpleNamespace) -> None:
     assert invite_page.headers["Cache-Control"] == "no-store"
     accepted = employee.post(link, data={"password": NEW_PASSWORD, "password2": NEW_PASSWORD})
     assert accepted.status_code == 302
-    assert _signed_in(employee, business)
+    assert staff_is_signed_in(employee, business.id)
     employee.post("/staff/sign-out")
-    assert not _signed_in(employee, business)
+    assert not staff_is_signed_in(employee, business.id)
     assert _can_sign_in(app, business, "anna", NEW_PASSWORD)
 
 
@@ -176,7 +176,7 @@ def test_refused_links_say_so_and_change_nothing(
     )
     assert refused.status_code == 404 and INVALID in refused.get_data(as_text=True)
     assert _row(app, staff_id) == before
-    assert not _signed_in(employee, shop.business)
+    assert not staff_is_signed_in(employee, shop.business.id)
     assert not _can_sign_in(app, shop.business, "anna", "attacker's pass")
 
 
@@ -194,7 +194,7 @@ def test_a_bad_password_keeps_the_link_usable(
     employee = app.test_client()
     refused = employee.post(link, data={"password": password, "password2": again})
     assert refused.status_code == 422 and message in refused.get_data(as_text=True)
-    assert not _signed_in(employee, shop.business)
+    assert not staff_is_signed_in(employee, shop.business.id)
     assert (
         employee.post(link, data={"password": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code
         == 302
@@ -216,11 +216,11 @@ def test_reset_access_ends_sessions_and_the_old_password(app: Any, shop: SimpleN
     business = shop.business
     cashier = _member(app, business, Role.CASHIER)
     at_the_counter = staff_signed_in(app, business.id, "cashier")
-    assert _signed_in(at_the_counter, business)
+    assert staff_is_signed_in(at_the_counter, business.id)
     response = shop.client.post(_url(business, f"/{cashier}/reset"))
     assert response.status_code == 200
     link = _link(response)
-    assert not _signed_in(at_the_counter, business)
+    assert not staff_is_signed_in(at_the_counter, business.id)
     assert not _can_sign_in(app, business, "cashier", PASSWORD)
     assert (
         app.test_client()
@@ -239,12 +239,12 @@ def test_deactivated_staff_are_signed_out_and_kept_out(app: Any, shop: SimpleNam
     response = shop.client.post(_url(business, f"/{cashier}/active"), data={"active": "0"})
     assert response.status_code == 302
     assert "отключён" in shop.client.get(_url(business)).get_data(as_text=True)
-    assert not _signed_in(at_the_counter, business)
+    assert not staff_is_signed_in(at_the_counter, business.id)
     assert not _can_sign_in(app, business, "cashier", PASSWORD)
     assert shop.client.post(_url(business, f"/{cashier}/active"), data={}).status_code == 400
     assert not _row(app, cashier).active
     shop.client.post(_url(business, f"/{cashier}/active"), data={"active": "1"})
-    assert not _signed_in(at_the_counter, business)  # the old session stays ended
+    assert not staff_is_signed_in(at_the_counter, business.id)  # the old session stays ended
     assert _can_sign_in(app, business, "cashier", PASSWORD)
 
 
@@ -252,8 +252,8 @@ def test_the_owner_signs_a_member_out_everywhere(app: Any, shop: SimpleNamespace
     cashier = _member(app, shop.business, Role.CASHIER)
     at_the_counter = staff_signed_in(app, shop.business.id, "cashier")
     shop.client.post(_url(shop.business, f"/{cashier}/sign-out"))
-    assert not _signed_in(at_the_counter, shop.business)
-    assert _signed_in(shop.client, shop.business)
+    assert not staff_is_signed_in(at_the_counter, shop.business.id)
+    assert staff_is_signed_in(shop.client, shop.business.id)
 
 
 def test_role_and_branches_are_changed(app: Any, shop: SimpleNamespace) -> None:
@@ -281,7 +281,7 @@ def test_an_owner_cannot_lock_themselves_out(app: Any, shop: SimpleNamespace) ->
     assert shop.client.post(_url(business, f"/{me}/reset")).status_code == 409
     row = _row(app, me)
     assert row.active and row.role == "owner" and row.session_epoch == 0
-    assert _signed_in(shop.client, business)
+    assert staff_is_signed_in(shop.client, business.id)
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.CASHIER])
@@ -305,7 +305,7 @@ def test_managers_and_cashiers_are_refused(app: Any, shop: SimpleNamespace, role
     db = app.test_session()
     assert db.scalar(select(func.count(StaffUser.id)).where(StaffUser.login == "mole")) == 0
     db.rollback()
-    assert _signed_in(shop.client, business)
+    assert staff_is_signed_in(shop.client, business.id)
 
 
 def test_another_business_owner_gets_not_found(
@@ -336,7 +336,7 @@ def test_another_business_owner_gets_not_found(
     assert f"cashier {business.id}" not in client.get(_url(rival)).get_data(as_text=True)
     assert _row(app, cashier) == before
     assert before.active and before.role == "cashier" and before.session_epoch == 0
-    assert _signed_in(at_the_counter, business)
+    assert staff_is_signed_in(at_the_counter, business.id)
     assert _can_sign_in(app, business, "cashier", PASSWORD)
 
 
@@ -349,4 +349,4 @@ def test_the_invitation_form_carries_a_csrf_token(app: Any, shop: SimpleNamespac
     data = {"password": NEW_PASSWORD, "password2": NEW_PASSWORD}
     assert employee.post(link, data=data).status_code == 400
     assert employee.post(link, data={**data, "csrf_token": token}).status_code == 302
-    assert _signed_in(employee, shop.business)
+    assert staff_is_signed_in(employee, shop.business.id)

@@ -36,13 +36,6 @@ OTHER_TOKEN = "b2" * 32
 
 
 @pytest.fixture
-def standin(tmp_path: Path, apple_pki: PKI) -> Iterator[ApnsStandIn]:
-    """APNs with certificate authentication: client certificates from the test PKI."""
-    with ApnsStandIn(tmp_path, client_ca=[apple_pki.root_pem, apple_pki.wwdr_pem]) as server:
-        yield server
-
-
-@pytest.fixture
 def open_standin(tmp_path: Path) -> Iterator[ApnsStandIn]:
     """APNs as token authentication sees it: no client certificate asked for."""
     with ApnsStandIn(tmp_path) as server:

@@ -10,9 +10,8 @@ import json
 import logging
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -365,12 +364,6 @@ def test_the_log_endpoint_logs(service: Any, caplog: pytest.LogCaptureFixture) -
 
 
 # The whole flow ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def standin(tmp_path: Path, apple_pki: PKI) -> Iterator[ApnsStandIn]:
-    with ApnsStandIn(tmp_path, client_ca=[apple_pki.root_pem, apple_pki.wwdr_pem]) as server:
-        yield server
 
 
 @pytest.fixture
