@@ -22,13 +22,12 @@ from pathlib import Path
 import requests
 
 from tests.conftest import free_port
+from tests.web_client import csrf_token
 
 REGULARS = str(Path(sys.executable).with_name("regulars"))
 if not Path(REGULARS).exists():  # an installed package outside a virtual environment
     REGULARS = shutil.which("regulars") or REGULARS
 SECRET = "served-secret-" + "x" * 40
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"'
-                   r'|<meta name="csrf-token" content="([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -149,19 +148,15 @@ def session_processes(session_id: int) -> dict[int, str]:
     return found
 
 
-def csrf_token(html: str) -> str:
-    """The CSRF token a page carries (a form's hidden field or the page's meta tag)."""
-    found = _CSRF.search(html)
-    assert found, "the page carries no CSRF token"
-    return found.group(1) or found.group(2)
-
-
-def staff_sign_in(url: str, business_id: int, login: str, password: str
+def staff_sign_in(url: str, business_id: int, login: str, password: str, *,
+                  headers: Mapping[str, str] | None = None, timeout: float = 30
                   ) -> tuple[requests.Session, requests.Response]:
-    """A new browser-like client that signs in on the staff form; the POST's answer."""
+    """A new browser-like client (sending ``headers`` with every request) that signs in
+    on the staff form; the POST's answer."""
     client = requests.Session()
-    form = client.get(f"{url}/b/{business_id}/staff/sign-in", timeout=30)
-    answer = client.post(f"{url}/b/{business_id}/staff/sign-in", timeout=30,
+    client.headers.update(headers or {})
+    form = client.get(f"{url}/b/{business_id}/staff/sign-in", timeout=timeout)
+    answer = client.post(f"{url}/b/{business_id}/staff/sign-in", timeout=timeout,
                          allow_redirects=False,
                          data={"csrf_token": csrf_token(form.text), "login": login,
                                "password": password})

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.serving import regulars_serve
+from tests.web_client import PASSWORD
 from webapp.domain.actor import Role
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
@@ -28,7 +29,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 OWNER_LOGIN = "owner"
-OWNER_PASSWORD = "correct horse battery"
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     with Session(engine, expire_on_commit=False) as session:
         business = businesses.create_business(session, name="Гараж на Лесной")
         staff.create_staff(session, business_id=business.id, login=OWNER_LOGIN,
-                           password=OWNER_PASSWORD, role=Role.OWNER.value,
+                           password=PASSWORD, role=Role.OWNER.value,
                            display_name="Анна, владелец")
         business_id = business.id
     engine.dispose()
@@ -69,6 +69,22 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
         Path(chosen).mkdir(parents=True, exist_ok=True)
         return Path(chosen)
     return tmp_path_factory.mktemp("screenshots")
+
+
+def fill_staff_sign_in(page: Any, login: str, password: str = PASSWORD) -> None:
+    """Sign in on the staff form the page shows, as a person types it."""
+    page.get_by_label("Логин").fill(login)
+    page.get_by_label("Пароль").fill(password)
+    page.get_by_role("button", name="Войти").click()
+
+
+def staff_sign_in(page: Any, url: str, business_id: int, login: str, then: str | None = None
+                  ) -> None:
+    """Open the staff sign-in form of the business served at ``url`` (going to ``then``
+    afterwards, if given) and sign in as ``login``."""
+    query = f"?next={then}" if then else ""
+    page.goto(f"{url}/b/{business_id}/staff/sign-in{query}")
+    fill_staff_sign_in(page, login)
 
 
 def require_chromium() -> None:

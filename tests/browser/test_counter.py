@@ -15,8 +15,15 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    require_chromium,
+    serve,
+    staff_sign_in,
+)
 from tests.browser.fake_camera import blank_y4m, write_y4m
+from tests.web_client import PASSWORD
 from webapp.domain import checkin
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
@@ -26,7 +33,6 @@ from webapp.persistence.migrate import upgrade
 from webapp.persistence.models import Branch, Operation, Order
 from webapp.services import businesses, customers, ledger, programs, staff
 
-PASSWORD = "correct horse battery"
 CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 
@@ -113,10 +119,7 @@ def browser_with_camera() -> Iterator[Callable[[Path], Any]]:
 
 
 def sign_in(page: Any, counter: Counter, login: str, then: str) -> None:
-    page.goto(f"{counter.url}/b/{counter.business_id}/staff/sign-in?next={then}")
-    page.get_by_label("Логин").fill(login)
-    page.get_by_label("Пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
+    staff_sign_in(page, counter.url, counter.business_id, login, then)
 
 
 def counter_path(counter: Counter, branch: int | None = None) -> str:

@@ -17,7 +17,14 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    require_chromium,
+    serve,
+    staff_sign_in,
+)
+from tests.web_client import PASSWORD
 from webapp.demo import generate
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
@@ -28,7 +35,6 @@ from webapp.persistence.models import Branch, Customer, CustomerSession, Order
 from webapp.services import businesses, customer_sign_in, outbox, programs, staff
 from webapp.sms import ConsoleGateway
 
-PASSWORD = "correct horse battery"
 PHONE = "+79161234567"
 PHONE_TYPED = "8 916 123-45-67"
 MOBILE = {"width": 390, "height": 844}
@@ -126,10 +132,7 @@ def test_join_see_the_card_and_check_in_once_with_the_live_code(shop: Shop) -> N
             assert re.fullmatch(r"R1\.\d{9}\.\d+\.[A-Z2-7]{10}", code), code
 
             counter = browser.new_context(locale="ru-RU").new_page()
-            counter.goto(f"{shop.url}/b/{shop.business_id}/staff/sign-in")
-            counter.get_by_label("Логин").fill("cashier")
-            counter.get_by_label("Пароль").fill(PASSWORD)
-            counter.get_by_role("button", name="Войти").click()
+            staff_sign_in(counter, shop.url, shop.business_id, "cashier")
             scan = f"{shop.url}/b/{shop.business_id}/counter/{shop.branch_id}"
             counter.goto(scan)
             token = counter.locator('input[name="csrf_token"]').first.get_attribute("value")

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import OWNER_LOGIN, OWNER_PASSWORD, LiveServer
+from tests.browser.conftest import OWNER_LOGIN, LiveServer, fill_staff_sign_in
 
 
 def test_owner_changes_accrual_and_saves(live_server: LiveServer, page: Any, shots: Path
@@ -16,9 +16,7 @@ def test_owner_changes_accrual_and_saves(live_server: LiveServer, page: Any, sho
     base = f"{live_server.url}/b/{live_server.business_id}"
     page.goto(f"{base}/backoffice/program")
     expect(page).to_have_url(re.compile(r"/staff/sign-in"))
-    page.get_by_label("Логин").fill(OWNER_LOGIN)
-    page.get_by_label("Пароль").fill(OWNER_PASSWORD)
-    page.get_by_role("button", name="Войти").click()
+    fill_staff_sign_in(page, OWNER_LOGIN)
     expect(page.get_by_role("heading", name="Программа")).to_be_visible()
 
     rule = page.locator("#rule-sentence")

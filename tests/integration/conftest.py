@@ -10,13 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.web_client import PASSWORD
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
 from webapp.domain.presets import DEMO
 from webapp.persistence.models import Branch
 from webapp.services import businesses, programs, staff
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture

@@ -45,11 +45,6 @@ DAY1 = T0 + timedelta(days=1)  # 12:00 in Moscow
 OFF = AbuseLimits(0, 0, 0, 0)
 
 
-@pytest.fixture
-def owner(make_staff: Callable[..., Actor], business: Business) -> Actor:
-    return make_staff(business, Role.OWNER)
-
-
 @pytest.fixture(autouse=True)
 def program(request: pytest.FixtureRequest) -> None:
     """The bonus_5_20 program from T0; not for fresh_engine tests, which have their own

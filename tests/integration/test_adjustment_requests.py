@@ -47,11 +47,6 @@ Keys = Callable[[], str]
 REASON = "Компенсация за сорванный ремонт"
 
 
-@pytest.fixture
-def owner(make_staff: Callable[..., Actor], business: Business) -> Actor:
-    return make_staff(business, Role.OWNER)
-
-
 def count(session: Session, model: type, *where: Any) -> int:
     found = session.scalar(select(func.count()).select_from(model).where(*where)) or 0
     session.rollback()

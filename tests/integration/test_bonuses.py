@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from sqlalchemy.orm import Session
 
 from tests.conftest import T0
-from webapp.domain.actor import Actor, Role
+from webapp.domain.actor import Actor
 from webapp.domain.presets import PRESETS
 from webapp.domain.program import Bonuses
-from webapp.persistence.models import Business
 from webapp.services import bonuses, customers, ledger, programs
 from webapp.services.bonuses import _same_day
 
 GIFTS = Bonuses(welcome=100, birthday=200, birthday_window_days=3)
-
-
-@pytest.fixture
-def owner(make_staff: Callable[..., Actor], business: Business) -> Actor:
-    return make_staff(business, Role.OWNER)
 
 
 def test_welcome_bonus_is_paid_once_on_joining(session: Session, owner: Actor) -> None:

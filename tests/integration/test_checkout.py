@@ -14,14 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import T0
-from webapp.domain.actor import Actor, Role
+from webapp.domain.actor import Actor
 from webapp.domain.errors import InvalidAmount, InvalidInput, PermissionDenied
 from webapp.domain.presets import PRESETS
 from webapp.domain.program import InvalidSetting
 from webapp.domain.quote import OrderDraft
 from webapp.persistence.models import (
     Branch,
-    Business,
     Customer,
     EntitlementUse,
     Operation,
@@ -35,11 +34,6 @@ Keys = Callable[[], str]
 RUB = 100
 _property_phones = itertools.count(5_000_000)
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def owner(make_staff: Callable[..., Actor], business: Business) -> Actor:
-    return make_staff(business, Role.OWNER)
 
 
 def use_program(session: Session, owner: Actor, keys: Keys, name: str, at=T0, **changes) -> int:

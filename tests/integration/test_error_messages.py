@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from tests.web_client import PASSWORD, staff_signed_in
 from webapp.domain.actor import Role
 from webapp.services import businesses, staff
 
-PASSWORD = "correct horse battery"
 ENGLISH = "An idempotency key is 8 to 200 printable ASCII characters."
 RUSSIAN = "Неверный ключ повторной отправки: обновите страницу и попробуйте снова."
 
@@ -31,11 +31,7 @@ def owner_client(app: Any, client: Any) -> tuple[Any, int]:
         password=PASSWORD,
         role=Role.OWNER.value,
     )
-    signed_in = client.post(
-        f"/b/{business_id}/staff/sign-in", data={"login": "owner", "password": PASSWORD}
-    )
-    assert signed_in.status_code == 302
-    return client, business_id
+    return staff_signed_in(client, business_id, "owner"), business_id
 
 
 def _form() -> dict[str, str]:

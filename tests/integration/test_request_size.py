@@ -21,8 +21,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tests.integration.conftest import PASSWORD, make_shop
+from tests.integration.conftest import make_shop
 from tests.serving import Served, regulars_serve, staff_sign_in
+from tests.web_client import PASSWORD, csrf_token
 from webapp.request_body import DEFAULT_LIMIT, body_limit
 
 MB = 1024 * 1024
@@ -124,9 +125,7 @@ def test_a_normal_form_still_works_through_the_server(served: tuple[Served, int]
 def test_a_2_mb_form_is_refused_with_a_message(app: Any, shop: SimpleNamespace) -> None:
     client = app.test_client()
     page = client.get(f"/c/{shop.id}/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token
-    form = {"csrf_token": token.group(1), "phone": "+79161234567", "data_consent": "yes"}
+    form = {"csrf_token": csrf_token(page), "phone": "+79161234567", "data_consent": "yes"}
     refused = client.post(f"/c/{shop.id}/sign-in", data={**form, "ref": "x" * (2 * MB)})
     assert refused.status_code == 413
     assert TOO_LARGE_RU in refused.get_data(as_text=True)

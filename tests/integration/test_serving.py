@@ -15,8 +15,9 @@ import requests
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from tests.integration.conftest import PASSWORD, make_shop
-from tests.serving import Served, csrf_token, regulars_serve, staff_sign_in
+from tests.integration.conftest import make_shop
+from tests.serving import Served, regulars_serve, staff_sign_in
+from tests.web_client import PASSWORD, csrf_token
 from webapp.domain.actor import Actor, Role
 from webapp.persistence.models import CustomerNote, OutboxMessage, SignInCode
 from webapp.services import customers, staff

@@ -4,19 +4,15 @@ protocol: what arrives, what a refusal or an outage does, and retries via the ou
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import T0, free_port
+from tests.standins.sms_gateway import FakeProvider, running
 from webapp.config import ConfigError
 from webapp.persistence.models import OutboxMessage
 from webapp.services import outbox
@@ -27,59 +23,12 @@ PHONE = "+79161234567"
 TEXT = "Код 123456 — вход в «Гараж №1». Никому его не сообщайте."
 
 
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class FakeProvider:
-    """Answers each POST with the next queued (status, body), then 200."""
-
-    url: str = ""
-    received: list[Received] = field(default_factory=list)
-    answers: list[tuple[int, str]] = field(default_factory=list)
-    delay: float = 0.0
-    redirect_to: str | None = None
-
-
 @pytest.fixture
 def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProvider]:
     for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)  # the request must reach 127.0.0.1 itself
-    state = FakeProvider()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", 0))
-            state.received.append(Received(self.command, self.path, dict(self.headers),
-                                           self.rfile.read(length)))
-            time.sleep(state.delay)
-            status, body = state.answers.pop(0) if state.answers else (200, '{"id": "m-1"}')
-            try:
-                self.send_response(status)
-                if state.redirect_to:
-                    self.send_header("Location", state.redirect_to)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body.encode())
-            except OSError:
-                pass  # the client gave up waiting (the timeout test)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with running() as state:
+        yield state
 
 
 def _gateway(provider: FakeProvider, **extra: str) -> HttpGateway:

@@ -22,11 +22,6 @@ NEW_PASSWORD = "a brand new secret"
 
 
 @pytest.fixture
-def owner(make_staff: Callable[..., Actor], business: Business) -> Actor:
-    return make_staff(business, Role.OWNER)
-
-
-@pytest.fixture
 def other_owner(make_staff: Callable[..., Actor], make_business: Callable[..., Business]) -> Actor:
     return make_staff(make_business("Шиномонтаж"), Role.OWNER)
 

@@ -4,13 +4,12 @@ all made on the app's own session; clients signed in as each role."""
 from __future__ import annotations
 
 import itertools
-import re
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from tests.integration.conftest import PASSWORD
+from tests.web_client import PASSWORD, staff_signed_in
 from webapp.domain import checkin
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
@@ -31,32 +30,11 @@ def member(app: Any, shop: SimpleNamespace) -> Any:
     return make
 
 
-def sign_in(app: Any, business_id: int, login: str) -> Any:
-    """A new client signed in as ``login``, with the CSRF token of its session."""
-    client = app.test_client()
-    page = client.get(f"/b/{business_id}/staff/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token
-    response = client.post(f"/b/{business_id}/staff/sign-in",
-                           data={"login": login, "password": PASSWORD,
-                                 "csrf_token": token.group(1)})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
-
-
-def csrf(client: Any, url: str) -> str:
-    """The CSRF token of the signed-in session, read from a page with a form."""
-    found = re.search(r'name="csrf_token" value="([^"]+)"',
-                      client.get(url).get_data(as_text=True))
-    assert found, url
-    return found.group(1)
-
-
 @pytest.fixture
 def cashier(app: Any, shop: SimpleNamespace, member: Any) -> Any:
     """A cashier of the Центр branch only, signed in."""
     member(Role.CASHIER, "cashier", [shop.centre])
-    return sign_in(app, shop.id, "cashier")
+    return staff_signed_in(app, shop.id, "cashier")
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.counter.conftest import csrf, live_code, next_key, sign_in
+from tests.integration.counter.conftest import live_code, next_key
+from tests.web_client import csrf, staff_signed_in
 from webapp.domain.actor import Actor, Role
 from webapp.persistence.models import (
     AuditEvent,
@@ -244,7 +245,7 @@ def test_another_business_is_not_found(app: Any, cashier: Any, shop: Any) -> Non
     other = businesses.create_business(app.test_session(), name="Чужой сервис").id
     assert cashier.get(f"/b/{other}/counter").status_code == 404
     assert cashier.get(f"/b/{shop.id}/counter/999999").status_code == 403  # not theirs
-    owner = sign_in(app, shop.id, "owner")
+    owner = staff_signed_in(app, shop.id, "owner")
     their_branch = app.test_session().scalar(select(Branch.id).where(Branch.business_id == other))
     assert owner.get(f"/b/{shop.id}/counter/{their_branch}").status_code == 404
 
@@ -272,7 +273,7 @@ def test_a_post_without_csrf_is_refused(app: Any, cashier: Any, shop: Any,
 def test_a_manager_and_the_owner_may_open_any_branch(app: Any, shop: Any, member: Any) -> None:
     member(Role.MANAGER, "manager")
     for login in ("manager", "owner"):
-        client = sign_in(app, shop.id, login)
+        client = staff_signed_in(app, shop.id, login)
         assert client.get(url(shop, branch=shop.north)).status_code == 200
 
 
@@ -282,7 +283,7 @@ def test_a_close_at_another_business_branch_writes_nothing(app: Any, shop: Any,
 
     other = businesses.create_business(app.test_session(), name="Чужой сервис").id
     their_branch = app.test_session().scalar(select(Branch.id).where(Branch.business_id == other))
-    owner = sign_in(app, shop.id, "owner")
+    owner = staff_signed_in(app, shop.id, "owner")
     response = owner.post(url(shop, f"/customers/{regular.id}/close", their_branch),
                           headers=JSON, data={"csrf_token": csrf(owner, url(shop)),
                                               "total": "100", "key": next_key()})
@@ -302,5 +303,5 @@ def test_each_role_sees_the_sections_it_may_open(app: Any, cashier: Any, shop: A
 
     member(Role.MANAGER, "manager")
     assert shown(cashier) == ["Касса"]
-    assert shown(sign_in(app, shop.id, "manager")) == ["Касса", "Клиенты", "Флаги"]
-    assert shown(sign_in(app, shop.id, "owner")) == list(sections)
+    assert shown(staff_signed_in(app, shop.id, "manager")) == ["Касса", "Клиенты", "Флаги"]
+    assert shown(staff_signed_in(app, shop.id, "owner")) == list(sections)

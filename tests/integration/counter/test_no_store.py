@@ -8,7 +8,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from tests.integration.counter.conftest import csrf, sign_in
+from tests.web_client import csrf, staff_signed_in
 from webapp.domain.actor import Role
 
 JSON = {"Accept": "application/json"}
@@ -47,8 +47,8 @@ def test_back_office_pages_and_sign_in_are_not_stored(app: Any, shop: SimpleName
                                                       member: Any,
                                                       regular: SimpleNamespace) -> None:
     member(Role.MANAGER, "boss")
-    manager = sign_in(app, shop.id, "boss")
-    owner = sign_in(app, shop.id, "owner")
+    manager = staff_signed_in(app, shop.id, "boss")
+    owner = staff_signed_in(app, shop.id, "owner")
     office = f"/b/{shop.id}/backoffice"
     stranger = app.test_client()
     for what, response in [

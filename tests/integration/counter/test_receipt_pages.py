@@ -6,7 +6,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from tests.integration.counter.conftest import csrf, next_key, sign_in
+from tests.integration.counter.conftest import next_key
+from tests.web_client import csrf, staff_signed_in
 from webapp.domain.actor import Role
 
 JSON = {"Accept": "application/json"}
@@ -37,7 +38,7 @@ def test_a_cashier_cannot_open_another_branchs_receipt(
     app: Any, cashier: Any, shop: Any, regular: Any, member: Any
 ) -> None:
     member(Role.CASHIER, "north-cashier", [shop.north])
-    north = sign_in(app, shop.id, "north-cashier")
+    north = staff_signed_in(app, shop.id, "north-cashier")
     theirs = _close_at(north, shop, shop.north, regular.id)
     # The centre cashier's own counter URL with the north order's id: refused as
     # the rest of the counter refuses another branch.
@@ -54,13 +55,13 @@ def test_a_receipt_names_the_orders_own_branch(
     app: Any, cashier: Any, shop: Any, regular: Any, member: Any
 ) -> None:
     member(Role.MANAGER, "manager")
-    manager = sign_in(app, shop.id, "manager")  # works at every branch
+    manager = staff_signed_in(app, shop.id, "manager")  # works at every branch
     at_north = _close_at(manager, shop, shop.north, regular.id)
     under_centre = manager.get(_receipt(shop, shop.centre, at_north))
     assert under_centre.status_code == 200
     line = _branch_line(under_centre.get_data(as_text=True))
     assert "Север" in line and "Центр" not in line
-    owner = sign_in(app, shop.id, "owner")
+    owner = staff_signed_in(app, shop.id, "owner")
     assert "Север" in _branch_line(owner.get(_receipt(shop, shop.centre, at_north))
                                    .get_data(as_text=True))
     mine = cashier.get(_close_at(cashier, shop, shop.centre, regular.id))
@@ -75,6 +76,6 @@ def test_another_business_order_is_not_found(app: Any, cashier: Any, shop: Any) 
     db = app.test_session()
     other = make_shop(db)
     theirs = customers.join(db, other.owner, phone="+79160000077").customer.id
-    owner_client = sign_in(app, other.id, "owner")  # logins are per business
+    owner_client = staff_signed_in(app, other.id, "owner")  # logins are per business
     their_receipt = _close_at(owner_client, other, other.centre, theirs)
     assert cashier.get(_receipt(shop, shop.centre, their_receipt)).status_code == 404

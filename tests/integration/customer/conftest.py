@@ -8,16 +8,10 @@ from typing import Any
 
 import pytest
 
+from tests.web_client import csrf
 from webapp.services import outbox
 
 PHONE = "+79161234567"
-
-
-def csrf(client: Any, url: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"',
-                      client.get(url).get_data(as_text=True))
-    assert found, url
-    return found.group(1)
 
 
 def ask_code(client: Any, business_id: int, phone: str = PHONE, *, consent: bool = True,

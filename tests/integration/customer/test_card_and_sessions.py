@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.integration.customer.conftest import PHONE, csrf, signed_in
+from tests.integration.customer.conftest import PHONE, signed_in
+from tests.web_client import csrf
 from webapp.domain.actor import Actor
 from webapp.persistence.models import Customer, CustomerSession
 from webapp.services import businesses, ledger

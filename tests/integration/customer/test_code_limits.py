@@ -14,8 +14,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from tests.concurrency import race, unexpected
-from tests.integration.conftest import PASSWORD
-from tests.integration.customer.conftest import PHONE, ask_code, csrf
+from tests.integration.customer.conftest import PHONE, ask_code
+from tests.web_client import staff_signed_in
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
 from webapp.persistence.models import AbuseFlag, OutboxMessage, SignInCode
@@ -119,11 +119,7 @@ def test_a_flood_of_new_phones_leaves_customers_able_to_sign_in(
     assert [(f.kind, f.subject, f.status) for f in flags] == [
         ("sign_in_codes_hour", f"business:{shop.id}", "open")]
     assert json.loads(flags[0].details) == {"count": 300, "limit": 300}
-    owner = app.test_client()
-    signed = owner.post(f"/b/{shop.id}/staff/sign-in", data={
-        "csrf_token": csrf(owner, f"/b/{shop.id}/staff/sign-in"),
-        "login": "owner", "password": PASSWORD})
-    assert signed.status_code == 302
+    owner = staff_signed_in(app, shop.id, "owner")
     page = owner.get(f"/b/{shop.id}/backoffice/flags").get_data(as_text=True)
     assert "Много запросов кода входа с новых номеров" in page
     assert "300 кодов за час при лимите 300" in page

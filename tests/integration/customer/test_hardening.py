@@ -3,7 +3,6 @@ parallel, oversized ids, NUL bytes, a lost phone, a proxy in front of the app.""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -12,7 +11,8 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from tests.integration.customer.conftest import PHONE, ask_code, csrf, signed_in
+from tests.integration.customer.conftest import PHONE, ask_code, signed_in
+from tests.web_client import csrf, csrf_token
 from webapp.domain.addresses import address_key
 from webapp.persistence.models import Customer, CustomerSession, SignInCode
 from webapp.services import customer_sign_in, sign_in_code_limits
@@ -142,10 +142,9 @@ def test_behind_a_proxy_the_clients_address_counts(tmp_path: Path,
     client = app.test_client()
     forwarded = {"X-Forwarded-For": "203.0.113.9"}
     page = client.get(f"/c/{business_id}/sign-in", headers=forwarded).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token
+    token = csrf_token(page)
     client.post(f"/c/{business_id}/sign-in", headers=forwarded,
-                data={"csrf_token": token.group(1), "phone": PHONE, "data_consent": "yes"})
+                data={"csrf_token": token, "phone": PHONE, "data_consent": "yes"})
     with app.app_context():
         from webapp.current import unit_of_work
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tests.integration.customer.conftest import PHONE, csrf, signed_in
+from tests.integration.customer.conftest import PHONE, signed_in
+from tests.web_client import csrf
 from webapp.persistence.models import Asset, Consent, Customer
 
 

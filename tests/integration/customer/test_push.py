@@ -5,14 +5,8 @@ signature, decrypts the message, and can expire a subscription to answer 410).""
 from __future__ import annotations
 
 import base64
-import json
-import os
 import secrets
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 from click.testing import Result
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -28,8 +21,10 @@ from flask import render_template
 from sqlalchemy import Engine, func, select, update
 
 import webapp.customer.push  # noqa: F401  (routes on the customer blueprint, before any app)
-from tests.conftest import free_port, rolled_back_app
-from tests.integration.customer.conftest import PHONE, csrf, signed_in
+from tests.conftest import rolled_back_app
+from tests.integration.customer.conftest import PHONE, signed_in
+from tests.standins.web_push import PushService, running
+from tests.web_client import csrf
 from webapp.commands_push import push_group, senders
 from webapp.config import ConfigError
 from webapp.domain.actor import Actor
@@ -57,8 +52,6 @@ from webapp.services import (
 from webapp.services.customer_sign_in import Who
 from webapp.services.push_reminders import Reminded, remind, send_reminders, sleeping_text
 
-ROOT = Path(__file__).resolve().parents[3]
-TOOL = ROOT / "node_modules" / ".bin" / "web-push-testing"
 SUBJECT = "mailto:push-test@example.ru"
 KEYS = push_settings.new_keys()
 SECOND_PHONE = "+79167654321"
@@ -76,58 +69,12 @@ def app(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Any]:
         yield made
 
 
-@dataclass
-class PushService:
-    """The local push service's test API (web-push-testing 1.2.2)."""
-
-    url: str
-
-    def _post(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        answer = requests.post(self.url + path, json=body or {}, timeout=5)
-        assert answer.status_code == 200, answer.text
-        return answer.json() if answer.headers.get("content-type", "").startswith(
-            "application/json") else None
-
-    def subscribe(self, key: str = KEYS[1]) -> dict[str, Any]:
-        """What a browser's pushManager.subscribe() gives, plus the service's clientHash."""
-        return self._post("/subscribe", {"applicationServerKey": key})["data"]
-
-    def messages(self, client_hash: str) -> list[dict[str, Any]]:
-        found = self._post("/get-notifications", {"clientHash": client_hash})
-        return [json.loads(text) for text in found["data"]["messages"]]
-
-    def expire(self, client_hash: str) -> None:
-        self._post(f"/expire-subscription/{client_hash}")
-
-
-
 @pytest.fixture(scope="module")
 def push_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushService]:
-    """web-push-testing on a free port; skipped without node_modules (failed under CI)."""
-    if not TOOL.exists() or shutil.which("node") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("web-push-testing is missing: run npm ci (./dev test does)")
-        pytest.skip("web-push-testing is not installed (npm ci)")
-    workdir = tmp_path_factory.mktemp("web-push-testing")  # it keeps its pid file in cwd
-    port = free_port()
-    started = subprocess.run([str(TOOL), "--port", str(port), "start"], cwd=workdir,
-                             capture_output=True, text=True, timeout=30, check=False)
-    assert started.returncode == 0, started.stdout + started.stderr
-    service = PushService(f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if requests.post(service.url + "/status", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+    """web-push-testing on a free port, its browsers subscribing with the app's key."""
+    # It keeps its pid file in its working folder: a temporary one, not the tree.
+    with running(tmp_path_factory.mktemp("web-push-testing"), KEYS[1]) as service:
         yield service
-    finally:
-        subprocess.run([str(TOOL), "--port", str(port), "stop"], cwd=workdir,
-                       capture_output=True, timeout=30, check=False)
 
 
 def customer_id(app: Any, business_id: int, phone: str = PHONE) -> int:

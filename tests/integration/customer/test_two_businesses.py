@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from tests.conftest import rolled_back_app
-from tests.integration.customer.conftest import PHONE, ask_code, csrf, deliver, send_code, signed_in
+from tests.integration.customer.conftest import PHONE, ask_code, deliver, send_code, signed_in
+from tests.web_client import csrf
 from webapp.domain.clock import utcnow
 from webapp.persistence.models import Customer, CustomerSession
 from webapp.services import businesses, customer_sign_in

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import rolled_back_app
 from tests.integration.conftest import make_shop
-from tests.integration.counter.conftest import csrf, sign_in
 from tests.integration.hostile.probe import record_views
 from tests.integration.wallet.pki import PKI, extra_for, make_pki
+from tests.web_client import csrf, staff_signed_in
 from wallet.apple.settings import auth_token
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
@@ -189,7 +189,7 @@ def _visitor(app: Any, business_id: int, role: str, customer_id: int) -> Visitor
     half-way through a phone sign-in (a code asked for, so the code form reads its
     fields)."""
     if role in ("cashier", "manager", "owner"):
-        client = sign_in(app, business_id, role)
+        client = staff_signed_in(app, business_id, role)
         token = csrf(client, f"/c/{business_id}/sign-in")
     elif role == "customer":
         client = app.test_client()

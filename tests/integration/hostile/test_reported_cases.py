@@ -4,7 +4,6 @@ forged forwarded address, which the sweep does not send."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from tests.conftest import rolled_back_app
 from tests.integration.conftest import make_shop
 from tests.integration.hostile.conftest import World
 from tests.integration.hostile.corpus import CARD, deep_json
+from tests.web_client import csrf_token
 from webapp.persistence.models import SignInCode
 from webapp.request_body import MAX_JSON_DEPTH, nesting_depth
 
@@ -126,11 +126,10 @@ def test_behind_a_proxy_a_forwarded_address_must_be_an_address(
         real = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}
         page = client.get(f"/c/{shop.id}/sign-in", headers=real)
         assert page.status_code == 200
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
-        assert token
+        token = csrf_token(page.get_data(as_text=True))
         forged = {"X-Forwarded-For": "x" * 100}
         refused = client.post(f"/c/{shop.id}/sign-in", headers=forged, data={
-            "csrf_token": token.group(1), "phone": "+79161234567", "data_consent": "yes"})
+            "csrf_token": token, "phone": "+79161234567", "data_consent": "yes"})
         assert refused.status_code == 422
         assert "Адрес клиента в запросе — не IP-адрес." in refused.get_data(as_text=True)
         assert app.test_session().scalar(select(func.count(SignInCode.id))) == 0

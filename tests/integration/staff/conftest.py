@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from staff import sessions
-from webapp.services import businesses
+from tests.web_client import PASSWORD
+from webapp.domain.actor import Role
+from webapp.services import businesses, staff
 
-PASSWORD = "correct horse battery"
 T0 = 1_800_000_000.0
 
 
@@ -26,6 +27,12 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     now = SimpleNamespace(now=T0)
     monkeypatch.setattr(sessions, "clock", lambda: now.now)
     return now
+
+
+@pytest.fixture
+def no_csrf(app: Any) -> None:
+    """CSRF checks off, for tests about something else that post forms directly."""
+    app.config["WTF_CSRF_ENABLED"] = False
 
 
 @pytest.fixture
@@ -40,3 +47,11 @@ def make_business(app: Any) -> Any:
 @pytest.fixture
 def business(make_business: Any) -> Any:
     return make_business()
+
+
+@pytest.fixture
+def owner(app: Any, business: Any) -> SimpleNamespace:
+    """The business's owner, login "owner" (password PASSWORD); only the id is kept."""
+    made = staff.create_staff(app.test_session(), business_id=business.id, login="owner",
+                              password=PASSWORD, role=Role.OWNER.value, display_name="Анна")
+    return SimpleNamespace(id=made.id)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.staff.conftest import PASSWORD
+from tests.web_client import PASSWORD, csrf_token, page_text, staff_signed_in
 from webapp.domain.actor import Actor
 from webapp.persistence.models import Branch, Operation, Order
 from webapp.services import customers, ledger, orders, sign_in, staff
@@ -69,29 +69,10 @@ def world(app: Any, business: Any) -> SimpleNamespace:
     return _world(app, business)
 
 
-def _token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
-
-
-def _sign_in(client: Any, business_id: int, login: str) -> None:
-    page = client.get(f"/b/{business_id}/staff/sign-in").get_data(as_text=True)
-    response = client.post(
-        f"/b/{business_id}/staff/sign-in",
-        data={"login": login, "password": PASSWORD, "csrf_token": _token(page)},
-    )
-    assert response.status_code == 302
-
-
 @pytest.fixture
 def manager_client(client: Any, world: SimpleNamespace) -> Any:
-    _sign_in(client, world.business_id, "manager")
+    staff_signed_in(client, world.business_id, "manager")
     return client
-
-
-def _text(response: Any) -> str:
-    return str(response.get_data(as_text=True)).replace("\u00a0", " ")
 
 
 def _form(html: str, form_id: str) -> dict[str, str]:
@@ -167,7 +148,7 @@ def test_partial_refund_takes_the_points_back(
     response = manager_client.post(_refund_url(world), data=form)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(_url(world))
-    html = _text(manager_client.get(_url(world)))
+    html = page_text(manager_client.get(_url(world)))
     assert f"Возврат 400,00 ₽ по заказу №{world.order_id}: списано 20 баллов" in html
     assert f"Возврат заказа №{world.order_id}: −20" in html
     assert _available(app, world) == 30
@@ -185,7 +166,7 @@ def test_the_same_form_twice_refunds_once(
     assert _refunded(app, world) == 100000
     assert _available(app, world) == 0
     assert _operations(app, world, "reversal") == 1
-    assert "возвращён" in _text(manager_client.get(_url(world)))
+    assert "возвращён" in page_text(manager_client.get(_url(world)))
 
 
 @pytest.mark.parametrize(
@@ -203,7 +184,7 @@ def test_a_wrong_refund_is_explained_and_changes_nothing(
     form = {**_form(_page(manager_client, world), f"refund-{world.order_id}"), "amount": amount}
     response = manager_client.post(_refund_url(world), data=form)
     assert response.status_code == 422
-    html = _text(response)
+    html = page_text(response)
     assert says in html and 'role="alert"' in html
     assert _form(html, f"refund-{world.order_id}")["amount"] == amount  # what was typed
     assert _refunded(app, world) == 0 and _available(app, world) == 50
@@ -216,7 +197,7 @@ def test_an_adjustment_needs_a_reason(
     form = {**_form(_page(manager_client, world), "adjust-form"), "points": "+100", "reason": "   "}
     response = manager_client.post(_url(world, "/adjust"), data=form)
     assert response.status_code == 422
-    assert "Укажите причину корректировки." in _text(response)
+    assert "Укажите причину корректировки." in page_text(response)
     assert _available(app, world) == 50 and _operations(app, world, "adjustment") == 0
 
 
@@ -230,7 +211,7 @@ def test_a_debit_larger_than_the_balance_is_refused(
     }
     response = manager_client.post(_url(world, "/adjust"), data=form)
     assert response.status_code == 409
-    assert "Недостаточно баллов: доступно 50, а списать нужно 80." in _text(response)
+    assert "Недостаточно баллов: доступно 50, а списать нужно 80." in page_text(response)
     assert _available(app, world) == 50
 
 
@@ -250,13 +231,13 @@ def test_an_adjustment_shows_in_history_and_audit(
     )
     assert response.status_code == 302
     assert _available(app, world) == 150
-    html = _text(manager_client.get(_url(world)))
+    html = page_text(manager_client.get(_url(world)))
     assert "Корректировка +100 баллов: теперь доступно 150" in html
     assert "Корректировка +100: Компенсация за ожидание" in html
 
     audit = manager_client.get(_url(world, "/audit"))
     assert audit.status_code == 200
-    row = next(r for r in _text(audit).split("<tr>") if "Корректировка баллов" in r)
+    row = next(r for r in page_text(audit).split("<tr>") if "Корректировка баллов" in r)
     assert IP in row and "Chrome 120, Windows" in row and "Мария" in row
     assert "причина: Компенсация за ожидание" in row and "баллы +100" in row
 
@@ -276,7 +257,7 @@ def test_staff_audit_lists_the_managers_actions(
         f"/b/{world.business_id}/backoffice/staff/{world.manager_id}/audit"
     )
     assert response.status_code == 200
-    page = _text(response)
+    page = page_text(response)
     assert "Мария" in page
     assert "Возврат заказа" in page and "возврат 500,00 ₽" in page
     assert "Корректировка баллов" in page and "Закрытие заказа" not in page
@@ -284,7 +265,7 @@ def test_staff_audit_lists_the_managers_actions(
     cashier = manager_client.get(
         f"/b/{world.business_id}/backoffice/staff/{world.cashier_id}/audit"
     )
-    assert "Записей пока нет" in _text(cashier)
+    assert "Записей пока нет" in page_text(cashier)
 
 
 def test_search_finds_by_phone_and_links_to_history(
@@ -294,17 +275,17 @@ def test_search_finds_by_phone_and_links_to_history(
     assert manager_client.get(base).status_code == 200
     found = manager_client.get(base, query_string={"q": "0123"})
     assert found.status_code == 200
-    html = _text(found)
+    html = page_text(found)
     assert "+7 *** ***-01-23" in html and f'href="{_url(world)}"' in html
     short = manager_client.get(base, query_string={"q": "1"})
     assert short.status_code == 422
-    assert "номер карты" in _text(short)
+    assert "номер карты" in page_text(short)
     none = manager_client.get(base, query_string={"q": "9999"})
-    assert "Никого не нашли" in _text(none)
+    assert "Никого не нашли" in page_text(none)
 
 
 def test_a_cashier_is_forbidden_everywhere(app: Any, client: Any, world: SimpleNamespace) -> None:
-    _sign_in(client, world.business_id, "cashier")
+    staff_signed_in(client, world.business_id, "cashier")
     pages = [
         f"/b/{world.business_id}/backoffice/customers?q=0123",
         _url(world),
@@ -313,7 +294,7 @@ def test_a_cashier_is_forbidden_everywhere(app: Any, client: Any, world: SimpleN
     ]
     for url in pages:
         assert client.get(url).status_code == 403, url
-    token = _token(client.get(_url(world)).get_data(as_text=True))
+    token = csrf_token(client.get(_url(world)).get_data(as_text=True))
     refund = client.post(
         _refund_url(world), data={"csrf_token": token, "amount": "100", "idempotency_key": "k" * 32}
     )

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from staff.backoffice.flags import KINDS
-from tests.integration.staff.conftest import PASSWORD
+from tests.web_client import PASSWORD, staff_signed_in
 from webapp.domain.abuse import Kind
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
@@ -17,10 +17,7 @@ from webapp.domain.counter_settings import AbuseLimits
 from webapp.persistence.models import AbuseFlag, StaffUser
 from webapp.services import abuse_flags, customers, staff
 
-
-@pytest.fixture(autouse=True)
-def no_csrf(app: Any) -> None:
-    app.config["WTF_CSRF_ENABLED"] = False
+pytestmark = pytest.mark.usefixtures("no_csrf")
 
 
 def _member(app: Any, business: Any, role: Role) -> Any:
@@ -35,13 +32,7 @@ def _member(app: Any, business: Any, role: Role) -> Any:
 
 def _signed_in(app: Any, business: Any, role: Role) -> Any:
     _member(app, business, role)
-    client = app.test_client()
-    response = client.post(
-        f"/b/{business.id}/staff/sign-in",
-        data={"login": f"{role.value}-{business.id}", "password": PASSWORD},
-    )
-    assert response.status_code == 302
-    return client
+    return staff_signed_in(app, business.id, f"{role.value}-{business.id}")
 
 
 def _flag(app: Any, business: Any) -> int:

@@ -9,17 +9,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.staff.conftest import PASSWORD
+from tests.web_client import PASSWORD, page_text, staff_signed_in
 from webapp.domain.actor import Role
 from webapp.domain.clock import utcnow
 from webapp.domain.program import from_dict
 from webapp.persistence.models import ProgramVersion
 from webapp.services import staff
 
-
-@pytest.fixture(autouse=True)
-def no_csrf(app: Any) -> None:
-    app.config["WTF_CSRF_ENABLED"] = False
+pytestmark = pytest.mark.usefixtures("no_csrf")
 
 
 def _member(app: Any, business: Any, role: Role) -> Any:
@@ -27,16 +24,10 @@ def _member(app: Any, business: Any, role: Role) -> Any:
                               password=PASSWORD, role=role.value)
 
 
-def _sign_in(client: Any, business: Any, role: Role) -> None:
-    response = client.post(f"/b/{business.id}/staff/sign-in",
-                           data={"login": role.value, "password": PASSWORD})
-    assert response.status_code == 302
-
-
 @pytest.fixture
 def owner_client(app: Any, client: Any, business: Any) -> Any:
     _member(app, business, Role.OWNER)
-    _sign_in(client, business, Role.OWNER)
+    staff_signed_in(client, business.id, Role.OWNER.value)
     return client
 
 
@@ -55,11 +46,6 @@ def _form(**changes: str) -> dict[str, str]:
     return form
 
 
-def _text(response: Any) -> str:
-    """The page text with non-breaking spaces (as in "5\u00a0%") made plain."""
-    return str(response.get_data(as_text=True)).replace("\u00a0", " ")
-
-
 def _versions(app: Any, business: Any) -> int:
     return app.test_session().scalar(select(func.count()).select_from(ProgramVersion).where(
         ProgramVersion.business_id == business.id))
@@ -68,7 +54,7 @@ def _versions(app: Any, business: Any) -> int:
 @pytest.mark.parametrize("role", [Role.CASHIER, Role.MANAGER])
 def test_lower_roles_are_forbidden(app: Any, client: Any, business: Any, role: Role) -> None:
     _member(app, business, role)
-    _sign_in(client, business, role)
+    staff_signed_in(client, business.id, role.value)
     assert client.get(_url(business)).status_code == 403
     assert client.post(_url(business, "/preview"), json=_form()).status_code == 403
     assert client.post(_url(business), data=_form()).status_code == 403
@@ -98,13 +84,13 @@ def test_page_shows_presets_and_the_rule(owner_client: Any, business: Any) -> No
 def test_preview_gives_the_sentence(owner_client: Any, business: Any) -> None:
     response = owner_client.post(_url(business, "/preview"), json=_form())
     assert response.status_code == 200
-    html = _text(response)
+    html = page_text(response)
     assert "5 %" in html and "20 %" in html
     assert 'id="rule-sentence"' in html
 
 
 def test_preview_takes_a_decimal_comma(owner_client: Any, business: Any) -> None:
-    html = _text(owner_client.post(_url(business, "/preview"), json=_form(accrual_pct="7,5")))
+    html = page_text(owner_client.post(_url(business, "/preview"), json=_form(accrual_pct="7,5")))
     assert "7,5 %" in html
 
 
@@ -120,7 +106,7 @@ def test_impossible_discount_is_refused(app: Any, owner_client: Any, business: A
     response = owner_client.post(_url(business, "/preview"),
                                  json=_form(mechanic="discount", discount_pct="150"))
     assert response.status_code == 422
-    html = _text(response)
+    html = page_text(response)
     assert 'role="alert"' in html and "«Скидка, %»: процент от 0 до 99,99 %." in html
     assert _versions(app, business) == 0
 
@@ -136,7 +122,7 @@ def test_refusals_are_in_russian_and_name_the_field(owner_client: Any, business:
                                                     changes: dict, says: str) -> None:
     response = owner_client.post(_url(business, "/preview"), json=_form(**changes))
     assert response.status_code == 422
-    assert says in _text(response)
+    assert says in page_text(response)
 
 
 def test_not_a_number_is_named(owner_client: Any, business: Any) -> None:
@@ -153,7 +139,7 @@ def test_save_creates_versions_and_history(app: Any, owner_client: Any, business
     second = owner_client.post(_url(business), data=_form(idempotency_key="save-key-0002",
                                                           accrual_pct="7"))
     assert second.status_code == 302
-    page = _text(owner_client.get(_url(business)))
+    page = page_text(owner_client.get(_url(business)))
     assert "Версия 2 сохранена" in page
     history = page.split('id="history"', 1)[1]
     assert history.count("<tr><td>") == 2
@@ -225,4 +211,4 @@ def test_tier_rates_perks_and_limited_perks_round_trip(app: Any, owner_client: A
         ("free_diagnostics", 1, "visit"), (tier.entitlements[1].code, 2, "year")]
     bad = owner_client.post(_url(business, "/preview"), json=_form(**{
         "tiers-0-name": "Свой", "tiers-0-min_orders": "1", "tiers-0-entitlements": "мойка"}))
-    assert bad.status_code == 422 and "Название: 1/визит" in _text(bad)
+    assert bad.status_code == 422 and "Название: 1/визит" in page_text(bad)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from tests.integration.staff.conftest import PASSWORD
+from tests.web_client import PASSWORD, post_staff_sign_in, staff_signed_in
 from webapp import security
 from webapp.config import PROJECT_ROOT
 from webapp.domain.actor import Actor, Role
@@ -43,12 +43,7 @@ def _shop(app: Any) -> SimpleNamespace:
 
 
 def _signed_in(app: Any, shop: SimpleNamespace, **kwargs: Any) -> Any:
-    client = app.test_client()
-    response = client.post(
-        f"/b/{shop.id}/staff/sign-in", data={"login": "owner", "password": PASSWORD}, **kwargs
-    )
-    assert response.status_code == 302
-    return client
+    return staff_signed_in(app, shop.id, "owner", **kwargs)
 
 
 def _assert_headers(response: Any, url: str) -> None:
@@ -163,11 +158,7 @@ def _set_cookie(response: Any, name: str) -> str:
 def test_https_session_cookie_is_host_only_and_secure(https_app: Any) -> None:
     shop = _shop(https_app)
     client = https_app.test_client()
-    response = client.post(
-        f"/b/{shop.id}/staff/sign-in",
-        data={"login": "owner", "password": PASSWORD},
-        base_url="https://loyalty.example.ru",
-    )
+    response = post_staff_sign_in(client, shop.id, "owner", base_url="https://loyalty.example.ru")
     assert response.status_code == 302
     cookie = _set_cookie(response, "__Host-session")
     attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
@@ -190,9 +181,7 @@ def test_https_session_cookie_is_host_only_and_secure(https_app: Any) -> None:
 def test_http_development_keeps_a_plain_session_cookie(app: Any) -> None:
     app.config["WTF_CSRF_ENABLED"] = False
     shop = _shop(app)
-    response = app.test_client().post(
-        f"/b/{shop.id}/staff/sign-in", data={"login": "owner", "password": PASSWORD}
-    )
+    response = post_staff_sign_in(app.test_client(), shop.id, "owner")
     cookie = _set_cookie(response, "session")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
     assert "Secure" not in cookie and "Domain" not in cookie

@@ -10,42 +10,13 @@ import pytest
 from sqlalchemy import event
 
 from staff import sessions
-from tests.integration.staff.conftest import PASSWORD
-from webapp.domain.actor import Actor, Role
+from tests.web_client import staff_is_signed_in, staff_signed_in
+from webapp.domain.actor import Actor
 from webapp.domain.counter_settings import CounterSettings
 from webapp.persistence.models import StaffUser
-from webapp.services import counter_settings, staff
+from webapp.services import counter_settings
 
-
-@pytest.fixture(autouse=True)
-def no_csrf(app: Any) -> None:
-    app.config["WTF_CSRF_ENABLED"] = False
-
-
-@pytest.fixture
-def owner(app: Any, business: Any) -> Any:
-    made = staff.create_staff(
-        app.test_session(),
-        business_id=business.id,
-        login="owner",
-        password=PASSWORD,
-        role=Role.OWNER.value,
-        display_name="Анна",
-    )
-    return SimpleNamespace(id=made.id)
-
-
-def _sign_in(client: Any, business: Any, login: str = "owner") -> None:
-    response = client.post(
-        f"/b/{business.id}/staff/sign-in", data={"login": login, "password": PASSWORD}
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-
-
-def _signed_in(client: Any, business: Any) -> bool:
-    response = client.get(f"/b/{business.id}/staff/account")
-    assert response.status_code in (200, 302)
-    return bool(response.status_code == 200)
+pytestmark = pytest.mark.usefixtures("no_csrf")
 
 
 def _epoch(app: Any, staff_id: int) -> int:
@@ -60,7 +31,7 @@ def _epoch(app: Any, staff_id: int) -> int:
 def test_the_session_carries_business_staff_and_epoch(
     client: Any, business: Any, owner: Any
 ) -> None:
-    _sign_in(client, business)
+    staff_signed_in(client, business.id, "owner")
     with client.session_transaction() as stored:
         assert stored["_user_id"] == f"{business.id}:{owner.id}:0"
     assert client.get_cookie("remember_token") is None  # never "remembered"
@@ -68,8 +39,8 @@ def test_the_session_carries_business_staff_and_epoch(
 
 def test_sign_out_everywhere_ends_every_session(app: Any, business: Any, owner: Any) -> None:
     phone, laptop = app.test_client(), app.test_client()
-    _sign_in(phone, business)
-    _sign_in(laptop, business)
+    staff_signed_in(phone, business.id, "owner")
+    staff_signed_in(laptop, business.id, "owner")
     account = phone.get(f"/b/{business.id}/staff/account").get_data(as_text=True)
     assert "Выйти на всех устройствах" in account
     assert phone.get(f"/b/{business.id}/staff/sign-out-everywhere").status_code == 405
@@ -79,11 +50,11 @@ def test_sign_out_everywhere_ends_every_session(app: Any, business: Any, owner: 
     assert "Вы вышли на всех устройствах" in phone.get(response.headers["Location"]).get_data(
         as_text=True
     )
-    assert not _signed_in(laptop, business)
-    assert not _signed_in(phone, business)
+    assert not staff_is_signed_in(laptop, business.id)
+    assert not staff_is_signed_in(phone, business.id)
     assert _epoch(app, owner.id) == 1
-    _sign_in(laptop, business)  # a new sign-in takes the new epoch
-    assert _signed_in(laptop, business)
+    staff_signed_in(laptop, business.id, "owner")  # a new sign-in takes the new epoch
+    assert staff_is_signed_in(laptop, business.id)
     with laptop.session_transaction() as stored:
         assert stored["_user_id"] == f"{business.id}:{owner.id}:1"
 
@@ -91,7 +62,7 @@ def test_sign_out_everywhere_ends_every_session(app: Any, business: Any, owner: 
 def test_a_cookie_copied_before_sign_out_opens_nothing_after_it(
     app: Any, client: Any, business: Any, owner: Any
 ) -> None:
-    _sign_in(client, business)
+    staff_signed_in(client, business.id, "owner")
     captured = client.get_cookie("session").value
     assert client.get(f"/b/{business.id}/backoffice/program").status_code == 200
     assert client.post("/staff/sign-out").status_code == 302
@@ -101,14 +72,14 @@ def test_a_cookie_copied_before_sign_out_opens_nothing_after_it(
     assert response.status_code == 302 and "/staff/sign-in" in response.headers["Location"]
     # Another browser of the same member stays signed in: only that session ended.
     other = app.test_client()
-    _sign_in(other, business)
-    _sign_in(client, business)
+    staff_signed_in(other, business.id, "owner")
+    staff_signed_in(client, business.id, "owner")
     client.post("/staff/sign-out")
-    assert _signed_in(other, business)
+    assert staff_is_signed_in(other, business.id)
 
 
 def test_the_staff_bar_links_the_account_page(client: Any, business: Any, owner: Any) -> None:
-    _sign_in(client, business)
+    staff_signed_in(client, business.id, "owner")
     page = client.get(f"/b/{business.id}/backoffice/program").get_data(as_text=True)
     assert f'href="/b/{business.id}/staff/account"' in page
 
@@ -144,11 +115,11 @@ def test_a_session_without_the_sign_in_stamp_is_signed_out(
 def test_an_idle_session_ends(
     client: Any, business: Any, owner: Any, clock: SimpleNamespace
 ) -> None:
-    _sign_in(client, business)
+    staff_signed_in(client, business.id, "owner")
     clock.now += 29 * 60
-    assert _signed_in(client, business)
+    assert staff_is_signed_in(client, business.id)
     clock.now += 29 * 60  # 58 minutes after sign-in, but active 29 minutes ago
-    assert _signed_in(client, business)
+    assert staff_is_signed_in(client, business.id)
     clock.now += 30 * 60 + 1
     response = client.get(f"/b/{business.id}/backoffice/program")
     assert response.status_code == 302
@@ -156,9 +127,9 @@ def test_an_idle_session_ends(
     assert f"/b/{business.id}/staff/sign-in" in location and "next=" in location
     page = client.get(location).get_data(as_text=True)
     assert "Сеанс завершён после 30 мин. бездействия" in page
-    assert not _signed_in(client, business)
-    _sign_in(client, business)  # a new sign-in after the timeout works as usual
-    assert _signed_in(client, business)
+    assert not staff_is_signed_in(client, business.id)
+    staff_signed_in(client, business.id, "owner")  # a new sign-in after the timeout works as usual
+    assert staff_is_signed_in(client, business.id)
 
 
 def test_the_idle_timeout_is_the_business_setting(
@@ -167,9 +138,9 @@ def test_the_idle_timeout_is_the_business_setting(
     counter_settings.save(
         app.test_session(), Actor.system(business.id), CounterSettings(idle_timeout_minutes=5)
     )
-    _sign_in(client, business)
+    staff_signed_in(client, business.id, "owner")
     clock.now += 4 * 60
-    assert _signed_in(client, business)
+    assert staff_is_signed_in(client, business.id)
     clock.now += 5 * 60 + 1
     response = client.get(f"/b/{business.id}/staff/account")
     assert response.status_code == 302
@@ -181,16 +152,16 @@ def test_the_idle_timeout_is_the_business_setting(
 def test_an_idle_session_may_still_sign_in_again(
     client: Any, business: Any, owner: Any, clock: SimpleNamespace
 ) -> None:
-    _sign_in(client, business)
+    staff_signed_in(client, business.id, "owner")
     clock.now += 31 * 60
-    _sign_in(client, business)  # the stale session does not swallow the sign-in
-    assert _signed_in(client, business)
+    staff_signed_in(client, business.id, "owner")  # the stale session does not swallow the sign-in
+    assert staff_is_signed_in(client, business.id)
 
 
 def test_requests_do_not_read_the_timeout_again(
     app: Any, client: Any, business: Any, owner: Any
 ) -> None:
-    _sign_in(client, business)
+    staff_signed_in(client, business.id, "owner")
     statements: list[str] = []
     engine = app.test_session().get_bind().engine
 
@@ -199,7 +170,7 @@ def test_requests_do_not_read_the_timeout_again(
 
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        assert _signed_in(client, business)
+        assert staff_is_signed_in(client, business.id)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert statements  # the member is loaded...
@@ -207,7 +178,7 @@ def test_requests_do_not_read_the_timeout_again(
 
 
 def test_sign_in_and_out_still_clear_the_idle_stamp(client: Any, business: Any, owner: Any) -> None:
-    _sign_in(client, business)
+    staff_signed_in(client, business.id, "owner")
     with client.session_transaction() as stored:
         assert isinstance(stored[sessions.SEEN], float) and stored[sessions.IDLE] == 30
     client.post("/staff/sign-out")
@@ -218,10 +189,10 @@ def test_sign_in_and_out_still_clear_the_idle_stamp(client: Any, business: Any, 
 def test_a_session_kept_busy_still_ends_after_its_lifetime(
     client: Any, business: Any, owner: Any, clock: Any
 ) -> None:
-    _sign_in(client, business)
+    staff_signed_in(client, business.id, "owner")
     started = clock.now
     while clock.now - started < 13.5 * 3600:  # never idle: a request every 20 minutes
         clock.now += 20 * 60
-        assert _signed_in(client, business)
+        assert staff_is_signed_in(client, business.id)
     clock.now = started + 14 * 3600 + 60
-    assert not _signed_in(client, business)
+    assert not staff_is_signed_in(client, business.id)

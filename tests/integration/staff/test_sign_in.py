@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import uuid
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from tests.conftest import free_port, redis_or_skip
-from tests.integration.staff.conftest import PASSWORD
+from tests.web_client import PASSWORD, post_staff_sign_in
 from webapp.domain import sign_in_limits
-from webapp.domain.actor import Role
 from webapp.persistence.models import StaffUser
-from webapp.services import staff
-
-
-@pytest.fixture
-def owner(app: Any, business: Any) -> Any:
-    made = staff.create_staff(app.test_session(), business_id=business.id, login="owner",
-                              password=PASSWORD, role=Role.OWNER.value)
-    return SimpleNamespace(id=made.id)
-
-
-@pytest.fixture
-def no_csrf(app: Any) -> None:
-    app.config["WTF_CSRF_ENABLED"] = False
 
 
 def _cookie(client: Any) -> str | None:
@@ -34,14 +18,9 @@ def _cookie(client: Any) -> str | None:
     return cookie.value if cookie else None
 
 
-def _sign_in(client: Any, business_id: int, login: str, password: str) -> Any:
-    return client.post(f"/b/{business_id}/staff/sign-in",
-                       data={"login": login, "password": password})
-
-
 @pytest.mark.usefixtures("no_csrf")
 def test_success_redirects_to_the_program_page(client: Any, business: Any, owner: Any) -> None:
-    response = _sign_in(client, business.id, "owner", PASSWORD)
+    response = post_staff_sign_in(client, business.id, "owner", PASSWORD)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/b/{business.id}/backoffice/program")
 
@@ -50,7 +29,7 @@ def test_success_redirects_to_the_program_page(client: Any, business: Any, owner
 @pytest.mark.parametrize(("login", "password"), [("owner", "wrong password!"),
                                                   ("nobody", PASSWORD), ("", "")])
 def test_failures_look_the_same(client: Any, business: Any, login: str, password: str) -> None:
-    response = _sign_in(client, business.id, login, password)
+    response = post_staff_sign_in(client, business.id, login, password)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Неверный логин или пароль" in page
@@ -61,7 +40,7 @@ def test_failures_look_the_same(client: Any, business: Any, login: str, password
 @pytest.mark.usefixtures("no_csrf", "owner")
 def test_another_business_does_not_know_the_login(client: Any, make_business: Any) -> None:
     other = make_business("Шиномонтаж")
-    response = _sign_in(client, other.id, "owner", PASSWORD)
+    response = post_staff_sign_in(client, other.id, "owner", PASSWORD)
     assert "Неверный логин или пароль" in response.get_data(as_text=True)
 
 
@@ -71,7 +50,7 @@ def test_session_cookie_changes_at_sign_in(client: Any, business: Any, owner: An
     with client.session_transaction() as planted:
         planted["planted"] = "by an attacker"
     before = _cookie(client)
-    _sign_in(client, business.id, "owner", PASSWORD)
+    post_staff_sign_in(client, business.id, "owner", PASSWORD)
     after = _cookie(client)
     assert after and after != before
     with client.session_transaction() as fresh:
@@ -81,7 +60,7 @@ def test_session_cookie_changes_at_sign_in(client: Any, business: Any, owner: An
 
 @pytest.mark.usefixtures("no_csrf", "owner")
 def test_sign_out_needs_post_and_ends_the_session(client: Any, business: Any) -> None:
-    _sign_in(client, business.id, "owner", PASSWORD)
+    post_staff_sign_in(client, business.id, "owner", PASSWORD)
     assert client.get(f"/b/{business.id}/backoffice/program").status_code == 200
     assert client.get("/staff/sign-out").status_code == 405
     response = client.post("/staff/sign-out")
@@ -91,15 +70,10 @@ def test_sign_out_needs_post_and_ends_the_session(client: Any, business: Any) ->
 
 @pytest.mark.usefixtures("owner")
 def test_post_without_csrf_token_is_refused(client: Any, business: Any) -> None:
-    response = _sign_in(client, business.id, "owner", PASSWORD)
+    response = client.post(f"/b/{business.id}/staff/sign-in",
+                           data={"login": "owner", "password": PASSWORD})
     assert response.status_code == 400
-    page = client.get(f"/b/{business.id}/staff/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token
-    signed = client.post(f"/b/{business.id}/staff/sign-in",
-                         data={"login": "owner", "password": PASSWORD,
-                               "csrf_token": token.group(1)})
-    assert signed.status_code == 302
+    assert post_staff_sign_in(client, business.id, "owner").status_code == 302
 
 
 @pytest.mark.usefixtures("no_csrf")
@@ -108,7 +82,7 @@ def test_inactive_staff_cannot_sign_in(app: Any, client: Any, business: Any,
     db = app.test_session()
     db.get(StaffUser, owner.id).active = False
     db.commit()
-    response = _sign_in(client, business.id, "owner", PASSWORD)
+    response = post_staff_sign_in(client, business.id, "owner", PASSWORD)
     assert "Неверный логин или пароль" in response.get_data(as_text=True)
 
 
@@ -129,8 +103,9 @@ STRANGER, SHOP = "203.0.113.9", "198.51.100.20"
 
 
 def _try(client: Any, business_id: int, login: str, password: str, address: str) -> Any:
-    return client.post(f"/b/{business_id}/staff/sign-in", environ_base={"REMOTE_ADDR": address},
-                       data={"login": login, "password": password})
+    """A sign-in from ``address`` (the limits count per address)."""
+    return post_staff_sign_in(client, business_id, login, password,
+                              environ_base={"REMOTE_ADDR": address})
 
 
 @pytest.mark.usefixtures("no_csrf")

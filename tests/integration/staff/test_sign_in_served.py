@@ -19,8 +19,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tests.conftest import redis_or_skip
-from tests.integration.conftest import PASSWORD, make_shop
-from tests.serving import Served, csrf_token, regulars_serve, staff_sign_in
+from tests.integration.conftest import make_shop
+from tests.serving import Served, regulars_serve, staff_sign_in
+from tests.web_client import PASSWORD, csrf_token
 
 pytestmark = pytest.mark.slow
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -46,12 +47,8 @@ def shop(request: pytest.FixtureRequest, fresh_engine: Engine, tmp_path: Path) -
 
 
 def wrong_password(shop: Shop, login: str, address: str) -> int:
-    client = requests.Session()
-    client.headers["X-Forwarded-For"] = address
-    form = client.get(f"{shop.served.url}/b/{shop.id}/staff/sign-in", timeout=30)
-    answer = client.post(f"{shop.served.url}/b/{shop.id}/staff/sign-in", timeout=60,
-                         data={"csrf_token": csrf_token(form.text), "login": login,
-                               "password": "wrong password"})
+    _, answer = staff_sign_in(shop.served.url, shop.id, login, "wrong password",
+                              headers={"X-Forwarded-For": address}, timeout=60)
     return answer.status_code
 
 

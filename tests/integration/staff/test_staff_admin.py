@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.staff.conftest import PASSWORD
+from tests.web_client import (
+    PASSWORD,
+    csrf_token,
+    post_staff_sign_in,
+    staff_is_signed_in,
+    staff_signed_in,
+)
 from webapp.domain.actor import Role
 from webapp.domain.clock import utcnow
 from webapp.persistence.models import StaffInvite, StaffUser
@@ -20,9 +26,7 @@ NEW_PASSWORD = "my own new secret"
 INVALID = "Ссылка-приглашение недействительна"
 
 
-@pytest.fixture(autouse=True)
-def no_csrf(app: Any) -> None:
-    app.config["WTF_CSRF_ENABLED"] = False
+pytestmark = pytest.mark.usefixtures("no_csrf")
 
 
 def _member(app: Any, business: Any, role: Role, login: str | None = None) -> int:
@@ -37,29 +41,12 @@ def _member(app: Any, business: Any, role: Role, login: str | None = None) -> in
     return int(made.id)
 
 
-def _client(app: Any, business: Any, login: str, password: str = PASSWORD) -> Any:
-    client = app.test_client()
-    response = client.post(
-        f"/b/{business.id}/staff/sign-in", data={"login": login, "password": password}
-    )
-    assert response.status_code == 302, "sign-in failed"
-    return client
-
-
 def _can_sign_in(app: Any, business: Any, login: str, password: str) -> bool:
-    response = app.test_client().post(
-        f"/b/{business.id}/staff/sign-in", data={"login": login, "password": password}
-    )
+    response = post_staff_sign_in(app.test_client(), business.id, login, password)
     if response.status_code == 302:
         return True
     assert "Неверный логин или пароль" in response.get_data(as_text=True)
     return False
-
-
-def _signed_in(client: Any, business: Any) -> bool:
-    response = client.get(f"/b/{business.id}/staff/account")
-    assert response.status_code in (200, 302)
-    return bool(response.status_code == 200)
 
 
 def _row(app: Any, staff_id: int) -> SimpleNamespace:
@@ -93,7 +80,8 @@ def _link(response: Any) -> str:
 def shop(app: Any, business: Any) -> SimpleNamespace:
     """The business with its owner signed in."""
     owner = _member(app, business, Role.OWNER, "owner")
-    return SimpleNamespace(business=business, owner=owner, client=_client(app, business, "owner"))
+    return SimpleNamespace(business=business, owner=owner,
+                           client=staff_signed_in(app, business.id, "owner"))
 
 
 def _invite(shop: SimpleNamespace, login: str = "anna", role: str = "cashier") -> Any:
@@ -124,9 +112,9 @@ def test_invite_accept_and_sign_in(app: Any, shop: SimpleNamespace) -> None:
     assert invite_page.headers["Cache-Control"] == "no-store"
     accepted = employee.post(link, data={"password": NEW_PASSWORD, "password2": NEW_PASSWORD})
     assert accepted.status_code == 302
-    assert _signed_in(employee, business)
+    assert staff_is_signed_in(employee, business.id)
     employee.post("/staff/sign-out")
-    assert not _signed_in(employee, business)
+    assert not staff_is_signed_in(employee, business.id)
     assert _can_sign_in(app, business, "anna", NEW_PASSWORD)
 
 
@@ -188,7 +176,7 @@ def test_refused_links_say_so_and_change_nothing(
     )
     assert refused.status_code == 404 and INVALID in refused.get_data(as_text=True)
     assert _row(app, staff_id) == before
-    assert not _signed_in(employee, shop.business)
+    assert not staff_is_signed_in(employee, shop.business.id)
     assert not _can_sign_in(app, shop.business, "anna", "attacker's pass")
 
 
@@ -206,7 +194,7 @@ def test_a_bad_password_keeps_the_link_usable(
     employee = app.test_client()
     refused = employee.post(link, data={"password": password, "password2": again})
     assert refused.status_code == 422 and message in refused.get_data(as_text=True)
-    assert not _signed_in(employee, shop.business)
+    assert not staff_is_signed_in(employee, shop.business.id)
     assert (
         employee.post(link, data={"password": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code
         == 302
@@ -227,12 +215,12 @@ def test_a_taken_login_is_refused(app: Any, shop: SimpleNamespace) -> None:
 def test_reset_access_ends_sessions_and_the_old_password(app: Any, shop: SimpleNamespace) -> None:
     business = shop.business
     cashier = _member(app, business, Role.CASHIER)
-    at_the_counter = _client(app, business, "cashier")
-    assert _signed_in(at_the_counter, business)
+    at_the_counter = staff_signed_in(app, business.id, "cashier")
+    assert staff_is_signed_in(at_the_counter, business.id)
     response = shop.client.post(_url(business, f"/{cashier}/reset"))
     assert response.status_code == 200
     link = _link(response)
-    assert not _signed_in(at_the_counter, business)
+    assert not staff_is_signed_in(at_the_counter, business.id)
     assert not _can_sign_in(app, business, "cashier", PASSWORD)
     assert (
         app.test_client()
@@ -247,30 +235,30 @@ def test_reset_access_ends_sessions_and_the_old_password(app: Any, shop: SimpleN
 def test_deactivated_staff_are_signed_out_and_kept_out(app: Any, shop: SimpleNamespace) -> None:
     business = shop.business
     cashier = _member(app, business, Role.CASHIER)
-    at_the_counter = _client(app, business, "cashier")
+    at_the_counter = staff_signed_in(app, business.id, "cashier")
     response = shop.client.post(_url(business, f"/{cashier}/active"), data={"active": "0"})
     assert response.status_code == 302
     assert "отключён" in shop.client.get(_url(business)).get_data(as_text=True)
-    assert not _signed_in(at_the_counter, business)
+    assert not staff_is_signed_in(at_the_counter, business.id)
     assert not _can_sign_in(app, business, "cashier", PASSWORD)
     assert shop.client.post(_url(business, f"/{cashier}/active"), data={}).status_code == 400
     assert not _row(app, cashier).active
     shop.client.post(_url(business, f"/{cashier}/active"), data={"active": "1"})
-    assert not _signed_in(at_the_counter, business)  # the old session stays ended
+    assert not staff_is_signed_in(at_the_counter, business.id)  # the old session stays ended
     assert _can_sign_in(app, business, "cashier", PASSWORD)
 
 
 def test_the_owner_signs_a_member_out_everywhere(app: Any, shop: SimpleNamespace) -> None:
     cashier = _member(app, shop.business, Role.CASHIER)
-    at_the_counter = _client(app, shop.business, "cashier")
+    at_the_counter = staff_signed_in(app, shop.business.id, "cashier")
     shop.client.post(_url(shop.business, f"/{cashier}/sign-out"))
-    assert not _signed_in(at_the_counter, shop.business)
-    assert _signed_in(shop.client, shop.business)
+    assert not staff_is_signed_in(at_the_counter, shop.business.id)
+    assert staff_is_signed_in(shop.client, shop.business.id)
 
 
 def test_role_and_branches_are_changed(app: Any, shop: SimpleNamespace) -> None:
     cashier = _member(app, shop.business, Role.CASHIER)
-    at_the_counter = _client(app, shop.business, "cashier")
+    at_the_counter = staff_signed_in(app, shop.business.id, "cashier")
     response = shop.client.post(_url(shop.business, f"/{cashier}/role"), data={"role": "owner"})
     assert response.status_code == 302
     assert _row(app, cashier).role == "owner"
@@ -293,14 +281,14 @@ def test_an_owner_cannot_lock_themselves_out(app: Any, shop: SimpleNamespace) ->
     assert shop.client.post(_url(business, f"/{me}/reset")).status_code == 409
     row = _row(app, me)
     assert row.active and row.role == "owner" and row.session_epoch == 0
-    assert _signed_in(shop.client, business)
+    assert staff_is_signed_in(shop.client, business.id)
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.CASHIER])
 def test_managers_and_cashiers_are_refused(app: Any, shop: SimpleNamespace, role: Role) -> None:
     business = shop.business
     _member(app, business, role)
-    client = _client(app, business, role.value)
+    client = staff_signed_in(app, business.id, role.value)
     target = shop.owner
     assert client.get(_url(business)).status_code == 403
     attempts = [
@@ -317,7 +305,7 @@ def test_managers_and_cashiers_are_refused(app: Any, shop: SimpleNamespace, role
     db = app.test_session()
     assert db.scalar(select(func.count(StaffUser.id)).where(StaffUser.login == "mole")) == 0
     db.rollback()
-    assert _signed_in(shop.client, business)
+    assert staff_is_signed_in(shop.client, business.id)
 
 
 def test_another_business_owner_gets_not_found(
@@ -325,10 +313,10 @@ def test_another_business_owner_gets_not_found(
 ) -> None:
     business = shop.business
     cashier = _member(app, business, Role.CASHIER)
-    at_the_counter = _client(app, business, "cashier")
+    at_the_counter = staff_signed_in(app, business.id, "cashier")
     rival = make_business("Шиномонтаж")
     _member(app, rival, Role.OWNER, "rival")
-    client = _client(app, rival, "rival")
+    client = staff_signed_in(app, rival.id, "rival")
     before = _row(app, cashier)
     assert client.get(_url(business)).status_code == 404
     assert (
@@ -348,7 +336,7 @@ def test_another_business_owner_gets_not_found(
     assert f"cashier {business.id}" not in client.get(_url(rival)).get_data(as_text=True)
     assert _row(app, cashier) == before
     assert before.active and before.role == "cashier" and before.session_epoch == 0
-    assert _signed_in(at_the_counter, business)
+    assert staff_is_signed_in(at_the_counter, business.id)
     assert _can_sign_in(app, business, "cashier", PASSWORD)
 
 
@@ -357,9 +345,8 @@ def test_the_invitation_form_carries_a_csrf_token(app: Any, shop: SimpleNamespac
     app.config["WTF_CSRF_ENABLED"] = True
     employee = app.test_client()
     page = employee.get(link).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token
+    token = csrf_token(page)
     data = {"password": NEW_PASSWORD, "password2": NEW_PASSWORD}
     assert employee.post(link, data=data).status_code == 400
-    assert employee.post(link, data={**data, "csrf_token": token.group(1)}).status_code == 302
-    assert _signed_in(employee, shop.business)
+    assert employee.post(link, data={**data, "csrf_token": token}).status_code == 302
+    assert staff_is_signed_in(employee, shop.business.id)

@@ -15,6 +15,7 @@ the ``REGULARS_APPLE_*`` settings pointing at it, and an app configured with the
   first's write lock.
 - ``apple_shop``: the ``shop`` of ``tests/integration/conftest.py`` (business, two
   branches, DEMO program, owner) made in ``apple_app``'s database transaction.
+- ``standin``: the APNs stand-in, asking for a client certificate from ``apple_pki``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sqlalchemy import Engine
 from tests.conftest import rolled_back_app
 from tests.integration.conftest import make_shop
 from tests.integration.wallet.pki import PKI, extra_for, make_pki
+from tests.standins.apns import ApnsStandIn
 
 BASE_URL = "https://regulars.test"
 
@@ -61,6 +63,14 @@ def make_apple_app(database_url: str, engine: Engine, tmp_path: Path,
 @pytest.fixture
 def apple_app(make_apple_app: Callable[..., Any]) -> Any:
     return make_apple_app()
+
+
+@pytest.fixture
+def standin(tmp_path: Path, apple_pki: PKI) -> Iterator[ApnsStandIn]:
+    """APNs (tests/standins/apns.py) with certificate authentication: client
+    certificates from the test PKI."""
+    with ApnsStandIn(tmp_path, client_ca=[apple_pki.root_pem, apple_pki.wwdr_pem]) as server:
+        yield server
 
 
 @pytest.fixture

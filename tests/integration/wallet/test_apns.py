@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from sqlalchemy import func, select
 
-from tests.integration.wallet.apns_standin import ApnsStandIn
 from tests.integration.wallet.pki import KEY_PASSWORD, PKI
+from tests.standins.apns import ApnsStandIn
 from wallet.apple import apns
 from webapp import wallet_worker
 from webapp.config import ConfigError
@@ -35,13 +35,6 @@ from webapp.services.wallet_updates import APNS
 
 TOKEN = "a1" * 32  # push tokens are 64 hex digits today
 OTHER_TOKEN = "b2" * 32
-
-
-@pytest.fixture
-def standin(tmp_path: Path, apple_pki: PKI) -> Iterator[ApnsStandIn]:
-    """APNs with certificate authentication: client certificates from the test PKI."""
-    with ApnsStandIn(tmp_path, client_ca=[apple_pki.root_pem, apple_pki.wwdr_pem]) as server:
-        yield server
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ import json
 import logging
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,9 +19,9 @@ import pytest
 from sqlalchemy import select, update
 from werkzeug.http import http_date
 
-from tests.integration.conftest import PASSWORD
-from tests.integration.wallet.apns_standin import ApnsStandIn
 from tests.integration.wallet.pki import PKI
+from tests.standins.apns import ApnsStandIn
+from tests.web_client import PASSWORD
 from wallet.apple.settings import auth_token
 from wallet.apple.webservice import bp
 from webapp import wallet_worker
@@ -365,12 +364,6 @@ def test_the_log_endpoint_logs(service: Any, caplog: pytest.LogCaptureFixture) -
 
 
 # The whole flow ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def standin(tmp_path: Path, apple_pki: PKI) -> Iterator[ApnsStandIn]:
-    with ApnsStandIn(tmp_path, client_ca=[apple_pki.root_pem, apple_pki.wwdr_pem]) as server:
-        yield server
 
 
 @pytest.fixture

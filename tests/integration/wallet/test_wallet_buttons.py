@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tests.integration.customer.conftest import PHONE, signed_in
 from tests.integration.wallet.checks import check_pass
 from tests.integration.wallet.pki import PKI
+from tests.web_client import PASSWORD, csrf_token, staff_signed_in
 from webapp.domain.actor import Role
 from webapp.persistence.models import AuditEvent, Customer, OutboxMessage
 from webapp.services import staff, wallet_links
@@ -61,19 +62,13 @@ def test_a_cashier_texts_the_link_and_it_opens_the_pass_without_sign_in(
     signed_in(apple_app, apple_shop.id, client=phone_of(apple_app))
     customer_id = apple_app.test_session().scalar(select(Customer.id))
     staff.create_staff(apple_app.test_session(), business_id=apple_shop.id, login="cashier",
-                       password="correct horse battery", role=Role.CASHIER.value)
+                       password=PASSWORD, role=Role.CASHIER.value)
     counter = phone_of(apple_app)
-    form = counter.get(f"/b/{apple_shop.id}/staff/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token
-    counter.post(f"/b/{apple_shop.id}/staff/sign-in", data={
-        "csrf_token": token.group(1), "login": "cashier", "password": "correct horse battery"})
+    staff_signed_in(counter, apple_shop.id, "cashier")
     panel_url = f"/b/{apple_shop.id}/counter/{apple_shop.centre}/customers/{customer_id}"
     panel = counter.get(panel_url).get_data(as_text=True)
     assert "Отправить карту для кошелька в SMS" in panel
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', panel)
-    assert csrf
-    sent = counter.post(f"{panel_url}/wallet-link", data={"csrf_token": csrf.group(1)},
+    sent = counter.post(f"{panel_url}/wallet-link", data={"csrf_token": csrf_token(panel)},
                         headers={"Accept": "application/json"})
     assert sent.status_code == 200 and sent.get_json()["phone_hint"] == "•••-45-67"
     sms = apple_app.test_session().scalars(select(OutboxMessage).order_by(
