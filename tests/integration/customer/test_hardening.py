@@ -148,6 +148,6 @@ def test_behind_a_proxy_the_clients_address_counts(tmp_path: Path,
     with app.app_context():
         from webapp.current import unit_of_work
 
-        assert unit_of_work().scalar(select(SignInCode.ip)) == "203.0.113.9"
+        assert unit_of_work().session.scalar(select(SignInCode.ip)) == "203.0.113.9"
         engine = app.extensions["sqlalchemy"].engine
     engine.dispose()  # after the context has given its connection back
