@@ -44,7 +44,7 @@ def ledger_clean(url: str) -> tuple[bool, list[str], dict[str, int]]:
     from sqlalchemy.orm import Session
 
     from webapp.persistence.database import make_engine
-    from webapp.services.ledger_check import check
+    from webapp.services.ledger.invariants import check
 
     engine = make_engine(url)
     try:

@@ -72,7 +72,9 @@ def seed(url: str, n_cashiers: int, n_customers: int) -> dict[str, Any]:
     from webapp.persistence.database import make_engine
     from webapp.persistence.migrate import upgrade
     from webapp.persistence.models import Branch
-    from webapp.services import businesses, programs, staff
+    from webapp.services.program import businesses
+    from webapp.services.program import versions as programs
+    from webapp.services.staff import accounts as staff
 
     engine = make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
     try:
@@ -108,7 +110,7 @@ def _join_some(url: str, business_id: int, numbers: range) -> list[int]:
 
     from webapp.domain.actor import Actor
     from webapp.persistence.database import make_engine
-    from webapp.services import customers
+    from webapp.services.customers import accounts as customers
 
     engine = make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
     try:

@@ -45,7 +45,10 @@ from webapp.domain.quote import OrderDraft  # noqa: E402
 from webapp.persistence.database import make_engine  # noqa: E402
 from webapp.persistence.migrate import upgrade  # noqa: E402
 from webapp.persistence.models.staff import StaffUser  # noqa: E402
-from webapp.services import checkout, customers, ledger, outbox  # noqa: E402
+from webapp.services.counter import checkout  # noqa: E402
+from webapp.services.customers import accounts as customers  # noqa: E402
+from webapp.services.ledger import operations as ledger  # noqa: E402
+from webapp.services.notify import outbox  # noqa: E402
 from webapp.sms import ConsoleGateway  # noqa: E402
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"

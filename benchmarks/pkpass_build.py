@@ -16,8 +16,8 @@ the comparison fair when other work shares the machine):
   signature, zip with the 9 images and 2 strings files), a new serial each time;
 * ``pkcs7``: ``pkpass.sign`` alone (cryptography's PKCS7SignatureBuilder) on the manifest;
 * ``rsa``: a bare RSA-2048 PKCS#1 v1.5 SHA-256 signature of the same bytes;
-* ``current``: ``webapp.services.apple_wallet.current`` — the database reads (logo, view, pass
-  row, branches) plus the build, what the PassKit web service does per request.
+* ``current``: ``webapp.services.wallet.apple_passes.current`` — the database reads (logo,
+  view, pass row, branches) plus the build, what the PassKit web service does per request.
 
 Each is reported per wall-clock second and per CPU second of this process
 (``time.process_time``): on a busy machine the second is what one core can do. Then
@@ -65,8 +65,12 @@ def real_view(url: str) -> tuple[Any, Any, bytes, Callable[[Any], Any]]:
     from webapp.persistence.database import make_engine
     from webapp.persistence.migrate import upgrade
     from webapp.persistence.models import Branch
-    from webapp.services import businesses, customers, logos, orders, programs, staff
-    from webapp.services.wallet_cards import view
+    from webapp.services.counter import orders
+    from webapp.services.customers import accounts as customers
+    from webapp.services.program import businesses, logos
+    from webapp.services.program import versions as programs
+    from webapp.services.staff import accounts as staff
+    from webapp.services.wallet.cards import view
 
     engine = make_engine(url)
     upgrade(engine)
@@ -97,7 +101,7 @@ def real_view(url: str) -> tuple[Any, Any, bytes, Callable[[Any], Any]]:
     assert stored is not None
 
     def current(settings: Any) -> Any:
-        from webapp.services.apple_wallet import current as build_current
+        from webapp.services.wallet.apple_passes import current as build_current
         return build_current(session, settings, secret_key=SECRET, base_url=BASE_URL,
                              business_id=shop.id, customer_id=member.id)
 

@@ -30,9 +30,11 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import InvalidInput
 from webapp.domain.sign_in_limits import WINDOW
 from webapp.error_text import message
-from webapp.services import businesses, rate_counters, sign_in, staff_admin
-from webapp.services.sign_in import TooManySignIns
-from webapp.services.staff import MIN_PASSWORD, WeakPassword
+from webapp.services.program import businesses
+from webapp.services.staff import rate_counters, sign_in
+from webapp.services.staff import team as staff_admin
+from webapp.services.staff.accounts import MIN_PASSWORD, WeakPassword
+from webapp.services.staff.sign_in import TooManySignIns
 
 bp = Blueprint("staff_auth", __name__)
 WRONG = "Неверный логин или пароль"

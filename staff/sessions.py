@@ -3,7 +3,7 @@ request, the idle timeout, and starting and ending the session.
 
 A session's user id is ``business:staff:epoch``, and the session also carries the
 token of its ``staff_sessions`` row; the loader refuses it once the row is ended (this
-browser signed out), too old (:data:`webapp.services.sign_in.LIFETIME`), or the
+browser signed out), too old (:data:`webapp.services.staff.sign_in.LIFETIME`), or the
 member's ``session_epoch`` moved on (signed out everywhere, access reset,
 deactivated). Sign-in also stamps the session with the time of the last request and
 the business's idle timeout (read once, so no request pays a query for it): a session
@@ -24,11 +24,11 @@ from werkzeug.wrappers import Response
 
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor
-from webapp.services import sign_in
-from webapp.services.sign_in import SignedIn, Started
+from webapp.services.staff import sign_in
+from webapp.services.staff.sign_in import SignedIn, Started
 
 login_manager = LoginManager()
-# The token of this browser's staff_sessions row (see webapp.services.sign_in).
+# The token of this browser's staff_sessions row (see webapp.services.staff.sign_in).
 TOKEN = "staff_token"
 # Session keys: when the member was last seen (seconds) and their idle timeout (minutes).
 SEEN = "staff_seen"

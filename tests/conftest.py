@@ -26,7 +26,9 @@ from webapp.domain.actor import Actor, Role
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
 from webapp.persistence.models import Branch, Business, Customer
-from webapp.services import businesses, customers, staff
+from webapp.services.customers import accounts as customers
+from webapp.services.program import businesses
+from webapp.services.staff import accounts as staff
 
 POSTGRES_URL = os.environ.get("REGULARS_TEST_DATABASE_URL", "")
 
@@ -177,9 +179,11 @@ def rolled_back_app(engine: Engine, config: dict[str, Any]) -> Iterator[Any]:
     """An app made with ``config`` whose session joins an outer transaction on
     ``engine`` that is rolled back afterwards: services commit for real, the test
     database keeps nothing. ``app.test_session`` is that session."""
+    from webapp import cli
     from webapp.app import create_app
 
     app = create_app({"SECRET_KEY": "test-secret-" + "x" * 40, "TESTING": True, **config})
+    cli.register(app)  # as the `regulars` entry point does (webapp/__main__.py)
     connection = engine.connect()
     outer = connection.begin()
     factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",

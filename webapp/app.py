@@ -85,7 +85,4 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["regulars_sms"] = make_gateway(
         str(settings.extra.get("SMS_BACKEND") or "console"), settings.extra)
 
-    from webapp.cli import register_commands
-
-    register_commands(app)
     return app

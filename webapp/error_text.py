@@ -28,7 +28,7 @@ RU: dict[str, str] = {
     "This card number has a typo: the check digit does not match.": (
         "В номере карты опечатка: не сходится контрольная цифра."
     ),
-    # -- webapp/domain/checkin.py, webapp/services/checkins.py
+    # -- webapp/domain/checkin.py, webapp/services/counter/checkins.py
     "This is not a Regulars check-in code.": "Это не код из приложения Regulars.",
     "This code was not made by this customer's app.": (
         "Этот код создан не в приложении этого клиента."
@@ -42,7 +42,7 @@ RU: dict[str, str] = {
         " (он меняется каждые 30 секунд)."
     ),
     "No customer of this business has this card.": "Такой карты нет ни у одного клиента.",
-    # -- webapp/domain/counter_settings.py, webapp/services/counter_settings.py
+    # -- webapp/domain/counter_settings.py, webapp/services/counter/settings.py
     "hard_block is true or false.": "hard_block — это true или false.",
     "{name} must be a whole number from {low} to {high}.": (
         "{name}: нужно целое число от {low} до {high}."
@@ -103,7 +103,7 @@ RU: dict[str, str] = {
     ),
     "At most {max} points can pay for this order.": "Максимум баллов к оплате этого заказа: {max}.",
     "This perk is not available on this order.": "Эта привилегия недоступна для этого заказа.",
-    # -- webapp/domain/simulation.py, webapp/services/simulation.py
+    # -- webapp/domain/simulation.py, webapp/services/program/simulation.py
     "The tier mix needs one share per tier, 0 to 100 % in all.": (
         "Распределение по уровням: по одной доле на уровень, всего от 0 до 100 %."
     ),
@@ -114,17 +114,17 @@ RU: dict[str, str] = {
     "The business has no program yet: choose a preset to estimate.": (
         "У компании ещё нет программы: выберите готовую программу для оценки."
     ),
-    # -- webapp/services/audit.py
+    # -- webapp/services/staff/audit.py
     "Only managers and owners see the audit trail.": (
         "Журнал действий видят только менеджеры и владелец."
     ),
-    # -- webapp/services/businesses.py
+    # -- webapp/services/program/businesses.py
     "A business needs a name of 1 to 200 characters.": "Название компании — от 1 до 200 символов.",
     "{currency!r} is not an ISO 4217 currency code.": "{currency!r} — не код валюты ISO 4217.",
     "{timezone!r} is not a time zone.": "{timezone!r} — не часовой пояс.",
     "{locale!r} is not a locale.": "{locale!r} — не код языка и региона.",
     "{phone_region!r} is not a phone region.": "{phone_region!r} — не код телефонного региона.",
-    # -- webapp/services/checkout.py, webapp/services/orders.py
+    # -- webapp/services/counter/checkout.py, webapp/services/counter/orders.py
     "A service category is 1 to 64 characters.": "Категория услуги — от 1 до 64 символов.",
     "Redeeming more than {threshold} points needs the customer's confirmation: send them a code.": (
         "Для списания баллов сверх {threshold} нужно подтверждение клиента: отправьте ему код."
@@ -153,7 +153,7 @@ RU: dict[str, str] = {
         "Тело запроса — не JSON, который мы читаем: не глубже {depth} уровней, без символа"
         " NUL."
     ),
-    # -- webapp/services/customer_sign_in.py
+    # -- webapp/services/customers/sign_in.py
     "Agree to the processing of personal data to continue.": (
         "Чтобы продолжить, дайте согласие на обработку персональных данных."
     ),
@@ -166,7 +166,7 @@ RU: dict[str, str] = {
         "Эта карта закрыта: обратитесь в компанию, чтобы её восстановить."
     ),
     "No such session.": "Такого входа нет.",
-    # -- webapp/services/customer_profile.py
+    # -- webapp/services/customers/profile.py
     "An identifier is at most 64 characters.": "Номер — не длиннее 64 символов.",
     "A label is at most 200 characters.": "Подпись — не длиннее 200 символов.",
     "No such vehicle or device.": "Такого автомобиля или устройства нет.",
@@ -183,7 +183,7 @@ RU: dict[str, str] = {
     ),
     "The birthday cannot be in the future.": "Дата рождения не может быть в будущем.",
     "The birthday cannot be before 1900.": "Дата рождения не может быть раньше 1900 года.",
-    # -- webapp/services/logos.py
+    # -- webapp/services/program/logos.py
     "A logo is an image file of at most 2 MB.": "Логотип — файл изображения не больше 2 МБ.",
     "A logo is a PNG, JPEG or WebP image of sensible size.": (
         "Логотип — изображение PNG, JPEG или WebP разумного размера."
@@ -193,11 +193,11 @@ RU: dict[str, str] = {
     "Google Wallet did not answer: try again in a minute.": (
         "Google Кошелёк не ответил: попробуйте через минуту."
     ),
-    # -- webapp/services/wallet_links.py
+    # -- webapp/services/wallet/links.py
     "This link is not valid: ask at the counter for a new one.": (
         "Ссылка недействительна: попросите на кассе новую."
     ),
-    # -- webapp/services/passkit.py (answers to iPhones; kept translated all the same)
+    # -- webapp/services/wallet/passkit.py (answers to iPhones; kept translated all the same)
     "The pass's authentication token is missing or wrong.": (
         "Ключ доступа к карте отсутствует или неверен."
     ),
@@ -214,7 +214,7 @@ RU: dict[str, str] = {
     'The body must be {"logs": [<text>, ...]}.': (
         'Тело запроса должно быть {"logs": [<текст>, ...]}.'
     ),
-    # -- webapp/services/push.py
+    # -- webapp/services/notify/push.py
     "A push subscription is a JSON object with an endpoint and keys.": (
         "Подписка на уведомления должна быть JSON-объектом с адресом и ключами."
     ),
@@ -231,7 +231,7 @@ RU: dict[str, str] = {
     "The subscription's auth secret must be 16 bytes.": (
         "Секрет auth в подписке должен быть длиной 16 байт."
     ),
-    # -- webapp/services/confirmations.py
+    # -- webapp/services/counter/confirmations.py
     "Points to confirm must be a whole number above 0.": (
         "Баллы для подтверждения — целое число больше 0."
     ),
@@ -248,11 +248,11 @@ RU: dict[str, str] = {
     "The customer confirmed {confirmed} points, not {points}.": (
         "Клиент подтвердил другое число баллов: {confirmed}, а не {points}."
     ),
-    # -- webapp/services/counter.py
+    # -- webapp/services/counter/panel.py
     "A note cannot be empty.": "Заметка не может быть пустой.",
     "A note is at most {limit} characters.": "Заметка — не длиннее {limit} символов.",
     "No such order.": "Заказ не найден.",
-    # -- webapp/services/customers.py, customer_search.py, ledger_views.py
+    # -- webapp/services/customers/accounts.py, customer_search.py, ledger_views.py
     "No such customer.": "Клиент не найден.",
     "No such business.": "Компания не найдена.",
     "A name is at most 200 characters.": "Имя — не длиннее 200 символов.",
@@ -264,18 +264,18 @@ RU: dict[str, str] = {
     ),
     "The search text is too long.": "Слишком длинный запрос.",
     "Type 4 to 10 last digits of the phone.": "Введите от 4 до 10 последних цифр телефона.",
-    # -- webapp/services/idempotency.py
+    # -- webapp/services/unit_of_work.py
     "This idempotency key was already used for a different request.": (
         "Эта форма уже была отправлена с другими данными. Обновите страницу и попробуйте снова."
     ),
-    # -- webapp/services/ledger.py
+    # -- webapp/services/ledger/operations.py
     "No such pending hold.": "Резерв баллов не найден.",
     "This pending hold was already resolved.": "Этот резерв баллов уже закрыт.",
     "The refund is larger than what is left of the order.": (
         "Возврат больше, чем осталось по заказу."
     ),
     "Only a staff member can adjust points.": "Корректировать баллы может только сотрудник.",
-    # -- webapp/domain/adjustments.py, webapp/services/adjustment_requests.py
+    # -- webapp/domain/adjustments.py, webapp/services/ledger/adjustment_requests.py
     "An adjustment needs a reason.": "Укажите причину корректировки.",
     "The reason is longer than {max} characters.": "Причина — не длиннее {max} символов.",
     "Write the reason in at least {min} characters.": (
@@ -317,21 +317,21 @@ RU: dict[str, str] = {
     "This order has already earned its points.": "Баллы за этот заказ уже начислены.",
     "No such order for this customer.": "У этого клиента нет такого заказа.",
     "Your role does not allow this.": "Недостаточно прав для этого действия.",
-    # -- webapp/services/phones.py
+    # -- webapp/services/customers/phones.py
     "Enter a phone number.": "Введите номер телефона.",
     "This phone number does not exist.": "Такого номера телефона не существует.",
     "This is not a phone number.": "Это не номер телефона.",
     "This is not a mobile number: the code comes by SMS.": (
         "Это не мобильный номер, а код приходит по SMS."
     ),
-    # -- webapp/services/program_page.py, programs.py
+    # -- webapp/services/program/page.py, programs.py
     "Only the owner can change the program.": "Менять программу может только владелец.",
     "No preset {preset!r}.": "Нет готовой программы {preset!r}.",
     "A new version cannot start in the past: that would rewrite orders already closed.": (
         "Новая версия не может начаться в прошлом: это переписало бы уже закрытые заказы."
     ),
     "No such program version.": "Такой версии программы нет.",
-    # -- webapp/services/staff.py, staff_admin.py
+    # -- webapp/services/staff/accounts.py, staff_admin.py
     "A login is 1 to 64 letters, digits or . _ - @.": (
         "Логин — от 1 до 64 букв, цифр или символов . _ - @."
     ),
@@ -346,7 +346,7 @@ RU: dict[str, str] = {
     "An owner does not demote themselves.": "Владелец не может понизить свою роль.",
     "Only the owner manages staff.": "Сотрудниками управляет только владелец.",
     "No such staff member.": "Сотрудник не найден.",
-    # -- webapp/domain/abuse.py, webapp/services/abuse.py
+    # -- webapp/domain/abuse.py, webapp/services/abuse/checks.py
     "Refused: this goes over the business's abuse limits. Call a manager, who can do it.": (
         "Отказано: превышены лимиты против злоупотреблений. Позовите менеджера — он может"
         " провести эту операцию."
@@ -359,7 +359,7 @@ RU: dict[str, str] = {
         "Лимиты против злоупотреблений меняет только владелец."
     ),
     "Only managers and owners see abuse flags.": "Сигналы видят только менеджеры и владелец.",
-    # -- webapp/services/customer_history.py, sign_in.py
+    # -- webapp/services/customers/history.py, sign_in.py
     "Only managers and owners see customer histories.": (
         "Историю клиента видят только менеджеры и владелец."
     ),

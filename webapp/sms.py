@@ -1,7 +1,7 @@
 """Sending a text message: the gateway interface, the console backend for development
 and an HTTP backend for a real SMS provider.
 
-Customer notifications go through the outbox (:mod:`webapp.services.outbox`, kind
+Customer notifications go through the outbox (:mod:`webapp.services.notify.outbox`, kind
 ``sms``) and ``regulars worker``; the counter still sends its one-time codes directly,
 because the cashier waits for them while the customer stands at the counter.
 """

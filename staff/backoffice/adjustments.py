@@ -18,7 +18,7 @@ from webapp.domain import history_text
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import DomainError, NotFound, PermissionDenied
 from webapp.domain.wording import plural
-from webapp.services import adjustment_request_list, adjustment_requests
+from webapp.services.ledger import adjustment_request_list, adjustment_requests
 
 bp = Blueprint("adjustments", __name__, url_prefix="/adjustments")
 STATUS = {"pending": "ждёт одобрения", "approved": "одобрено", "rejected": "отклонено"}

@@ -10,7 +10,7 @@ from flask import render_template
 
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
-from webapp.services import customer_history
+from webapp.services.customers import history as customer_history
 
 
 def history_page(

@@ -15,7 +15,9 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import DomainError, NotFound, PermissionDenied
 from webapp.domain.money import format_minor, parse_points, parse_rubles
 from webapp.domain.wording import plural
-from webapp.services import audit_trail, customer_history, customer_search
+from webapp.services.customers import history as customer_history
+from webapp.services.customers import search as customer_search
+from webapp.services.staff import audit_trail
 
 bp = Blueprint("backoffice_customers", __name__, url_prefix="/b/<int:business_id>/backoffice")
 # The owner's approvals of large adjustments: /b/<id>/backoffice/adjustments/...

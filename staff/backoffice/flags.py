@@ -13,7 +13,7 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import AlreadyResolved, InvalidInput, NotFound, PermissionDenied
 from webapp.domain.numbers import MAX_INT, whole_number
-from webapp.services import abuse_flags
+from webapp.services.abuse import flags as abuse_flags
 
 bp = Blueprint("backoffice_flags", __name__, url_prefix="/b/<int:business_id>/backoffice")
 

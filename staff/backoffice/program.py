@@ -9,7 +9,8 @@ from staff.access import require
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.program import InvalidSetting
-from webapp.services import program_form, program_page
+from webapp.services.program import form as program_form
+from webapp.services.program import page as program_page
 
 bp = Blueprint("backoffice_program", __name__, url_prefix="/b/<int:business_id>/backoffice")
 

@@ -27,8 +27,9 @@ from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import AlreadyExists, DomainError, InvalidInput
 from webapp.domain.numbers import MAX_ID, whole_number
-from webapp.services import sign_in, staff_admin
-from webapp.services.staff_admin import Invitation, OwnAccount
+from webapp.services.staff import sign_in
+from webapp.services.staff import team as staff_admin
+from webapp.services.staff.team import Invitation, OwnAccount
 
 bp = Blueprint("backoffice_staff", __name__, url_prefix="/b/<int:business_id>/backoffice")
 

@@ -34,15 +34,11 @@ from webapp.domain.money import parse_rubles
 from webapp.domain.numbers import MAX_ID, optional_id, whole_number
 from webapp.domain.quote import OrderDraft
 from webapp.domain.quote_text import explain
-from webapp.services import (
-    checkins,
-    checkout,
-    confirmations,
-    counter,
-    customer_search,
-    wallet_links,
-)
-from webapp.services.checkout import Confirmation
+from webapp.services.counter import checkins, checkout, confirmations
+from webapp.services.counter import panel as counter
+from webapp.services.counter.checkout import Confirmation
+from webapp.services.customers import search as customer_search
+from webapp.services.wallet import links as wallet_links
 from webapp.sms import SmsGateway
 
 bp = Blueprint("counter", __name__, url_prefix="/b/<int:business_id>/counter")

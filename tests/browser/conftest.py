@@ -23,7 +23,8 @@ from tests.web_client import PASSWORD
 from webapp.domain.actor import Role
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
-from webapp.services import businesses, staff
+from webapp.services.program import businesses
+from webapp.services.staff import accounts as staff
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

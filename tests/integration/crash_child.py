@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor
 from webapp.persistence.database import make_engine
-from webapp.services import ledger
+from webapp.services.ledger import operations as ledger
 
 
 def request(i: int, customer_ids: list[int]) -> tuple[str, int, int]:

@@ -28,16 +28,14 @@ from webapp.persistence.models import (
     Operation,
     Order,
 )
-from webapp.services import (
-    abuse,
-    abuse_flags,
-    businesses,
-    checkout,
-    customers,
-    ledger,
-    programs,
-    staff,
-)
+from webapp.services.abuse import checks as abuse
+from webapp.services.abuse import flags as abuse_flags
+from webapp.services.counter import checkout
+from webapp.services.customers import accounts as customers
+from webapp.services.ledger import operations as ledger
+from webapp.services.program import businesses
+from webapp.services.program import versions as programs
+from webapp.services.staff import accounts as staff
 
 Keys = Callable[[], str]
 RUB = 100

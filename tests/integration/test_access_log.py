@@ -20,7 +20,9 @@ from tests.serving import SECRET, regulars_serve
 from webapp.domain.actor import Actor
 from webapp.persistence.models import OutboxMessage, WalletPass
 from webapp.safe_log import REDACTED, safe_target
-from webapp.services import customers, staff_admin, wallet_links
+from webapp.services.customers import accounts as customers
+from webapp.services.staff import team as staff_admin
+from webapp.services.wallet import links as wallet_links
 
 pytestmark = pytest.mark.slow
 

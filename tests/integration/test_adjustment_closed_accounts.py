@@ -22,13 +22,10 @@ from tests.integration.test_adjustment_requests import (
 from webapp.domain.actor import Actor
 from webapp.domain.errors import AlreadyResolved, CustomerNotActive
 from webapp.persistence.models import AdjustmentRequest, AuditEvent, Business, Customer
-from webapp.services import (
-    adjustment_request_list,
-    adjustment_requests,
-    customer_profile,
-    ledger,
-)
-from webapp.services.customer_sign_in import Who
+from webapp.services.customers import profile as customer_profile
+from webapp.services.customers.sign_in import Who
+from webapp.services.ledger import adjustment_request_list, adjustment_requests
+from webapp.services.ledger import operations as ledger
 
 Keys = Callable[[], str]
 

@@ -21,7 +21,9 @@ from webapp.domain.abuse import Crossing, Kind
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import PermissionDenied
 from webapp.persistence.models import AbuseFlag, AuditEvent, Business, Customer
-from webapp.services import abuse_flags, abuse_records, adjustment_requests
+from webapp.services.abuse import flags as abuse_flags
+from webapp.services.abuse import records as abuse_records
+from webapp.services.ledger import adjustment_requests
 
 Keys = Callable[[], str]
 NOON = T0 + timedelta(hours=3)

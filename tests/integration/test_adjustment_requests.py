@@ -34,14 +34,11 @@ from webapp.persistence.models import (
     Customer,
     Operation,
 )
-from webapp.services import (
-    abuse_flags,
-    adjustment_request_list,
-    adjustment_requests,
-    customers,
-    ledger,
-    ledger_check,
-)
+from webapp.services.abuse import flags as abuse_flags
+from webapp.services.customers import accounts as customers
+from webapp.services.ledger import adjustment_request_list, adjustment_requests
+from webapp.services.ledger import invariants as ledger_check
+from webapp.services.ledger import operations as ledger
 
 Keys = Callable[[], str]
 REASON = "Компенсация за сорванный ремонт"

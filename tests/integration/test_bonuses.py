@@ -11,8 +11,11 @@ from tests.conftest import T0
 from webapp.domain.actor import Actor
 from webapp.domain.presets import PRESETS
 from webapp.domain.program import Bonuses
-from webapp.services import bonuses, customers, ledger, programs
-from webapp.services.bonuses import _same_day
+from webapp.services.customers import accounts as customers
+from webapp.services.ledger import operations as ledger
+from webapp.services.program import bonuses
+from webapp.services.program import versions as programs
+from webapp.services.program.bonuses import _same_day
 
 GIFTS = Bonuses(welcome=100, birthday=200, birthday_window_days=3)
 
@@ -55,7 +58,7 @@ def test_leap_day_birthdays_are_celebrated_on_the_28th() -> None:
 
 
 def test_birthdays_command(app) -> None:
-    from webapp.services import businesses
+    from webapp.services.program import businesses
 
     with app.app_context():
         business = businesses.create_business(app.test_session(), name="Гараж")

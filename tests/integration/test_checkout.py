@@ -27,8 +27,11 @@ from webapp.persistence.models import (
     Order,
     ProgramVersion,
 )
-from webapp.services import checkout, customers, ledger, programs
-from webapp.services.ledger_check import check
+from webapp.services.counter import checkout
+from webapp.services.customers import accounts as customers
+from webapp.services.ledger import operations as ledger
+from webapp.services.ledger.invariants import check
+from webapp.services.program import versions as programs
 
 Keys = Callable[[], str]
 RUB = 100

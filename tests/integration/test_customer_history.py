@@ -22,7 +22,10 @@ from webapp.domain.errors import (
     UnknownOrder,
 )
 from webapp.persistence.models import Branch, Business, Customer, Order
-from webapp.services import audit_trail, customer_history, ledger, orders
+from webapp.services.counter import orders
+from webapp.services.customers import history as customer_history
+from webapp.services.ledger import operations as ledger
+from webapp.services.staff import audit_trail
 
 Keys = Callable[[], str]
 DAY = timedelta(days=1)

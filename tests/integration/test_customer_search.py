@@ -11,7 +11,8 @@ from webapp.domain import cards
 from webapp.domain.actor import Actor
 from webapp.domain.errors import InvalidInput
 from webapp.persistence.models import Business, Customer
-from webapp.services import customer_search, customers
+from webapp.services.customers import accounts as customers
+from webapp.services.customers import search as customer_search
 
 MakeCustomer = Callable[..., Customer]
 

@@ -18,7 +18,9 @@ from webapp.domain.errors import (
     UnknownCustomer,
 )
 from webapp.persistence.models import Account, Business, Customer
-from webapp.services import businesses, customers, staff
+from webapp.services.customers import accounts as customers
+from webapp.services.program import businesses
+from webapp.services.staff import accounts as staff
 
 
 def test_join_normalises_the_phone_and_opens_accounts(session: Session, system: Actor) -> None:

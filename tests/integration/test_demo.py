@@ -30,8 +30,10 @@ from webapp.persistence.models import (
     Order,
     StaffUser,
 )
-from webapp.services import checkout, ledger, staff
-from webapp.services.ledger_check import check
+from webapp.services.counter import checkout
+from webapp.services.ledger import operations as ledger
+from webapp.services.ledger.invariants import check
+from webapp.services.staff import accounts as staff
 
 SEED, CUSTOMERS = 3, 25
 DAY = timedelta(days=1)

@@ -22,7 +22,7 @@ from tests.serving import (
     session_processes,
     wait_for_output,
 )
-from webapp.worker_beside import GRACE
+from webapp.cli.worker_beside import GRACE
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,8 @@ import pytest
 
 from tests.web_client import PASSWORD, staff_signed_in
 from webapp.domain.actor import Role
-from webapp.services import businesses, staff
+from webapp.services.program import businesses
+from webapp.services.staff import accounts as staff
 
 ENGLISH = "An idempotency key is 8 to 200 printable ASCII characters."
 RUSSIAN = "Неверный ключ повторной отправки: обновите страницу и попробуйте снова."

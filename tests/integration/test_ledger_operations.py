@@ -25,8 +25,9 @@ from webapp.domain.errors import (
     UnknownOrder,
 )
 from webapp.persistence.models import Branch, Customer, Entry, IdempotencyKey, Operation, Transfer
-from webapp.services import ledger, orders
-from webapp.services.ledger_check import check
+from webapp.services.counter import orders
+from webapp.services.ledger import operations as ledger
+from webapp.services.ledger.invariants import check
 
 Keys = Callable[[], str]
 DAY = timedelta(days=1)

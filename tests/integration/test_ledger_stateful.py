@@ -26,7 +26,9 @@ from tests.conftest import T0
 from webapp.domain.actor import Actor
 from webapp.domain.errors import AlreadyResolved, InsufficientPoints, InvalidAmount
 from webapp.persistence.models import Branch, Business, Customer
-from webapp.services import ledger, ledger_check, orders
+from webapp.services.counter import orders
+from webapp.services.ledger import invariants as ledger_check
+from webapp.services.ledger import operations as ledger
 
 Result = dict[str, Any]
 customer_index = st.integers(0, 2)  # three customers

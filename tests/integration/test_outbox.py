@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import T0
 from webapp.persistence.models import Business, Consent, Customer, OutboxMessage
-from webapp.services import outbox
-from webapp.services.outbox import Summary
+from webapp.services.notify import outbox
+from webapp.services.notify.outbox import Summary
 
 
 class Recorder:

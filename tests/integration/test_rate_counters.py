@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import free_port, redis_or_skip
 from webapp.domain.sign_in_limits import Count
 from webapp.persistence.models import RateCounter
-from webapp.services.rate_counters import Counters, DatabaseCounters, RedisCounters
+from webapp.services.staff.rate_counters import Counters, DatabaseCounters, RedisCounters
 
 NOW = datetime(2026, 12, 3, 10, 7, tzinfo=UTC)
 WINDOW = NOW.replace(minute=0)
@@ -108,7 +108,7 @@ def test_windows_a_day_old_are_deleted_as_new_ones_are_written(session: Session)
 def test_an_unreachable_redis_refuses_instead_of_letting_attempts_through() -> None:
     import redis
 
-    from webapp.services.rate_counters import LimitsUnavailable
+    from webapp.services.staff.rate_counters import LimitsUnavailable
 
     closed = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0",
                                   socket_connect_timeout=1)

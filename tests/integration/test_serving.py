@@ -20,7 +20,8 @@ from tests.serving import Served, regulars_serve, staff_sign_in
 from tests.web_client import PASSWORD, csrf_token
 from webapp.domain.actor import Actor, Role
 from webapp.persistence.models import CustomerNote, OutboxMessage, SignInCode
-from webapp.services import customers, staff
+from webapp.services.customers import accounts as customers
+from webapp.services.staff import accounts as staff
 
 pytestmark = pytest.mark.slow
 

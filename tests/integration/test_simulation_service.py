@@ -16,9 +16,10 @@ from webapp.domain.errors import InvalidInput, PermissionDenied
 from webapp.domain.presets import PRESETS
 from webapp.domain.simulation import Assumptions, Category
 from webapp.persistence.models import Branch, Business, Customer
-from webapp.services import businesses, programs
-from webapp.services.orders import close_order
-from webapp.services.simulation import estimate_for_business
+from webapp.services.counter.orders import close_order
+from webapp.services.program import businesses
+from webapp.services.program import versions as programs
+from webapp.services.program.simulation import estimate_for_business
 
 Keys = Callable[[], str]
 DAY = timedelta(days=1)

@@ -15,8 +15,8 @@ from tests.conftest import T0, free_port
 from tests.standins.sms_gateway import FakeProvider, running
 from webapp.config import ConfigError
 from webapp.persistence.models import OutboxMessage
-from webapp.services import outbox
-from webapp.services.outbox import Summary
+from webapp.services.notify import outbox
+from webapp.services.notify.outbox import Summary
 from webapp.sms import HttpGateway, SmsNotSent, make_gateway
 
 PHONE = "+79161234567"

@@ -15,8 +15,10 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
 from webapp.persistence.models import AuditEvent, Branch, Business, StaffInvite, StaffUser
-from webapp.services import sign_in, staff, staff_admin
-from webapp.services.staff_admin import InvalidInvite, OwnAccount
+from webapp.services.staff import accounts as staff
+from webapp.services.staff import sign_in
+from webapp.services.staff import team as staff_admin
+from webapp.services.staff.team import InvalidInvite, OwnAccount
 
 NEW_PASSWORD = "a brand new secret"
 

@@ -16,7 +16,8 @@ from webapp.domain.actor import Actor
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
 from webapp.persistence.models import Customer, IdempotencyKey
-from webapp.services import ledger, unit_of_work
+from webapp.services import unit_of_work
+from webapp.services.ledger import operations as ledger
 
 
 @pytest.fixture

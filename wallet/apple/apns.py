@@ -23,10 +23,10 @@ Answers: 200 is done; 410 (the token is no longer active for the topic) and 400
 ``BadDeviceToken`` / ``DeviceTokenNotForTopic`` remove the registration; anything else
 (403, 429, 5xx, no answer) raises, and the outbox tries again with backoff (the
 outbox sender, which reads and removes registrations, is
-:class:`webapp.services.apple_wallet.ApnsSender`).
+:class:`webapp.services.wallet.apple_passes.ApnsSender`).
 ``REGULARS_APNS_CA_FILE`` (a PEM bundle) replaces the public CAs for APNs's server
 certificate: the tests' stand-in uses it. A file that cannot be read or holds no
-certificate turns the pushes off (``webapp.wallet_worker.apple_senders``), like any
+certificate turns the pushes off (``webapp.cli.wallet_senders.apple_senders``), like any
 other wrong APNs setting.
 """
 
@@ -50,7 +50,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from wallet.apple.settings import AppleSettings
 from webapp.config import ConfigError
-from webapp.services.passkit import PUSH_TOKEN
+from webapp.services.wallet.passkit import PUSH_TOKEN
 
 BODY = b"{}"  # Apple: "an empty JSON dictionary for the payload"
 PUSH_TYPE = "background"

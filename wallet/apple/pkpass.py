@@ -5,7 +5,7 @@ announce a new balance or tier); tier, progress to the next tier, stamps and exp
 points below it; the card number in the header and as a QR code; the rules, what the
 points are worth, the contacts and a link to the history on the back. Labels come from
 ``ru.lproj`` / ``en.lproj/pass.strings`` (the phone picks by its language); values are
-already in the customer's language (:class:`~webapp.services.wallet_cards.PassView`).
+already in the customer's language (:class:`~webapp.services.wallet.cards.PassView`).
 
 ``manifest.json`` holds the SHA-1 of every other file and ``signature`` is a detached
 PKCS#7 (CMS SignedData, SHA-256, signing time and the WWDR intermediate included) over
@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from wallet.apple import zipper
 from wallet.apple.images import THEME, images_for
 from wallet.apple.settings import AppleSettings, auth_token
-from webapp.services.wallet_cards import PassView
+from webapp.services.wallet.cards import PassView
 
 MEDIA_TYPE = "application/vnd.apple.pkpass"
 WEB_SERVICE_PATH = "/wallet/apple"  # webServiceURL = base URL + this (https only)

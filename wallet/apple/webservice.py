@@ -12,8 +12,8 @@
 
 Registering, unregistering and the pass need ``Authorization: ApplePass <token>``
 (401 without the right one); an unknown pass or another pass type is 404, a malformed
-request 400. The rules live in :mod:`webapp.services.passkit` (the pass itself is
-built by :mod:`webapp.services.apple_wallet`); each runs in its own unit-of-work
+request 400. The rules live in :mod:`webapp.services.wallet.passkit` (the pass itself is
+built by :mod:`webapp.services.wallet.apple_passes`); each runs in its own unit-of-work
 scope, and the views only hand them the request's session. Without Apple Wallet
 settings every route answers 404. CSRF does not apply (iOS has no token): the
 blueprint exempts itself when it is registered.
@@ -34,7 +34,8 @@ from wallet.apple.settings import AppleSettings, auth_token, settings_of
 from webapp.current import unit_of_work
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import DomainError, InvalidInput
-from webapp.services import apple_wallet, passkit
+from webapp.services.wallet import apple_passes as apple_wallet
+from webapp.services.wallet import passkit
 
 MAX_BODY = 4096  # a registration body is {"pushToken": "<64 hex>"}
 MAX_LOG_BODY = 65536

@@ -1,6 +1,6 @@
 """What Google Wallet is sent: the business's loyalty class, the customer's loyalty
 object and the balance message, made from the same
-:class:`~webapp.services.wallet_cards.PassView` as the Apple pass. Pure functions: no
+:class:`~webapp.services.wallet.cards.PassView` as the Apple pass. Pure functions: no
 database, no network."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from wallet.google.settings import GoogleSettings
-from webapp.services.wallet_cards import PassView
+from webapp.services.wallet.cards import PassView
 
 BACKGROUND = "#0b5d3b"
 NO_TIER = "—"  # shown when a tier the pass showed is gone (a patch cannot delete a field)

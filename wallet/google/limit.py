@@ -9,7 +9,7 @@ that tells this layout from the old one (a plain count for the day). A time is r
 *up* to its 3-minute step, so a notification is always forgotten a little late, never
 early. This module is the arithmetic only: the compare-and-set on both columns that
 stores the times (so two workers cannot both take the last notification) is
-:mod:`webapp.services.google_wallet_limit`.
+:mod:`webapp.services.wallet.google_limit`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The "Save to Google Wallet" link: a JWT signed (RS256) with the service account's key
 that names an object already inserted through the REST API by its id only, so the
 link stays short and holds nothing but the id. The signed-in customer's link (the
-object put first) is :func:`webapp.services.google_wallet.save_link`."""
+object put first) is :func:`webapp.services.wallet.google_objects.save_link`."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ put through the REST client; what they hold is made in :mod:`wallet.google.bodie
   name stays at Google.
 
 When they are called (and what the database remembers of it) is the service's:
-:mod:`webapp.services.google_wallet`.
+:mod:`webapp.services.wallet.google_objects`.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ from flask import current_app, g, make_response, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from webapp.current import unit_of_work
-from webapp.services import customer_sign_in
-from webapp.services.customer_sign_in import Who
+from webapp.services.customers import sign_in as customer_sign_in
+from webapp.services.customers.sign_in import Who
 
 # Sign-out, a deleted account or a session ended elsewhere: what the browser must drop.
 # Only the HTTP cache. Clear-Site-Data acts on the whole origin, which every business's

@@ -16,8 +16,9 @@ from webapp.customer.views import bp, client_ip
 from webapp.domain.consent import TEXTS, ConsentKind
 from webapp.domain.errors import DomainError
 from webapp.error_text import message
-from webapp.services import customer_profile, customer_sign_in
-from webapp.services.customer_sign_in import Who
+from webapp.services.customers import profile as customer_profile
+from webapp.services.customers import sign_in as customer_sign_in
+from webapp.services.customers.sign_in import Who
 
 
 def _page(who: Who, business_id: int, error: str | None = None, status: int = 200

@@ -19,9 +19,9 @@ from webapp.customer.access import current
 from webapp.customer.views import bp
 from webapp.domain.errors import DomainError
 from webapp.error_text import message
-from webapp.services import push
-from webapp.services.customer_sign_in import Who
-from webapp.services.push_settings import PushSettings, settings_of
+from webapp.services.customers.sign_in import Who
+from webapp.services.notify import push
+from webapp.services.notify.push_settings import PushSettings, settings_of
 
 MAX_BODY = 4096  # a subscription is a few hundred bytes
 

@@ -10,7 +10,7 @@ from flask import Response, abort, current_app, jsonify, request, url_for
 from webapp import i18n
 from webapp.current import unit_of_work
 from webapp.customer.views import bp
-from webapp.services import businesses, logos
+from webapp.services.program import businesses, logos
 
 # Precached by the service worker: everything the card screen needs besides itself.
 SHELL = ("css/base.css", "css/customer.css", "css/checkin.css", "js/customer_app.js",

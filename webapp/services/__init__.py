@@ -1,2 +1,2 @@
-"""Use cases: one function each, taking the session, the actor and (for retryable
-writes) an idempotency key. Services are the one place that commits."""
+"""Use cases grouped by feature, one function each, taking the unit of work, the actor and
+(for retryable writes) an idempotency key; only the unit of work ends a transaction."""

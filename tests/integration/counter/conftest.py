@@ -14,7 +14,9 @@ from webapp.domain import checkin
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
 from webapp.persistence.models import Customer
-from webapp.services import customers, ledger, staff
+from webapp.services.customers import accounts as customers
+from webapp.services.ledger import operations as ledger
+from webapp.services.staff import accounts as staff
 
 _keys = itertools.count(1)
 

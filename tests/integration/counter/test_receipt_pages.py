@@ -71,7 +71,7 @@ def test_a_receipt_names_the_orders_own_branch(
 
 def test_another_business_order_is_not_found(app: Any, cashier: Any, shop: Any) -> None:
     from tests.integration.conftest import make_shop
-    from webapp.services import customers
+    from webapp.services.customers import accounts as customers
 
     db = app.test_session()
     other = make_shop(db)

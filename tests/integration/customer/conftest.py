@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.web_client import csrf
-from webapp.services import outbox
+from webapp.services.notify import outbox
 
 PHONE = "+79161234567"
 

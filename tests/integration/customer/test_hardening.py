@@ -15,8 +15,9 @@ from tests.integration.customer.conftest import PHONE, ask_code, signed_in
 from tests.web_client import csrf, csrf_token
 from webapp.domain.addresses import address_key
 from webapp.persistence.models import Customer, CustomerSession, SignInCode
-from webapp.services import customer_sign_in, sign_in_code_limits
-from webapp.services.customer_sign_in import SignInCodeUnusable
+from webapp.services.customers import code_limits as sign_in_code_limits
+from webapp.services.customers import sign_in as customer_sign_in
+from webapp.services.customers.sign_in import SignInCodeUnusable
 
 
 def codes(app: Any) -> int:
@@ -132,7 +133,7 @@ def test_behind_a_proxy_the_clients_address_counts(tmp_path: Path,
                                                    fresh_engine: Engine) -> None:
     """With REGULARS_TRUSTED_PROXIES the forwarded address is the one counted and kept."""
     from webapp.app import create_app
-    from webapp.services import businesses
+    from webapp.services.program import businesses
 
     with Session(fresh_engine) as db:
         business_id = businesses.create_business(db, name="Гараж").id

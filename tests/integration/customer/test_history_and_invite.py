@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.integration.customer.conftest import PHONE, signed_in
 from webapp.domain.actor import Actor
 from webapp.persistence.models import Customer
-from webapp.services import ledger
+from webapp.services.ledger import operations as ledger
 
 
 def test_the_history_says_what_happened_newest_first(app: Any, shop: SimpleNamespace,

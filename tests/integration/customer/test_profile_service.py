@@ -24,9 +24,12 @@ from webapp.persistence.models import (
     Operation,
     OutboxMessage,
 )
-from webapp.services import customer_profile as profiles
-from webapp.services import ledger, ledger_check, orders, outbox
-from webapp.services.customer_sign_in import Who
+from webapp.services.counter import orders
+from webapp.services.customers import profile as profiles
+from webapp.services.customers.sign_in import Who
+from webapp.services.ledger import invariants as ledger_check
+from webapp.services.ledger import operations as ledger
+from webapp.services.notify import outbox
 
 OTHER = "+79167654321"
 

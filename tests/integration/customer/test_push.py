@@ -25,7 +25,7 @@ from tests.conftest import rolled_back_app
 from tests.integration.customer.conftest import PHONE, signed_in
 from tests.standins.web_push import PushService, running
 from tests.web_client import csrf
-from webapp.commands_push import push_group, senders
+from webapp.cli.push import push_group, senders
 from webapp.config import ConfigError
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
@@ -39,18 +39,13 @@ from webapp.persistence.models import (
     PushReminder,
     PushSubscription,
 )
-from webapp.services import (
-    audit,
-    checkout,
-    consents,
-    ledger,
-    outbox,
-    push,
-    push_messages,
-    push_settings,
-)
-from webapp.services.customer_sign_in import Who
-from webapp.services.push_reminders import Reminded, remind, send_reminders, sleeping_text
+from webapp.services.counter import checkout
+from webapp.services.customers import consents
+from webapp.services.customers.sign_in import Who
+from webapp.services.ledger import operations as ledger
+from webapp.services.notify import outbox, push, push_messages, push_settings
+from webapp.services.notify.push_reminders import Reminded, remind, send_reminders, sleeping_text
+from webapp.services.staff import audit
 
 SUBJECT = "mailto:push-test@example.ru"
 KEYS = push_settings.new_keys()

@@ -28,8 +28,9 @@ from webapp.persistence.models import (
     OutboxMessage,
     SignInCode,
 )
-from webapp.services import customer_sign_in, sign_in_code_limits
-from webapp.services.customer_sign_in import SignInCodeUnusable, WrongSignInCode
+from webapp.services.customers import code_limits as sign_in_code_limits
+from webapp.services.customers import sign_in as customer_sign_in
+from webapp.services.customers.sign_in import SignInCodeUnusable, WrongSignInCode
 
 
 def count(app: Any, model: Any) -> int:
@@ -137,7 +138,7 @@ def test_a_code_signs_in_once(app: Any, shop: SimpleNamespace) -> None:
 
 
 def test_a_code_of_another_business_is_refused(app: Any, shop: SimpleNamespace) -> None:
-    from webapp.services import businesses
+    from webapp.services.program import businesses
 
     other = businesses.create_business(app.test_session(), name="Другой сервис")
     db = app.test_session()

@@ -33,18 +33,16 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
 from webapp.domain.quote import OrderDraft
 from webapp.persistence.models import AbuseFlag, CustomerSession
-from webapp.services import (
-    checkout,
-    customers,
-    ledger,
-    passkit,
-    staff,
-    staff_admin,
-    wallet_cards,
-    wallet_links,
-)
-from webapp.services import sign_in as sign_in_service
-from webapp.services.push_settings import new_keys
+from webapp.services.counter import checkout
+from webapp.services.customers import accounts as customers
+from webapp.services.ledger import operations as ledger
+from webapp.services.notify.push_settings import new_keys
+from webapp.services.staff import accounts as staff
+from webapp.services.staff import sign_in as sign_in_service
+from webapp.services.staff import team as staff_admin
+from webapp.services.wallet import cards as wallet_cards
+from webapp.services.wallet import links as wallet_links
+from webapp.services.wallet import passkit
 
 PHONE = "+79161234567"
 SECRET = "test-secret-" + "x" * 40

@@ -21,8 +21,11 @@ from tests.integration.staff.test_customer_pages import (
 from tests.web_client import PASSWORD, csrf, page_text, staff_signed_in
 from webapp.domain.actor import Actor
 from webapp.persistence.models import AbuseFlag, AdjustmentRequest
-from webapp.services import adjustment_requests, customer_profile, customers, staff
-from webapp.services.customer_sign_in import Who
+from webapp.services.customers import accounts as customers
+from webapp.services.customers import profile as customer_profile
+from webapp.services.customers.sign_in import Who
+from webapp.services.ledger import adjustment_requests
+from webapp.services.staff import accounts as staff
 
 REASON = "Компенсация за сорванный ремонт"
 

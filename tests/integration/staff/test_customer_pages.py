@@ -15,7 +15,11 @@ from sqlalchemy import func, select
 from tests.web_client import PASSWORD, csrf_token, page_text, staff_signed_in
 from webapp.domain.actor import Actor
 from webapp.persistence.models import Branch, Operation, Order
-from webapp.services import customers, ledger, orders, sign_in, staff
+from webapp.services.counter import orders
+from webapp.services.customers import accounts as customers
+from webapp.services.ledger import operations as ledger
+from webapp.services.staff import accounts as staff
+from webapp.services.staff import sign_in
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"

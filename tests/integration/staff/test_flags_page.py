@@ -15,7 +15,9 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.persistence.models import AbuseFlag, StaffUser
-from webapp.services import abuse_flags, customers, staff
+from webapp.services.abuse import flags as abuse_flags
+from webapp.services.customers import accounts as customers
+from webapp.services.staff import accounts as staff
 
 pytestmark = pytest.mark.usefixtures("no_csrf")
 

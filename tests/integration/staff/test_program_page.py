@@ -14,7 +14,7 @@ from webapp.domain.actor import Role
 from webapp.domain.clock import utcnow
 from webapp.domain.program import from_dict
 from webapp.persistence.models import ProgramVersion
-from webapp.services import staff
+from webapp.services.staff import accounts as staff
 
 pytestmark = pytest.mark.usefixtures("no_csrf")
 

@@ -18,7 +18,9 @@ from webapp import security
 from webapp.config import PROJECT_ROOT
 from webapp.domain.actor import Actor, Role
 from webapp.persistence.models import Branch
-from webapp.services import businesses, customers, staff
+from webapp.services.customers import accounts as customers
+from webapp.services.program import businesses
+from webapp.services.staff import accounts as staff
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:;"

@@ -20,7 +20,7 @@ from tests.web_client import (
 from webapp.domain.actor import Role
 from webapp.domain.clock import utcnow
 from webapp.persistence.models import StaffInvite, StaffUser
-from webapp.services import staff
+from webapp.services.staff import accounts as staff
 
 NEW_PASSWORD = "my own new secret"
 INVALID = "Ссылка-приглашение недействительна"

@@ -24,14 +24,18 @@ from sqlalchemy import func, select
 from tests.integration.wallet.pki import KEY_PASSWORD, PKI
 from tests.standins.apns import ApnsStandIn
 from wallet.apple import apns
-from webapp import wallet_worker
+from webapp.cli import wallet_senders
 from webapp.config import ConfigError
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
 from webapp.persistence.models import OutboxMessage, PassRegistration
-from webapp.services import apple_wallet, customers, ledger, outbox, wallet_cards
+from webapp.services.customers import accounts as customers
+from webapp.services.ledger import operations as ledger
+from webapp.services.notify import outbox
 from webapp.services.unit_of_work import UnitOfWork
-from webapp.services.wallet_updates import APNS
+from webapp.services.wallet import apple_passes as apple_wallet
+from webapp.services.wallet import cards as wallet_cards
+from webapp.services.wallet.updates import APNS
 
 TOKEN = "a1" * 32  # push tokens are 64 hex digits today
 OTHER_TOKEN = "b2" * 32
@@ -337,4 +341,4 @@ def test_a_wrong_apns_setting_turns_off_only_the_pushes(make_apple_app: Any,
     """The worker still gets its other senders; the pass jobs wait in the outbox."""
     app = make_apple_app(APNS_KEY_FILE=str(tmp_path / "missing.p8"), APNS_KEY_ID="ABCDEFGHIJ")
     with app.app_context():
-        assert wallet_worker.apple_senders() == {}
+        assert wallet_senders.apple_senders() == {}

@@ -16,8 +16,8 @@ from tests.serving import regulars_run
 from wallet.apple import apns
 from webapp.config import ConfigError
 from webapp.persistence.models import OutboxMessage
-from webapp.services import outbox
-from webapp.services.wallet_updates import APNS
+from webapp.services.notify import outbox
+from webapp.services.wallet.updates import APNS
 
 PHONE = "+79161112233"
 

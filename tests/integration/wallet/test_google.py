@@ -33,10 +33,15 @@ from wallet.google import limit
 from wallet.google import settings as google_settings
 from wallet.google.client import GoogleError, WalletClient, client_for
 from wallet.google.links import save_url
-from webapp import wallet_worker
+from webapp.cli import wallet_senders
 from webapp.domain.actor import Actor
 from webapp.persistence.models import Customer, OutboxMessage, WalletPass
-from webapp.services import customers, google_wallet, ledger, logos, outbox, wallet_updates
+from webapp.services.customers import accounts as customers
+from webapp.services.ledger import operations as ledger
+from webapp.services.notify import outbox
+from webapp.services.program import logos
+from webapp.services.wallet import google_objects as google_wallet
+from webapp.services.wallet import updates as wallet_updates
 
 ISSUER = "3388000000012345678"
 EMAIL = "regulars-wallet@test-project.iam.gserviceaccount.com"
@@ -189,12 +194,12 @@ def test_the_worker_gets_a_sender_only_when_google_is_on(app: Any,
     regulars = app.config["REGULARS"]
     with app.app_context():
         app.extensions.pop(google_settings.EXTENSION, None)
-        assert wallet_worker.google_senders() == {}
+        assert wallet_senders.google_senders() == {}
         app.config["REGULARS"] = dataclasses.replace(regulars, extra={**regulars.extra,
                                                                       **extra})
         app.extensions.pop(google_settings.EXTENSION, None)
         try:
-            assert set(wallet_worker.google_senders()) == {wallet_updates.GOOGLE}
+            assert set(wallet_senders.google_senders()) == {wallet_updates.GOOGLE}
         finally:
             app.config["REGULARS"] = regulars
             app.extensions.pop(google_settings.EXTENSION, None)

@@ -1,4 +1,4 @@
-"""Apple's PassKit web service (wallet/apple/webservice.py, webapp/services/passkit.py)
+"""Apple's PassKit web service (wallet/apple/webservice.py, webapp/services/wallet/passkit.py)
 with the Flask test client, and the whole update flow: register -> the counter credits
 points -> ``regulars worker`` pushes to a local APNs stand-in -> the device lists the
 updated serials -> the new pass shows the new balance -> 304 when nothing changed."""
@@ -24,22 +24,20 @@ from tests.standins.apns import ApnsStandIn
 from tests.web_client import PASSWORD
 from wallet.apple.settings import auth_token
 from wallet.apple.webservice import bp
-from webapp import wallet_worker
+from webapp.cli import wallet_senders
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
 from webapp.domain.presets import DEMO
 from webapp.persistence.models import Customer, OutboxMessage, PassRegistration, WalletPass
-from webapp.services import (
-    businesses,
-    customers,
-    ledger,
-    outbox,
-    passkit,
-    programs,
-    staff,
-    wallet_cards,
-)
-from webapp.services.wallet_updates import APNS
+from webapp.services.customers import accounts as customers
+from webapp.services.ledger import operations as ledger
+from webapp.services.notify import outbox
+from webapp.services.program import businesses
+from webapp.services.program import versions as programs
+from webapp.services.staff import accounts as staff
+from webapp.services.wallet import cards as wallet_cards
+from webapp.services.wallet import passkit
+from webapp.services.wallet.updates import APNS
 
 PREFIX = "/wallet/apple/v1"
 DEVICE = "a3f9c2e1d4b5a6c7d8e9f0a1b2c3d4e5"
@@ -376,7 +374,7 @@ def worker_app(make_apple_app: Callable[..., Any], standin: ApnsStandIn) -> Any:
 def run_worker(app: Any) -> outbox.Summary:
     """One batch of ``regulars worker`` with the Apple sender it gets from the settings."""
     with app.app_context():
-        senders = wallet_worker.apple_senders()
+        senders = wallet_senders.apple_senders()
         try:
             return outbox.run_once(app.test_session(), senders)
         finally:
@@ -454,4 +452,4 @@ def test_register_credit_push_list_download_304(
 
 def test_the_worker_has_no_apple_sender_without_apple_settings(app: Any) -> None:
     with app.app_context():
-        assert wallet_worker.apple_senders() == {}
+        assert wallet_senders.apple_senders() == {}

@@ -26,9 +26,12 @@ from wallet.apple.settings import AppleSettings, auth_token, settings_of
 from webapp.domain.actor import Actor
 from webapp.domain.errors import UnknownCustomer
 from webapp.persistence.models import Branch, Customer
-from webapp.services import customers, ledger, logos, wallet_cards
-from webapp.services.apple_wallet import CurrentPass, current
-from webapp.services.wallet_cards import PassView
+from webapp.services.customers import accounts as customers
+from webapp.services.ledger import operations as ledger
+from webapp.services.program import logos
+from webapp.services.wallet import cards as wallet_cards
+from webapp.services.wallet.apple_passes import CurrentPass, current
+from webapp.services.wallet.cards import PassView
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ from tests.integration.wallet.pki import PKI
 from tests.web_client import PASSWORD, csrf_token, staff_signed_in
 from webapp.domain.actor import Role
 from webapp.persistence.models import AuditEvent, Customer, OutboxMessage
-from webapp.services import staff, wallet_links
-from webapp.services.wallet_links import link_token
+from webapp.services.staff import accounts as staff
+from webapp.services.wallet import links as wallet_links
+from webapp.services.wallet.links import link_token
 
 PKPASS = "application/vnd.apple.pkpass"
 

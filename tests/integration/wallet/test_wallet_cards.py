@@ -14,7 +14,10 @@ from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import UnknownCustomer
 from webapp.persistence.models import OutboxMessage, PassRegistration, WalletPass
-from webapp.services import customers, ledger, wallet_cards, wallet_updates
+from webapp.services.customers import accounts as customers
+from webapp.services.ledger import operations as ledger
+from webapp.services.wallet import cards as wallet_cards
+from webapp.services.wallet import updates as wallet_updates
 
 
 @pytest.fixture
@@ -105,7 +108,8 @@ def test_a_new_program_or_logo_moves_every_pass_of_the_business(
     from PIL import Image
 
     from webapp.domain.presets import DEMO
-    from webapp.services import logos, programs
+    from webapp.services.program import logos
+    from webapp.services.program import versions as programs
 
     db = app.test_session()
     walletpass = wallet_cards.pass_of(db, shop.id, member)
@@ -126,7 +130,7 @@ def test_the_referrers_pass_moves_with_their_bonus(app: Any, shop: SimpleNamespa
                                                    member: int) -> None:
     from webapp.domain.quote import OrderDraft
     from webapp.persistence.models import Customer
-    from webapp.services import checkout
+    from webapp.services.counter import checkout
 
     db = app.test_session()
     code = db.scalar(select(Customer.referral_code).where(Customer.id == member))
@@ -156,8 +160,8 @@ def test_a_deleted_account_forgets_its_iphones_and_tells_google(
 
 def test_deleting_the_account_queues_the_google_deactivation(app: Any, shop: SimpleNamespace,
                                                              member: int) -> None:
-    from webapp.services import customer_profile
-    from webapp.services.customer_sign_in import Who
+    from webapp.services.customers import profile as customer_profile
+    from webapp.services.customers.sign_in import Who
 
     db = app.test_session()
     walletpass = wallet_cards.pass_of(db, shop.id, member)

@@ -10,9 +10,9 @@ import pytest
 
 from tests.integration.wallet.checks import check_pass
 from tests.integration.wallet.pki import PKI
-from wallet.cli import wallet_group
+from webapp.cli.wallet import wallet_group
 from webapp.domain.actor import Actor
-from webapp.services import customers
+from webapp.services.customers import accounts as customers
 
 
 def run(app: Any, *args: str) -> Any:

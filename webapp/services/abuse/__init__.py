@@ -1,0 +1,1 @@
+"""Abuse: counting what the limits watch, raising and resolving flags."""

@@ -1,0 +1,244 @@
+"""Abuse checks: count what the limits watch, raise one flag per subject and window
+(:mod:`webapp.services.abuse.records`), refuse above the hard limit. What managers
+see and do with the flags is :mod:`webapp.services.abuse.flags`.
+
+:func:`check_close` runs inside the close's transaction, after the order's own
+ledger operations and before its audit event are written. :func:`check_join`,
+:func:`record_refusal` and :func:`record_alone` are write scopes of the unit of work
+(:mod:`webapp.services.unit_of_work`): called with no scope open they commit their
+flags themselves, which is how a flag outlives the refused request's rolled-back
+transaction (the caller ends its own scope before calling them, and raises after).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
+
+from webapp.domain import abuse as rules
+from webapp.domain.abuse import AbuseBlocked, CloseCounts, Crossing, Kind
+from webapp.domain.actor import Actor, ActorKind, Role
+from webapp.domain.clock import utcnow
+from webapp.domain.counter_settings import AbuseLimits
+from webapp.domain.errors import (
+    UnknownCustomer,
+)
+from webapp.domain.ledger import OperationKind as Op
+from webapp.persistence.models import (
+    AuditEvent,
+    Customer,
+    Operation,
+    Order,
+)
+from webapp.services.abuse.records import record, record_crossings
+from webapp.services.counter import settings as counter_settings
+from webapp.services.staff import audit
+from webapp.services.unit_of_work import writes
+
+_EARNED = (Op.ACCRUAL.value, Op.HOLD.value)  # points credited, at once or via pending
+
+
+def check_close(
+    session: Session, actor: Actor, *, customer_id: int, accrued: int, redeemed: int,
+    now: datetime, limits: AbuseLimits, zone: ZoneInfo,
+) -> list[str]:
+    """Check a close against the limits; return the kinds of the limits it crosses.
+
+    ``limits`` and ``zone`` are the business's (``counter_settings.load_with_zone``),
+    which the close has already read for its own checks.
+
+    Records a flag for each crossing not yet flagged in its window, in the caller's
+    transaction (no commit). Raises :class:`AbuseBlocked` when ``hard_block`` is on,
+    a count goes over twice its limit and the actor is below a manager: the caller's
+    transaction then rolls back, so the order and its ledger rows are never written.
+    """
+    if not accrued and not redeemed:
+        return []
+    staff_id = actor.staff_id if actor.kind is ActorKind.STAFF else None
+    start, end = rules.local_day(now, zone)
+    # The counts this close needs, as one statement of scalar subqueries.
+    wanted: dict[str, ScalarSelect[Any]] = {}
+    if accrued and limits.accruals_per_customer_day:
+        wanted["customer"] = _customer_accruals(
+            actor.business_id, customer_id, start, end,
+            cap=2 * limits.accruals_per_customer_day + 1)
+    if accrued and staff_id is not None and limits.accruals_per_staff_hour:
+        wanted["staff"] = _staff_accruals(actor.business_id, staff_id, now,
+                                          cap=2 * limits.accruals_per_staff_hour + 1)
+    if redeemed and limits.redeem_after_accrual_minutes:
+        wanted["last"] = _last_accrual(customer_id, now, limits.redeem_after_accrual_minutes)
+    found = (session.execute(select(*(q.label(k) for k, q in wanted.items()))).one()._mapping
+             if wanted else {})
+    counts = CloseCounts(
+        customer_id=customer_id,
+        staff_id=staff_id,
+        customer_accruals_today=found.get("customer"),
+        # this close has no audit event yet: count it here
+        staff_accruals_last_hour=found["staff"] + 1 if "staff" in found else None,
+        last_accrual_at=found.get("last"),
+    )
+    verdict = rules.check_close(limits, counts, now, zone)
+    if verdict.blocked and not actor.is_at_least(Role.MANAGER):
+        raise AbuseBlocked(verdict.crossings)
+    record_crossings(
+        session,
+        actor,
+        verdict,
+        customer_id=customer_id,
+        staff_id=staff_id,
+        now=now,
+        extra={"accrued": accrued, "redeemed": redeemed},
+    )
+    return verdict.kinds
+
+
+@writes
+def check_join(
+    session: Session, actor: Actor, *, customer_id: int, now: datetime | None = None
+) -> list[str]:
+    """After a counter join: flag the staff member who signed up too many customers
+    today who have no order yet, in a write scope; returns the kinds crossed."""
+    now = now or utcnow()
+    joined_by = session.scalar(
+        select(Customer.joined_by_staff_id).where(
+            Customer.id == customer_id, Customer.business_id == actor.business_id
+        )
+    )
+    if joined_by is None:
+        known = session.scalar(
+            select(Customer.id).where(
+                Customer.id == customer_id, Customer.business_id == actor.business_id
+            )
+        )
+        if known is None:
+            raise UnknownCustomer("No such customer.", customer_id=customer_id)
+        return []  # signed up by the customer themselves or by the system
+    settings, zone = counter_settings.load_with_zone(session, actor.business_id)
+    limits = settings.abuse
+    if not limits.joins_without_orders_per_staff_day:
+        return []
+    start, end = rules.local_day(now, zone)
+    # No index on customers.joined_by_staff_id: this filters the business's customers
+    # (ix_customers_business_id); it runs once per counter join, not on the close path.
+    count = (
+        session.scalar(
+            select(func.count(Customer.id)).where(
+                Customer.business_id == actor.business_id,
+                Customer.joined_by_staff_id == joined_by,
+                Customer.created_at >= start,
+                Customer.created_at < end,
+                ~exists().where(Order.customer_id == Customer.id),  # ix_orders_customer_id
+            )
+        )
+        or 0
+    )
+    verdict = rules.check_joins(
+        limits, staff_id=joined_by, joins_without_orders_today=count, now=now, zone=zone
+    )
+    record_crossings(
+        session, actor, verdict, customer_id=customer_id, staff_id=joined_by, now=now, extra={}
+    )
+    return verdict.kinds
+
+
+@writes
+def record_refusal(session: Session, actor: Actor, refused: AbuseBlocked, *,
+                   customer_id: int, now: datetime | None = None) -> None:
+    """After a close was refused (its transaction rolled back): keep the flags and an
+    audit event, so the manager sees the attempt. A write scope: call it after the
+    refused close's scope has ended, so that it commits on its own."""
+    now = now or utcnow()
+    staff_id = actor.staff_id if actor.kind is ActorKind.STAFF else None
+    for crossing in refused.crossings:
+        record(session, actor, crossing, customer_id=customer_id, staff_id=staff_id,
+               now=now, extra={})
+    audit.record(session, actor, "close_refused", customer_id=customer_id,
+                 details={"kinds": [str(c.kind) for c in refused.crossings]}, at=now)
+
+
+@writes
+def record_alone(session: Session, actor: Actor, crossing: Crossing, *,
+                 now: datetime) -> None:
+    """Keep the flag of an action refused for another reason (its own transaction was
+    rolled back): in a write scope of its own, once per subject and window. Call it
+    with the refused action's scope ended (or inside a scope that will commit)."""
+    record(session, actor, crossing, customer_id=None, staff_id=None, now=now, extra={})
+
+
+def _customer_accruals(business_id: int, customer_id: int, start: datetime, end: datetime,
+                       cap: int) -> ScalarSelect[int]:
+    """Points earned on orders by one customer in [start, end): ix_operations_customer_created.
+
+    Bonuses the program gives by itself (referral: no order) are not the counter's doing.
+    Counts at most ``cap`` rows: only "over the limit" and "over twice it" matter.
+    """
+    rows = (
+        select(Operation.id).where(
+            Operation.customer_id == customer_id,
+            Operation.created_at >= start,
+            Operation.created_at < end,
+            Operation.business_id == business_id,
+            Operation.kind.in_(_EARNED),
+            Operation.order_id.is_not(None),
+        ).limit(cap).subquery()
+    )
+    return select(func.count()).select_from(rows).scalar_subquery()
+
+
+def _staff_accruals(business_id: int, staff_id: int, now: datetime,
+                    cap: int) -> ScalarSelect[int]:
+    """Earlier accruals on orders by one staff member in the last hour.
+
+    operations has no index on staff_id, so this walks the audit trail's
+    ix_audit_events_staff (business_id, staff_id, at) — every staff close and ledger
+    write records an event with its order in the same transaction — and reaches the
+    operations through ix_operations_order. The close being checked has no audit
+    event yet: the caller adds it.
+    """
+    since = now - rules.HOUR
+    rows = (
+        select(Operation.id)
+        .select_from(AuditEvent)
+        .join(
+            Operation,
+            and_(
+                Operation.order_id == AuditEvent.order_id,
+                Operation.kind.in_(_EARNED),
+                Operation.staff_id == staff_id,
+                Operation.created_at > since,
+                Operation.created_at <= now,
+            ),
+        )
+        .where(
+            AuditEvent.business_id == business_id,
+            AuditEvent.staff_id == staff_id,
+            AuditEvent.at > since,
+            AuditEvent.at <= now,
+            AuditEvent.order_id.is_not(None),
+        )
+        .distinct()
+        .limit(cap)
+        .subquery()
+    )
+    return select(func.count()).select_from(rows).scalar_subquery()
+
+
+def _last_accrual(customer_id: int, now: datetime, minutes: int) -> ScalarSelect[datetime]:
+    """The latest credit (any accrual, bonuses included) to the customer in the last
+    ``minutes`` before this close, its own excluded: ix_operations_customer_created."""
+    return select(func.max(Operation.created_at)).where(
+        Operation.customer_id == customer_id,
+        Operation.created_at >= now - timedelta(minutes=minutes),
+        Operation.created_at < now,
+        Operation.kind.in_(_EARNED),
+    ).scalar_subquery()
+
+
+__all__ = ["AbuseBlocked", "Kind", "check_close", "check_join", "record_alone",
+           "record_crossings",
+           "record_refusal"]

@@ -1,0 +1,114 @@
+"""Abuse flags written: one per (business, kind, subject, window), brought back when
+its limit keeps being crossed after it was resolved. The checks that decide what is
+crossed are :mod:`webapp.services.abuse.checks` and :mod:`webapp.services.abuse.adjustments`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from webapp.domain.abuse import Crossing, Verdict
+from webapp.domain.actor import Actor
+from webapp.persistence.models import AbuseFlag
+from webapp.services.staff import audit
+
+
+def record_crossings(
+    session: Session,
+    actor: Actor,
+    verdict: Verdict,
+    *,
+    customer_id: int | None,
+    staff_id: int | None,
+    now: datetime,
+    extra: dict[str, int],
+) -> None:
+    """Record each crossing of the verdict (:func:`record`; no commit)."""
+    for crossing in verdict.crossings:
+        record(
+            session,
+            actor,
+            crossing,
+            customer_id=customer_id,
+            staff_id=staff_id,
+            now=now,
+            extra=extra,
+        )
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    crossing: Crossing,
+    *,
+    customer_id: int | None,
+    staff_id: int | None,
+    now: datetime,
+    extra: dict[str, int],
+) -> None:
+    """Record one crossing (no commit): insert the flag unless its (business, kind,
+    subject, window) already has one; bring that one back if it was resolved and this
+    crossing is worse (:func:`_reopen`).
+
+    ``ON CONFLICT DO NOTHING`` (both engines): a flag raised meanwhile by a concurrent
+    action is left as it is, one statement, and the close's transaction is not aborted.
+    """
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+        _FLAGS).on_conflict_do_nothing().returning(_FLAGS.c.id)
+    details = json.dumps({**crossing.details(), **extra}, sort_keys=True)
+    inserted = session.execute(statement, {
+        "business_id": actor.business_id, "kind": crossing.kind.value,
+        "subject": crossing.subject, "window": crossing.window,
+        "customer_id": customer_id, "staff_id": staff_id, "branch_id": actor.branch_id,
+        "details": details, "status": "open", "raised_at": now, "resolved_by": None,
+        "resolved_at": None, "resolution": None,
+    }).first()
+    if inserted is None:
+        _reopen(session, actor, crossing, details, now)
+
+
+def _reopen(session: Session, actor: Actor, crossing: Crossing, details: str,
+            now: datetime) -> None:
+    """A resolved flag whose limit keeps being crossed in its window comes back open
+    with the new numbers (the resolution stays in the audit trail: the resolve event,
+    and this reopen event with what it replaced).
+
+    Compare-and-set on (status, details): of concurrent reopeners exactly one updates
+    the row (PostgreSQL re-checks the WHERE after waiting on the row; SQLite
+    serialises writers), and a flag resolved again meanwhile is not overwritten blind.
+    """
+    flag = session.execute(
+        select(_FLAGS.c.id, _FLAGS.c.status, _FLAGS.c.details, _FLAGS.c.customer_id,
+               _FLAGS.c.raised_at, _FLAGS.c.resolved_by, _FLAGS.c.resolved_at,
+               _FLAGS.c.resolution)
+        .where(_FLAGS.c.business_id == actor.business_id,
+               _FLAGS.c.kind == crossing.kind.value, _FLAGS.c.subject == crossing.subject,
+               _FLAGS.c.window == crossing.window)).first()
+    if flag is None or flag.status != "resolved":
+        return
+    recorded = json.loads(flag.details or "{}").get("count")
+    if not crossing.reopens(recorded):
+        return
+    done = session.execute(
+        update(_FLAGS)
+        .where(_FLAGS.c.id == flag.id, _FLAGS.c.status == "resolved",
+               _FLAGS.c.details == flag.details)
+        .values(status="open", details=details, raised_at=now, resolved_by=None,
+                resolved_at=None, resolution=None))
+    if not done.rowcount:  # type: ignore[attr-defined]
+        return
+    audit.record(session, actor, "abuse_flag.reopen", customer_id=flag.customer_id, at=now,
+                 details={"flag_id": flag.id, "kind": crossing.kind.value,
+                          "count": crossing.count, "recorded_count": recorded,
+                          "raised_at": flag.raised_at, "resolved_by": flag.resolved_by,
+                          "resolved_at": flag.resolved_at, "resolution": flag.resolution})
+
+
+_FLAGS = cast(Table, AbuseFlag.__table__)

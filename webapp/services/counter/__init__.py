@@ -1,0 +1,1 @@
+"""The counter: check-ins, quoting and closing orders, redemption codes, receipts."""

@@ -1,0 +1,224 @@
+"""The counter's use cases under a program: quote an order, close it exactly as quoted.
+
+Closing re-runs the same pure quote inside the transaction, under the customer's
+lock and with the program version in force, and applies its result through the
+ledger once per idempotency key. A quote is a read scope; a close is
+:func:`~webapp.services.unit_of_work.run_once`'s write scope, and what a refused close
+must still keep (abuse flags, a wrong code's count) goes in scopes of its own after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from webapp.domain.abuse import AbuseBlocked
+from webapp.domain.actor import Actor, ActorKind
+from webapp.domain.clock import utcnow
+from webapp.domain.counter_settings import CounterSettings, needs_confirmation
+from webapp.domain.errors import Conflict, InvalidInput
+from webapp.domain.ledger import AccountKind as K
+from webapp.domain.ledger import OperationKind as Op
+from webapp.domain.program import ProgramSettings
+from webapp.domain.quote import CustomerState, OrderDraft, Quote, quote
+from webapp.domain.tiers import MONTH, PaidOrder
+from webapp.persistence.ledger_store import LedgerStore
+from webapp.persistence.models import Customer, EntitlementUse, Operation, Order
+from webapp.services.abuse import checks as abuse
+from webapp.services.counter import confirmations
+from webapp.services.counter import settings as counter_settings
+from webapp.services.counter.orders import insert_order
+from webapp.services.ledger.operations import earn, result_of, spend
+from webapp.services.notify import push
+from webapp.services.program import versions as programs
+from webapp.services.staff import audit
+from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once
+from webapp.services.wallet import updates as wallet_updates
+
+REFERRAL = "referral"
+
+
+class NoProgram(Conflict):
+    code = "no_program"
+
+
+# Prebuilt: both run on every quote and every close.
+_ORDER_HISTORY = (
+    select(Order.closed_at, Order.total_minor - Order.refunded_minor, Order.service_category,
+           Order.asset_id)
+    .where(Order.business_id == bindparam("business"),
+           Order.customer_id == bindparam("customer"), Order.closed_at.is_not(None))
+    .order_by(Order.closed_at, Order.id)
+)
+_PERK_USES = select(EntitlementUse.code, EntitlementUse.used_at).where(
+    EntitlementUse.customer_id == bindparam("customer"))
+
+
+def customer_state(session: Session, business_id: int, customer_id: int,
+                   available: int) -> CustomerState:
+    """The customer's paid order history and perk uses: what tiers and stamps derive from."""
+    orders = session.execute(_ORDER_HISTORY, {"business": business_id,
+                                              "customer": customer_id}).all()
+    uses = session.execute(_PERK_USES, {"customer": customer_id}).all()
+    return CustomerState(available,
+                         tuple(PaidOrder(at, amount, category, asset)
+                               for at, amount, category, asset in orders if at is not None),
+                         tuple((code, at) for code, at in uses))
+
+
+@reads
+def quote_order(session: Session, actor: Actor, *, customer_id: int, draft: OrderDraft,
+                now: datetime | None = None) -> Quote:
+    """What closing this order would do (read-only): the counter shows it before confirming."""
+    now = now or utcnow()
+    store = LedgerStore(session, actor.business_id).read(customer_id)
+    version = _version(session, actor, now)
+    state = customer_state(session, actor.business_id, customer_id,
+                           store.balances[K.AVAILABLE])
+    return quote(version.settings, version.id, state, draft, now)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The customer's one-time code for a redemption above the business's threshold."""
+
+    confirmation_id: int
+    code: str
+
+
+def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id: int,
+          draft: OrderDraft, external_ref: str | None = None,
+          confirmation: Confirmation | None = None, phone_present: bool = False,
+          now: datetime | None = None) -> dict[str, Any]:
+    """Close an order under the program: discount, redemption, accrual, perks, referral.
+
+    A staff member redeeming more than the business's threshold needs the customer's
+    ``confirmation``, unless ``phone_present`` (the customer's live check-in code was
+    scanned, which proves the phone is at the counter).
+
+    ``run_once`` is the close's (outermost) write scope; a refusal's flags and a wrong
+    code's count are written after it rolled back, each by its own service.
+    """
+    if draft.category is not None and not 0 < len(draft.category) <= 64:
+        raise InvalidInput("A service category is 1 to 64 characters.")
+    now = now or utcnow()
+    params = {"customer": customer_id, "branch": branch_id, "draft": asdict(draft),
+              "ref": external_ref,
+              "confirmation": confirmation.confirmation_id if confirmation else None}
+    uow = UnitOfWork.of(session)
+
+    def work() -> dict[str, Any]:
+        session = uow.session  # the write scope's session
+        store = LedgerStore(session, actor.business_id).lock(customer_id)
+        version = _version(session, actor, now)
+        state = customer_state(session, actor.business_id, customer_id,
+                               store.balances[K.AVAILABLE])
+        q = quote(version.settings, version.id, state, draft, now)
+        order_id = insert_order(
+            session, actor, customer_id=customer_id, branch_id=branch_id,
+            total_minor=draft.total, category=draft.category, asset_id=draft.asset_id,
+            external_ref=external_ref, now=now, discount_minor=q.total_discount,
+            program_version_id=version.id)
+        # Confirmation threshold and abuse limits: read once, for both checks.
+        counter, zone = (counter_settings.load_with_zone(session, actor.business_id)
+                         if actor.kind is not ActorKind.SYSTEM else (None, None))
+        if q.redeem_points and actor.kind is ActorKind.STAFF:
+            assert counter is not None
+            _confirm(session, actor, customer_id, q.redeem_points, confirmation,
+                     phone_present, counter, now)
+        last = None
+        if q.redeem_points:
+            last = spend(store, q.redeem_points, order_id, actor.staff_id, now)
+        if q.accrue_points:
+            last = store.add_operation(kind=Op.ACCRUAL, points=q.accrue_points,
+                                       order_id=order_id, staff_id=actor.staff_id,
+                                       created_at=now)
+            earn(store, last, q.accrue_points, _expiry(version.settings, now))
+        for code in q.used:
+            session.add(EntitlementUse(business_id=actor.business_id, customer_id=customer_id,
+                                       order_id=order_id, code=code, used_at=now))
+        referral = _referral(session, actor, store, version.settings, state, now)
+        result = {**result_of(store, last), "order_id": order_id,
+                  "version": version.version, "discount": q.total_discount,
+                  "redeemed": q.redeem_points, "accrued": q.accrue_points, "paid": q.paid,
+                  "tier": q.tier_after, "used": list(q.used), "referral": referral,
+                  "flags": []}
+        push.on_close(session, customer_id, points=q.accrue_points + referral,
+                      balance=result["available"], tier_before=q.tier_before,
+                      tier_after=q.tier_after)
+        wallet_updates.changed(session, customer_id, now)
+        if counter is not None and zone is not None:  # not for the demo generator's closes
+            result["flags"] = abuse.check_close(
+                session, actor, customer_id=customer_id, accrued=q.accrue_points,
+                redeemed=q.redeem_points, now=now, limits=counter.abuse, zone=zone)
+            audit.record(session, actor, "close", customer_id=customer_id, order_id=order_id,
+                         details={"total": draft.total, **result}, at=now)
+        return result
+
+    try:
+        return run_once(session, actor.business_id, key, "checkout.close", params, work)
+    except AbuseBlocked as refused:
+        abuse.record_refusal(uow.session, actor, refused, customer_id=customer_id, now=now)
+        raise
+    except confirmations.WrongConfirmationCode:
+        assert confirmation is not None
+        confirmations.count_failure(uow.session, confirmation.confirmation_id)
+        raise
+
+
+def _confirm(session: Session, actor: Actor, customer_id: int, points: int,
+             confirmation: Confirmation | None, phone_present: bool,
+             settings: CounterSettings, now: datetime) -> None:
+    if not needs_confirmation(settings, points, phone_present=phone_present):
+        return
+    if confirmation is None:
+        raise confirmations.ConfirmationNeeded(
+            "Redeeming more than {threshold} points needs the customer's confirmation:"
+            " send them a code.", threshold=settings.confirm_redeem_above)
+    confirmations.consume(session, actor, confirmation_id=confirmation.confirmation_id,
+                          code=confirmation.code, customer_id=customer_id, points=points,
+                          now=now)
+
+
+def _version(session: Session, actor: Actor, now: datetime) -> programs.Version:
+    version = programs.version_at(session, actor.business_id, now)
+    if version is None:
+        raise NoProgram("No loyalty program is set up yet: the owner chooses one first.")
+    return version
+
+
+def _expiry(settings: ProgramSettings, now: datetime) -> datetime | None:
+    return now + MONTH * settings.expiry_months if settings.expiry_months else None
+
+
+def _referral(session: Session, actor: Actor, store: LedgerStore, settings: ProgramSettings,
+              state: CustomerState, now: datetime) -> int:
+    """After a referee's first paid order, both sides earn the referral bonus once.
+
+    The referrer's monthly limit counts their referral accruals this calendar month.
+    """
+    bonus = settings.bonuses.referral
+    if not bonus or not settings.earns_points or any(o.amount > 0 for o in state.orders):
+        return 0
+    customer = session.get(Customer, store.customer_id)
+    if customer is None or customer.referred_by_id is None:
+        return 0
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    given = session.scalar(select(func.count(Operation.id)).where(
+        Operation.customer_id == customer.referred_by_id, Operation.reason == REFERRAL,
+        Operation.created_at >= month_start)) or 0
+    expires = _expiry(settings, now)
+    own = store.add_operation(kind=Op.ACCRUAL, points=bonus, reason=REFERRAL, created_at=now)
+    earn(store, own, bonus, expires)
+    if given >= settings.bonuses.referral_monthly_limit:
+        return bonus  # the newcomer still gets theirs; the referrer hit the month's limit
+    referrer = LedgerStore(session, actor.business_id).lock(customer.referred_by_id)
+    theirs = referrer.add_operation(kind=Op.ACCRUAL, points=bonus, reason=REFERRAL,
+                                    created_at=now)
+    earn(referrer, theirs, bonus, expires)
+    wallet_updates.changed(session, customer.referred_by_id, now)  # their pass shows it too
+    return bonus

@@ -1,0 +1,1 @@
+"""Customers: joining, signing in by code, their card, profile, history, search."""

@@ -1,0 +1,1 @@
+"""The points ledger: its writes, balances, manual adjustments and invariants."""

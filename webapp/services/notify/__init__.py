@@ -1,0 +1,1 @@
+"""Notifications: the outbox delivering SMS, push and wallet updates; web push."""

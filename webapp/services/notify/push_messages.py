@@ -1,0 +1,108 @@
+"""Web push messages: what is queued for a customer's browsers, in the caller's write scope
+(these functions open no scope of their own).
+
+Each message is an outbox job of kind :data:`KIND`, one per browser subscription, with
+the payload ``{"subscription_id", "title", "body", "tag", "url", "ttl"}`` that
+:func:`webapp.services.notify.push.sender` delivers. A close that credits points or reaches a
+new tier says so (:func:`on_close`); the daily reminders are in
+:mod:`webapp.services.notify.push_reminders`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.orm import Session
+
+from webapp.domain.wording import NNBSP, format_points, plural
+from webapp.persistence.models import Business, Customer, PushSubscription
+from webapp.services.notify import outbox
+
+KIND = "webpush"
+TTL_NEWS = 24 * 3600  # how long a push service keeps an undelivered message
+
+# Built once: a close that credits points runs _ANY, and _RECIPIENTS only when subscribed.
+_RECIPIENTS = (
+    select(PushSubscription.id, Customer.business_id, Business.name)
+    .join(Customer, Customer.id == PushSubscription.customer_id)
+    .join(Business, Business.id == Customer.business_id)
+    .where(PushSubscription.customer_id == bindparam("customer"), Customer.status == "active")
+    .order_by(PushSubscription.id)
+)
+# On the table (Core), not the entity: about half the cost of the ORM path per call.
+_subscriptions = cast(Table, PushSubscription.__table__)
+_ANY = select(_subscriptions.c.id).where(
+    _subscriptions.c.customer_id == bindparam("customer")).limit(1)
+
+
+def subscribed(session: Session, customer_id: int) -> bool:
+    """Whether any of the customer's browsers takes push messages (one index lookup)."""
+    return session.execute(_ANY, {"customer": customer_id}).first() is not None
+
+
+def recipients(session: Session, customer_id: int) -> list[Any]:
+    """The browsers to write to: ``(subscription_id, business_id, business_name)`` rows,
+    none unless the customer is active."""
+    return list(session.execute(_RECIPIENTS, {"customer": customer_id}).all())
+
+
+def enqueue(session: Session, customer_id: int, to: list[Any], body: str, tag: str, *,
+            purpose: str = "service", ttl: int = TTL_NEWS) -> int:
+    """Queue ``body`` to each of ``to`` (rows of :func:`recipients`) in the caller's
+    write scope, titled with the business's name; returns the number of jobs."""
+    for subscription_id, business_id, name in to:
+        outbox.enqueue(session, kind=KIND, purpose=purpose, business_id=business_id,
+                       customer_id=customer_id,
+                       payload={"subscription_id": subscription_id, "title": name,
+                                "body": body, "tag": tag, "url": f"/c/{business_id}/",
+                                "ttl": ttl})
+    return len(to)
+
+
+def _number(n: int) -> str:
+    return f"{n:,}".replace(",", NNBSP)
+
+
+def credited_text(points: int, balance: int) -> str:
+    """ "Начислено 120 баллов. Баланс: 450." """
+    verb = plural(points, "Начислен", "Начислено", "Начислено")
+    return f"{verb} {format_points(points, 'ru')}. Баланс: {_number(balance)}."
+
+
+def tier_text(tier: str) -> str:
+    """ "Ваш новый уровень: «Серебро»." """
+    return f"Ваш новый уровень: «{tier}»."
+
+
+def points_credited(session: Session, customer_id: int, points: int, balance: int) -> int:
+    """Queue "Начислено N баллов. Баланс: M." to the customer's browsers (caller's scope);
+    returns the number of messages (0 without a subscription)."""
+    if points <= 0:
+        return 0
+    return enqueue(session, customer_id, recipients(session, customer_id),
+                   credited_text(points, balance), "points")
+
+
+def tier_reached(session: Session, customer_id: int, tier: str) -> int:
+    """Queue "Ваш новый уровень: «…»." to the customer's browsers (caller's scope)."""
+    return enqueue(session, customer_id, recipients(session, customer_id), tier_text(tier),
+                   "tier")
+
+
+def on_close(session: Session, customer_id: int, *, points: int, balance: int,
+             tier_before: str | None, tier_after: str | None) -> int:
+    """After a close, in its write scope: one message per browser saying what was
+    credited and, if the close reached a new tier, which. Without anything to say the
+    database is not asked at all; without a subscription it is one index lookup
+    (:func:`subscribed`)."""
+    tier = tier_after if tier_after is not None and tier_after != tier_before else None
+    if (points <= 0 and tier is None) or not subscribed(session, customer_id):
+        return 0
+    to = recipients(session, customer_id)
+    if not to:  # subscribed, but the customer is blocked or gone
+        return 0
+    parts = ([credited_text(points, balance)] if points > 0 else []) + (
+        [tier_text(tier)] if tier else [])
+    return enqueue(session, customer_id, to, " ".join(parts),
+                   "points" if points > 0 else "tier")

@@ -1,0 +1,1 @@
+"""The loyalty program: versions, the owner's page, costing, bonuses, the business."""

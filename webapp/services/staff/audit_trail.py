@@ -1,0 +1,213 @@
+"""The audit trail of a customer or a staff member, as managers read it: local times,
+actions in Russian, short device names and the details that matter. Reading it is one
+read scope of the unit of work (:mod:`webapp.services.unit_of_work`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.domain import cards
+from webapp.domain.actor import Actor
+from webapp.domain.errors import NotFound
+from webapp.domain.history_text import signed
+from webapp.domain.money import format_minor
+from webapp.persistence.models import Customer, StaffUser
+from webapp.services.customers.history import (
+    business_of,
+    card_of,
+    customer_of,
+    require_manager,
+)
+from webapp.services.staff import audit
+from webapp.services.unit_of_work import reads
+
+ACTIONS = {
+    "close": "Закрытие заказа",
+    "accrue": "Начисление",
+    "redeem": "Списание",
+    "hold": "Начисление с ожиданием",
+    "release": "Зачисление из ожидания",
+    "cancel": "Отмена ожидающего начисления",
+    "reverse": "Возврат заказа",
+    "adjust": "Корректировка баллов",
+    "adjustment_request.create": "Запрос на корректировку баллов",
+    "adjustment_request.approve": "Корректировка баллов одобрена владельцем",
+    "adjustment_request.reject": "Запрос на корректировку отклонён",
+    "close_refused": "Отказ по лимитам злоупотреблений",
+    "abuse_flag.resolve": "Флаг злоупотребления разобран",
+    "abuse_flag.reopen": "Флаг злоупотребления открыт снова: лимит превышен ещё раз",
+    "staff.invite": "Приглашение сотрудника",
+    "staff.invite_accepted": "Сотрудник принял приглашение",
+    "staff.reset_access": "Сброс доступа сотрудника",
+    "staff.activate": "Сотрудник включён",
+    "staff.deactivate": "Сотрудник отключён",
+    "staff.set_role": "Изменены роль или филиалы",
+    "staff.sign_out_everywhere": "Завершены все сеансы",
+    "account_deleted": "Клиент удалил аккаунт",
+    "data_consent_withdrawn": "Клиент отозвал согласие на обработку данных",
+    "wallet.link_sent": "Клиенту отправлена ссылка на карту в кошельке",
+}
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    at: datetime
+    when: str
+    action: str  # Russian
+    staff_id: int | None
+    staff: str | None
+    customer_id: int | None
+    customer: str | None  # name or card number, on a staff member's trail
+    branch: str | None
+    device: str | None  # shortened user agent
+    ip: str | None
+    order_id: int | None
+    details: str
+
+
+@dataclass(frozen=True)
+class AuditTrail:
+    business_name: str
+    subject: str  # "Иван Петров (123 456 789)" or the staff member's name
+    customer_id: int | None
+    staff_id: int | None
+    events: list[AuditLine]
+
+
+@reads
+def trail(
+    session: Session,
+    actor: Actor,
+    *,
+    customer_id: int | None = None,
+    staff_id: int | None = None,
+    limit: int = 200,
+) -> AuditTrail:
+    """The audit trail of one customer or one staff member, for people to read.
+
+    Another business's customer -> UnknownCustomer, staff member -> NotFound.
+    """
+    require_manager(actor)
+    if (customer_id is None) == (staff_id is None):
+        raise ValueError("give a customer or a staff member")
+    business = business_of(session, actor)
+    if customer_id is not None:
+        card = card_of(customer_of(session, actor, customer_id))
+        subject = f"{card.name} ({card.card_number})" if card.name else card.card_number
+    else:
+        member = session.get(StaffUser, staff_id)
+        if member is None or member.business_id != actor.business_id:
+            raise NotFound("No such staff member.", staff_id=staff_id)
+        subject = member.display_name
+    events = audit.trail(session, actor, customer_id=customer_id, staff_id=staff_id, limit=limit)
+    names = _customer_labels(session, {e.customer_id for e in events if e.customer_id})
+    return AuditTrail(
+        business_name=business.name,
+        subject=subject,
+        customer_id=customer_id,
+        staff_id=staff_id,
+        events=[
+            AuditLine(
+                at=e.at,
+                when=business.local(e.at),
+                action=ACTIONS.get(e.action, e.action),
+                staff_id=e.staff_id,
+                staff=e.staff_name,
+                customer_id=e.customer_id,
+                customer=names.get(e.customer_id) if e.customer_id else None,
+                branch=e.branch_name,
+                device=short_device(e.device),
+                ip=e.ip,
+                order_id=e.order_id,
+                details=audit_details(e.action, e.details, business.currency),
+            )
+            for e in events
+        ],
+    )
+
+
+def audit_details(action: str, details: dict[str, Any], currency: str = "RUB") -> str:
+    """The useful part of an event's details in Russian: order, amount, points, reason.
+
+    Points are shown as the change to the customer: a refund's points are taken back.
+    """
+    parts = []
+    order = details.get("order") or details.get("order_id")
+    if order:
+        parts.append(f"заказ №{order}")
+    for key, label in (("total", "сумма заказа"), ("refund", "возврат")):
+        if isinstance(details.get(key), int):
+            parts.append(f"{label} {format_minor(details[key], currency)}")
+    for key, label in (("redeemed", "списано"), ("accrued", "начислено")):
+        if details.get(key):
+            parts.append(f"{label} {details[key]}")
+    points = details.get("points")
+    if (
+        isinstance(points, int)
+        and points
+        and not (details.get("redeemed") or details.get("accrued"))
+    ):
+        if action in ("redeem", "reverse"):  # taken from the customer
+            points = -points
+        parts.append(f"баллы {signed(points)}")
+    if details.get("reason"):
+        parts.append(f"причина: {details['reason']}")
+    if details.get("note"):
+        parts.append(f"комментарий: {details['note']}")
+    if isinstance(details.get("available"), int):
+        parts.append(f"доступно после: {details['available']}")
+    if details.get("owed"):
+        parts.append(f"долг: {details['owed']}")
+    return "; ".join(parts)
+
+
+_BROWSERS = (
+    ("YaBrowser", "Яндекс Браузер"),
+    ("Edg", "Edge"),
+    ("OPR", "Opera"),
+    ("Firefox", "Firefox"),
+    ("Chrome", "Chrome"),
+    ("Version", "Safari"),
+)
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def short_device(user_agent: str | None) -> str | None:
+    """A user agent as people say it: "Chrome 120, Windows"; unknown ones cut to 40 chars."""
+    if not user_agent:
+        return None
+    browser = next(
+        (
+            f"{name} {match.group(1)}"
+            for token, name in _BROWSERS
+            if (match := re.search(rf"\b{token}/(\d+)", user_agent))
+        ),
+        None,
+    )
+    system = next((name for token, name in _SYSTEMS if token in user_agent), None)
+    if browser is None and system is None:
+        return user_agent if len(user_agent) <= 40 else user_agent[:39] + "…"
+    return ", ".join(part for part in (browser, system) if part)
+
+
+def _customer_labels(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Customer.id, Customer.name, Customer.card_number).where(Customer.id.in_(ids))
+    ).all()
+    return {cid: name or cards.display(card) for cid, name, card in rows}

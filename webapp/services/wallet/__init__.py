@@ -1,0 +1,1 @@
+"""Wallet passes: their content, Apple's PassKit service, Google Wallet, updates."""
