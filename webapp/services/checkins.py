@@ -45,7 +45,8 @@ def identify(session: Session, actor: Actor, scanned: str,
     customer = _by_card(session, actor, card_number)
     try:
         accepted = checkin.verify(customer.checkin_secret, text, now)
-        session.execute(insert(CheckinUse), {"customer_id": customer.id,
+        session.execute(insert(CheckinUse), {"business_id": customer.business_id,
+                                             "customer_id": customer.id,
                                              "step": accepted.step, "used_at": now})
         session.commit()
     except IntegrityError:

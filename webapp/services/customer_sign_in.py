@@ -166,7 +166,8 @@ def verify_code(session: Session, business_id: int, request_id: int, code: str, 
         consents.record(session, customer.id, ConsentKind.ADVERTISING, True,
                         channel="pwa", ip=ip, now=now)
     token = secrets.token_urlsafe(32)
-    session.add(CustomerSession(customer_id=customer.id, token_hash=_token_hash(token),
+    session.add(CustomerSession(business_id=customer.business_id, customer_id=customer.id,
+                                token_hash=_token_hash(token),
                                 device=(device or "")[:200] or None, ip=ip,
                                 created_at=now, last_seen_at=now))
     customer_id = customer.id

@@ -145,7 +145,8 @@ def register(session: Session, *, device_id: str, serial: str, push_token: str) 
     if _replace_token(session, found.id, device_id, push_token):
         session.commit()
         return False
-    session.add(PassRegistration(device_id=device_id, push_token=push_token, pass_id=found.id))
+    session.add(PassRegistration(business_id=found.business_id, device_id=device_id,
+                                 push_token=push_token, pass_id=found.id))
     try:
         session.commit()
     except IntegrityError:  # the same device registered at the same moment: it exists now

@@ -97,8 +97,8 @@ def remind(session: Session, business_id: int, now: datetime, *,
         first, last = own[0].expires_at.astimezone(zone), own[-1].expires_at.astimezone(zone)
         messages += enqueue(session, customer_id, recipients(session, customer_id),
                             expiring_text(points, first, last), "expiring", ttl=TTL_REMINDER)
-        session.add_all(PushReminder(customer_id=customer_id, kind="expiring", ref=lot.id,
-                                     sent_at=now) for lot in own)
+        session.add_all(PushReminder(business_id=business_id, customer_id=customer_id,
+                                     kind="expiring", ref=lot.id, sent_at=now) for lot in own)
 
     last_paid = (
         select(Order.customer_id, func.max(Order.closed_at).label("last"))
@@ -126,7 +126,8 @@ def remind(session: Session, business_id: int, now: datetime, *,
         messages += enqueue(session, customer_id, recipients(session, customer_id),
                             sleeping_text(balance), "sleeping", purpose="advertising",
                             ttl=TTL_REMINDER)
-        session.add(PushReminder(customer_id=customer_id, kind="sleeping", ref=ref, sent_at=now))
+        session.add(PushReminder(business_id=business_id, customer_id=customer_id,
+                                 kind="sleeping", ref=ref, sent_at=now))
         sleeping += 1
     session.flush()
     return Reminded(len(by_customer), sleeping, messages)
