@@ -1,5 +1,6 @@
 """Every table that grows with a business names it (migration 0012, issue #13): the
-migration backfills a populated database on both engines."""
+migration backfills a populated database on both engines, and ``check-ledger`` finds
+an entry filed under the wrong business."""
 
 from __future__ import annotations
 
@@ -13,9 +14,15 @@ import pytest
 from alembic import command
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 
+from tests.conftest import T0
+from webapp.domain.actor import Actor
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import alembic_config, upgrade
+from webapp.persistence.models import Business, Customer, Entry
+from webapp.services import ledger
+from webapp.services.ledger_check import check
 
 NINE = ("transfers", "entries", "consents", "customer_sessions", "push_subscriptions",
         "pass_registrations", "checkin_uses", "push_reminders", "staff_branches")
@@ -167,3 +174,28 @@ def test_0012_backfills_a_populated_database_and_downgrades(empty_engine: Engine
     with empty_engine.connect() as connection:
         assert businesses_of(connection, "entries") == [1, 1, 2, 2]
 
+
+def test_check_ledger_finds_an_entry_of_another_business(
+        session: Session, business: Business, customer: Customer,
+        make_business: Any) -> None:
+    ledger.accrue(session, Actor.system(business.id), "business-id-1", customer_id=customer.id,
+                  points=10)
+    report = check(session, now=T0)
+    assert report.ok, [(f.invariant, f.violations) for f in report.findings if not f.ok]
+
+    other = make_business("Другой")
+    entry = session.query(Entry).filter_by(business_id=business.id).order_by(Entry.id).first()
+    assert entry is not None
+    # Corrupt history behind the ledger's back: lift the append-only trigger in this
+    # transaction only (the test's rollback puts it back on both engines).
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("DROP TRIGGER entries_append_only ON entries"))
+    else:
+        session.execute(text("DROP TRIGGER entries_no_update"))
+    session.execute(text("UPDATE entries SET business_id = :other WHERE id = :id"),
+                    {"other": other.id, "id": entry.id})
+
+    findings = {f.invariant: f for f in check(session, now=T0).findings}
+    assert not findings["I11"].ok
+    assert findings["I11"].violations[0].startswith(f"entry {entry.id} is filed under business"
+                                                    f" {other.id}")
