@@ -190,7 +190,8 @@ class LedgerStore:
         query = (
             select(func.coalesce(func.sum(Transfer.amount), 0))
             .join(Operation, Operation.id == Transfer.operation_id)
-            .where(Operation.order_id == order_id, Operation.kind.in_(kinds))
+            .where(Operation.order_id == order_id, Operation.kind.in_(kinds),
+                   Transfer.business_id == self.business_id)
         )
         if debit is not None:
             query = query.where(Transfer.debit_account_id == self.accounts[debit])

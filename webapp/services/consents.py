@@ -33,10 +33,12 @@ def record(session: Session, customer_id: int, kind: ConsentKind, granted: bool,
 def current(session: Session, customer_id: int) -> ConsentState:
     """The newest record of each kind; no record means no consent."""
     state = {kind: False for kind in ConsentKind}
+    business_id = select(Customer.business_id).where(Customer.id == customer_id)
     for kind in ConsentKind:
         granted = session.scalar(
             select(Consent.granted)
-            .where(Consent.customer_id == customer_id, Consent.kind == kind.value)
+            .where(Consent.business_id == business_id.scalar_subquery(),
+                   Consent.customer_id == customer_id, Consent.kind == kind.value)
             .order_by(Consent.id.desc()).limit(1))
         state[kind] = bool(granted)
     return ConsentState(personal_data=state[ConsentKind.PERSONAL_DATA],

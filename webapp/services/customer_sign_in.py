@@ -208,6 +208,7 @@ def load(session: Session, token: str, now: datetime | None = None) -> Who | Non
 def devices(session: Session, who: Who) -> list[Device]:
     """The customer's signed-in devices, newest first."""
     rows = session.scalars(select(CustomerSession).where(
+        CustomerSession.business_id == who.business_id,
         CustomerSession.customer_id == who.customer_id, CustomerSession.revoked_at.is_(None))
         .order_by(CustomerSession.created_at.desc(), CustomerSession.id.desc())).all()
     found = [Device(r.id, r.device, r.created_at, r.last_seen_at, r.id == who.session_id)

@@ -343,7 +343,8 @@ def _i9(session: Session) -> tuple[list[str], str]:
         .where(Operation.points != 0,
                Operation.kind.in_([Op.ACCRUAL, Op.REDEMPTION, Op.HOLD, Op.ADJUSTMENT,
                                    Op.EXPIRY]),
-               ~select(Transfer.id).where(Transfer.operation_id == Operation.id).exists())
+               ~select(Transfer.id).where(Transfer.business_id == Operation.business_id,
+                                          Transfer.operation_id == Operation.id).exists())
         .limit(SAMPLE)
     ).all()
     foreign = session.scalars(

@@ -143,7 +143,8 @@ def _store(session: Session, who: Who, endpoint: str, p256dh: str, auth: str,
         row.session_id, row.p256dh, row.auth = who.session_id, p256dh, auth
     session.flush()
     extra = session.scalars(
-        select(PushSubscription.id).where(PushSubscription.customer_id == customer_id)
+        select(PushSubscription.id).where(PushSubscription.business_id == who.business_id,
+                                          PushSubscription.customer_id == customer_id)
         .order_by(PushSubscription.created_at.desc(), PushSubscription.id.desc())
         .offset(MAX_PER_CUSTOMER)).all()
     if extra:

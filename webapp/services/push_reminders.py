@@ -77,7 +77,8 @@ def remind(session: Session, business_id: int, now: datetime, *,
     if business is None:
         raise NotFound("No such business.")
     zone = ZoneInfo(business.timezone)
-    has_push = select(PushSubscription.customer_id)
+    has_push = select(PushSubscription.customer_id).where(
+        PushSubscription.business_id == business_id)
     messages = 0
 
     lots = session.execute(
@@ -86,7 +87,8 @@ def remind(session: Session, business_id: int, now: datetime, *,
         .where(Lot.business_id == business_id, Lot.remaining > 0, Lot.expires_at > now,
                Lot.expires_at <= now + EXPIRING_WITHIN, Customer.status == "active",
                Lot.customer_id.in_(has_push),
-               ~exists().where(PushReminder.customer_id == Lot.customer_id,
+               ~exists().where(PushReminder.business_id == business_id,
+                               PushReminder.customer_id == Lot.customer_id,
                                PushReminder.kind == "expiring", PushReminder.ref == Lot.id))
         .order_by(Lot.customer_id, Lot.expires_at, Lot.id)).all()
     by_customer: dict[int, list[Any]] = defaultdict(list)
@@ -116,7 +118,7 @@ def remind(session: Session, business_id: int, now: datetime, *,
     consenting = _advertising_consent(session, {row.customer_id for row in asleep})
     reminded = {(row.customer_id, row.ref) for row in session.execute(
         select(PushReminder.customer_id, PushReminder.ref)
-        .where(PushReminder.kind == "sleeping",
+        .where(PushReminder.business_id == business_id, PushReminder.kind == "sleeping",
                PushReminder.customer_id.in_([row.customer_id for row in asleep])))}
     sleeping = 0
     for customer_id, last_order_at, balance in asleep:
