@@ -442,10 +442,10 @@ BARE_LOT = (
     "INSERT INTO lots (business_id, customer_id, source_operation_id, initial, remaining,"
     " earned_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id")
 BARE_TRANSFER = (
-    "INSERT INTO transfers (operation_id, debit_account_id, credit_account_id, amount,"
-    " lot_id, created_at) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id")
-BARE_ENTRIES = ("INSERT INTO entries (transfer_id, account_id, amount) "
-                "VALUES (%s, %s, %s), (%s, %s, %s)")
+    "INSERT INTO transfers (business_id, operation_id, debit_account_id, credit_account_id,"
+    " amount, lot_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id")
+BARE_ENTRIES = ("INSERT INTO entries (business_id, transfer_id, account_id, amount) "
+                "VALUES (%s, %s, %s, %s), (%s, %s, %s, %s)")
 BARE_BALANCE = ("UPDATE accounts SET balance = balance + %s WHERE id = %s "
                 "AND balance + %s >= 0")
 BARE_AUDIT = (
@@ -494,10 +494,11 @@ def bare_close(conn: Any, w: dict[str, Any], staff_id: int, customer: int, key: 
                 cur.execute(BARE_BALANCE, (-take, available, -take))
                 if cur.rowcount != 1:
                     raise RuntimeError("insufficient points")
-                cur.execute(BARE_TRANSFER, (last, available, w["redeemed"], take, lot_id, now))
+                cur.execute(BARE_TRANSFER, (bid, last, available, w["redeemed"], take, lot_id,
+                                            now))
                 transfer = cur.fetchone()[0]
-                cur.execute(BARE_ENTRIES, (transfer, available, -take,
-                                           transfer, w["redeemed"], take))
+                cur.execute(BARE_ENTRIES, (bid, transfer, available, -take,
+                                           bid, transfer, w["redeemed"], take))
                 left -= take
                 if not left:
                     break
@@ -511,10 +512,10 @@ def bare_close(conn: Any, w: dict[str, Any], staff_id: int, customer: int, key: 
             cur.execute(BARE_LOT, (bid, customer, last, accrue, accrue, now,
                                    now + timedelta(days=365)))
             lot_id = cur.fetchone()[0]
-            cur.execute(BARE_TRANSFER, (last, w["issued"], available, accrue, lot_id, now))
+            cur.execute(BARE_TRANSFER, (bid, last, w["issued"], available, accrue, lot_id, now))
             transfer = cur.fetchone()[0]
-            cur.execute(BARE_ENTRIES, (transfer, w["issued"], -accrue,
-                                       transfer, available, accrue))
+            cur.execute(BARE_ENTRIES, (bid, transfer, w["issued"], -accrue,
+                                       bid, transfer, available, accrue))
             cur.execute(BARE_BALANCE, (accrue, available, accrue))
         result = json.dumps({"order_id": order_id, "operation_id": last, "accrued": accrue,
                              "redeemed": redeem}, sort_keys=True)

@@ -39,7 +39,8 @@ def _messages(session: Session) -> list[OutboxMessage]:
 
 
 def _consent(session: Session, customer: Customer, granted: bool) -> None:
-    session.add(Consent(customer_id=customer.id, kind="advertising", granted=granted,
+    session.add(Consent(business_id=customer.business_id, customer_id=customer.id,
+                        kind="advertising", granted=granted,
                         text_version="ad-test", channel="pwa", at=T0))
     session.commit()
 

@@ -53,10 +53,10 @@ _INSERT_TRANSFER = insert(_transfers).returning(_transfers.c.id)
 _INSERT_LOT = insert(_lots).returning(_lots.c.id)
 # Both entries of a transfer in one statement (one round trip, not an executemany).
 _INSERT_ENTRIES = insert(cast(Table, Entry.__table__)).values([
-    {"transfer_id": bindparam("transfer_id"), "account_id": bindparam("debit_id"),
-     "amount": bindparam("debit_amount")},
-    {"transfer_id": bindparam("transfer_id"), "account_id": bindparam("credit_id"),
-     "amount": bindparam("amount")},
+    {"business_id": bindparam("business_id"), "transfer_id": bindparam("transfer_id"),
+     "account_id": bindparam("debit_id"), "amount": bindparam("debit_amount")},
+    {"business_id": bindparam("business_id"), "transfer_id": bindparam("transfer_id"),
+     "account_id": bindparam("credit_id"), "amount": bindparam("amount")},
 ])
 _TAKE_FROM_LOT = update(_lots).where(
     _lots.c.id == bindparam("lot_id"), _lots.c.remaining >= bindparam("amount")
@@ -137,13 +137,14 @@ class LedgerStore:
         self._apply(debit, -amount)
         self._apply(credit, amount)
         transfer_id = self.session.execute(_INSERT_TRANSFER, {
-            "operation_id": operation.id, "debit_account_id": debit_id,
+            "business_id": self.business_id, "operation_id": operation.id,
+            "debit_account_id": debit_id,
             "credit_account_id": credit_id, "amount": amount, "lot_id": lot_id,
             "created_at": operation.created_at,
         }).scalar_one()
         self.session.execute(_INSERT_ENTRIES, {
-            "transfer_id": transfer_id, "debit_id": debit_id, "debit_amount": -amount,
-            "credit_id": credit_id, "amount": amount,
+            "business_id": self.business_id, "transfer_id": transfer_id, "debit_id": debit_id,
+            "debit_amount": -amount, "credit_id": credit_id, "amount": amount,
         })
 
     def _apply(self, kind: AccountKind, delta: int) -> None:
@@ -189,7 +190,8 @@ class LedgerStore:
         query = (
             select(func.coalesce(func.sum(Transfer.amount), 0))
             .join(Operation, Operation.id == Transfer.operation_id)
-            .where(Operation.order_id == order_id, Operation.kind.in_(kinds))
+            .where(Operation.order_id == order_id, Operation.kind.in_(kinds),
+                   Transfer.business_id == self.business_id)
         )
         if debit is not None:
             query = query.where(Transfer.debit_account_id == self.accounts[debit])

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import rolled_back_app
@@ -32,7 +32,7 @@ from wallet.apple.settings import auth_token
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
 from webapp.domain.quote import OrderDraft
-from webapp.persistence.models import AbuseFlag, CustomerSession
+from webapp.persistence.models import AbuseFlag, Customer, CustomerSession
 from webapp.services.counter import checkout
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import operations as ledger
@@ -175,7 +175,8 @@ def _device(db: Session, customer_id: int) -> tuple[str, int]:
     """A signed-in device of the customer: the session row a code sign-in makes (that
     sign-in is tested in tests/integration/customer/)."""
     token = secrets.token_urlsafe(32)
-    row = CustomerSession(customer_id=customer_id, device="sweep",
+    business_id = db.scalar(select(Customer.business_id).where(Customer.id == customer_id))
+    row = CustomerSession(business_id=business_id, customer_id=customer_id, device="sweep",
                           token_hash=hashlib.sha256(token.encode()).hexdigest())
     db.add(row)
     db.commit()

@@ -209,7 +209,7 @@ def member(app: Any, shop: SimpleNamespace) -> SimpleNamespace:
     db = app.test_session()
     customer = customers.join(db, Actor.system(shop.id), phone="+79161234567", name="Иван")
     walletpass = wallet_cards.pass_of(db, shop.id, customer.customer.id)
-    registration = PassRegistration(device_id="device-1", push_token=TOKEN,
+    registration = PassRegistration(business_id=shop.id, device_id="device-1", push_token=TOKEN,
                                      pass_id=walletpass.id)
     db.add(registration)
     db.commit()

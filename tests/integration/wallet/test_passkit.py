@@ -257,7 +257,8 @@ def test_serials_without_a_tag_list_every_pass_of_the_device(
 def test_the_tag_is_a_watermark_behind_the_clock(service: Any, member: SimpleNamespace) -> None:
     """A change listed once is listed again only within COMMIT_LAG, then never."""
     db = service.test_session()
-    db.add(PassRegistration(device_id=DEVICE, push_token=PUSH, pass_id=member.pass_id))
+    db.add(PassRegistration(business_id=member.shop.id, device_id=DEVICE, push_token=PUSH,
+                            pass_id=member.pass_id))
     changed = utcnow() - timedelta(hours=1)
     db.execute(update(WalletPass).where(WalletPass.id == member.pass_id)
                .values(updated_at=changed))

@@ -74,7 +74,8 @@ def test_a_credit_moves_the_version_and_queues_each_device_and_google(
     walletpass.updated_at = utcnow() - timedelta(days=1)
     walletpass.google_object = True
     for device in ("device-a", "device-b"):
-        db.add(PassRegistration(device_id=device, push_token=f"token-{device}",
+        db.add(PassRegistration(business_id=shop.id, device_id=device,
+                                push_token=f"token-{device}",
                                 pass_id=walletpass.id))
     db.commit()
     before = walletpass.updated_at
@@ -88,7 +89,8 @@ def test_a_credit_moves_the_version_and_queues_each_device_and_google(
 def test_a_refused_write_queues_nothing(app: Any, shop: SimpleNamespace, member: int) -> None:
     db = app.test_session()
     walletpass = wallet_cards.pass_of(db, shop.id, member)
-    db.add(PassRegistration(device_id="device-a", push_token="t", pass_id=walletpass.id))
+    db.add(PassRegistration(business_id=shop.id, device_id="device-a", push_token="t",
+                            pass_id=walletpass.id))
     db.commit()
     with pytest.raises(Exception, match="points"):
         ledger.redeem(db, Actor.system(shop.id), "wallet-too-much", customer_id=member,
@@ -114,7 +116,8 @@ def test_a_new_program_or_logo_moves_every_pass_of_the_business(
     db = app.test_session()
     walletpass = wallet_cards.pass_of(db, shop.id, member)
     walletpass.updated_at = utcnow() - timedelta(days=1)
-    db.add(PassRegistration(device_id="device-a", push_token="t", pass_id=walletpass.id))
+    db.add(PassRegistration(business_id=shop.id, device_id="device-a", push_token="t",
+                            pass_id=walletpass.id))
     db.commit()
     before = _versions(app)[member]
     programs.save(db, shop.owner, "wallet-program-2", settings=DEMO)
@@ -150,7 +153,8 @@ def test_a_deleted_account_forgets_its_iphones_and_tells_google(
     db = app.test_session()
     walletpass = wallet_cards.pass_of(db, shop.id, member)
     walletpass.google_object = True
-    db.add(PassRegistration(device_id="device-a", push_token="t", pass_id=walletpass.id))
+    db.add(PassRegistration(business_id=shop.id, device_id="device-a", push_token="t",
+                            pass_id=walletpass.id))
     db.commit()
     wallet_updates.account_closed(db, member)
     db.commit()

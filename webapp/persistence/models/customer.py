@@ -83,9 +83,10 @@ class CheckinUse(Base):
     """A rotating check-in code already accepted: each is good for one scan only."""
 
     __tablename__ = "checkin_uses"
-    __table_args__ = (UniqueConstraint("customer_id", "step"),)
+    __table_args__ = (UniqueConstraint("business_id", "customer_id", "step"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     step: Mapped[int] = mapped_column(BigInteger)
     used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -44,9 +44,12 @@ class CustomerSession(Base):
     """
 
     __tablename__ = "customer_sessions"
-    __table_args__ = (Index("ix_customer_sessions_customer", "customer_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_customer_sessions_customer", "business_id", "customer_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     device: Mapped[str | None] = mapped_column(String(200))
@@ -66,10 +69,11 @@ class Consent(Base):
     __tablename__ = "consents"
     __table_args__ = (
         CheckConstraint("kind IN ('personal_data', 'advertising')", name="kind"),
-        Index("ix_consents_customer", "customer_id", "kind", "id"),
+        Index("ix_consents_customer", "business_id", "customer_id", "kind", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     kind: Mapped[str] = mapped_column(String(16))
     granted: Mapped[bool]

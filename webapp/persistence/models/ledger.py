@@ -130,15 +130,19 @@ class Transfer(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("debit_account_id <> credit_account_id", name="distinct_accounts"),
+        # Led by the business, the column a sharded cluster would distribute by.
+        Index("ix_transfers_business_operation", "business_id", "operation_id"),
+        Index("ix_transfers_business_lot", "business_id", "lot_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), index=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
     debit_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     credit_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     amount: Mapped[int] = mapped_column(BigInteger)
     # The lot this transfer created (into available) or consumed (out of available).
-    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -148,12 +152,15 @@ class Entry(Base):
     __tablename__ = "entries"
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_not_zero"),
-        UniqueConstraint("transfer_id", "account_id"),
+        UniqueConstraint("business_id", "transfer_id", "account_id"),
+        Index("ix_entries_business_account", "business_id", "account_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Always its account's and its operation's business (checked by check-ledger).
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
     transfer_id: Mapped[int] = mapped_column(ForeignKey("transfers.id"))
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     amount: Mapped[int] = mapped_column(BigInteger)
 
 

@@ -22,11 +22,12 @@ class PushSubscription(Base):
 
     __tablename__ = "push_subscriptions"
     __table_args__ = (
-        Index("ix_push_subscriptions_customer", "customer_id"),
-        Index("ix_push_subscriptions_session", "session_id"),
+        Index("ix_push_subscriptions_customer", "business_id", "customer_id"),
+        Index("ix_push_subscriptions_session", "business_id", "session_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("customer_sessions.id"))
     endpoint: Mapped[str] = mapped_column(String(1024), unique=True)
@@ -44,10 +45,11 @@ class PushReminder(Base):
     __tablename__ = "push_reminders"
     __table_args__ = (
         CheckConstraint("kind IN ('expiring', 'sleeping')", name="kind"),
-        UniqueConstraint("customer_id", "kind", "ref"),
+        UniqueConstraint("business_id", "customer_id", "kind", "ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     kind: Mapped[str] = mapped_column(String(12))
     ref: Mapped[int] = mapped_column(BigInteger)

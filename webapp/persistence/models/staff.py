@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    String,
+    Table,
+    UniqueConstraint,
+    and_,
+)
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from webapp.domain.clock import utcnow
 from webapp.persistence.base import Base, UTCDateTime
@@ -14,6 +22,7 @@ from webapp.persistence.models.business import Branch
 staff_branches = Table(
     "staff_branches",
     Base.metadata,
+    Column("business_id", ForeignKey("businesses.id"), primary_key=True),
     Column("staff_id", ForeignKey("staff_users.id"), primary_key=True),
     Column("branch_id", ForeignKey("branches.id"), primary_key=True),
 )
@@ -37,7 +46,14 @@ class StaffUser(Base):
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    branches: Mapped[list[Branch]] = relationship(secondary=staff_branches)
+    # The join names the business too, so the ORM writes the member's business into
+    # each staff_branches row it inserts.
+    branches: Mapped[list[Branch]] = relationship(
+        secondary=staff_branches,
+        primaryjoin=lambda: and_(StaffUser.id == foreign(staff_branches.c.staff_id),
+                                 StaffUser.business_id == foreign(staff_branches.c.business_id)),
+        secondaryjoin=lambda: Branch.id == foreign(staff_branches.c.branch_id),
+    )
 
 
 class StaffSession(Base):

@@ -40,11 +40,15 @@ class PassRegistration(Base):
 
     __tablename__ = "pass_registrations"
     __table_args__ = (
-        UniqueConstraint("device_id", "pass_id"),
-        Index("ix_pass_registrations_pass", "pass_id"),
+        UniqueConstraint("business_id", "device_id", "pass_id"),
+        Index("ix_pass_registrations_pass", "business_id", "pass_id"),
+        # Apple asks by device alone (its web service names no business): that lookup
+        # keeps its own index, and on a sharded cluster it asks every shard.
+        Index("ix_pass_registrations_device", "device_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
     device_id: Mapped[str] = mapped_column(String(64))  # Apple's deviceLibraryIdentifier
     push_token: Mapped[str] = mapped_column(String(200))
     pass_id: Mapped[int] = mapped_column(ForeignKey("wallet_passes.id"))

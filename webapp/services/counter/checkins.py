@@ -49,7 +49,8 @@ def identify(session: Work, actor: Actor, scanned: str,
         with uow.write() as db:
             customer = _by_card(db, actor, card_number)
             accepted = checkin.verify(customer.checkin_secret, text, now)
-            db.execute(insert(CheckinUse), {"customer_id": customer.id,
+            db.execute(insert(CheckinUse), {"business_id": customer.business_id,
+                                            "customer_id": customer.id,
                                             "step": accepted.step, "used_at": now})
             customer_id = customer.id
     except IntegrityError:  # the scope rolled back: this step was recorded before

@@ -20,7 +20,10 @@ from webapp.persistence.models import Consent, Customer
 def record(session: Session, customer_id: int, kind: ConsentKind, granted: bool, *,
            channel: str, ip: str | None, now: datetime) -> None:
     """Add a consent event in the caller's write scope (it commits with the caller)."""
-    session.add(Consent(customer_id=customer_id, kind=kind.value, granted=granted,
+    # The customer's business, read in the INSERT itself: callers pass only the customer.
+    business_id = select(Customer.business_id).where(Customer.id == customer_id)
+    session.add(Consent(business_id=business_id.scalar_subquery(), customer_id=customer_id,
+                        kind=kind.value, granted=granted,
                         text_version=TEXTS[kind].version, channel=channel, ip=ip, at=now))
     if kind is ConsentKind.ADVERTISING:
         session.execute(update(Customer).where(Customer.id == customer_id).values(
@@ -30,10 +33,12 @@ def record(session: Session, customer_id: int, kind: ConsentKind, granted: bool,
 def current(session: Session, customer_id: int) -> ConsentState:
     """The newest record of each kind, in the caller's scope; no record means no consent."""
     state = {kind: False for kind in ConsentKind}
+    business_id = select(Customer.business_id).where(Customer.id == customer_id)
     for kind in ConsentKind:
         granted = session.scalar(
             select(Consent.granted)
-            .where(Consent.customer_id == customer_id, Consent.kind == kind.value)
+            .where(Consent.business_id == business_id.scalar_subquery(),
+                   Consent.customer_id == customer_id, Consent.kind == kind.value)
             .order_by(Consent.id.desc()).limit(1))
         state[kind] = bool(granted)
     return ConsentState(personal_data=state[ConsentKind.PERSONAL_DATA],

@@ -237,9 +237,11 @@ def operations(
     if rows:
         for operation_id, kind, amount in session.execute(
             select(Transfer.operation_id, Account.kind, func.sum(Entry.amount))
-            .join(Entry, Entry.transfer_id == Transfer.id)
+            .join(Entry, (Entry.business_id == Transfer.business_id)
+                  & (Entry.transfer_id == Transfer.id))
             .join(Account, Account.id == Entry.account_id)
             .where(
+                Transfer.business_id == actor.business_id,
                 Transfer.operation_id.in_([op.id for op, _, _ in rows]),
                 Account.customer_id == customer_id,
                 Account.kind.in_([K.AVAILABLE.value, K.PENDING.value]),

@@ -166,9 +166,11 @@ def export(session: Session, who: Who, now: datetime | None = None) -> dict[str,
     business = _business(session, who)
     view = BusinessView(business.name, business.currency, ZoneInfo(business.timezone))
     cid, bid = who.customer_id, who.business_id
-    history = session.scalars(select(Consent).where(Consent.customer_id == cid)
+    history = session.scalars(select(Consent).where(Consent.business_id == bid,
+                                                    Consent.customer_id == cid)
                               .order_by(Consent.id))
-    devices = session.scalars(select(CustomerSession).where(CustomerSession.customer_id == cid)
+    devices = session.scalars(select(CustomerSession).where(CustomerSession.business_id == bid,
+                                                            CustomerSession.customer_id == cid)
                               .order_by(CustomerSession.id))
     orders = session.execute(
         select(Order, Branch.name).join(Branch, Branch.id == Order.branch_id)
@@ -247,6 +249,7 @@ def _close(work: Work, who: Who, key: str, *, confirm: str, ip: str | None,
         # A manager's request waiting for the owner must not credit a closed account.
         adjustment_requests.reject_for_closed_account(session, actor, customer.id, now)
         session.execute(update_rows(CustomerSession).where(
+            CustomerSession.business_id == customer.business_id,
             CustomerSession.customer_id == customer.id, CustomerSession.revoked_at.is_(None))
             .values(revoked_at=now))
         _forget_traces(session, customer)
@@ -283,7 +286,8 @@ def _forget_traces(session: Session, customer: Customer) -> None:
     """What identifies the person outside their own row: the devices and addresses of
     their sessions, the sign-in codes sent to their phone, the texts of their messages."""
     session.execute(update_rows(CustomerSession)
-                    .where(CustomerSession.customer_id == customer.id)
+                    .where(CustomerSession.business_id == customer.business_id,
+                           CustomerSession.customer_id == customer.id)
                     .values(device=None, ip=None))
     session.execute(delete(SignInCode).where(SignInCode.business_id == customer.business_id,
                                              SignInCode.phone == customer.phone))

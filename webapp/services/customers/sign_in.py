@@ -172,7 +172,8 @@ def verify_code(session: Work, business_id: int, request_id: int, code: str, *,
             consents.record(db, customer.id, ConsentKind.ADVERTISING, True,
                             channel="pwa", ip=ip, now=now)
         token = secrets.token_urlsafe(32)
-        db.add(CustomerSession(customer_id=customer.id, token_hash=_token_hash(token),
+        db.add(CustomerSession(business_id=customer.business_id, customer_id=customer.id,
+                               token_hash=_token_hash(token),
                                device=(device or "")[:200] or None, ip=ip,
                                created_at=now, last_seen_at=now))
         customer_id = customer.id
@@ -212,6 +213,7 @@ def load(session: Session, token: str, now: datetime | None = None) -> Who | Non
 def devices(session: Session, who: Who) -> list[Device]:
     """The customer's signed-in devices, newest first."""
     rows = session.scalars(select(CustomerSession).where(
+        CustomerSession.business_id == who.business_id,
         CustomerSession.customer_id == who.customer_id, CustomerSession.revoked_at.is_(None))
         .order_by(CustomerSession.created_at.desc(), CustomerSession.id.desc())).all()
     found = [Device(r.id, r.device, r.created_at, r.last_seen_at, r.id == who.session_id)

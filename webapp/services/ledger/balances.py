@@ -60,7 +60,7 @@ def balance_of(session: Session, business_id: int, customer_id: int, now: dateti
         .join(refund, refund.id == Transfer.operation_id)
         .join(pending, pending.id == Transfer.debit_account_id)
         .where(refund.kind == Op.REVERSAL, refund.order_id == Operation.order_id,
-               pending.kind == K.PENDING)
+               pending.kind == K.PENDING, Transfer.business_id == Operation.business_id)
         .correlate(Operation)
         .scalar_subquery()
     )

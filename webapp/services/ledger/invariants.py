@@ -71,6 +71,8 @@ def check(session: Session, now: datetime | None = None) -> Report:
         ("I8", "lots match available; nothing spent after expiry", lambda: _i8(session, now)),
         ("I9", "no half-written operation", lambda: _i9(session)),
         ("I10", "tier and stamp caches agree with order history", lambda: _i10(session)),
+        ("I11", "every entry is of its account's and its operation's business",
+         lambda: _i11(session)),
     ]
     findings = []
     for name, title, run in checks:
@@ -343,7 +345,8 @@ def _i9(session: Session) -> tuple[list[str], str]:
         .where(Operation.points != 0,
                Operation.kind.in_([Op.ACCRUAL, Op.REDEMPTION, Op.HOLD, Op.ADJUSTMENT,
                                    Op.EXPIRY]),
-               ~select(Transfer.id).where(Transfer.operation_id == Operation.id).exists())
+               ~select(Transfer.id).where(Transfer.business_id == Operation.business_id,
+                                          Transfer.operation_id == Operation.id).exists())
         .limit(SAMPLE)
     ).all()
     foreign = session.scalars(
@@ -374,3 +377,22 @@ def _i10(session: Session) -> tuple[list[str], str]:
     ).scalars().all()
     return ([f"order {o} records a program version not in force for it" for o in rows],
             "tier and stamp progress are derived from order history on every quote")
+
+
+def _i11(session: Session) -> tuple[list[str], str]:
+    # Rows carry their business so the database can be sharded by it (issue #13); a row
+    # filed under another business would be read, exported or deleted with the wrong one.
+    rows = session.execute(
+        select(Entry.id, Entry.business_id, Account.business_id, Operation.business_id,
+               Transfer.business_id)
+        .join(Transfer, Transfer.id == Entry.transfer_id)
+        .join(Operation, Operation.id == Transfer.operation_id)
+        .join(Account, Account.id == Entry.account_id)
+        .where(or_(Entry.business_id != Account.business_id,
+                   Entry.business_id != Operation.business_id,
+                   Transfer.business_id != Operation.business_id))
+        .order_by(Entry.id)
+        .limit(SAMPLE)
+    ).all()
+    return [f"entry {e} is filed under business {b}; its account's is {a}, its operation's"
+            f" {o} (its transfer says {t})" for e, b, a, o, t in rows], ""

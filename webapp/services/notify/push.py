@@ -134,16 +134,19 @@ def _store(session: Session, who: Who, endpoint: str, p256dh: str, auth: str,
     customer_id = who.customer_id
     row = session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
     if row is None:
-        session.add(PushSubscription(customer_id=customer_id, session_id=who.session_id,
+        session.add(PushSubscription(business_id=who.business_id, customer_id=customer_id,
+                                     session_id=who.session_id,
                                      endpoint=endpoint, p256dh=p256dh, auth=auth,
                                      created_at=now))
     else:
         if row.customer_id != customer_id:  # another customer's browser: new to this one
             row.customer_id, row.created_at, row.last_sent_at = customer_id, now, None
+            row.business_id = who.business_id  # the browser may come from another business
         row.session_id, row.p256dh, row.auth = who.session_id, p256dh, auth
     session.flush()
     extra = session.scalars(
-        select(PushSubscription.id).where(PushSubscription.customer_id == customer_id)
+        select(PushSubscription.id).where(PushSubscription.business_id == who.business_id,
+                                          PushSubscription.customer_id == customer_id)
         .order_by(PushSubscription.created_at.desc(), PushSubscription.id.desc())
         .offset(MAX_PER_CUSTOMER)).all()
     if extra:

@@ -27,7 +27,8 @@ _RECIPIENTS = (
     select(PushSubscription.id, Customer.business_id, Business.name)
     .join(Customer, Customer.id == PushSubscription.customer_id)
     .join(Business, Business.id == Customer.business_id)
-    .where(PushSubscription.customer_id == bindparam("customer"), Customer.status == "active")
+    .where(PushSubscription.business_id == Customer.business_id,
+           PushSubscription.customer_id == bindparam("customer"), Customer.status == "active")
     .order_by(PushSubscription.id)
 )
 # On the table (Core), not the entity: about half the cost of the ORM path per call.

@@ -79,7 +79,8 @@ def remind(session: Session, business_id: int, now: datetime, *,
     if business is None:
         raise NotFound("No such business.")
     zone = ZoneInfo(business.timezone)
-    has_push = select(PushSubscription.customer_id)
+    has_push = select(PushSubscription.customer_id).where(
+        PushSubscription.business_id == business_id)
     messages = 0
 
     lots = session.execute(
@@ -88,7 +89,8 @@ def remind(session: Session, business_id: int, now: datetime, *,
         .where(Lot.business_id == business_id, Lot.remaining > 0, Lot.expires_at > now,
                Lot.expires_at <= now + EXPIRING_WITHIN, Customer.status == "active",
                Lot.customer_id.in_(has_push),
-               ~exists().where(PushReminder.customer_id == Lot.customer_id,
+               ~exists().where(PushReminder.business_id == business_id,
+                               PushReminder.customer_id == Lot.customer_id,
                                PushReminder.kind == "expiring", PushReminder.ref == Lot.id))
         .order_by(Lot.customer_id, Lot.expires_at, Lot.id)).all()
     by_customer: dict[int, list[Any]] = defaultdict(list)
@@ -99,8 +101,8 @@ def remind(session: Session, business_id: int, now: datetime, *,
         first, last = own[0].expires_at.astimezone(zone), own[-1].expires_at.astimezone(zone)
         messages += enqueue(session, customer_id, recipients(session, customer_id),
                             expiring_text(points, first, last), "expiring", ttl=TTL_REMINDER)
-        session.add_all(PushReminder(customer_id=customer_id, kind="expiring", ref=lot.id,
-                                     sent_at=now) for lot in own)
+        session.add_all(PushReminder(business_id=business_id, customer_id=customer_id,
+                                     kind="expiring", ref=lot.id, sent_at=now) for lot in own)
 
     last_paid = (
         select(Order.customer_id, func.max(Order.closed_at).label("last"))
@@ -118,7 +120,7 @@ def remind(session: Session, business_id: int, now: datetime, *,
     consenting = _advertising_consent(session, {row.customer_id for row in asleep})
     reminded = {(row.customer_id, row.ref) for row in session.execute(
         select(PushReminder.customer_id, PushReminder.ref)
-        .where(PushReminder.kind == "sleeping",
+        .where(PushReminder.business_id == business_id, PushReminder.kind == "sleeping",
                PushReminder.customer_id.in_([row.customer_id for row in asleep])))}
     sleeping = 0
     for customer_id, last_order_at, balance in asleep:
@@ -128,7 +130,8 @@ def remind(session: Session, business_id: int, now: datetime, *,
         messages += enqueue(session, customer_id, recipients(session, customer_id),
                             sleeping_text(balance), "sleeping", purpose="advertising",
                             ttl=TTL_REMINDER)
-        session.add(PushReminder(customer_id=customer_id, kind="sleeping", ref=ref, sent_at=now))
+        session.add(PushReminder(business_id=business_id, customer_id=customer_id,
+                                 kind="sleeping", ref=ref, sent_at=now))
         sleeping += 1
     session.flush()
     return Reminded(len(by_customer), sleeping, messages)

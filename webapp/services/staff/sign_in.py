@@ -195,7 +195,8 @@ _LOAD = (
     select(StaffUser.id, StaffUser.business_id, StaffUser.role, StaffUser.display_name,
            StaffUser.active, StaffUser.session_epoch, staff_branches.c.branch_id)
     .join(StaffSession, StaffSession.staff_id == StaffUser.id)
-    .outerjoin(staff_branches, staff_branches.c.staff_id == StaffUser.id)
+    .outerjoin(staff_branches, (staff_branches.c.business_id == StaffUser.business_id)
+               & (staff_branches.c.staff_id == StaffUser.id))
     .where(StaffUser.id == bindparam("staff_id"),
            StaffSession.token_hash == bindparam("token_hash"),
            StaffSession.ended_at.is_(None),

@@ -153,8 +153,8 @@ def register(work: Work, *, device_id: str, serial: str, push_token: str) -> boo
             found = find(session, serial)
             if _replace_token(session, found.id, device_id, push_token):
                 return False
-            session.add(PassRegistration(device_id=device_id, push_token=push_token,
-                                         pass_id=found.id))
+            session.add(PassRegistration(business_id=found.business_id, device_id=device_id,
+                                         push_token=push_token, pass_id=found.id))
         return True
     except IntegrityError:  # the same device registered at the same moment: it exists now
         if not outermost:  # the caller's transaction failed; only it can retry

@@ -53,7 +53,8 @@ def _move(session: Session, business_id: int, passes: Sequence[Row[int, int, int
     session.execute(update(WalletPass).where(WalletPass.id.in_(owner)).values(updated_at=now))
     for registration_id, pass_id in session.execute(
             select(PassRegistration.id, PassRegistration.pass_id)
-            .where(PassRegistration.pass_id.in_(owner))):
+            .where(PassRegistration.business_id == business_id,
+                   PassRegistration.pass_id.in_(owner))):
         outbox.enqueue(session, kind=APNS, payload={"registration": registration_id},
                        business_id=business_id, customer_id=owner[pass_id])
     for row in passes:
@@ -68,7 +69,9 @@ def account_closed(session: Session, customer_id: int) -> None:
     walletpass = session.scalar(select(WalletPass).where(WalletPass.customer_id == customer_id))
     if walletpass is None:
         return
-    session.execute(delete(PassRegistration).where(PassRegistration.pass_id == walletpass.id))
+    session.execute(delete(PassRegistration).where(
+        PassRegistration.business_id == walletpass.business_id,
+        PassRegistration.pass_id == walletpass.id))
     if walletpass.google_object:
         outbox.enqueue(session, kind=GOOGLE, payload={"pass": walletpass.id},
                        business_id=walletpass.business_id, customer_id=customer_id)
