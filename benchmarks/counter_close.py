@@ -72,7 +72,7 @@ def seed(url: str, n_cashiers: int, n_customers: int) -> dict[str, Any]:
     from webapp.persistence.database import make_engine
     from webapp.persistence.migrate import upgrade
     from webapp.persistence.models import Branch
-    from webapp.services.program import businesses
+    from webapp.services.business import setup as businesses
     from webapp.services.program import versions as programs
     from webapp.services.staff import accounts as staff
 

@@ -35,9 +35,9 @@ from webapp.domain.presets import DEMO  # noqa: E402
 from webapp.persistence.database import make_engine  # noqa: E402
 from webapp.persistence.migrate import upgrade  # noqa: E402
 from webapp.persistence.models import Branch  # noqa: E402
+from webapp.services.business import setup as businesses  # noqa: E402
 from webapp.services.customers import accounts as customers  # noqa: E402
 from webapp.services.ledger import operations as ledger  # noqa: E402
-from webapp.services.program import businesses  # noqa: E402
 from webapp.services.program import versions as programs  # noqa: E402
 from webapp.services.staff import accounts as staff  # noqa: E402
 

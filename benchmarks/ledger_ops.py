@@ -33,10 +33,10 @@ from webapp.domain.actor import Actor
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
 from webapp.persistence.models import Branch
+from webapp.services.business import setup as businesses
 from webapp.services.counter import orders
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import operations as ledger
-from webapp.services.program import businesses
 
 SEED_POINTS = 1_000_000  # far more than a run can redeem: InsufficientPoints never happens
 MIX = (("close_order", 0.5), ("accrue", 0.3), ("redeem", 0.2))

@@ -65,9 +65,10 @@ def real_view(url: str) -> tuple[Any, Any, bytes, Callable[[Any], Any]]:
     from webapp.persistence.database import make_engine
     from webapp.persistence.migrate import upgrade
     from webapp.persistence.models import Branch
+    from webapp.services.business import logos
+    from webapp.services.business import setup as businesses
     from webapp.services.counter import orders
     from webapp.services.customers import accounts as customers
-    from webapp.services.program import businesses, logos
     from webapp.services.program import versions as programs
     from webapp.services.staff import accounts as staff
     from webapp.services.wallet.cards import view

@@ -30,7 +30,7 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import InvalidInput
 from webapp.domain.sign_in_limits import WINDOW
 from webapp.error_text import message
-from webapp.services.program import businesses
+from webapp.services.business import setup as businesses
 from webapp.services.staff import rate_counters, sign_in
 from webapp.services.staff import team as staff_admin
 from webapp.services.staff.accounts import MIN_PASSWORD, WeakPassword

@@ -26,8 +26,8 @@ from webapp.domain.actor import Actor, Role
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
 from webapp.persistence.models import Branch, Business, Customer
+from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
-from webapp.services.program import businesses
 from webapp.services.staff import accounts as staff
 
 POSTGRES_URL = os.environ.get("REGULARS_TEST_DATABASE_URL", "")

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from webapp.domain.actor import Actor, Role
 from webapp.domain.presets import DEMO as DEMO_PROGRAM
 from webapp.domain.quote import OrderDraft
+from webapp.services.business import setup as businesses
 from webapp.services.counter import checkout
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import operations as ledger
-from webapp.services.program import bonuses, businesses
+from webapp.services.program import bonuses
 from webapp.services.program import versions as programs
 from webapp.services.staff import accounts as staff
 

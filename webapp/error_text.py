@@ -42,7 +42,7 @@ RU: dict[str, str] = {
         " (он меняется каждые 30 секунд)."
     ),
     "No customer of this business has this card.": "Такой карты нет ни у одного клиента.",
-    # -- webapp/domain/counter_settings.py, webapp/services/counter/settings.py
+    # -- webapp/domain/counter_settings.py, webapp/services/business/settings.py
     "hard_block is true or false.": "hard_block — это true или false.",
     "{name} must be a whole number from {low} to {high}.": (
         "{name}: нужно целое число от {low} до {high}."
@@ -118,7 +118,7 @@ RU: dict[str, str] = {
     "Only managers and owners see the audit trail.": (
         "Журнал действий видят только менеджеры и владелец."
     ),
-    # -- webapp/services/program/businesses.py
+    # -- webapp/services/business/setup.py
     "A business needs a name of 1 to 200 characters.": "Название компании — от 1 до 200 символов.",
     "{currency!r} is not an ISO 4217 currency code.": "{currency!r} — не код валюты ISO 4217.",
     "{timezone!r} is not a time zone.": "{timezone!r} — не часовой пояс.",
@@ -183,7 +183,7 @@ RU: dict[str, str] = {
     ),
     "The birthday cannot be in the future.": "Дата рождения не может быть в будущем.",
     "The birthday cannot be before 1900.": "Дата рождения не может быть раньше 1900 года.",
-    # -- webapp/services/program/logos.py
+    # -- webapp/services/business/logos.py
     "A logo is an image file of at most 2 MB.": "Логотип — файл изображения не больше 2 МБ.",
     "A logo is a PNG, JPEG or WebP image of sensible size.": (
         "Логотип — изображение PNG, JPEG или WebP разумного размера."

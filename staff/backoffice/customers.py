@@ -17,7 +17,7 @@ from webapp.domain.money import format_minor, parse_points, parse_rubles
 from webapp.domain.wording import plural
 from webapp.services.customers import history as customer_history
 from webapp.services.customers import search as customer_search
-from webapp.services.staff import audit_trail
+from webapp.services.reports import audit_trail
 
 bp = Blueprint("backoffice_customers", __name__, url_prefix="/b/<int:business_id>/backoffice")
 # The owner's approvals of large adjustments: /b/<id>/backoffice/adjustments/...

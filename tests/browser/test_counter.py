@@ -31,9 +31,9 @@ from webapp.domain.presets import DEMO
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
 from webapp.persistence.models import Branch, Operation, Order
+from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import operations as ledger
-from webapp.services.program import businesses
 from webapp.services.program import versions as programs
 from webapp.services.staff import accounts as staff
 

@@ -32,9 +32,9 @@ from webapp.domain.presets import DEMO
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
 from webapp.persistence.models import Branch, Customer, CustomerSession, Order
+from webapp.services.business import setup as businesses
 from webapp.services.customers import sign_in as customer_sign_in
 from webapp.services.notify import outbox
-from webapp.services.program import businesses
 from webapp.services.program import versions as programs
 from webapp.services.staff import accounts as staff
 from webapp.sms import ConsoleGateway

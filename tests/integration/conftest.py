@@ -15,7 +15,7 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
 from webapp.domain.presets import DEMO
 from webapp.persistence.models import Branch
-from webapp.services.program import businesses
+from webapp.services.business import setup as businesses
 from webapp.services.program import versions as programs
 from webapp.services.staff import accounts as staff
 

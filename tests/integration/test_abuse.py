@@ -30,10 +30,10 @@ from webapp.persistence.models import (
 )
 from webapp.services.abuse import checks as abuse
 from webapp.services.abuse import flags as abuse_flags
+from webapp.services.business import setup as businesses
 from webapp.services.counter import checkout
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import operations as ledger
-from webapp.services.program import businesses
 from webapp.services.program import versions as programs
 from webapp.services.staff import accounts as staff
 

@@ -21,10 +21,10 @@ from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.models import AdjustmentRequest, AuditEvent, Business, Customer, Operation
 from webapp.services.abuse import flags as abuse_flags
+from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import adjustment_requests
 from webapp.services.ledger import operations as ledger
-from webapp.services.program import businesses
 from webapp.services.staff import accounts as staff
 
 Keys = Callable[[], str]

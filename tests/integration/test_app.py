@@ -11,7 +11,7 @@ from flask import Flask
 from webapp.app import create_app
 from webapp.config import ConfigError
 from webapp.domain.errors import InsufficientPoints
-from webapp.services.program import businesses
+from webapp.services.business import setup as businesses
 
 
 def test_home_lists_businesses(app: Flask, client: Any) -> None:

@@ -58,7 +58,7 @@ def test_leap_day_birthdays_are_celebrated_on_the_28th() -> None:
 
 
 def test_birthdays_command(app) -> None:
-    from webapp.services.program import businesses
+    from webapp.services.business import setup as businesses
 
     with app.app_context():
         business = businesses.create_business(app.test_session(), name="Гараж")

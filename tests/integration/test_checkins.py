@@ -16,9 +16,9 @@ from webapp.domain.actor import Actor
 from webapp.domain.checkin import InvalidCheckinCode, StaleCheckinCode
 from webapp.domain.errors import InvalidCardNumber, UnknownCustomer
 from webapp.persistence.models import Business, CheckinUse, Customer
+from webapp.services.business import setup as businesses
 from webapp.services.counter.checkins import CodeAlreadyUsed, identify
 from webapp.services.customers import accounts as customers
-from webapp.services.program import businesses
 
 
 def test_a_static_card_number_identifies(session: Session, system: Actor,

@@ -17,10 +17,10 @@ from tests.serving import REGULARS, regulars_run, regulars_serve, serve_env
 from webapp.domain.actor import Actor
 from webapp.persistence.database import make_engine
 from webapp.persistence.models import Business, OutboxMessage, StaffUser
+from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import operations as ledger
 from webapp.services.notify import outbox
-from webapp.services.program import businesses
 
 
 def test_create_business_and_staff(app: Flask) -> None:

@@ -25,7 +25,7 @@ from webapp.persistence.models import Branch, Business, Customer, Order
 from webapp.services.counter import orders
 from webapp.services.customers import history as customer_history
 from webapp.services.ledger import operations as ledger
-from webapp.services.staff import audit_trail
+from webapp.services.reports import audit_trail
 
 Keys = Callable[[], str]
 DAY = timedelta(days=1)

@@ -18,8 +18,8 @@ from webapp.domain.errors import (
     UnknownCustomer,
 )
 from webapp.persistence.models import Account, Business, Customer
+from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
-from webapp.services.program import businesses
 from webapp.services.staff import accounts as staff
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.web_client import PASSWORD, staff_signed_in
 from webapp.domain.actor import Role
-from webapp.services.program import businesses
+from webapp.services.business import setup as businesses
 from webapp.services.staff import accounts as staff
 
 ENGLISH = "An idempotency key is 8 to 200 printable ASCII characters."

@@ -18,10 +18,10 @@ from webapp.domain.actor import Actor
 from webapp.domain.errors import IdempotencyConflict, InsufficientPoints
 from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.models import IdempotencyKey, Operation, Transfer
+from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import invariants as ledger_check
 from webapp.services.ledger import operations as ledger
-from webapp.services.program import businesses
 
 pytestmark = pytest.mark.slow
 

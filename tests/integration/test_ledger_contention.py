@@ -15,11 +15,11 @@ from sqlalchemy.orm import sessionmaker
 
 from webapp.domain.actor import Actor, Role
 from webapp.persistence.models import Branch
+from webapp.services.business import setup as businesses
 from webapp.services.counter import orders
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import operations as ledger
 from webapp.services.ledger.invariants import check
-from webapp.services.program import businesses
 from webapp.services.staff import accounts as staff
 
 ROUNDS = 15

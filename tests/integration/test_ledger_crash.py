@@ -24,10 +24,10 @@ from tests.integration.crash_child import request
 from webapp.domain.actor import Actor
 from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.models import IdempotencyKey, Operation
+from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import invariants as ledger_check
 from webapp.services.ledger import operations as ledger
-from webapp.services.program import businesses
 
 CHILD = Path(__file__).with_name("crash_child.py")
 REQUESTS = 300

@@ -16,8 +16,8 @@ from webapp.domain.errors import InvalidInput, PermissionDenied
 from webapp.domain.presets import PRESETS
 from webapp.domain.simulation import Assumptions, Category
 from webapp.persistence.models import Branch, Business, Customer
+from webapp.services.business import setup as businesses
 from webapp.services.counter.orders import close_order
-from webapp.services.program import businesses
 from webapp.services.program import versions as programs
 from webapp.services.program.simulation import estimate_for_business
 

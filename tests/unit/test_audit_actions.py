@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 from webapp.domain.ledger import OperationKind
-from webapp.services.staff.audit_trail import ACTIONS
+from webapp.services.reports.audit_trail import ACTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,7 @@ from webapp.domain.errors import DomainError
 def create_business(name: str, currency: str, timezone: str, locale: str, phone_region: str,
                     branches: tuple[str, ...]) -> None:
     """Create a business with its branches and ledger accounts."""
-    from webapp.services.program import businesses
+    from webapp.services.business import setup as businesses
 
     try:
         business = businesses.create_business(
@@ -58,7 +58,7 @@ def create_staff(business_id: int, login: str, role: str, display_name: str | No
 @click.argument("image", type=click.File("rb"))
 def business_logo(business_id: int, image: IO[bytes]) -> None:
     """Set a business's logo from a PNG, JPEG or WebP file (scaled to fit 512×512)."""
-    from webapp.services.program import logos
+    from webapp.services.business import logos
 
     try:
         logo = logos.set_logo(unit_of_work(), business_id, image.read(logos.MAX_BYTES + 1))

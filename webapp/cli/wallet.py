@@ -128,8 +128,8 @@ def write_pass(card_number: str, output: Path, business_id: int | None, lang: st
 
 def _find(db: Any, card_number: str, business_id: int | None) -> tuple[int, int]:
     """(business id, customer id) of the card, in the given business or the only one."""
+    from webapp.services.business import setup as businesses
     from webapp.services.customers import accounts as customers
-    from webapp.services.program import businesses
 
     if business_id is not None:
         return business_id, customers.by_card(db, Actor.system(business_id), card_number).id

@@ -18,8 +18,8 @@ def apple_senders() -> dict[str, outbox.Sender]:
     """The worker's sender for Apple Wallet pushes, or nothing while Apple Wallet is off."""
     from wallet.apple.apns import client_for
     from wallet.apple.settings import settings_of
+    from webapp.services.notify.wallet_updates import APNS
     from webapp.services.wallet.apple_passes import sender
-    from webapp.services.wallet.updates import APNS
 
     settings = settings_of(current_app)
     if settings is None:
@@ -37,8 +37,8 @@ def apple_senders() -> dict[str, outbox.Sender]:
 def google_senders() -> dict[str, outbox.Sender]:
     """The worker's sender for Google Wallet, or nothing while Google Wallet is off."""
     from wallet.google.settings import settings_of
+    from webapp.services.notify.wallet_updates import GOOGLE
     from webapp.services.wallet.google_objects import sender
-    from webapp.services.wallet.updates import GOOGLE
 
     settings = settings_of(current_app)
     if settings is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from webapp.current import unit_of_work
-from webapp.services.program import businesses
+from webapp.services.business import setup as businesses
 
 bp = Blueprint("customer", __name__)
 

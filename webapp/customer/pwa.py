@@ -10,7 +10,8 @@ from flask import Response, abort, current_app, jsonify, request, url_for
 from webapp import i18n
 from webapp.current import unit_of_work
 from webapp.customer.views import bp
-from webapp.services.program import businesses, logos
+from webapp.services.business import logos
+from webapp.services.business import setup as businesses
 
 # Precached by the service worker: everything the card screen needs besides itself.
 SHELL = ("css/base.css", "css/customer.css", "css/checkin.css", "js/customer_app.js",

@@ -16,10 +16,10 @@ from webapp.customer.access import CLEAR_SITE_DATA, clear_cookie, current, set_c
 from webapp.domain.consent import TEXTS, ConsentKind
 from webapp.domain.errors import DomainError
 from webapp.error_text import message
+from webapp.services.business import setup as businesses
 from webapp.services.customers import card as customer_card
 from webapp.services.customers import sign_in as customer_sign_in
 from webapp.services.customers.sign_in import Who
-from webapp.services.program import businesses
 
 bp = Blueprint("customer_app", __name__, url_prefix="/c/<int:business_id>")
 

@@ -17,8 +17,8 @@ from wallet.google.settings import settings_of as google_settings_of
 from webapp.current import unit_of_work
 from webapp.customer.access import signed_in
 from webapp.customer.views import bp
+from webapp.services.business import setup as businesses
 from webapp.services.customers.sign_in import Who
-from webapp.services.program import businesses
 from webapp.services.wallet import apple_passes as apple_wallet
 from webapp.services.wallet import google_objects as google_wallet
 from webapp.services.wallet import links as wallet_links

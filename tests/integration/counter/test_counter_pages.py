@@ -240,7 +240,7 @@ def test_a_cashier_stays_at_their_branch(app: Any, cashier: Any, shop: Any,
 
 
 def test_another_business_is_not_found(app: Any, cashier: Any, shop: Any) -> None:
-    from webapp.services.program import businesses
+    from webapp.services.business import setup as businesses
 
     other = businesses.create_business(app.test_session(), name="Чужой сервис").id
     assert cashier.get(f"/b/{other}/counter").status_code == 404
@@ -251,8 +251,8 @@ def test_another_business_is_not_found(app: Any, cashier: Any, shop: Any) -> Non
 
 
 def test_another_business_customer_is_not_found(app: Any, cashier: Any, shop: Any) -> None:
+    from webapp.services.business import setup as businesses
     from webapp.services.customers import accounts as customers
-    from webapp.services.program import businesses
 
     other = businesses.create_business(app.test_session(), name="Чужой сервис").id
     made = customers.join(app.test_session(), Actor.system(other),
@@ -280,7 +280,7 @@ def test_a_manager_and_the_owner_may_open_any_branch(app: Any, shop: Any, member
 
 def test_a_close_at_another_business_branch_writes_nothing(app: Any, shop: Any,
                                                            regular: Any) -> None:
-    from webapp.services.program import businesses
+    from webapp.services.business import setup as businesses
 
     other = businesses.create_business(app.test_session(), name="Чужой сервис").id
     their_branch = app.test_session().scalar(select(Branch.id).where(Branch.business_id == other))

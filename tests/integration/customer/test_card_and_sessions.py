@@ -13,8 +13,8 @@ from tests.integration.customer.conftest import PHONE, signed_in
 from tests.web_client import csrf
 from webapp.domain.actor import Actor
 from webapp.persistence.models import Customer, CustomerSession
+from webapp.services.business import setup as businesses
 from webapp.services.ledger import operations as ledger
-from webapp.services.program import businesses
 
 
 def the_customer(app: Any, phone: str = PHONE) -> SimpleNamespace:

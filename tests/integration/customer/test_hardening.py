@@ -133,7 +133,7 @@ def test_behind_a_proxy_the_clients_address_counts(tmp_path: Path,
                                                    fresh_engine: Engine) -> None:
     """With REGULARS_TRUSTED_PROXIES the forwarded address is the one counted and kept."""
     from webapp.app import create_app
-    from webapp.services.program import businesses
+    from webapp.services.business import setup as businesses
 
     with Session(fresh_engine) as db:
         business_id = businesses.create_business(db, name="Гараж").id

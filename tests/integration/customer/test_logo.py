@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from webapp.domain.errors import InvalidInput
-from webapp.services.program import logos
+from webapp.services.business import logos
 
 
 def image_bytes(fmt: str, size: tuple[int, int] = (1200, 600)) -> bytes:

@@ -138,7 +138,7 @@ def test_a_code_signs_in_once(app: Any, shop: SimpleNamespace) -> None:
 
 
 def test_a_code_of_another_business_is_refused(app: Any, shop: SimpleNamespace) -> None:
-    from webapp.services.program import businesses
+    from webapp.services.business import setup as businesses
 
     other = businesses.create_business(app.test_session(), name="Другой сервис")
     db = app.test_session()

@@ -18,8 +18,8 @@ from tests.integration.customer.conftest import PHONE, ask_code, deliver, send_c
 from tests.web_client import csrf
 from webapp.domain.clock import utcnow
 from webapp.persistence.models import Customer, CustomerSession
+from webapp.services.business import setup as businesses
 from webapp.services.customers import sign_in as customer_sign_in
-from webapp.services.program import businesses
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from staff import sessions
 from tests.web_client import PASSWORD
 from webapp.domain.actor import Role
-from webapp.services.program import businesses
+from webapp.services.business import setup as businesses
 from webapp.services.staff import accounts as staff
 
 T0 = 1_800_000_000.0

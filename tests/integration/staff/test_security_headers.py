@@ -18,8 +18,8 @@ from webapp import security
 from webapp.config import PROJECT_ROOT
 from webapp.domain.actor import Actor, Role
 from webapp.persistence.models import Branch
+from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
-from webapp.services.program import businesses
 from webapp.services.staff import accounts as staff
 
 CSP = (

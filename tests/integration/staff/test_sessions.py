@@ -14,7 +14,7 @@ from tests.web_client import staff_is_signed_in, staff_signed_in
 from webapp.domain.actor import Actor
 from webapp.domain.counter_settings import CounterSettings
 from webapp.persistence.models import StaffUser
-from webapp.services.counter import settings as counter_settings
+from webapp.services.business import settings as counter_settings
 
 pytestmark = pytest.mark.usefixtures("no_csrf")
 

@@ -32,10 +32,10 @@ from webapp.persistence.models import OutboxMessage, PassRegistration
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import operations as ledger
 from webapp.services.notify import outbox
+from webapp.services.notify.wallet_updates import APNS
 from webapp.services.unit_of_work import UnitOfWork
 from webapp.services.wallet import apple_passes as apple_wallet
 from webapp.services.wallet import cards as wallet_cards
-from webapp.services.wallet.updates import APNS
 
 TOKEN = "a1" * 32  # push tokens are 64 hex digits today
 OTHER_TOKEN = "b2" * 32

@@ -17,7 +17,7 @@ from wallet.apple import apns
 from webapp.config import ConfigError
 from webapp.persistence.models import OutboxMessage
 from webapp.services.notify import outbox
-from webapp.services.wallet.updates import APNS
+from webapp.services.notify.wallet_updates import APNS
 
 PHONE = "+79161112233"
 

@@ -36,12 +36,11 @@ from wallet.google.links import save_url
 from webapp.cli import wallet_senders
 from webapp.domain.actor import Actor
 from webapp.persistence.models import Customer, OutboxMessage, WalletPass
+from webapp.services.business import logos
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import operations as ledger
-from webapp.services.notify import outbox
-from webapp.services.program import logos
+from webapp.services.notify import outbox, wallet_updates
 from webapp.services.wallet import google_objects as google_wallet
-from webapp.services.wallet import updates as wallet_updates
 
 ISSUER = "3388000000012345678"
 EMAIL = "regulars-wallet@test-project.iam.gserviceaccount.com"

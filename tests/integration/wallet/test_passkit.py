@@ -29,15 +29,15 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
 from webapp.domain.presets import DEMO
 from webapp.persistence.models import Customer, OutboxMessage, PassRegistration, WalletPass
+from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import operations as ledger
 from webapp.services.notify import outbox
-from webapp.services.program import businesses
+from webapp.services.notify.wallet_updates import APNS
 from webapp.services.program import versions as programs
 from webapp.services.staff import accounts as staff
 from webapp.services.wallet import cards as wallet_cards
 from webapp.services.wallet import passkit
-from webapp.services.wallet.updates import APNS
 
 PREFIX = "/wallet/apple/v1"
 DEVICE = "a3f9c2e1d4b5a6c7d8e9f0a1b2c3d4e5"

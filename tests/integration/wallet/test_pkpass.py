@@ -26,9 +26,9 @@ from wallet.apple.settings import AppleSettings, auth_token, settings_of
 from webapp.domain.actor import Actor
 from webapp.domain.errors import UnknownCustomer
 from webapp.persistence.models import Branch, Customer
+from webapp.services.business import logos
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import operations as ledger
-from webapp.services.program import logos
 from webapp.services.wallet import cards as wallet_cards
 from webapp.services.wallet.apple_passes import CurrentPass, current
 from webapp.services.wallet.cards import PassView

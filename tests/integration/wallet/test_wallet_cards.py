@@ -16,8 +16,8 @@ from webapp.domain.errors import UnknownCustomer
 from webapp.persistence.models import OutboxMessage, PassRegistration, WalletPass
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import operations as ledger
+from webapp.services.notify import wallet_updates
 from webapp.services.wallet import cards as wallet_cards
-from webapp.services.wallet import updates as wallet_updates
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_a_new_program_or_logo_moves_every_pass_of_the_business(
     from PIL import Image
 
     from webapp.domain.presets import DEMO
-    from webapp.services.program import logos
+    from webapp.services.business import logos
     from webapp.services.program import versions as programs
 
     db = app.test_session()

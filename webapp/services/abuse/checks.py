@@ -36,7 +36,7 @@ from webapp.persistence.models import (
     Order,
 )
 from webapp.services.abuse.records import record, record_crossings
-from webapp.services.counter import settings as counter_settings
+from webapp.services.business import settings as counter_settings
 from webapp.services.staff import audit
 from webapp.services.unit_of_work import writes
 

@@ -22,7 +22,7 @@ from webapp.domain.clock import utcnow
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import AlreadyResolved, InvalidInput, NotFound, PermissionDenied
 from webapp.persistence.models import AbuseFlag, Branch, Business, Customer, StaffUser
-from webapp.services.counter import settings as counter_settings
+from webapp.services.business import settings as counter_settings
 from webapp.services.staff import audit
 from webapp.services.unit_of_work import reads, writes
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.domain.abuse import AbuseBlocked
@@ -25,49 +25,25 @@ from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
 from webapp.domain.program import ProgramSettings
 from webapp.domain.quote import CustomerState, OrderDraft, Quote, quote
-from webapp.domain.tiers import MONTH, PaidOrder
+from webapp.domain.tiers import MONTH
 from webapp.persistence.ledger_store import LedgerStore
-from webapp.persistence.models import Customer, EntitlementUse, Operation, Order
+from webapp.persistence.models import Customer, EntitlementUse, Operation
 from webapp.services.abuse import checks as abuse
+from webapp.services.business import settings as counter_settings
 from webapp.services.counter import confirmations
-from webapp.services.counter import settings as counter_settings
 from webapp.services.counter.orders import insert_order
 from webapp.services.ledger.operations import earn, result_of, spend
-from webapp.services.notify import push
+from webapp.services.notify import push, wallet_updates
 from webapp.services.program import versions as programs
+from webapp.services.program.standing import customer_state
 from webapp.services.staff import audit
 from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once
-from webapp.services.wallet import updates as wallet_updates
 
 REFERRAL = "referral"
 
 
 class NoProgram(Conflict):
     code = "no_program"
-
-
-# Prebuilt: both run on every quote and every close.
-_ORDER_HISTORY = (
-    select(Order.closed_at, Order.total_minor - Order.refunded_minor, Order.service_category,
-           Order.asset_id)
-    .where(Order.business_id == bindparam("business"),
-           Order.customer_id == bindparam("customer"), Order.closed_at.is_not(None))
-    .order_by(Order.closed_at, Order.id)
-)
-_PERK_USES = select(EntitlementUse.code, EntitlementUse.used_at).where(
-    EntitlementUse.customer_id == bindparam("customer"))
-
-
-def customer_state(session: Session, business_id: int, customer_id: int,
-                   available: int) -> CustomerState:
-    """The customer's paid order history and perk uses: what tiers and stamps derive from."""
-    orders = session.execute(_ORDER_HISTORY, {"business": business_id,
-                                              "customer": customer_id}).all()
-    uses = session.execute(_PERK_USES, {"customer": customer_id}).all()
-    return CustomerState(available,
-                         tuple(PaidOrder(at, amount, category, asset)
-                               for at, amount, category, asset in orders if at is not None),
-                         tuple((code, at) for code, at in uses))
 
 
 @reads

@@ -39,7 +39,7 @@ from webapp.persistence.models import (
     StaffUser,
 )
 from webapp.services.abuse import checks as abuse
-from webapp.services.counter import settings as counter_settings
+from webapp.services.business import settings as counter_settings
 from webapp.services.customers import accounts as customers
 from webapp.services.customers import phones
 from webapp.services.ledger.balances import Balance, balance_of

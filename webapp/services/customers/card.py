@@ -24,10 +24,10 @@ from webapp.domain.quote import Quote
 from webapp.domain.quote_text import render
 from webapp.domain.rules_text import describe, referral_line
 from webapp.persistence.models import Business, Customer
+from webapp.services.business import logos
 from webapp.services.customers import history as customer_history
 from webapp.services.customers.sign_in import Who
 from webapp.services.ledger.balances import Balance, balance_of
-from webapp.services.program import logos
 from webapp.services.program import versions as programs
 from webapp.services.program.standing import standing
 from webapp.services.unit_of_work import reads

@@ -1,7 +1,7 @@
 """The manager's customer page: who the customer is, their balance, orders and ledger
 operations in plain Russian, adjustments waiting for the owner, and the page's two
 actions (refund an order, correct points). The audit trail pages are
-:mod:`webapp.services.staff.audit_trail`.
+:mod:`webapp.services.reports.audit_trail`.
 
 The page is a read scope like other read services; the actions check the customer in a
 read scope, then go through :mod:`webapp.services.ledger.operations` (or adjustment_requests), whose

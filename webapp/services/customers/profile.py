@@ -44,10 +44,9 @@ from webapp.services.customers import consents, phones
 from webapp.services.customers.history import BusinessView, describe
 from webapp.services.customers.sign_in import Who
 from webapp.services.ledger import adjustment_requests, forfeit
-from webapp.services.notify import outbox, push
+from webapp.services.notify import outbox, push, wallet_updates
 from webapp.services.staff import audit
 from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once, writes
-from webapp.services.wallet import updates as wallet_updates
 
 NAME_LENGTH = 200
 LABEL_LENGTH = 200

@@ -26,7 +26,7 @@ from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import CustomerNotActive, UnknownCustomer
 from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.models import AuditEvent, Customer, Operation, StaffUser
-from webapp.services.counter import settings as counter_settings
+from webapp.services.business import settings as counter_settings
 
 
 def before_adjusting(session: Session, actor: Actor, *, customer_id: int, points: int,

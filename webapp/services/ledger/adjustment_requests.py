@@ -38,12 +38,12 @@ from webapp.domain.ledger import AccountKind as K
 from webapp.persistence.ledger_store import LedgerStore
 from webapp.persistence.models import AdjustmentRequest
 from webapp.services.abuse import adjustments as abuse_adjustments
-from webapp.services.counter import settings as counter_settings
+from webapp.services.business import settings as counter_settings
 from webapp.services.ledger import adjustment_checks
 from webapp.services.ledger import operations as ledger
+from webapp.services.notify import wallet_updates
 from webapp.services.staff import audit
 from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once
-from webapp.services.wallet import updates as wallet_updates
 
 _requests = cast(Table, AdjustmentRequest.__table__)
 _INSERT = insert(_requests).returning(_requests.c.id)

@@ -37,9 +37,9 @@ from webapp.persistence.models import Lot, Operation, Order
 from webapp.services.abuse import adjustments as abuse_adjustments
 from webapp.services.ledger import adjustment_checks
 from webapp.services.ledger.balances import Balance, balance_of
+from webapp.services.notify import wallet_updates
 from webapp.services.staff import audit
 from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once
-from webapp.services.wallet import updates as wallet_updates
 
 Result = dict[str, Any]
 

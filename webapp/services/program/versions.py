@@ -25,8 +25,8 @@ from webapp.domain.errors import PermissionDenied
 from webapp.domain.presets import PRESETS
 from webapp.domain.program import InvalidSetting, ProgramSettings, Warning
 from webapp.persistence.models import ProgramVersion
+from webapp.services.notify import wallet_updates
 from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once
-from webapp.services.wallet import updates as wallet_updates
 
 # A form opened a minute ago still says "now": allow that much clock skew.
 PAST_TOLERANCE = timedelta(minutes=5)

@@ -30,7 +30,7 @@ from webapp.domain.addresses import address_key
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import Conflict, NotFound, PermissionDenied
 from webapp.persistence.models import StaffSession, StaffUser, staff_branches
-from webapp.services.counter import settings as counter_settings
+from webapp.services.business import settings as counter_settings
 from webapp.services.staff import audit
 from webapp.services.staff.accounts import TIMING_HASH, passwords, verify_password
 from webapp.services.staff.rate_counters import Counters

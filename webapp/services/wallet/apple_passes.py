@@ -22,7 +22,7 @@ from wallet.apple import pkpass
 from wallet.apple.apns import ApnsClient, ApnsRejected
 from wallet.apple.settings import AppleSettings
 from webapp.persistence.models import PassRegistration
-from webapp.services.program import logos
+from webapp.services.business import logos
 from webapp.services.staff import accounts as staff
 from webapp.services.unit_of_work import UnitOfWork, Work, reads, writes
 from webapp.services.wallet import cards as wallet_cards

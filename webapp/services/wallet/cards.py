@@ -2,7 +2,7 @@
 
 Apple's .pkpass and Google's loyalty object are two renderings of one :class:`PassView`,
 read from the same sources as the customer's card screen, so the pass, the app and the
-counter always agree. :mod:`webapp.services.wallet.updates` tells the wallets when it
+counter always agree. :mod:`webapp.services.notify.wallet_updates` tells the wallets when it
 changes.
 """
 

@@ -58,12 +58,12 @@ from wallet.google.settings import GoogleSettings
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import UnknownCustomer, WalletUnavailable
 from webapp.persistence.models import Business, Customer, WalletPass
+from webapp.services.business import logos
 from webapp.services.notify import outbox
-from webapp.services.program import logos
+from webapp.services.notify.wallet_updates import GOOGLE
 from webapp.services.unit_of_work import UnitOfWork, Work
 from webapp.services.wallet import cards as wallet_cards
 from webapp.services.wallet.google_limit import claim, give_back, spent
-from webapp.services.wallet.updates import GOOGLE
 
 __all__ = ["NOTIFICATIONS_PER_DAY", "Outcome", "deactivate", "ensure_object",
            "patch_object", "save_link", "sender"]

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import InvalidInput, NotFound
 from webapp.persistence.models import Business, BusinessLogo
+from webapp.services.notify import wallet_updates
 from webapp.services.unit_of_work import reads, writes
-from webapp.services.wallet import updates as wallet_updates
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_SIDE = 512

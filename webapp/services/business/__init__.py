@@ -1,0 +1,1 @@
+"""The business itself: setting it up, its counter settings and its logo."""
