@@ -440,6 +440,8 @@ def _ru_value(value: Any) -> Any:
 
 def _by_code(error: DomainError) -> str | None:
     """The fallback for the error's code, else for the nearest parent class's code."""
+    if error.code in RU_BY_CODE:  # an instance may carry its own (TooManyCodes does)
+        return RU_BY_CODE[error.code]
     for cls in type(error).__mro__:
         code = vars(cls).get("code")
         if isinstance(code, str) and code in RU_BY_CODE:

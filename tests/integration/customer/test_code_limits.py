@@ -18,12 +18,12 @@ from tests.integration.customer.conftest import PHONE, ask_code
 from tests.web_client import staff_signed_in
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
+from webapp.domain.one_time_codes import TooManyCodes
 from webapp.persistence.models import AbuseFlag, OutboxMessage, SignInCode
 from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
 from webapp.services.customers import code_limits as sign_in_code_limits
 from webapp.services.customers import sign_in as customer_sign_in
-from webapp.services.customers.code_limits import TooManyCodes
 from webapp.services.customers.sign_in import CodeRequested
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tests.integration.customer.conftest import PHONE, ask_code, signed_in
 from tests.web_client import csrf, csrf_token
+from webapp.domain import one_time_codes
 from webapp.domain.addresses import address_key
 from webapp.persistence.models import Customer, CustomerSession, SignInCode
 from webapp.services.customers import code_limits as sign_in_code_limits
@@ -64,7 +65,7 @@ def test_an_attempt_is_taken_before_the_code_is_compared(app: Any,
     db = app.test_session()
     asked = customer_sign_in.request_code(db, shop.id, PHONE, ip=None, data_consent=True)
     db.execute(update(SignInCode).where(SignInCode.id == asked.request_id)
-               .values(attempts=customer_sign_in.ATTEMPTS))
+               .values(attempts=one_time_codes.ATTEMPTS))
     db.commit()
     from tests.integration.customer.conftest import texted_code
     with pytest.raises(SignInCodeUnusable):

@@ -20,6 +20,7 @@ from tests.integration.customer.conftest import (
     texted_code,
 )
 from tests.web_client import csrf
+from webapp.domain import one_time_codes
 from webapp.domain.clock import utcnow
 from webapp.persistence.models import (
     Consent,
@@ -108,7 +109,7 @@ def test_five_wrong_codes_use_the_code_up(app: Any, shop: SimpleNamespace) -> No
     ask_code(client, shop.id)
     right = texted_code(app)
     wrong = "000000" if right != "000000" else "111111"
-    for _ in range(customer_sign_in.ATTEMPTS):
+    for _ in range(one_time_codes.ATTEMPTS):
         assert send_code(client, shop.id, wrong).status_code in (409, 422)
     answer = send_code(client, shop.id, right)
     assert answer.status_code == 409
@@ -153,11 +154,11 @@ def test_guessing_is_hopeless_within_the_limits(app: Any, shop: SimpleNamespace)
     db = app.test_session()
     for _ in range(sign_in_code_limits.PER_PHONE_PER_HOUR):
         asked = customer_sign_in.request_code(db, shop.id, PHONE, ip=None, data_consent=True)
-        for guess in range(customer_sign_in.ATTEMPTS):
+        for guess in range(one_time_codes.ATTEMPTS):
             with pytest.raises((WrongSignInCode, SignInCodeUnusable)):
                 customer_sign_in.verify_code(db, shop.id, asked.request_id,
                                              f"{guess:06d}x", ip=None, device=None)
-    with pytest.raises(sign_in_code_limits.TooManyCodes):
+    with pytest.raises(one_time_codes.TooManyCodes):
         customer_sign_in.request_code(db, shop.id, PHONE, ip=None, data_consent=True)
 
 

@@ -1,31 +1,28 @@
 """A customer confirms a large redemption with a one-time code sent to their phone.
 
-The code is 6 digits, good for 5 minutes, 5 attempts and one close. Only its hash is
-stored. A wrong code counts as an attempt even though the close it came with rolls
-back (:func:`count_failure` runs in a write scope of its own, after the close's).
+The code follows :mod:`webapp.domain.one_time_codes` (6 digits, 5 minutes, 5 attempts,
+only its hash stored) and is good for one close. A wrong code counts as an attempt even
+though the close it came with rolls back (:func:`count_failure` runs in a write scope
+of its own, after the close's).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from webapp.domain import one_time_codes as codes
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import Conflict, InvalidAmount, InvalidInput, UnknownCustomer
 from webapp.persistence.models import Business, Customer, RedeemConfirmation
-from webapp.services.customers import phones
+from webapp.services.customers import one_time_codes, phones
 from webapp.services.unit_of_work import writes
 from webapp.sms import SmsGateway
 
-LIFETIME = timedelta(minutes=5)
-ATTEMPTS = 5
 PER_CUSTOMER_PER_HOUR = 5
 
 
@@ -41,21 +38,12 @@ class ConfirmationUnusable(Conflict):
     code = "confirmation_unusable"
 
 
-class TooManyCodes(Conflict):
-    code = "too_many_codes"
-    status = 429
-
-
 @dataclass(frozen=True)
 class CodeSent:
     confirmation_id: int
     points: int
     phone_hint: str  # "•••-12-34": which phone to look at
     expires_at: datetime
-
-
-def _hash(confirmation_id: int, code: str) -> str:
-    return hashlib.sha256(f"{confirmation_id}:{code}".encode()).hexdigest()
 
 
 @writes
@@ -73,15 +61,13 @@ def send_code(session: Session, actor: Actor, sms: SmsGateway, *, customer_id: i
         RedeemConfirmation.customer_id == customer_id,
         RedeemConfirmation.created_at > now - timedelta(hours=1))) or 0
     if recent >= PER_CUSTOMER_PER_HOUR:
-        raise TooManyCodes("Too many codes were sent to this customer in the last hour.")
+        raise codes.TooManyCodes("Too many codes were sent to this customer in the last hour.",
+                                 purpose=codes.Purpose.REDEMPTION)
     business_name = session.scalar(select(Business.name).where(Business.id == actor.business_id))
-    code = f"{secrets.randbelow(1_000_000):06d}"
     row = RedeemConfirmation(business_id=actor.business_id, customer_id=customer_id,
                              staff_id=actor.staff_id, points=points, code_hash="",
-                             expires_at=now + LIFETIME, created_at=now)
-    session.add(row)
-    session.flush()
-    row.code_hash = _hash(row.id, code)
+                             expires_at=codes.expires_at(now), created_at=now)
+    code = one_time_codes.issue(session, row, codes.Purpose.REDEMPTION)
     phone = customer.phone
     sms.send(phone, f"Код {code}: списание {points} баллов в «{business_name}». "
                     "Назовите его кассиру, только если списываете сами.")
@@ -95,18 +81,15 @@ def consume(session: Session, actor: Actor, *, confirmation_id: int, code: str,
     if (row is None or row.business_id != actor.business_id
             or row.customer_id != customer_id):
         raise ConfirmationUnusable("This confirmation is not for this customer.")
-    if row.used_at is not None or row.expires_at <= now or row.attempts >= ATTEMPTS:
+    if not codes.usable(used_at=row.used_at, expires_at=row.expires_at,
+                        attempts=row.attempts, now=now):
         raise ConfirmationUnusable("The code is used up or expired: send a new one.")
-    if not hmac.compare_digest(row.code_hash, _hash(row.id, (code or "").strip())):
+    if not codes.matches(row.code_hash, codes.Purpose.REDEMPTION, row.id, code):
         raise WrongConfirmationCode("The code is wrong: ask the customer to read it again.")
     if points > row.points:
         raise ConfirmationUnusable("The customer confirmed {confirmed} points, not {points}.",
                                    confirmed=row.points, points=points)
-    taken = session.execute(
-        update(RedeemConfirmation)
-        .where(RedeemConfirmation.id == row.id, RedeemConfirmation.used_at.is_(None))
-        .values(used_at=now))
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if not one_time_codes.spend(session, RedeemConfirmation, row.id, now):
         raise ConfirmationUnusable("The code is used up or expired: send a new one.")
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from webapp.domain import abuse as rules
 from webapp.domain.actor import Actor
-from webapp.domain.errors import Conflict
+from webapp.domain.one_time_codes import Purpose, TooManyCodes
 from webapp.persistence.models import Business, Customer, SignInCode
 from webapp.services.abuse import checks as abuse
 from webapp.services.unit_of_work import UnitOfWork, Work
@@ -40,13 +40,6 @@ PER_PHONE_PER_HOUR = 5
 PER_IP_PER_HOUR = 20
 PER_BUSINESS_PER_HOUR = 300  # codes to phones that are not customers of the business yet
 HOUR = timedelta(hours=1)
-
-
-class TooManyCodes(Conflict):
-    code = "too_many_sign_in_codes"
-    status = 429
-    # Set when the business's cap refused: the owner's flag, kept by :func:`counted`.
-    flag: tuple[int, rules.Crossing, datetime] | None = None
 
 
 @contextmanager
@@ -88,7 +81,8 @@ def check(session: Session, business: Business, phone: str, source: str | None, 
     by_address = (_count(session, recent.where(SignInCode.ip == source), PER_IP_PER_HOUR)
                   if source else 0)
     if by_phone >= PER_PHONE_PER_HOUR or by_address >= PER_IP_PER_HOUR:
-        raise TooManyCodes("Too many codes were asked for: try again in an hour.")
+        raise TooManyCodes("Too many codes were asked for: try again in an hour.",
+                           purpose=Purpose.SIGN_IN)
     if known:
         return
     # Codes of the hour to phones that are still not customers (one who joined since
@@ -99,7 +93,8 @@ def check(session: Session, business: Business, phone: str, source: str | None, 
     ), PER_BUSINESS_PER_HOUR)
     if newcomers >= PER_BUSINESS_PER_HOUR:
         # The refused request writes nothing but the owner's flag (after its rollback).
-        refused = TooManyCodes("Too many codes were asked for: try again in an hour.")
+        refused = TooManyCodes("Too many codes were asked for: try again in an hour.",
+                               purpose=Purpose.SIGN_IN)
         refused.flag = (business.id, rules.sign_in_code_cap(
             business.id, count=newcomers, limit=PER_BUSINESS_PER_HOUR, now=now,
             zone=ZoneInfo(business.timezone)), now)

@@ -1,18 +1,17 @@
 """Customers sign in (or join) with a one-time code texted to their phone.
 
-The code is 6 digits, good for 5 minutes, one use and 5 attempts. The answer to "send
-me a code" is the same whether or not the phone belongs to a customer: joining *is*
-signing in with a new phone, so nobody can learn who is a customer (the one exception,
-a business's cap on codes to newcomers, is in :mod:`webapp.services.customers.code_limits`
-with the other limits). The SMS goes through the outbox, so a slow or
-failing gateway never blocks the page. A signed-in device gets a long session,
-listed and revocable in the profile; only a hash of its token is stored.
+The code follows :mod:`webapp.domain.one_time_codes` (6 digits, 5 minutes, 5 attempts)
+and is used once. The answer to "send me a code" is the same whether or not the phone
+belongs to a customer: joining *is* signing in with a new phone, so nobody can learn who
+is a customer (the one exception, a business's cap on codes to newcomers, is in
+:mod:`webapp.services.customers.code_limits` with the other limits). The SMS goes
+through the outbox, so a slow or failing gateway never blocks the page. A signed-in
+device gets a long session, listed and revocable in the profile; only a hash of its token is stored.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from webapp.domain import one_time_codes as codes
 from webapp.domain.actor import Actor, ActorKind
 from webapp.domain.addresses import address_key
 from webapp.domain.clock import utcnow
@@ -28,12 +28,10 @@ from webapp.domain.errors import Conflict, InvalidInput, NotFound
 from webapp.persistence.models import Business, Customer, CustomerSession, SignInCode
 from webapp.services.customers import accounts as customers
 from webapp.services.customers import code_limits as sign_in_code_limits
-from webapp.services.customers import consents, phones
+from webapp.services.customers import consents, one_time_codes, phones
 from webapp.services.notify import outbox, push
 from webapp.services.unit_of_work import UnitOfWork, Work, reads, writes
 
-LIFETIME = timedelta(minutes=5)
-ATTEMPTS = 5
 SESSION_LIFETIME = timedelta(days=180)
 SEEN_EVERY = timedelta(minutes=10)  # last_seen_at is refreshed at most this often
 
@@ -73,10 +71,6 @@ class Device:
     current: bool
 
 
-def _hash(request_id: int, code: str) -> str:
-    return hashlib.sha256(f"sign-in:{request_id}:{code}".encode()).hexdigest()
-
-
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -103,12 +97,9 @@ def request_code(session: Work, business_id: int, phone: str, *, ip: str | None,
         source = address_key(ip)
         sign_in_code_limits.check(db, business, e164, source, known=known is not None,
                                   now=now)
-        code = f"{secrets.randbelow(1_000_000):06d}"
         row = SignInCode(business_id=business_id, phone=e164, code_hash="", ip=source,
-                         expires_at=now + LIFETIME, created_at=now)
-        db.add(row)
-        db.flush()
-        row.code_hash = _hash(row.id, code)
+                         expires_at=codes.expires_at(now), created_at=now)
+        code = one_time_codes.issue(db, row, codes.Purpose.SIGN_IN)
         outbox.enqueue_sms(db, phone=e164, business_id=business_id, customer_id=known,
                            text=f"{code} — код входа в «{business.name}»."
                                 " Никому его не сообщайте.")
@@ -130,27 +121,24 @@ def verify_code(session: Work, business_id: int, request_id: int, code: str, *,
     uow = UnitOfWork.of(session)
     with uow.write() as db:
         # Take an attempt before comparing, in one guarded statement: parallel guesses
-        # can never compare more than ATTEMPTS times.
+        # can never compare more than codes.ATTEMPTS times.
         taken_attempt = db.execute(
             update(SignInCode)
             .where(SignInCode.id == request_id, SignInCode.business_id == business_id,
                    SignInCode.used_at.is_(None), SignInCode.expires_at > now,
-                   SignInCode.attempts < ATTEMPTS)
+                   SignInCode.attempts < codes.ATTEMPTS)
             .values(attempts=SignInCode.attempts + 1))
         if taken_attempt.rowcount != 1:  # type: ignore[attr-defined]
             raise SignInCodeUnusable("This code has expired: ask for a new one.")
     with uow.write() as db:  # the attempt is committed: a wrong code still costs it
         row = db.get(SignInCode, request_id, populate_existing=True)
         assert row is not None
-        if not hmac.compare_digest(row.code_hash, _hash(row.id, (code or "").strip())):
-            left = ATTEMPTS - row.attempts
+        if not codes.matches(row.code_hash, codes.Purpose.SIGN_IN, row.id, code):
+            left = codes.attempts_left(row.attempts)
             if left <= 0:
                 raise SignInCodeUnusable("This code has expired: ask for a new one.")
             raise WrongSignInCode("The code is wrong. Attempts left: {left}.", left=left)
-        taken = db.execute(update(SignInCode)
-                           .where(SignInCode.id == row.id, SignInCode.used_at.is_(None))
-                           .values(used_at=now))
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
+        if not one_time_codes.spend(db, SignInCode, row.id, now):
             raise SignInCodeUnusable("This code has expired: ask for a new one.")
         phone = row.phone
     # The code is spent (committed) whatever happens next.
