@@ -11,7 +11,6 @@ device gets a long session, listed and revocable in the profile; only a hash of 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from webapp.domain.addresses import address_key
 from webapp.domain.clock import utcnow
 from webapp.domain.consent import ConsentKind
 from webapp.domain.errors import Conflict, InvalidInput, NotFound
+from webapp.domain.tokens import token_hash
 from webapp.persistence.models import Business, Customer, CustomerSession, SignInCode
 from webapp.services.customers import accounts as customers
 from webapp.services.customers import code_limits as sign_in_code_limits
@@ -69,10 +69,6 @@ class Device:
     signed_in_at: datetime
     last_seen_at: datetime
     current: bool
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def request_code(session: Work, business_id: int, phone: str, *, ip: str | None,
@@ -161,7 +157,7 @@ def verify_code(session: Work, business_id: int, request_id: int, code: str, *,
                             channel="pwa", ip=ip, now=now)
         token = secrets.token_urlsafe(32)
         db.add(CustomerSession(business_id=customer.business_id, customer_id=customer.id,
-                               token_hash=_token_hash(token),
+                               token_hash=token_hash(token),
                                device=(device or "")[:200] or None, ip=ip,
                                created_at=now, last_seen_at=now))
         customer_id = customer.id
@@ -187,7 +183,7 @@ def load(session: Session, token: str, now: datetime | None = None) -> Who | Non
         select(CustomerSession.id, CustomerSession.last_seen_at, CustomerSession.created_at,
                Customer.id, Customer.business_id, Customer.status)
         .join(Customer, Customer.id == CustomerSession.customer_id)
-        .where(CustomerSession.token_hash == _token_hash(token),
+        .where(CustomerSession.token_hash == token_hash(token),
                CustomerSession.revoked_at.is_(None))).first()
     if row is None or row[5] != "active" or row[2] + SESSION_LIFETIME <= now:
         return None

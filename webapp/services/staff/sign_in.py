@@ -16,7 +16,6 @@ attempt back and then starts the session.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.addresses import address_key
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import Conflict, NotFound, PermissionDenied
+from webapp.domain.tokens import token_hash
 from webapp.persistence.models import StaffSession, StaffUser, staff_branches
 from webapp.services.business import settings as counter_settings
 from webapp.services.staff import audit
@@ -133,7 +133,7 @@ def started(session: Session, member: StaffUser, *, ip: str | None, device: str 
     minutes = counter_settings.load(session, who.business_id).idle_timeout_minutes
     token = secrets.token_urlsafe(32)
     session.add(StaffSession(business_id=who.business_id, staff_id=who.staff_id,
-                             token_hash=_token_hash(token), ip=ip,
+                             token_hash=token_hash(token), ip=ip,
                              device=(device or "")[:200] or None, created_at=now or utcnow()))
     return Started(who, minutes, token)
 
@@ -145,13 +145,9 @@ def end(session: Session, token: str, now: datetime | None = None) -> None:
     if not token:
         return
     session.execute(update(StaffSession)
-                    .where(StaffSession.token_hash == _token_hash(token),
+                    .where(StaffSession.token_hash == token_hash(token),
                            StaffSession.ended_at.is_(None))
                     .values(ended_at=now or utcnow()))
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def signed_in(member: StaffUser) -> SignedIn:
@@ -178,7 +174,7 @@ def load(session: Session, business_id: int, staff_id: int, session_epoch: int,
     if not token:
         return None
     oldest = (now or utcnow()) - LIFETIME
-    rows = session.execute(_LOAD, {"staff_id": staff_id, "token_hash": _token_hash(token),
+    rows = session.execute(_LOAD, {"staff_id": staff_id, "token_hash": token_hash(token),
                                    "oldest": oldest}).all()
     if not rows:
         return None

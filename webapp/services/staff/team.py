@@ -12,7 +12,6 @@ any refusal rolls it back.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from webapp.domain.errors import (
     NotFound,
     PermissionDenied,
 )
+from webapp.domain.tokens import token_hash
 from webapp.persistence.models import Branch, StaffInvite, StaffUser
 from webapp.services.staff import accounts as staff
 from webapp.services.staff import audit
@@ -93,10 +93,6 @@ class InviteDetails:
     login: str
     display_name: str
     expires_at: datetime
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @reads
