@@ -9,12 +9,14 @@ so every computation is exact; rounding to whole points happens in one place,
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from webapp.domain.errors import InvalidInput
 
 BP = 10_000  # basis points in 100 %
+MONTH = timedelta(days=30)  # a program's months (expiry, tier windows) are 30 days
 
 
 class InvalidSetting(InvalidInput):
@@ -101,6 +103,11 @@ class ProgramSettings:
     @property
     def earns_points(self) -> bool:
         return self.mechanic in (Mechanic.BONUS, Mechanic.CASHBACK)
+
+
+def points_expire_at(settings: ProgramSettings, now: datetime) -> datetime | None:
+    """When points earned at ``now`` expire under ``settings`` (None: never)."""
+    return now + MONTH * settings.expiry_months if settings.expiry_months else None
 
 
 def points_for(amount_minor: int, rate_bp: int, point_value: int) -> int:

@@ -10,9 +10,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from webapp.domain.program import Entitlement, Period, ProgramSettings, StampCard, Tier
-
-MONTH = timedelta(days=30)
+from webapp.domain.program import (
+    MONTH,
+    Entitlement,
+    Period,
+    ProgramSettings,
+    StampCard,
+    Tier,
+)
 
 
 @dataclass(frozen=True)

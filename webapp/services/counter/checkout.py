@@ -23,9 +23,8 @@ from webapp.domain.counter_settings import CounterSettings, needs_confirmation
 from webapp.domain.errors import Conflict, InvalidInput
 from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
-from webapp.domain.program import ProgramSettings
+from webapp.domain.program import ProgramSettings, points_expire_at
 from webapp.domain.quote import CustomerState, OrderDraft, Quote, quote
-from webapp.domain.tiers import MONTH
 from webapp.persistence.ledger_store import LedgerStore
 from webapp.persistence.models import Customer, EntitlementUse, Operation
 from webapp.services.abuse import checks as abuse
@@ -113,7 +112,7 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
             last = store.add_operation(kind=Op.ACCRUAL, points=q.accrue_points,
                                        order_id=order_id, staff_id=actor.staff_id,
                                        created_at=now)
-            earn(store, last, q.accrue_points, _expiry(version.settings, now))
+            earn(store, last, q.accrue_points, points_expire_at(version.settings, now))
         for code in q.used:
             session.add(EntitlementUse(business_id=actor.business_id, customer_id=customer_id,
                                        order_id=order_id, code=code, used_at=now))
@@ -167,10 +166,6 @@ def _version(session: Session, actor: Actor, now: datetime) -> programs.Version:
     return version
 
 
-def _expiry(settings: ProgramSettings, now: datetime) -> datetime | None:
-    return now + MONTH * settings.expiry_months if settings.expiry_months else None
-
-
 def _referral(session: Session, actor: Actor, store: LedgerStore, settings: ProgramSettings,
               state: CustomerState, now: datetime) -> int:
     """After a referee's first paid order, both sides earn the referral bonus once.
@@ -187,7 +182,7 @@ def _referral(session: Session, actor: Actor, store: LedgerStore, settings: Prog
     given = session.scalar(select(func.count(Operation.id)).where(
         Operation.customer_id == customer.referred_by_id, Operation.reason == REFERRAL,
         Operation.created_at >= month_start)) or 0
-    expires = _expiry(settings, now)
+    expires = points_expire_at(settings, now)
     own = store.add_operation(kind=Op.ACCRUAL, points=bonus, reason=REFERRAL, created_at=now)
     earn(store, own, bonus, expires)
     if given >= settings.bonuses.referral_monthly_limit:

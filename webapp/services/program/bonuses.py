@@ -15,7 +15,7 @@ from sqlalchemy import select
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import IdempotencyConflict
-from webapp.domain.tiers import MONTH
+from webapp.domain.program import points_expire_at
 from webapp.persistence.models import Customer, IdempotencyKey
 from webapp.services.ledger import operations as ledger
 from webapp.services.program import versions as programs
@@ -35,7 +35,7 @@ def welcome(session: Work, actor: Actor, customer_id: int,
     if not points:
         return 0
     paid = _pay_once(uow, actor, f"welcome-{customer_id:012d}", customer_id, points,
-                     _expiry(version.settings.expiry_months, now), now)
+                     points_expire_at(version.settings, now), now)
     return points if paid else 0
 
 
@@ -61,7 +61,7 @@ def birthdays(session: Work, actor: Actor, now: datetime | None = None) -> int:
             continue
         credited += _pay_once(uow, actor, f"birthday-{customer_id:012d}-{today.year}",
                               customer_id, bonus.birthday,
-                              _expiry(version.settings.expiry_months, now), now)
+                              points_expire_at(version.settings, now), now)
     return credited
 
 
@@ -90,7 +90,3 @@ def _same_day(birthday: date, day: date) -> bool:
     if (birthday.month, birthday.day) == (2, 29) and day.month == 2 and day.day == 28:
         return not (day.year % 4 == 0 and (day.year % 100 != 0 or day.year % 400 == 0))
     return (birthday.month, birthday.day) == (day.month, day.day)
-
-
-def _expiry(months: int | None, now: datetime) -> datetime | None:
-    return now + MONTH * months if months else None
