@@ -23,6 +23,7 @@ from webapp.domain.quote import OrderDraft
 from webapp.services.business import setup as businesses
 from webapp.services.counter import checkout
 from webapp.services.customers import accounts as customers
+from webapp.services.ledger import balances
 from webapp.services.ledger import operations as ledger
 from webapp.services.program import bonuses
 from webapp.services.program import versions as programs
@@ -281,8 +282,8 @@ class _Demo:
         """Points spendable at ``at``: the stored balance may still hold expired lots
         (expiry runs at the end), but every demo lot expires, so the lots expiring
         after ``at`` are exactly what can be spent."""
-        balance = ledger.balance(self.session, self.system, customer_id, now=at,
-                                 horizon=POINTS_LIFETIME + DAY)
+        balance = balances.balance(self.session, self.system, customer_id, now=at,
+                                   horizon=POINTS_LIFETIME + DAY)
         return balance.expiring_total
 
     def _refund(self, at: datetime) -> None:

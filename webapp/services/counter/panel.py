@@ -9,7 +9,7 @@ a write scope; joining composes services that each end their own transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, case, func, select
@@ -47,7 +47,6 @@ from webapp.services.program import versions as programs
 from webapp.services.program.standing import standing
 from webapp.services.unit_of_work import UnitOfWork, Work, reads, writes
 
-EXPIRING_HORIZON = timedelta(days=30)
 NOTE_LIMIT = 1000
 
 
@@ -151,7 +150,7 @@ def panel(session: Session, actor: Actor, customer_id: int, lang: str = "ru",
     business = session.get(Business, actor.business_id)
     assert business is not None
     zone = ZoneInfo(business.timezone)
-    balance = balance_of(session, actor.business_id, customer_id, now, EXPIRING_HORIZON)
+    balance = balance_of(session, actor.business_id, customer_id, now)
     version, program = standing(session, actor.business_id, customer_id,
                                 balance.available, now)
     progress = [render(line, lang, business.currency) for line in program.lines
@@ -263,7 +262,7 @@ def receipt(session: Session, actor: Actor, order_id: int,
         .where(Operation.order_id == order_id,
                Operation.kind.in_([Op.ACCRUAL, Op.REDEMPTION]))
         .group_by(Operation.kind)).all())
-    balance = balance_of(session, actor.business_id, customer.id, now, EXPIRING_HORIZON)
+    balance = balance_of(session, actor.business_id, customer.id, now)
     _, program = standing(session, actor.business_id, customer.id, balance.available, now)
     tier = program.tier_before if program else None
     # Points paid for the order at the value of the program it was closed under.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -31,8 +31,6 @@ from webapp.services.ledger.balances import Balance, balance_of
 from webapp.services.program import versions as programs
 from webapp.services.program.standing import standing
 from webapp.services.unit_of_work import reads
-
-EXPIRING_HORIZON = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,7 @@ def read(session: Session, business_id: int, customer_id: int, lang: str = "ru",
     if row is None or row.status != "active":
         raise UnknownCustomer("No such customer.")
     name, card_number, secret, _, business_name, currency, timezone = row
-    balance = balance_of(session, business_id, customer_id, now, EXPIRING_HORIZON)
+    balance = balance_of(session, business_id, customer_id, now)
     version, program = standing(session, business_id, customer_id, balance.available, now)
     rules = describe(version.settings, lang, currency) if version else None
     return Card(

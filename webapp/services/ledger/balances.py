@@ -1,4 +1,8 @@
-"""Read models of the ledger: what a customer has, what is pending, what expires."""
+"""Read models of the ledger: what a customer has, what is pending, what expires.
+
+The one place balances are read: :func:`balance` in a read scope of its own,
+:func:`balance_of` inside a caller's scope.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from webapp.domain.actor import Actor
+from webapp.domain.clock import utcnow
 from webapp.domain.errors import UnknownCustomer
 from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.models import Account, Customer, Lot, Operation, Transfer
+from webapp.services.unit_of_work import reads
+
+# What "expiring soon" means on the card, the counter panel and a balance read.
+EXPIRING_HORIZON = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -29,8 +39,15 @@ class Balance:
         return sum(points for _, points in self.expiring)
 
 
+@reads
+def balance(session: Session, actor: Actor, customer_id: int,
+            now: datetime | None = None, horizon: timedelta = EXPIRING_HORIZON) -> Balance:
+    """Available, pending (with release times), owed, and what expires within ``horizon``."""
+    return balance_of(session, actor.business_id, customer_id, now or utcnow(), horizon)
+
+
 def balance_of(session: Session, business_id: int, customer_id: int, now: datetime,
-               horizon: timedelta) -> Balance:
+               horizon: timedelta = EXPIRING_HORIZON) -> Balance:
     """Read a customer's balance in the caller's transaction (it writes nothing)."""
     rows = session.execute(
         select(Account.kind, Account.balance)

@@ -1,6 +1,6 @@
 """Points ledger use cases: accrue, redeem, hold/release/cancel, reverse, adjust,
-expire, balance. No Flask here: callers pass the unit of work (or a session), the
-actor and the key.
+expire (balances are read in :mod:`webapp.services.ledger.balances`). No Flask here:
+callers pass the unit of work (or a session), the actor and the key.
 
 Every write runs through :func:`webapp.services.unit_of_work.run_once`, whose write
 scope ends the transaction; each returns a dict with the operation id and the
@@ -12,11 +12,10 @@ compose inside their own scope.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from webapp.domain import adjustments
 from webapp.domain import ledger as rules
@@ -36,10 +35,10 @@ from webapp.persistence.ledger_store import LedgerStore, OperationRow
 from webapp.persistence.models import Lot, Operation, Order
 from webapp.services.abuse import adjustments as abuse_adjustments
 from webapp.services.ledger import adjustment_checks
-from webapp.services.ledger.balances import Balance, balance_of
+from webapp.services.ledger.balances import balance as balance  # its old address
 from webapp.services.notify import wallet_updates
 from webapp.services.staff import audit
-from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once
+from webapp.services.unit_of_work import UnitOfWork, Work, run_once
 
 Result = dict[str, Any]
 
@@ -276,13 +275,6 @@ def expire_lots(store: LedgerStore, now: datetime) -> int:
     op = store.add_operation(kind=Op.EXPIRY, points=points, created_at=now)
     store.take_from_lots(op, plan, K.EXPIRED)
     return points
-
-
-@reads
-def balance(session: Session, actor: Actor, customer_id: int,
-            now: datetime | None = None, horizon: timedelta = timedelta(days=30)) -> Balance:
-    """Available, pending (with release times), owed, and what expires within ``horizon``."""
-    return balance_of(session, actor.business_id, customer_id, now or utcnow(), horizon)
 
 
 # -- steps other services compose ------------------------------------------------------
