@@ -1,4 +1,8 @@
-"""The owner's "Программа" page: choose and tune the program, preview it, save a version."""
+"""The owner's "Программа" page: choose and tune the program, preview it, save a version.
+
+Each view reads the form here (:mod:`staff.backoffice.program_form`), calls one service
+of :mod:`webapp.services.program.page` with the settings, and renders.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from staff.access import require
+from staff.backoffice import program_form
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.program import InvalidSetting
-from webapp.services.program import form as program_form
 from webapp.services.program import page as program_page
 
 bp = Blueprint("backoffice_program", __name__, url_prefix="/b/<int:business_id>/backoffice")
@@ -19,7 +23,10 @@ bp = Blueprint("backoffice_program", __name__, url_prefix="/b/<int:business_id>/
 @require(Role.OWNER)
 def page(actor: Actor) -> str:
     data = program_page.page(unit_of_work(), actor, request.args.get("preset"))
-    return render_template("backoffice/program.html", page=data, business_id=actor.business_id)
+    assert data.settings is not None  # the page always shows settings
+    return render_template("backoffice/program.html", page=data,
+                           values=program_form.values(data.settings),
+                           business_id=actor.business_id)
 
 
 @bp.post("/program/preview")
@@ -30,7 +37,7 @@ def preview(actor: Actor) -> tuple[str, int]:
         return render_template("backoffice/_preview.html", preview=None,
                                error="Форма не прочитана: обновите страницу."), 400
     try:
-        shown = program_page.preview(unit_of_work(), actor, form)
+        shown = program_page.preview(unit_of_work(), actor, program_form.parse(form).settings)
     except InvalidSetting as error:
         return render_template("backoffice/_preview.html", preview=None,
                                error=program_form.message(error)), 422
@@ -42,11 +49,15 @@ def preview(actor: Actor) -> tuple[str, int]:
 def save(actor: Actor) -> Response | tuple[str, int]:
     form = request.form.to_dict()
     try:
-        number = program_page.save(unit_of_work(), actor, form)
+        number = program_page.save(unit_of_work(), actor, program_form.parse(form))
     except InvalidSetting as error:
-        data = program_page.page_with_error(unit_of_work(), actor, form,
-                                            program_form.message(error))
+        data = program_page.page_with_error(
+            unit_of_work(), actor, preset=str(form.get("preset") or ""),
+            settings=program_form.settings_or_none(form),
+            idempotency_key=str(form.get("idempotency_key") or ""),
+            error=program_form.message(error))
         return render_template("backoffice/program.html", page=data,
+                               values=program_form.echo(form),
                                business_id=actor.business_id), 422
     flash(f"Версия {number} сохранена", "success")
     return redirect(url_for(".page", business_id=actor.business_id))

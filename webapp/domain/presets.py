@@ -61,6 +61,14 @@ DEMO = replace(
     bonuses=Bonuses(welcome=100, referral=300, birthday=200),
 )
 
+DEFAULT_PRESET = "bonus_5_20"
+
+
+def preset_or_default(name: str | None) -> str:
+    """``name`` if it is a preset, else the default one."""
+    return name if name is not None and name in PRESETS else DEFAULT_PRESET
+
+
 TITLES = {
     "service_tiers": ("Уровни сервисного центра", "Service-centre tiers"),
     "bonus_5_20": ("Бонусы 5 %, оплата до 20 %", "Bonus 5%, pay up to 20%"),

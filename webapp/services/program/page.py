@@ -2,6 +2,8 @@
 
 Everything the page displays (the rule sentence, warnings, the cost estimate) is
 computed here, on the server; the page script only sends the form and shows the answer.
+The form itself is read on the views' side (``staff/backoffice/program_form.py``): these
+functions get settings, as :class:`Submission` when saving.
 Showing the page and the preview is one read scope of the unit of work each
 (:mod:`webapp.services.unit_of_work`); saving is a read of the business, then the
 keyed write of :func:`webapp.services.program.versions.save`.
@@ -10,9 +12,8 @@ keyed write of :func:`webapp.services.program.versions.save`.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,12 +21,11 @@ from sqlalchemy.orm import Session
 
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import NotFound, PermissionDenied
-from webapp.domain.presets import TITLES
+from webapp.domain.presets import TITLES, preset_or_default
 from webapp.domain.program import InvalidSetting, ProgramSettings
 from webapp.domain.rules_text import describe, warning_text
 from webapp.domain.simulation import estimate_text
 from webapp.persistence.models import Business
-from webapp.services.program import form as program_form
 from webapp.services.program import versions as programs
 from webapp.services.program.simulation import estimate_for_business
 from webapp.services.unit_of_work import UnitOfWork, Work, reads
@@ -51,11 +51,21 @@ class HistoryRow:
 
 
 @dataclass(frozen=True)
+class Submission:
+    """What the owner's form asks for, read by the view."""
+
+    preset: str
+    settings: dict[str, Any]  # program.from_dict shape, not yet validated
+    starts_at: datetime | None  # None: now; without an offset: the business's local time
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
 class Page:
     business_name: str
     preset: str
     presets: list[tuple[str, str]]  # (name, Russian title)
-    values: dict[str, Any]
+    settings: ProgramSettings | None  # what the form shows; None: the refused submission
     preview: Preview | None
     history: list[HistoryRow]
     idempotency_key: str
@@ -76,28 +86,29 @@ def page(session: Session, actor: Actor, preset_name: str | None = None) -> Page
     business = _business(session, actor)
     current = programs.current(session, actor)
     if preset_name is None and current is not None:
-        name, settings = program_form.preset_name(current.preset), current.settings
+        name, settings = preset_or_default(current.preset), current.settings
     else:
-        name = program_form.preset_name(preset_name)
+        name = preset_or_default(preset_name)
         settings = programs.preset(name)
-    return Page(business.name, name, _presets(), program_form.values(settings),
+    return Page(business.name, name, _presets(), settings,
                 _preview(session, actor, settings, business), _history(session, actor, business),
                 secrets.token_urlsafe(24))
 
 
 @reads
-def page_with_error(session: Session, actor: Actor, form: Mapping[str, Any],
+def page_with_error(session: Session, actor: Actor, *, preset: str,
+                    settings: dict[str, Any] | None, idempotency_key: str,
                     error: str) -> Page:
-    """The page again after a refused save: the submitted values, the message, same key."""
+    """The page again after a refused save: the message and the same key; a preview when
+    the submitted ``settings`` could be read (the view shows the submitted values)."""
     _owner(actor)
     business = _business(session, actor)
     try:
-        shown: Preview | None = preview(session, actor, form)
+        shown: Preview | None = preview(session, actor, settings) if settings is not None else None
     except InvalidSetting:
         shown = None
-    key = str(form.get("idempotency_key") or "") or secrets.token_urlsafe(24)
-    return Page(business.name, program_form.preset_name(str(form.get("preset") or "")),
-                _presets(), program_form.echo(form), shown,
+    key = idempotency_key or secrets.token_urlsafe(24)
+    return Page(business.name, preset_or_default(preset), _presets(), None, shown,
                 _history(session, actor, business), key, error)
 
 
@@ -113,25 +124,32 @@ def _history(session: Session, actor: Actor, business: _Business) -> list[Histor
 
 
 @reads
-def preview(session: Session, actor: Actor, form: Mapping[str, Any]) -> Preview:
-    """The rule sentence, warnings and cost estimate for an unsaved form (InvalidSetting)."""
+def preview(session: Session, actor: Actor, settings: dict[str, Any]) -> Preview:
+    """The rule sentence, warnings and cost estimate for unsaved settings (InvalidSetting)."""
     _owner(actor)
     business = _business(session, actor)
-    parsed = program_form.parse(form, business.timezone)
-    settings, _ = programs.parse(parsed.settings)
-    return _preview(session, actor, settings, business)
+    checked, _ = programs.parse(settings)
+    return _preview(session, actor, checked, business)
 
 
-def save(session: Work, actor: Actor, form: Mapping[str, Any]) -> int:
-    """Save the form as the next version; the same form key twice saves it once."""
+def save(session: Work, actor: Actor, submitted: Submission) -> int:
+    """Save the submission as the next version; the same key twice saves it once."""
     work = UnitOfWork.of(session)
     with work.read() as db:
         business = _business(db, actor)
-    parsed = program_form.parse(form, business.timezone)
-    key = str(form.get("idempotency_key") or "")
-    result = programs.save(work, actor, key, settings=parsed.settings,
-                           preset_name=parsed.preset, effective_from=parsed.effective_from)
+    result = programs.save(work, actor, submitted.idempotency_key,
+                           settings=submitted.settings, preset_name=submitted.preset,
+                           effective_from=_utc(submitted.starts_at, business))
     return int(result["version"])
+
+
+def _utc(moment: datetime | None, business: _Business) -> datetime | None:
+    """A start in UTC; one without an offset is in the business's time zone."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(business.timezone))
+    return moment.astimezone(UTC)
 
 
 def _preview(session: Session, actor: Actor, settings: ProgramSettings,

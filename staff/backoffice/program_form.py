@@ -1,5 +1,7 @@
 """The owner page's form <-> program settings: percents to basis points, roubles to
-kopecks, empty fields to "none". Parsing only; the rules are checked by the domain.
+kopecks, empty fields to "none". Parsing only; the rules are checked by the domain, and
+the service (:mod:`webapp.services.program.page`) gets what the form asks for already
+read (:class:`~webapp.services.program.page.Submission`).
 
 Field names are flat (``tiers-0-name``) so the same mapping arrives from an HTML form
 post and from the page script's JSON.
@@ -10,22 +12,20 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from webapp.domain import program
 from webapp.domain.errors import DomainError
-from webapp.domain.presets import PRESETS
+from webapp.domain.presets import PRESETS, preset_or_default
 from webapp.domain.program import InvalidSetting, ProgramSettings
+from webapp.services.program.page import Submission
 
 MAX_ROWS = 20  # tiers or stamp cards a form can carry
 _DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,6})?")  # what a number field may hold
 TIER_FIELDS = ("name", "min_orders", "min_spend_rub", "discount_pct", "accrual_pct",
                "redeem_cap_pct", "perks", "entitlements")
-DEFAULT_PRESET = "bonus_5_20"
 
 LABELS = {
     "discount_pct": "Скидка, %",
@@ -50,18 +50,12 @@ LABELS = {
 }
 
 
-@dataclass(frozen=True)
-class FormInput:
-    preset: str
-    settings: dict[str, Any]  # program.from_dict shape, not yet validated
-    effective_from: datetime | None  # None: now
-
-
 def preset_name(raw: str | None) -> str:
-    return raw if raw in PRESETS else DEFAULT_PRESET
+    """The preset a form names, or the default one."""
+    return preset_or_default(raw)
 
 
-def parse(form: Mapping[str, Any], timezone: str = "Europe/Moscow") -> FormInput:
+def parse(form: Mapping[str, Any]) -> Submission:
     """The settings and start time a submitted form asks for; InvalidSetting if unreadable."""
     name = preset_name(_s(form, "preset"))
     base = PRESETS[name]
@@ -88,7 +82,16 @@ def parse(form: Mapping[str, Any], timezone: str = "Europe/Moscow") -> FormInput
         bonuses[key] = _int(form, key) if _s(form, key) else bonuses[key]
     bonuses["gift_title"] = _s(form, "gift_title")
     data["bonuses"] = bonuses
-    return FormInput(name, data, _effective(form, timezone))
+    return Submission(name, data, _effective(form), str(form.get("idempotency_key") or ""))
+
+
+def settings_or_none(form: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The settings a form asks for, or None when it cannot be read (shown again with
+    its error, without a preview)."""
+    try:
+        return parse(form).settings
+    except InvalidSetting:
+        return None
 
 
 def values(settings: ProgramSettings) -> dict[str, Any]:
@@ -270,7 +273,9 @@ def _cards(form: Mapping[str, Any], base: list[dict[str, Any]]) -> list[dict[str
     return cards
 
 
-def _effective(form: Mapping[str, Any], timezone: str) -> datetime | None:
+def _effective(form: Mapping[str, Any]) -> datetime | None:
+    """The start the form asks for; without an offset it is the business's local time,
+    which the service knows."""
     if _s(form, "effective") != "at":
         return None
     raw = _s(form, "effective_at")
@@ -279,9 +284,7 @@ def _effective(form: Mapping[str, Any], timezone: str) -> datetime | None:
     except ValueError:
         raise InvalidSetting("«Дата и время начала»: укажите дату и время.",
                              field="effective_at") from None
-    if local.tzinfo is None:
-        local = local.replace(tzinfo=ZoneInfo(timezone))
-    return local.astimezone(UTC)
+    return local
 
 
 # -- showing values ---------------------------------------------------------------------
