@@ -76,7 +76,7 @@ def seed(url: str, n_cashiers: int, n_customers: int) -> dict[str, Any]:
     from webapp.services.program import versions as programs
     from webapp.services.staff import accounts as staff
 
-    engine = make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
+    engine = make_engine(url, **_seed_options(url))
     try:
         upgrade(engine)
         with Session(engine, expire_on_commit=False) as session:
@@ -94,7 +94,7 @@ def seed(url: str, n_cashiers: int, n_customers: int) -> dict[str, Any]:
                 logins.append(member.login)
         # Customers join through the service (welcome bonus included), in a few processes:
         # each join is mostly round trips and commits, so they overlap well.
-        parts = 4
+        parts = 4 if url.startswith("postgresql") else 1  # SQLite: one writer at a time
         with mp.get_context("spawn").Pool(parts) as pool:
             chunks = pool.starmap(_join_some, [(url, business_id, range(k, n_customers, parts))
                                                for k in range(parts)])
@@ -105,6 +105,13 @@ def seed(url: str, n_cashiers: int, n_customers: int) -> dict[str, Any]:
         engine.dispose()
 
 
+def _seed_options(url: str) -> dict[str, Any]:
+    """Seeding needs no durable commits on PostgreSQL; SQLite (profile_close) keeps its own."""
+    if url.startswith("postgresql"):
+        return {"connect_args": {"options": "-c synchronous_commit=off"}}
+    return {}
+
+
 def _join_some(url: str, business_id: int, numbers: range) -> list[int]:
     from sqlalchemy.orm import Session
 
@@ -112,7 +119,7 @@ def _join_some(url: str, business_id: int, numbers: range) -> list[int]:
     from webapp.persistence.database import make_engine
     from webapp.services.customers import accounts as customers
 
-    engine = make_engine(url, connect_args={"options": "-c synchronous_commit=off"})
+    engine = make_engine(url, **_seed_options(url))
     try:
         with Session(engine, expire_on_commit=False) as session:
             actor = Actor.system(business_id)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import Row, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain import ledger as rules
@@ -41,6 +41,10 @@ _READ = (
            _customers.c.business_id == bindparam("business_id"))
 )
 _LOCK = _READ.with_for_update(of=_accounts)
+# For callers that read more in the lock's round trip (:meth:`LedgerStore.lock_with`):
+# add columns and joins to this; ``CUSTOMERS`` is the customer's row already joined.
+LOCK = _LOCK
+CUSTOMERS = _customers
 _ADD = update(_accounts).where(
     _accounts.c.id == bindparam("account_id"), _accounts.c.balance + bindparam("delta") >= 0
 ).values(balance=_accounts.c.balance + bindparam("delta"))
@@ -100,19 +104,33 @@ class LedgerStore:
         """Like :meth:`lock` without the row lock: for read-only uses such as a quote."""
         return self._load(_READ, customer_id)
 
+    def lock_with(self, statement: Any, customer_id: int, **params: Any) -> Row[Any]:
+        """:meth:`lock` with ``statement`` (:data:`LOCK` with more columns and joins,
+        bound by ``params`` too): returns its first row, for the columns added, so that
+        a close reads what it needs in the lock's own round trip."""
+        rows = self._rows(statement, customer_id, params)
+        self._take(rows, customer_id)
+        return rows[0]
+
     def _load(self, statement: Any, customer_id: int) -> LedgerStore:
-        rows = self.session.execute(
-            statement, {"customer_id": customer_id, "business_id": self.business_id}
+        self._take(self._rows(statement, customer_id, {}), customer_id)
+        return self
+
+    def _rows(self, statement: Any, customer_id: int,
+              params: dict[str, Any]) -> Sequence[Row[Any]]:
+        return self.session.execute(
+            statement, {"customer_id": customer_id, "business_id": self.business_id, **params}
         ).all()
+
+    def _take(self, rows: Sequence[Row[Any]], customer_id: int) -> None:
         if not rows:
             raise UnknownCustomer("No such customer.", customer_id=customer_id)
         self.customer_id = customer_id
-        for kind, account_id, balance, system_kind, system_id in rows:
+        for kind, account_id, balance, system_kind, system_id, *_ in rows:  # type: ignore[misc]
             self.accounts[AccountKind(kind)] = account_id
             self.balances[AccountKind(kind)] = balance or 0
             self.accounts[AccountKind(system_kind)] = system_id
         self._kind_of = {account_id: kind for kind, account_id in self.accounts.items()}
-        return self
 
     def __getitem__(self, kind: AccountKind) -> int:
         """The id of the customer's or the business's account of this kind."""

@@ -35,7 +35,18 @@ def load(session: Session, business_id: int) -> CounterSettings:
 def load_with_zone(session: Session, business_id: int) -> tuple[CounterSettings, ZoneInfo]:
     """The settings and the business's time zone, in one query (the abuse checks)."""
     stored, zone = session.execute(_LOAD_WITH_ZONE, {"id": business_id}).one()
-    return _parsed(stored), ZoneInfo(zone)  # ZoneInfo caches instances by key
+    return from_columns(stored, zone)  # ZoneInfo caches instances by key
+
+
+# For a statement that reads the settings with other things (the close's lock):
+# select these columns and hand their values to :func:`from_columns`.
+COLUMNS = (_businesses.c.counter_settings, _businesses.c.timezone)
+BUSINESSES = _businesses
+
+
+def from_columns(stored: str | None, zone: str) -> tuple[CounterSettings, ZoneInfo]:
+    """What :func:`load_with_zone` returns, from :data:`COLUMNS`' values."""
+    return _parsed(stored), ZoneInfo(zone)
 
 
 @lru_cache(maxsize=256)

@@ -25,14 +25,15 @@ from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
 from webapp.domain.program import ProgramSettings, points_expire_at
 from webapp.domain.quote import CustomerState, OrderDraft, Quote, quote
+from webapp.persistence import ledger_store
 from webapp.persistence.ledger_store import LedgerStore
-from webapp.persistence.models import Customer, EntitlementUse, Operation
+from webapp.persistence.models import EntitlementUse, Operation
 from webapp.services.abuse import checks as abuse
 from webapp.services.business import settings as counter_settings
 from webapp.services.counter import confirmations
-from webapp.services.counter.orders import insert_order
+from webapp.services.counter.orders import BRANCH_BUSINESS, insert_order
 from webapp.services.ledger.operations import earn, result_of, spend
-from webapp.services.notify import push, wallet_updates
+from webapp.services.notify import push, push_messages, wallet_updates
 from webapp.services.program import versions as programs
 from webapp.services.program.standing import customer_state
 from webapp.services.staff import audit
@@ -43,6 +44,31 @@ REFERRAL = "referral"
 
 class NoProgram(Conflict):
     code = "no_program"
+
+
+# A close's reads in its first round trip: the customer's accounts locked (and the
+# business's system accounts), the program version in force at ``at``, the counter
+# settings and time zone, the branch's business, and whether the customer has a push
+# subscription or a wallet pass. The lock is the same as LedgerStore.lock's (FOR UPDATE
+# OF the customer's accounts only); the rest are reads in the same transaction, so the
+# close sees what the separate queries it replaces saw. No per-process cache: nothing
+# here can go stale across processes or databases.
+_version_columns = [c.label(f"version_{c.name}") for c in programs.COLUMNS]
+_settings_columns = [c.label(f"business_{c.name}") for c in counter_settings.COLUMNS]
+_LOCK_AND_READ = (
+    ledger_store.LOCK
+    .add_columns(*_version_columns, *_settings_columns,
+                 BRANCH_BUSINESS.label("branch_business"),
+                 push_messages.SUBSCRIBED.label("subscribed"),
+                 wallet_updates.HAS_PASS.label("has_pass"),
+                 ledger_store.CUSTOMERS.c.referred_by_id.label("referred_by"))
+    .join(counter_settings.BUSINESSES,
+          counter_settings.BUSINESSES.c.id == ledger_store.CUSTOMERS.c.business_id)
+    .outerjoin(programs.VERSIONS, programs.VERSIONS.c.id == programs.IN_FORCE_ID)
+)
+_base = len(ledger_store.LOCK.selected_columns)
+_VERSION = slice(_base, _base + len(_version_columns))
+_SETTINGS = slice(_VERSION.stop, _VERSION.stop + len(_settings_columns))
 
 
 @reads
@@ -88,8 +114,11 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
 
     def work() -> dict[str, Any]:
         session = uow.session  # the write scope's session
-        store = LedgerStore(session, actor.business_id).lock(customer_id)
-        version = _version(session, actor, now)
+        store = LedgerStore(session, actor.business_id)
+        known = store.lock_with(_LOCK_AND_READ, customer_id, at=now, branch_id=branch_id)
+        version = programs.from_columns(*known[_VERSION])
+        if version is None:
+            raise NoProgram("No loyalty program is set up yet: the owner chooses one first.")
         state = customer_state(session, actor.business_id, customer_id,
                                store.balances[K.AVAILABLE])
         q = quote(version.settings, version.id, state, draft, now)
@@ -97,9 +126,9 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
             session, actor, customer_id=customer_id, branch_id=branch_id,
             total_minor=draft.total, category=draft.category, asset_id=draft.asset_id,
             external_ref=external_ref, now=now, discount_minor=q.total_discount,
-            program_version_id=version.id)
+            program_version_id=version.id, branch_business_id=known.branch_business)
         # Confirmation threshold and abuse limits: read once, for both checks.
-        counter, zone = (counter_settings.load_with_zone(session, actor.business_id)
+        counter, zone = (counter_settings.from_columns(*known[_SETTINGS])
                          if actor.kind is not ActorKind.SYSTEM else (None, None))
         if q.redeem_points and actor.kind is ActorKind.STAFF:
             assert counter is not None
@@ -116,7 +145,8 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
         for code in q.used:
             session.add(EntitlementUse(business_id=actor.business_id, customer_id=customer_id,
                                        order_id=order_id, code=code, used_at=now))
-        referral = _referral(session, actor, store, version.settings, state, now)
+        referral = _referral(session, actor, store, version.settings, state,
+                             known.referred_by, now)
         result = {**result_of(store, last), "order_id": order_id,
                   "version": version.version, "discount": q.total_discount,
                   "redeemed": q.redeem_points, "accrued": q.accrue_points, "paid": q.paid,
@@ -124,8 +154,8 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
                   "flags": []}
         push.on_close(session, customer_id, points=q.accrue_points + referral,
                       balance=result["available"], tier_before=q.tier_before,
-                      tier_after=q.tier_after)
-        wallet_updates.changed(session, customer_id, now)
+                      tier_after=q.tier_after, has_subscription=known.subscribed)
+        wallet_updates.changed(session, customer_id, now, has_pass=known.has_pass)
         if counter is not None and zone is not None:  # not for the demo generator's closes
             result["flags"] = abuse.check_close(
                 session, actor, customer_id=customer_id, accrued=q.accrue_points,
@@ -167,29 +197,29 @@ def _version(session: Session, actor: Actor, now: datetime) -> programs.Version:
 
 
 def _referral(session: Session, actor: Actor, store: LedgerStore, settings: ProgramSettings,
-              state: CustomerState, now: datetime) -> int:
+              state: CustomerState, referred_by: int | None, now: datetime) -> int:
     """After a referee's first paid order, both sides earn the referral bonus once.
 
-    The referrer's monthly limit counts their referral accruals this calendar month.
+    ``referred_by`` is the customer's referrer (read with the lock). The referrer's
+    monthly limit counts their referral accruals this calendar month.
     """
     bonus = settings.bonuses.referral
     if not bonus or not settings.earns_points or any(o.amount > 0 for o in state.orders):
         return 0
-    customer = session.get(Customer, store.customer_id)
-    if customer is None or customer.referred_by_id is None:
+    if referred_by is None:
         return 0
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     given = session.scalar(select(func.count(Operation.id)).where(
-        Operation.customer_id == customer.referred_by_id, Operation.reason == REFERRAL,
+        Operation.customer_id == referred_by, Operation.reason == REFERRAL,
         Operation.created_at >= month_start)) or 0
     expires = points_expire_at(settings, now)
     own = store.add_operation(kind=Op.ACCRUAL, points=bonus, reason=REFERRAL, created_at=now)
     earn(store, own, bonus, expires)
     if given >= settings.bonuses.referral_monthly_limit:
         return bonus  # the newcomer still gets theirs; the referrer hit the month's limit
-    referrer = LedgerStore(session, actor.business_id).lock(customer.referred_by_id)
+    referrer = LedgerStore(session, actor.business_id).lock(referred_by)
     theirs = referrer.add_operation(kind=Op.ACCRUAL, points=bonus, reason=REFERRAL,
                                     created_at=now)
     earn(referrer, theirs, bonus, expires)
-    wallet_updates.changed(session, customer.referred_by_id, now)  # their pass shows it too
+    wallet_updates.changed(session, referred_by, now)  # their pass shows it too
     return bonus

@@ -27,6 +27,10 @@ from webapp.services.unit_of_work import UnitOfWork, Work, run_once
 _ORDERS = cast(Table, Order.__table__)
 _INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
 _BRANCH_BUSINESS = select(Branch.business_id).where(Branch.id == bindparam("id"))
+# The same as a scalar subquery bound by ``branch_id``, for a statement the caller runs
+# anyway (the close's lock); its value goes to insert_order's ``branch_business_id``.
+BRANCH_BUSINESS = (select(Branch.business_id).where(Branch.id == bindparam("branch_id"))
+                   .scalar_subquery())
 
 
 def close_order(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id: int,
@@ -72,12 +76,15 @@ def close_order(session: Work, actor: Actor, key: str, *, customer_id: int, bran
 def insert_order(session: Session, actor: Actor, *, customer_id: int, branch_id: int,
                  total_minor: int, category: str | None, asset_id: int | None,
                  external_ref: str | None, now: datetime, discount_minor: int = 0,
-                 program_version_id: int | None = None) -> int:
+                 program_version_id: int | None = None,
+                 branch_business_id: int | None = None) -> int:
     """Check the order's references and write it as closed; returns its id.
 
     Call with the customer's ledger lock held (inside a service's write scope).
+    ``branch_business_id`` is the branch's business if the caller read it already
+    (:data:`BRANCH_BUSINESS`, the close's lock statement) in this transaction.
     """
-    _check_refs(session, actor, branch_id, asset_id, customer_id)
+    _check_refs(session, actor, branch_id, asset_id, customer_id, branch_business_id)
     if external_ref and session.scalar(select(Order.id).where(
             Order.business_id == actor.business_id, Order.external_ref == external_ref)):
         raise AlreadyExists("An order with this reference is already closed.", ref=external_ref)
@@ -91,8 +98,10 @@ def insert_order(session: Session, actor: Actor, *, customer_id: int, branch_id:
 
 
 def _check_refs(session: Session, actor: Actor, branch_id: int, asset_id: int | None,
-                customer_id: int) -> None:
-    if session.scalar(_BRANCH_BUSINESS, {"id": branch_id}) != actor.business_id:
+                customer_id: int, branch_business_id: int | None) -> None:
+    if branch_business_id is None:
+        branch_business_id = session.scalar(_BRANCH_BUSINESS, {"id": branch_id})
+    if branch_business_id != actor.business_id:
         raise InvalidInput("No such branch.", branch_id=branch_id)
     if not actor.may_work_at(branch_id):
         raise PermissionDenied("You do not work at this branch.", branch_id=branch_id)

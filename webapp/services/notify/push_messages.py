@@ -91,14 +91,26 @@ def tier_reached(session: Session, customer_id: int, tier: str) -> int:
                    "tier")
 
 
+# Whether the customer (bound as ``customer_id``) has a subscription, as an EXISTS for
+# a statement the caller runs anyway (the close's lock); hand it to on_close.
+SUBSCRIBED = select(_subscriptions.c.id).where(
+    _subscriptions.c.customer_id == bindparam("customer_id")).exists()
+
+
 def on_close(session: Session, customer_id: int, *, points: int, balance: int,
-             tier_before: str | None, tier_after: str | None) -> int:
+             tier_before: str | None, tier_after: str | None,
+             has_subscription: bool | None = None) -> int:
     """After a close, in its write scope: one message per browser saying what was
     credited and, if the close reached a new tier, which. Without anything to say the
     database is not asked at all; without a subscription it is one index lookup
-    (:func:`subscribed`)."""
+    (:func:`subscribed`), or none when the caller read :data:`SUBSCRIBED` already
+    (``has_subscription``) in this transaction."""
     tier = tier_after if tier_after is not None and tier_after != tier_before else None
-    if (points <= 0 and tier is None) or not subscribed(session, customer_id):
+    if points <= 0 and tier is None:
+        return 0
+    if has_subscription is None:
+        has_subscription = subscribed(session, customer_id)
+    if not has_subscription:
         return 0
     to = recipients(session, customer_id)
     if not to:  # subscribed, but the customer is blocked or gone

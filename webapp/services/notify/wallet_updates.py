@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from webapp.domain.clock import utcnow
@@ -22,10 +22,14 @@ APNS = "apns"  # outbox kind: one empty push to one Apple device
 GOOGLE = "google_wallet"  # outbox kind: patch one Google loyalty object
 
 
-def changed(session: Session, customer_id: int, now: datetime | None = None) -> None:
+def changed(session: Session, customer_id: int, now: datetime | None = None, *,
+            has_pass: bool | None = None) -> None:
     """The customer's pass shows something else now: move its version and queue the
     wallets' updates, in the caller's transaction. Costs one indexed select for a
-    customer without a pass."""
+    customer without a pass, none when the caller read :data:`HAS_PASS` already
+    (``has_pass`` False) in this transaction."""
+    if has_pass is False:
+        return
     found = session.execute(_PASSES.where(WalletPass.customer_id == customer_id)).first()
     if found is not None:
         _move(session, found.business_id, [found], now)
@@ -40,6 +44,9 @@ def business_changed(session: Session, business_id: int, now: datetime | None = 
         _move(session, business_id, passes, now)
 
 
+# Whether the customer (bound as ``customer_id``) has a pass, as an EXISTS for a
+# statement the caller runs anyway (the close's lock); hand it to changed().
+HAS_PASS = select(WalletPass.id).where(WalletPass.customer_id == bindparam("customer_id")).exists()
 _PASSES = select(WalletPass.id, WalletPass.business_id, WalletPass.customer_id,
                  WalletPass.google_object)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import CompoundSelect, Integer, bindparam, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from webapp.domain.quote import CustomerState, OrderDraft, Quote, quote
@@ -17,28 +17,34 @@ from webapp.domain.tiers import PaidOrder
 from webapp.persistence.models import EntitlementUse, Order
 from webapp.services.program import versions as programs
 
-# Prebuilt: both run on every quote and every close.
+# Prebuilt, and one round trip: every quote and every close reads both the customer's
+# paid orders (oldest first) and their perk uses (``part`` 1 after the orders).
 _ORDER_HISTORY = (
-    select(Order.closed_at, Order.total_minor - Order.refunded_minor, Order.service_category,
-           Order.asset_id)
+    select(literal_column("0", Integer).label("part"), Order.closed_at.label("at"),
+           (Order.total_minor - Order.refunded_minor).label("amount"),
+           Order.service_category.label("text"), Order.asset_id.label("asset"),
+           Order.id.label("seq"))
     .where(Order.business_id == bindparam("business"),
            Order.customer_id == bindparam("customer"), Order.closed_at.is_not(None))
-    .order_by(Order.closed_at, Order.id)
 )
-_PERK_USES = select(EntitlementUse.code, EntitlementUse.used_at).where(
+_PERK_USES = select(literal_column("1", Integer), EntitlementUse.used_at, null().label("amount"),
+                    EntitlementUse.code, null().label("asset"), EntitlementUse.id).where(
     EntitlementUse.customer_id == bindparam("customer"))
+_STATE: CompoundSelect = union_all(_ORDER_HISTORY, _PERK_USES).order_by("part", "at", "seq")
 
 
 def customer_state(session: Session, business_id: int, customer_id: int,
                    available: int) -> CustomerState:
     """The customer's paid order history and perk uses: what tiers and stamps derive from."""
-    orders = session.execute(_ORDER_HISTORY, {"business": business_id,
-                                              "customer": customer_id}).all()
-    uses = session.execute(_PERK_USES, {"customer": customer_id}).all()
-    return CustomerState(available,
-                         tuple(PaidOrder(at, amount, category, asset)
-                               for at, amount, category, asset in orders if at is not None),
-                         tuple((code, at) for code, at in uses))
+    orders: list[PaidOrder] = []
+    uses: list[tuple[str, datetime]] = []
+    for part, at, amount, text, asset, _ in session.execute(
+            _STATE, {"business": business_id, "customer": customer_id}):
+        if part == 0:
+            orders.append(PaidOrder(at, amount, text, asset))
+        else:
+            uses.append((text, at))
+    return CustomerState(available, tuple(orders), tuple(uses))
 
 
 def standing(session: Session, business_id: int, customer_id: int, available: int,

@@ -110,13 +110,38 @@ _AT = (
 )
 
 
+# The same choice as a scalar subquery (bound by ``business_id`` and ``at``), with the
+# columns :func:`from_columns` takes: for a statement that joins the version in force
+# to what it reads anyway (the close's lock), saving :func:`version_at`'s round trip.
+VERSIONS = _versions
+IN_FORCE_ID = (
+    select(_versions.c.id)
+    .where(_versions.c.business_id == bindparam("business_id"),
+           _versions.c.effective_from <= bindparam("at"))
+    .order_by(_versions.c.effective_from.desc(), _versions.c.version.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+COLUMNS = (_versions.c.id, _versions.c.version, _versions.c.preset, _versions.c.settings,
+           _versions.c.effective_from, _versions.c.created_at, _versions.c.created_by)
+
+
 def version_at(session: Session, business_id: int, at: datetime) -> Version | None:
     """The version in force at ``at`` (the latest that started by then), if any."""
     row = session.execute(_AT, {"business_id": business_id, "at": at}).first()
     if row is None:
         return None
-    return Version(row.id, row.version, row.preset, _settings(row.settings),
-                   row.effective_from, row.created_at, row.created_by)
+    return from_columns(*row)
+
+
+def from_columns(version_id: int | None, number: int, preset: str | None, settings: str,
+                 effective_from: datetime, created_at: datetime,
+                 created_by: int | None) -> Version | None:
+    """A version from :data:`COLUMNS`' values (None when the id is: no version joined)."""
+    if version_id is None:
+        return None
+    return Version(version_id, number, preset, _settings(settings), effective_from,
+                   created_at, created_by)
 
 
 @reads
