@@ -1,1 +1,2 @@
-"""The staff counter and back office blueprints (built in later issues)."""
+"""Staff-facing web: sign-in, sessions and role checks here; the counter (counter/) and
+the back office (backoffice/) as blueprints."""
