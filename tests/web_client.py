@@ -29,8 +29,8 @@ def csrf(client: Any, url: str) -> str:
 
 
 def page_text(response: Any) -> str:
-    """A response's text with non-breaking spaces (as in "5\u00a0%") made plain."""
-    return str(response.get_data(as_text=True)).replace("\u00a0", " ")
+    """A response's text with no-break spaces (as in "5\u00a0%", "1\u202f500\u00a0₽") made plain."""
+    return str(response.get_data(as_text=True)).replace("\u00a0", " ").replace("\u202f", " ")
 
 
 def staff_is_signed_in(client: Any, business_id: int) -> bool:

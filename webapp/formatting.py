@@ -6,7 +6,8 @@ from babel.dates import format_date
 from flask import Flask
 
 from webapp import i18n
-from webapp.domain.wording import format_money, format_points
+from webapp.domain.money import format_money
+from webapp.domain.wording import format_points
 
 
 def init_app(app: Flask) -> None:

@@ -13,7 +13,7 @@ from webapp.current import unit_of_work
 from webapp.domain import history_text
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import DomainError, NotFound, PermissionDenied
-from webapp.domain.money import format_minor, parse_points, parse_rubles
+from webapp.domain.money import format_money, parse_points, parse_rubles
 from webapp.domain.wording import plural
 from webapp.services.customers import history as customer_history
 from webapp.services.customers import search as customer_search
@@ -78,7 +78,7 @@ def refund(actor: Actor, customer_id: int, order_id: int) -> Response | tuple[st
             echo=form.to_dict(),
         ), error.status
     flash(
-        f"Возврат {format_minor(done.refund_minor)} по заказу №{done.order_id}: "
+        f"Возврат {format_money(done.refund_minor, 'RUB', 'ru')} по заказу №{done.order_id}: "
         f"{_points_moved(done.points)}{_owed(done.owed)}",
         "success",
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from webapp.domain.errors import DomainError
-from webapp.domain.money import format_minor
+from webapp.domain.money import format_money
 from webapp.error_text import message
 
 BY_TEMPLATE: dict[str, str] = {
@@ -33,7 +33,7 @@ BY_TEMPLATE: dict[str, str] = {
     ),
 }
 
-_MONEY_PARAMS = ("left",)  # minor units, shown as "1 500,00 ₽"
+_MONEY_PARAMS = ("left",)  # minor units, shown as "1 500 ₽" / "1 500,50 ₽"
 
 
 def russian(error: DomainError) -> str:
@@ -41,7 +41,11 @@ def russian(error: DomainError) -> str:
     template = BY_TEMPLATE.get(error.template)
     if template is not None:
         params: dict[str, Any] = {
-            name: format_minor(value) if name in _MONEY_PARAMS and isinstance(value, int) else value
+            name: (
+                format_money(value, "RUB", "ru")
+                if name in _MONEY_PARAMS and isinstance(value, int)
+                else value
+            )
             for name, value in error.params.items()
         }
         try:

@@ -247,5 +247,5 @@ def test_a_manager_refunds_and_the_points_come_back_out(
     form = page.locator(f"#refund-{order_id}")
     form.get_by_label(re.compile("Сумма, ₽")).fill("4000")  # 40 % of the order back
     form.get_by_role("button", name="Вернуть").click()
-    expect(page.get_by_role("status")).to_contain_text("Возврат 4\u202f000,00\u00a0₽")
+    expect(page.get_by_role("status")).to_contain_text("Возврат 4\u202f000\u00a0₽")
     assert counter.available() == 2100 + 500 - 200

@@ -20,7 +20,7 @@ from webapp.domain.program import (
     Warning,
     validate,
 )
-from webapp.domain.rules_text import describe, format_money, format_percent, warning_text
+from webapp.domain.rules_text import describe, format_percent, warning_text
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 ALL = {**PRESETS, "demo": DEMO}
@@ -113,24 +113,6 @@ def test_details_expiry_bonuses_minimum_and_point_value() -> None:
 def test_unknown_language_is_english() -> None:
     assert describe(PRESETS["discount_5"], "de") == describe(PRESETS["discount_5"], "en")
     assert describe(PRESETS["discount_5"], "ru-RU") == describe(PRESETS["discount_5"], "ru")
-
-
-@pytest.mark.parametrize(("minor", "ru", "en"), [
-    (1_500_000, f"15{NNBSP}000{NBSP}₽", "₽15,000"),
-    (1_500_050, f"15{NNBSP}000,50{NBSP}₽", "₽15,000.50"),
-    (0, f"0{NBSP}₽", "₽0"),
-    (99, f"0,99{NBSP}₽", "₽0.99"),
-    (123_456_789_00, f"123{NNBSP}456{NNBSP}789{NBSP}₽", "₽123,456,789"),
-])
-def test_format_money(minor: int, ru: str, en: str) -> None:
-    assert format_money(minor, "RUB", "ru") == ru
-    assert format_money(minor, "RUB", "en") == en
-
-
-def test_format_money_other_currencies() -> None:
-    assert format_money(1_000_000, "usd", "en") == "$10,000"
-    assert format_money(1_000_000, "XYZ", "en") == f"XYZ{NBSP}10,000"
-    assert format_money(1_000_000, "XYZ", "ru") == f"10{NNBSP}000{NBSP}XYZ"
 
 
 @pytest.mark.parametrize(("bp", "ru", "en"), [

@@ -1,8 +1,8 @@
 """Money typed by people and shown to them: rubles with kopecks <-> integer minor units.
 
 Pure, standard library only. ``parse_rubles`` reads what a manager types into a form
-("1 500,50", "1500.5", "1500 ₽"); ``format_minor`` prints an amount with kopecks
-always shown ("1 500,50 ₽"). Never floats: the digits are read as text.
+("1 500,50", "1500.5", "1500 ₽"); ``format_money`` is the one way money is shown to
+people ("15 000 ₽", "1 500,50 ₽", "₽1,500.50"). Never floats: the digits are read as text.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from webapp.domain.errors import InvalidAmount, InvalidInput
-from webapp.domain.wording import NBSP, SYMBOLS
+from webapp.domain.wording import NBSP, NNBSP, SYMBOLS, is_ru
 
 # Spaces people (and copy-paste from spreadsheets) put between thousands.
 _SPACES = " \u00a0\u202f\u2009\u2007\t'"
@@ -63,13 +63,24 @@ def parse_points(text: str | None) -> int:
     return int(match.group(1) + match.group(2))
 
 
-def format_minor(minor: int, currency: str = "RUB") -> str:
-    """Kopecks for people, kopecks always shown: 150050 -> "1 500,50 ₽" (no-break spaces)."""
-    whole, kopecks = divmod(abs(minor), 100)
-    number = f"{whole:,}".replace(",", NBSP)
+def format_money(minor: int, currency: str, lang: str) -> str:
+    """Money for people: "15 000 ₽" / "1 500,50 ₽" (ru), "₽15,000" / "₽1,500.50" (en).
+
+    Kopecks only when non-zero. Russian groups thousands with a narrow no-break space
+    and puts a no-break space before the symbol; a negative amount gets a real minus
+    sign (U+2212). A currency without a known symbol is shown by its code.
+    """
+    ru = is_ru(lang)
+    whole, cents = divmod(abs(minor), 100)  # every supported currency has 2 decimals
+    number = f"{whole:,}".replace(",", NNBSP if ru else ",")
+    if cents:
+        number += ("," if ru else ".") + f"{cents:02d}"
     sign = "\u2212" if minor < 0 else ""
     symbol = SYMBOLS.get(currency.upper(), currency.upper())
-    return f"{sign}{number},{kopecks:02d}{NBSP}{symbol}"
+    if ru:
+        return f"{sign}{number}{NBSP}{symbol}"
+    # A one-character symbol sticks to the number ("$10"); a code does not ("XYZ 10").
+    return f"{sign}{symbol}{number}" if len(symbol) == 1 else f"{sign}{symbol}{NBSP}{number}"
 
 
 def input_value(minor: int) -> str:

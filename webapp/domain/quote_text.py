@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from webapp.domain.money import format_money
 from webapp.domain.quote import Line, Quote
-from webapp.domain.wording import format_money, format_percent, format_points, is_ru, plural
+from webapp.domain.wording import format_percent, format_points, is_ru, plural
 
 
 def _points(n: int, ru: bool) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from webapp.domain import wording as w
+from webapp.domain.money import format_money
 from webapp.domain.program import (
     BP,
     Entitlement,
@@ -23,9 +24,9 @@ from webapp.domain.program import (
     Warning,
     share_of,
 )
-from webapp.domain.wording import format_money, format_percent
+from webapp.domain.wording import format_percent
 
-__all__ = ["RuleText", "describe", "format_money", "format_percent", "warning_text"]
+__all__ = ["RuleText", "describe", "format_percent", "warning_text"]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Any
 
 from webapp.domain import wording as w
 from webapp.domain.errors import InvalidInput
+from webapp.domain.money import format_money
 from webapp.domain.program import BP, Mechanic, ProgramSettings, validate
 
 # Plausible shares of customers per tier when nothing is measured: most stay low.
@@ -176,7 +177,7 @@ def estimate_text(estimate: Estimate, lang: str, currency: str) -> list[str]:
     ru = w.is_ru(lang)
 
     def m(minor: int) -> str:  # an estimate in whole roubles: kopecks would be false precision
-        return w.format_money(round(Fraction(minor, 100)) * 100, currency, lang)
+        return format_money(round(Fraction(minor, 100)) * 100, currency, lang)
 
     texts: list[str] = []
     for code, p in estimate.lines:

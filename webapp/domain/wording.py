@@ -32,20 +32,6 @@ def is_ru(lang: str) -> bool:
     return lang.lower().replace("_", "-").split("-")[0] == "ru"
 
 
-def format_money(minor: int, currency: str, lang: str) -> str:
-    """Money for people: "15 000 ₽" (ru), "₽15,000" (en); kopecks only when non-zero."""
-    ru = is_ru(lang)
-    whole, cents = divmod(abs(minor), 100)  # every supported currency has 2 decimals
-    number = f"{whole:,}".replace(",", NNBSP if ru else ",")
-    if cents:
-        number += ("," if ru else ".") + f"{cents:02d}"
-    sign = "-" if minor < 0 else ""
-    symbol = SYMBOLS.get(currency.upper(), currency.upper())
-    if ru:
-        return f"{sign}{number}{NBSP}{symbol}"
-    return f"{sign}{symbol}{number}" if len(symbol) == 1 else f"{sign}{symbol}{NBSP}{number}"
-
-
 def format_points(n: int, lang: str) -> str:
     """Points for people: "1 250 баллов" (ru), "1,250 points" (en)."""
     if is_ru(lang):

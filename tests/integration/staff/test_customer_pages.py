@@ -153,7 +153,7 @@ def test_partial_refund_takes_the_points_back(
     assert response.status_code == 302
     assert response.headers["Location"].endswith(_url(world))
     html = page_text(manager_client.get(_url(world)))
-    assert f"Возврат 400,00 ₽ по заказу №{world.order_id}: списано 20 баллов" in html
+    assert f"Возврат 400 ₽ по заказу №{world.order_id}: списано 20 баллов" in html
     assert f"Возврат заказа №{world.order_id}: −20" in html
     assert _available(app, world) == 30
     assert _refunded(app, world) == 40000
@@ -176,7 +176,7 @@ def test_the_same_form_twice_refunds_once(
 @pytest.mark.parametrize(
     ("amount", "says"),
     [
-        ("1000,01", "Возврат больше, чем осталось по заказу: можно вернуть не больше 1 000,00 ₽."),
+        ("1000,01", "Возврат больше, чем осталось по заказу: можно вернуть не больше 1 000 ₽."),
         ("0", "Сумма возврата должна быть больше нуля."),
         ("пятьсот", "например «1 500,50»"),
         ("-5", "Сумма не может быть отрицательной."),
@@ -263,7 +263,7 @@ def test_staff_audit_lists_the_managers_actions(
     assert response.status_code == 200
     page = page_text(response)
     assert "Мария" in page
-    assert "Возврат заказа" in page and "возврат 500,00 ₽" in page
+    assert "Возврат заказа" in page and "возврат 500 ₽" in page
     assert "Корректировка баллов" in page and "Закрытие заказа" not in page
     assert _url(world) in page  # each event links to the customer
     cashier = manager_client.get(

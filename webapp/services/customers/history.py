@@ -24,7 +24,7 @@ from webapp.domain.clock import utcnow
 from webapp.domain.errors import NotFound, PermissionDenied, UnknownCustomer, UnknownOrder
 from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
-from webapp.domain.money import format_minor, input_value
+from webapp.domain.money import format_money, input_value
 from webapp.persistence.models import (
     Account,
     Branch,
@@ -171,7 +171,8 @@ def history(
 
 
 def _orders(
-    session: Session, actor: Actor, customer_id: int, limit: int, business: BusinessView
+    session: Session, actor: Actor, customer_id: int, limit: int, business: BusinessView,
+    lang: str = "ru",
 ) -> list[OrderLine]:
     rows = session.execute(
         select(Order, Branch.name)
@@ -209,10 +210,10 @@ def _orders(
                 status_code=order.status,
                 earned=accrued + held - cancelled,
                 redeemed=redeemed,
-                total=format_minor(order.total_minor, business.currency),
-                discount=format_minor(order.discount_minor, business.currency),
-                refunded=format_minor(order.refunded_minor, business.currency),
-                left=format_minor(left, business.currency),
+                total=format_money(order.total_minor, business.currency, lang),
+                discount=format_money(order.discount_minor, business.currency, lang),
+                refunded=format_money(order.refunded_minor, business.currency, lang),
+                left=format_money(left, business.currency, lang),
                 left_input=input_value(left),
             )
         )

@@ -16,7 +16,7 @@ from webapp.domain import cards
 from webapp.domain.actor import Actor
 from webapp.domain.errors import NotFound
 from webapp.domain.history_text import signed
-from webapp.domain.money import format_minor
+from webapp.domain.money import format_money
 from webapp.persistence.models import Customer, StaffUser
 from webapp.services.customers.history import (
     business_of,
@@ -143,7 +143,7 @@ def audit_details(action: str, details: dict[str, Any], currency: str = "RUB") -
         parts.append(f"заказ №{order}")
     for key, label in (("total", "сумма заказа"), ("refund", "возврат")):
         if isinstance(details.get(key), int):
-            parts.append(f"{label} {format_minor(details[key], currency)}")
+            parts.append(f"{label} {format_money(details[key], currency, 'ru')}")
     for key, label in (("redeemed", "списано"), ("accrued", "начислено")):
         if details.get(key):
             parts.append(f"{label} {details[key]}")

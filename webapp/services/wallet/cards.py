@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.domain.errors import UnknownCustomer
+from webapp.domain.money import format_money
 from webapp.domain.quote_text import render
-from webapp.domain.wording import format_money, format_points
+from webapp.domain.wording import format_points
 from webapp.persistence.models import Customer, WalletPass
 from webapp.services.customers import card as customer_card
 from webapp.services.unit_of_work import reads, writes
