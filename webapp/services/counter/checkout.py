@@ -116,9 +116,7 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
         session = uow.session  # the write scope's session
         store = LedgerStore(session, actor.business_id)
         known = store.lock_with(_LOCK_AND_READ, customer_id, at=now, branch_id=branch_id)
-        version = programs.from_columns(*known[_VERSION])
-        if version is None:
-            raise NoProgram("No loyalty program is set up yet: the owner chooses one first.")
+        version = _in_force(programs.from_columns(*known[_VERSION]))
         state = customer_state(session, actor.business_id, customer_id,
                                store.balances[K.AVAILABLE])
         q = quote(version.settings, version.id, state, draft, now)
@@ -190,7 +188,11 @@ def _confirm(session: Session, actor: Actor, customer_id: int, points: int,
 
 
 def _version(session: Session, actor: Actor, now: datetime) -> programs.Version:
-    version = programs.version_at(session, actor.business_id, now)
+    return _in_force(programs.version_at(session, actor.business_id, now))
+
+
+def _in_force(version: programs.Version | None) -> programs.Version:
+    """The version in force, or NoProgram when the owner has not chosen one yet."""
     if version is None:
         raise NoProgram("No loyalty program is set up yet: the owner chooses one first.")
     return version
