@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from webapp.config import PROJECT_ROOT
 
 LANGUAGES = ("ru", "en")
+NAMES = {"ru": "Русский", "en": "English"}  # each in itself: a language switch is never translated
 DEFAULT = "ru"
 COOKIE = "lang"
 SOURCE = PROJECT_ROOT / "translations"
@@ -66,7 +67,8 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _language() -> dict[str, str]:
         lang = current()
-        return {"lang": lang, "other_lang": "en" if lang == "ru" else "ru"}
+        other = "en" if lang == "ru" else "ru"
+        return {"lang": lang, "other_lang": other, "other_lang_name": NAMES[other]}
 
     @app.after_request
     def _remember(response: Response) -> Response:

@@ -1,0 +1,60 @@
+"""The translation catalogues, read by explicit language: one text system for every caller.
+
+Pages get their language from Flask-Babel (:mod:`webapp.i18n`); code that runs outside a
+request, or must not import Flask (services, the CLI, the worker, error wording), asks
+this module for the same ``translations/<lang>`` catalogue by name. Source strings are
+Russian, the default language; ``translations/en`` holds English.
+
+Every text is marked for ``pybabel extract`` (see ``babel.cfg``): ``_()`` / ``gettext()``
+where it is translated at once, :func:`N_` where it is only marked and translated later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from io import BytesIO
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from webapp.config import PROJECT_ROOT
+
+SOURCE = PROJECT_ROOT / "translations"
+DEFAULT = "ru"
+
+
+# N_ is the gettext convention for "mark now, translate when shown".
+def N_(text: str) -> str:
+    """Mark ``text`` for extraction without translating it (it is translated when shown)."""
+    return text
+
+
+def language(lang: str | None) -> str:
+    """"ru", "ru-RU", "ru_RU" -> "ru"; any language we have no catalogue for -> English."""
+    base = (lang or DEFAULT).lower().replace("_", "-").split("-")[0]
+    return "ru" if base == "ru" else "en"
+
+
+@lru_cache(maxsize=8)
+def _translations(lang: str) -> NullTranslations:
+    po = SOURCE / lang / "LC_MESSAGES" / "messages.po"
+    if lang == DEFAULT or not po.exists():
+        return NullTranslations()  # the source strings are Russian
+    with po.open("rb") as source:
+        catalogue = read_po(source)
+    compiled = BytesIO()
+    write_mo(compiled, catalogue)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def gettext_for(lang: str | None) -> Callable[[str], str]:
+    """``gettext`` in ``lang`` ("ru" returns the source text)."""
+    return _translations(language(lang)).gettext
+
+
+def ngettext_for(lang: str | None) -> Callable[[str, str, int], str]:
+    """``ngettext`` in ``lang``."""
+    return _translations(language(lang)).ngettext
