@@ -29,7 +29,7 @@ from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import InvalidInput
 from webapp.domain.sign_in_limits import WINDOW
-from webapp.error_text import message
+from webapp.errors import worded
 from webapp.services.business import setup as businesses
 from webapp.services.staff import rate_counters, sign_in
 from webapp.services.staff import team as staff_admin
@@ -84,7 +84,7 @@ def sign_in_page(business_id: int) -> Response | tuple[str, int] | str:
                                 now=sessions.now())
     except TooManySignIns as refused:
         page = render_template("staff/sign_in.html", business_id=business_id, login=login,
-                               error=message(refused, "ru"))
+                               error=worded(refused))
         seconds = max(1, int(refused.refusal.retry_after.total_seconds() + 0.999))
         return Response(page, 429, {"Retry-After": str(seconds)})
     if started is None:
@@ -143,7 +143,7 @@ def invite(business_id: int, token: str) -> Response | tuple[str, int]:
     except WeakPassword:
         return _invite_page(business_id, token, None, SHORT_PASSWORD, 422)
     except InvalidInput as refused:  # e.g. a password longer than any person types
-        return _invite_page(business_id, token, None, message(refused, "ru"), 422)
+        return _invite_page(business_id, token, None, worded(refused), 422)
     started = sign_in.started(unit_of_work(), member, ip=request.remote_addr,
                               device=request.user_agent.string, now=sessions.now())
     sessions.begin(started)

@@ -89,8 +89,7 @@ def too_large(limit: int | None = None) -> RequestTooLarge:
     """The error for a body over ``limit`` (this request's limit if not given)."""
     if limit is None:
         limit = request.max_content_length or DEFAULT_LIMIT
-    return RequestTooLarge("The request is too large: at most {kilobytes} KB.",
-                           kilobytes=max(1, limit // 1024))
+    return RequestTooLarge(kilobytes=max(1, limit // 1024))
 
 
 def nesting_depth(text: str | bytes, stop_above: int = MAX_JSON_DEPTH) -> int:
@@ -143,8 +142,7 @@ class BodyRequest(Request):
     def on_json_loading_failed(self, e: ValueError | None) -> Any:
         if e is None:  # not sent as JSON at all: Flask's 415
             return super().on_json_loading_failed(e)
-        raise InvalidJson("The body is not JSON we read: at most {depth} levels deep, no NUL"
-                          " characters.", depth=MAX_JSON_DEPTH)
+        raise InvalidJson(depth=MAX_JSON_DEPTH)
 
 
 def init_app(app: Flask) -> None:

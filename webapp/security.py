@@ -90,13 +90,13 @@ def init_app(app: Flask) -> None:
             # Reached without the proxy (a firewall gap), X-Forwarded-For is whatever
             # the client wrote; it is stored in columns made for an address.
             if not _is_address(request.remote_addr):
-                raise InvalidInput("The request's client address is not an IP address.")
+                raise InvalidInput("client_address_malformed")
 
     @app.before_request
     def _refuse_nul() -> None:
         # PostgreSQL refuses text with NUL; no form of ours needs it.
         if any("\x00" in value for value in request.values.values()):
-            raise InvalidInput("A field contains a character that is not allowed.")
+            raise InvalidInput("character_not_allowed")
 
     @app.after_request
     def _add_headers(response: Response) -> Response:

@@ -12,12 +12,12 @@ from werkzeug.wrappers import Response
 
 from staff.access import require
 from staff.backoffice.customer_page import history_page
-from staff.backoffice.messages import russian
 from webapp.current import unit_of_work
 from webapp.domain import history_text
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import DomainError, NotFound, PermissionDenied
 from webapp.domain.wording import plural
+from webapp.errors import worded
 from webapp.services.ledger import adjustment_request_list, adjustment_requests
 
 bp = Blueprint("adjustments", __name__, url_prefix="/adjustments")
@@ -97,8 +97,8 @@ def _refused(actor: Actor, request_id: int, error: DomainError) -> str:
     where, echo = f"request-{request_id}", {"note": request.form.get("note", "")}
     if _from_customer_page():
         customer_id = adjustment_requests.customer_of(unit_of_work(), actor, request_id)
-        return history_page(actor, customer_id, error=russian(error), error_at=where, echo=echo)
-    return _list_page(actor, error=russian(error), error_at=where, echo=echo)
+        return history_page(actor, customer_id, error=worded(error), error_at=where, echo=echo)
+    return _list_page(actor, error=worded(error), error_at=where, echo=echo)
 
 
 def _list_page(actor: Actor, *, error: str | None = None, error_at: str | None = None,

@@ -8,13 +8,13 @@ from werkzeug.wrappers import Response
 from staff.access import require
 from staff.backoffice import adjustments
 from staff.backoffice.customer_page import history_page
-from staff.backoffice.messages import russian
 from webapp.current import unit_of_work
 from webapp.domain import history_text
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import DomainError, NotFound, PermissionDenied
 from webapp.domain.money import format_money, parse_points, parse_rubles
 from webapp.domain.wording import plural
+from webapp.errors import worded
 from webapp.services.customers import history as customer_history
 from webapp.services.customers import search as customer_search
 from webapp.services.reports import audit_trail
@@ -26,12 +26,12 @@ bp.register_blueprint(adjustments.bp)
 
 @bp.errorhandler(NotFound)
 def _not_found(error: NotFound) -> tuple[str, int]:
-    return render_template("error.html", status=404, message=russian(error)), 404
+    return render_template("error.html", status=404, message=worded(error)), 404
 
 
 @bp.errorhandler(PermissionDenied)
 def _forbidden(error: PermissionDenied) -> tuple[str, int]:
-    return render_template("error.html", status=403, message=russian(error)), 403
+    return render_template("error.html", status=403, message=worded(error)), 403
 
 
 @bp.get("/customers")
@@ -43,7 +43,7 @@ def search(actor: Actor) -> tuple[str, int]:
     try:
         found = customer_search.search(unit_of_work(), actor, query)
     except DomainError as error:
-        return _search_page(actor, query, None, russian(error)), error.status
+        return _search_page(actor, query, None, worded(error)), error.status
     return _search_page(actor, query, found, None), 200
 
 
@@ -73,7 +73,7 @@ def refund(actor: Actor, customer_id: int, order_id: int) -> Response | tuple[st
         return history_page(
             actor,
             customer_id,
-            error=russian(error),
+            error=worded(error),
             error_at=f"refund-{order_id}",
             echo=form.to_dict(),
         ), error.status
@@ -103,7 +103,7 @@ def adjust(actor: Actor, customer_id: int) -> Response | tuple[str, int]:
         raise
     except DomainError as error:
         return history_page(
-            actor, customer_id, error=russian(error), error_at="adjust", echo=form.to_dict()
+            actor, customer_id, error=worded(error), error_at="adjust", echo=form.to_dict()
         ), error.status
     if done.request_id is not None:
         flash(adjustments.asked(done), "success")

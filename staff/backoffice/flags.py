@@ -7,12 +7,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from staff.access import require
-from staff.backoffice.messages import russian
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import AlreadyResolved, InvalidInput, NotFound, PermissionDenied
 from webapp.domain.numbers import MAX_INT, whole_number
+from webapp.errors import worded
 from webapp.services.abuse import flags as abuse_flags
 
 bp = Blueprint("backoffice_flags", __name__, url_prefix="/b/<int:business_id>/backoffice")
@@ -140,7 +140,7 @@ def resolve(actor: Actor, flag_id: int) -> Response | tuple[str, int]:
     except AlreadyResolved:
         return _page(actor, error="Этот сигнал уже закрыт.", status=409)
     except PermissionDenied as refused:
-        return _page(actor, error=russian(refused), status=403)
+        return _page(actor, error=worded(refused), status=403)
     except InvalidInput:
         return _page(
             actor,

@@ -20,6 +20,7 @@ from webapp.domain import program
 from webapp.domain.errors import DomainError
 from webapp.domain.presets import PRESETS, preset_or_default
 from webapp.domain.program import InvalidSetting, ProgramSettings
+from webapp.errors import worded
 from webapp.services.program.page import Submission
 
 MAX_ROWS = 20  # tiers or stamp cards a form can carry
@@ -163,29 +164,29 @@ def _number(form: Mapping[str, Any], key: str) -> Decimal | None:
     # Plain ASCII digits only: Decimal() also takes "١٢", "NaN" and "1e999999" (whose
     # int() would take seconds, or whose * 100 overflows the decimal context).
     if not _DECIMAL.fullmatch(raw):
-        raise InvalidSetting(f"«{_label(key)}»: нужно число, а не «{_s(form, key)[:40]}».",
-                             field=key)
+        raise InvalidSetting("setting_not_number", field=key, label=_label(key),
+                             value=_s(form, key)[:40])
     return Decimal(raw)
 
 
 def _percent(form: Mapping[str, Any], key: str) -> int:
     value = _number(form, key) or Decimal(0)
-    return _whole(value * 100, key, "не больше двух знаков после запятой")
+    return _whole(value * 100, key, "setting_decimals")
 
 
 def _money(form: Mapping[str, Any], key: str) -> int | None:
     value = _number(form, key)
-    return None if value is None else _whole(value * 100, key, "рубли и копейки, не точнее")
+    return None if value is None else _whole(value * 100, key, "setting_kopecks")
 
 
 def _int(form: Mapping[str, Any], key: str) -> int | None:
     value = _number(form, key)
-    return None if value is None else _whole(value, key, "нужно целое число")
+    return None if value is None else _whole(value, key, "setting_not_whole")
 
 
-def _whole(value: Decimal, key: str, hint: str) -> int:
+def _whole(value: Decimal, key: str, code: str) -> int:
     if value != value.to_integral_value():
-        raise InvalidSetting(f"«{_label(key)}»: {hint}.", field=key)
+        raise InvalidSetting(code, field=key, label=_label(key))
     return int(value)
 
 
@@ -233,9 +234,10 @@ def _entitlements(text: str, row: int) -> list[dict[str, Any]]:
             continue
         match = re.fullmatch(r"(.+?):\s*([0-9]{1,6})\s*/\s*(визит|месяц|год)", item)
         if match is None:
-            raise InvalidSetting(
-                f"Уровень {row + 1}: привилегия «{item}» записывается как"
-                " «Название: 1/визит» (или /месяц, /год).", field=f"tiers[{row}]")
+            words = _PERIOD_WORDS  # the period words the form takes
+            raise InvalidSetting("entitlement_malformed", field=f"tiers[{row}]", tier=row + 1,
+                                 perk=item, visit=words["visit"], month=words["month"],
+                                 year=words["year"])
         title = match.group(1).strip()
         found.append({"code": _perk_code(title), "title": title,
                       "limit": int(match.group(2)), "per": _PERIODS[match.group(3)]})
@@ -282,8 +284,7 @@ def _effective(form: Mapping[str, Any]) -> datetime | None:
     try:
         local = datetime.fromisoformat(raw)
     except ValueError:
-        raise InvalidSetting("«Дата и время начала»: укажите дату и время.",
-                             field="effective_at") from None
+        raise InvalidSetting("setting_start_missing", field="effective_at") from None
     return local
 
 
@@ -360,11 +361,11 @@ def message(error: DomainError) -> str:
     label = field_label(str(p.get("field", "")))
     rule = p.get("rule")
     if rule == "percent":
-        return f"«{label}»: процент от 0 до {_pct_text(int(p['high']))}\u00a0%."
+        return f"«{label}»: процент от 0 до {_pct_text(int(p['high_bp']))}\u00a0%."
     if rule == "count":
         return f"«{label}»: целое число от {p['low']} до {p['high']}."
     if rule == "text":
         return f"«{label}»: текст от 1 до {p['limit']} символов."
     if isinstance(rule, str) and rule in _RULES:
         return _RULES[rule]
-    return error.message
+    return worded(error)

@@ -218,13 +218,13 @@ def _points(text: str | None) -> int:
     try:
         return whole_number(text or "", high=MAX_POINTS)
     except InvalidInput:
-        raise InvalidAmount("Enter a whole number.") from None
+        raise InvalidAmount("number_not_whole") from None
 
 
 def _draft(form: Any) -> OrderDraft:
     """The order as typed: amount in roubles, points to redeem, category, vehicle, perks."""
     if not (form.get("total") or "").strip():
-        raise InvalidInput("Enter the order amount.")
+        raise InvalidInput("order_amount_missing")
     return OrderDraft(
         total=parse_rubles(form.get("total", "")),
         category=(form.get("category") or "").strip() or None,

@@ -35,7 +35,7 @@ def test_a_rotating_code_is_accepted_once(session: Session, system: Actor,
     code = checkin.make(customer.checkin_secret, customer.card_number, T0)
     found = identify(session, system, code, T0 + timedelta(seconds=20))
     assert (found.customer_id, found.by_code) == (customer.id, True)
-    with pytest.raises(CodeAlreadyUsed, match="new code"):
+    with pytest.raises(CodeAlreadyUsed, match="checkin_code_used"):
         identify(session, system, code, T0 + timedelta(seconds=25))
     with pytest.raises(StaleCheckinCode):
         identify(session, system, checkin.make(customer.checkin_secret,

@@ -101,7 +101,7 @@ def test_only_managers_and_the_current_program(session: Session, business: Busin
                                                keys: Keys) -> None:
     with pytest.raises(PermissionDenied):
         estimate_for_business(session, cashier, PRESETS["bonus_5_20"])
-    with pytest.raises(InvalidInput, match="no program yet"):
+    with pytest.raises(InvalidInput, match="simulation_needs_preset"):
         estimate_for_business(session, system, now=T0)
     owner = make_staff(business, Role.OWNER)
     programs.save(session, owner, keys(), settings=PRESETS["discount_5"],

@@ -23,7 +23,7 @@ from webapp.domain.abuse import (
 )
 from webapp.domain.counter_settings import AbuseLimits
 from webapp.domain.errors import Conflict, PermissionDenied
-from webapp.error_text import message
+from webapp.error_messages import describe
 
 MSK = ZoneInfo("Europe/Moscow")
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
@@ -175,7 +175,7 @@ def test_the_blocked_error_is_a_conflict_with_a_code() -> None:
     error = AbuseBlocked((crossing,))
     assert isinstance(error, Conflict) and error.status == 409
     assert error.code == "abuse_blocked"
-    assert "manager" in error.message
+    assert "manager" in describe(error, "en")
     assert [c.kind for c in error.crossings] == [Kind.CUSTOMER_ACCRUALS_DAY]
     assert error.crossings == (crossing,)
 
@@ -207,6 +207,6 @@ def test_who_resolves_a_flag(kind: str, subject: str, raised_by: int | None,
     assert (refusal.params["why"] if refusal else None) == why
     if refusal is not None:
         assert isinstance(refusal, PermissionDenied) and refusal.status == 403
-        assert CYRILLIC.search(message(refusal, "ru"))
+        assert CYRILLIC.search(describe(refusal, "ru"))
     # The owner resolves every flag, their own included.
     assert refusal_to_resolve(kind, subject, raised_by, staff_id=3, is_owner=True) is None

@@ -12,7 +12,7 @@ from webapp.domain import abuse, adjustments
 from webapp.domain.adjustments import ApprovalRequired, DayTotals, InvalidReason, Why
 from webapp.domain.counter_settings import AbuseLimits, CounterSettings, from_dict, validate
 from webapp.domain.errors import InvalidInput
-from webapp.error_text import message
+from webapp.error_messages import describe
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 11, 29, 21, 30, tzinfo=UTC)  # 00:30 on the 30th in Moscow
@@ -37,7 +37,7 @@ def test_a_reason_must_be_real(typed: str, says: str) -> None:
     with pytest.raises(InvalidReason) as refused:
         adjustments.require_reason(typed)
     assert isinstance(refused.value, InvalidInput) and refused.value.status == 422
-    assert message(refused.value, "ru") == says
+    assert describe(refused.value, "ru") == says
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_above_the_limit_either_way_only_the_owner_applies() -> None:
         with pytest.raises(ApprovalRequired) as refused:
             adjustments.require_right_to_apply(limits, points, is_owner=False)
         assert refused.value.status == 409
-        assert message(refused.value, "ru") == (
+        assert describe(refused.value, "ru") == (
             "Корректировку сверх лимита одобряет владелец. Лимит баллов: 5000."
         )
 
@@ -85,7 +85,7 @@ def test_splitting_a_large_adjustment_does_not_go_around_the_owner() -> None:
     staff_day = adjustments.approval_needed(limits, -5000, DayTotals(staff=15_001))
     assert staff_day is not None
     assert (staff_day.why, staff_day.total, staff_day.limit) == (Why.STAFF_DAY, 20_001, 20_000)
-    assert message(staff_day, "ru") == (
+    assert describe(staff_day, "ru") == (
         "Корректировку одобряет владелец: с ней ваши корректировки за сегодня превысят"
         " дневной лимит. Сумма баллов за день: 20\u00a0001, лимит: 20\u00a0000."
     )
@@ -94,7 +94,7 @@ def test_splitting_a_large_adjustment_does_not_go_around_the_owner() -> None:
     assert on_customer is not None
     assert (on_customer.why, on_customer.total, on_customer.limit) == (
         Why.CUSTOMER_DAY, 5001, 5000)
-    assert message(on_customer, "ru") == (
+    assert describe(on_customer, "ru") == (
         "Корректировку одобряет владелец: с ней корректировки этому клиенту за сегодня"
         " превысят лимит. Сумма баллов за день: 5001, лимит: 5000."
     )

@@ -42,12 +42,13 @@ def test_roles_are_ordered() -> None:
     assert Actor.system(1).is_at_least(Role.OWNER)
 
 
-def test_error_message_is_formatted_and_template_kept() -> None:
-    error = InsufficientPoints("Not enough: {available} of {requested}.", available=3,
-                               requested=5)
-    assert str(error) == "Not enough: 3 of 5."
-    assert error.template == "Not enough: {available} of {requested}."
-    assert error.status == 409 and error.code == "insufficient_points"
+def test_an_error_is_a_code_and_params_its_class_the_category() -> None:
+    error = InsufficientPoints("points_short", available=3, requested=5)
+    assert str(error) == "points_short(available=3, requested=5)"
+    assert error.params == {"available": 3, "requested": 5}
+    assert error.status == 409 and error.code == "points_short"
+    assert error.category == "insufficient_points"
+    assert InsufficientPoints().code == "insufficient_points"
 
 
 def test_domain_imports_without_flask_or_sqlalchemy() -> None:

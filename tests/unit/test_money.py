@@ -59,7 +59,7 @@ def test_bad_amounts_are_refused(text: str | None) -> None:
 
 
 def test_negative_says_so() -> None:
-    with pytest.raises(InvalidAmount, match="negative"):
+    with pytest.raises(InvalidAmount, match="amount_negative"):
         parse_rubles("-10")
 
 

@@ -8,7 +8,7 @@ from webapp.domain import cards, checkin
 from webapp.domain.errors import InvalidCardNumber, InvalidInput
 from webapp.domain.money import parse_points, parse_rubles
 from webapp.domain.numbers import MAX_ID, optional_id, whole_number
-from webapp.error_text import message
+from webapp.error_messages import describe
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -27,7 +27,7 @@ def test_ascii_digits_within_range_are_read(text: str, expected: int) -> None:
 def test_anything_else_is_invalid_input(text: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         whole_number(text)
-    assert message(refused.value, "ru") == (
+    assert describe(refused.value, "ru") == (
         "Введите целое число от 0 до 2\u00a0147\u00a0483\u00a0647.")
 
 

@@ -10,7 +10,7 @@ import pytest
 from webapp.domain import one_time_codes as codes
 from webapp.domain.errors import Conflict
 from webapp.domain.one_time_codes import Purpose, TooManyCodes
-from webapp.error_text import message
+from webapp.error_messages import describe
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -50,12 +50,12 @@ def test_lifetime_and_attempts() -> None:
 
 @pytest.mark.parametrize(("purpose", "code", "russian"), [
     (Purpose.SIGN_IN, "too_many_sign_in_codes", "Слишком много запросов кода"),
-    (Purpose.REDEMPTION, "too_many_codes", "Этому клиенту отправлено слишком много кодов"),
+    (Purpose.REDEMPTION, "too_many_codes", "Этому клиенту за последний час отправлено"),
 ])
 def test_one_error_type_keeps_each_features_code(purpose: Purpose, code: str,
                                                   russian: str) -> None:
-    error = TooManyCodes("Built at run time {n}.", purpose=purpose, n=1)
+    error = TooManyCodes(purpose=purpose, n=1)
     assert isinstance(error, Conflict) and error.status == 429
     assert error.code == code and error.purpose is purpose
-    assert str(error) == "Built at run time 1."
-    assert message(error, "ru").startswith(russian)  # the fallback follows the code
+    assert error.category == "too_many_codes" and error.params == {"n": 1}
+    assert describe(error, "ru").startswith(russian)  # the words follow the code

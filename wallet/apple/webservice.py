@@ -80,7 +80,7 @@ def _answer(action: Callable[[AppleSettings], Response], pass_type: str | None =
 def _json_body() -> Any:
     body = request.get_json(silent=True, force=True)
     if body is None:
-        raise InvalidInput("The body must be JSON.")
+        raise InvalidInput("body_not_json")
     return body
 
 

@@ -7,6 +7,7 @@ from typing import IO
 import click
 from flask.cli import with_appcontext
 
+from webapp.cli.refusals import fail
 from webapp.current import unit_of_work
 from webapp.domain.errors import DomainError
 
@@ -29,7 +30,7 @@ def create_business(name: str, currency: str, timezone: str, locale: str, phone_
             unit_of_work(), name=name, currency=currency, timezone=timezone, locale=locale,
             phone_region=phone_region, branches=list(branches) or None)
     except DomainError as error:
-        fail(error)
+        fail(error, locale=locale)
     click.echo(f"Business {business.id} created: {business.name}")
 
 
@@ -48,7 +49,7 @@ def create_staff(business_id: int, login: str, role: str, display_name: str | No
         member = staff.create_staff(unit_of_work(), business_id=business_id, login=login,
                                     password=password, role=role, display_name=display_name)
     except DomainError as error:
-        fail(error)
+        fail(error, business_id)
     click.echo(f"Staff {member.login} ({member.role}) created.")
 
 
@@ -63,10 +64,5 @@ def business_logo(business_id: int, image: IO[bytes]) -> None:
     try:
         logo = logos.set_logo(unit_of_work(), business_id, image.read(logos.MAX_BYTES + 1))
     except DomainError as error:
-        fail(error)
+        fail(error, business_id)
     click.echo(f"logo set: {logo.width}×{logo.height} PNG, {len(logo.png):,} bytes")
-
-
-def fail(error: DomainError) -> None:
-    """Stop the command with the error's message (exit status 1)."""
-    raise click.ClickException(error.message)

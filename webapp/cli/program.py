@@ -12,6 +12,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
+from webapp.cli.refusals import fail
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor
 from webapp.domain.errors import DomainError
@@ -100,7 +101,7 @@ def simulate(business_id: int, preset: str | None, lang: str | None, details: bo
         assumptions, estimate = estimate_for_business(db, actor, settings, overrides=overrides)
         warnings = validate(settings)
     except DomainError as error:
-        raise click.ClickException(error.message) from None
+        fail(error, lang=lang)
     text = describe(settings, lang, currency)
     click.echo(text.sentence)
     if details:

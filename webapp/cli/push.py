@@ -11,6 +11,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from webapp.cli.refusals import fail
 from webapp.current import unit_of_work
 from webapp.domain.errors import DomainError
 from webapp.services.notify import outbox
@@ -61,6 +62,6 @@ def remind(business_id: int) -> None:
         done = send_reminders(unit_of_work(), business_id, datetime.now(UTC),
                               sleeping_after=settings.sleeping_after)
     except DomainError as error:
-        raise click.ClickException(error.message) from None
+        fail(error, business_id)
     click.echo(f"Reminders queued: {done.expiring} about expiring points, {done.sleeping}"
                f" to customers away a long time ({done.messages} messages).")

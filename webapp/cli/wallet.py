@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from wallet.apple import apns
 from wallet.apple import settings as apple
 from wallet.google import settings as google
+from webapp.cli.refusals import fail
 from webapp.config import ConfigError
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor
@@ -117,7 +118,7 @@ def write_pass(card_number: str, output: Path, business_id: int | None, lang: st
         made = current(db, loaded, secret_key=settings.secret_key, base_url=settings.base_url,
                        business_id=business_id, customer_id=customer_id, lang=lang)
     except DomainError as error:
-        raise click.ClickException(error.message) from None
+        fail(error, business_id)
     try:
         output.write_bytes(made.data)
     except OSError as error:
@@ -141,7 +142,7 @@ def _find(db: Any, card_number: str, business_id: int | None) -> tuple[int, int]
         except UnknownCustomer:
             continue
     if not found:
-        raise UnknownCustomer("No customer has this card number.")
+        raise UnknownCustomer("card_number_unknown")
     if len(found) > 1:
         ids = ", ".join(str(b) for b, _ in found)
         raise click.ClickException(f"The card number {card_number} exists in several"

@@ -15,7 +15,7 @@ from webapp.customer.access import CLEAR_SITE_DATA, clear_cookie, signed_in
 from webapp.customer.views import bp, client_ip
 from webapp.domain.consent import TEXTS, ConsentKind
 from webapp.domain.errors import DomainError
-from webapp.error_text import message
+from webapp.errors import worded
 from webapp.services.customers import profile as customer_profile
 from webapp.services.customers import sign_in as customer_sign_in
 from webapp.services.customers.sign_in import Who
@@ -48,7 +48,7 @@ def update(who: Who, business_id: int) -> BaseResponse | tuple[str, int]:
         customer_profile.update(unit_of_work(), who, name=request.form.get("name"),
                                 birthday=request.form.get("birthday"))
     except DomainError as error:
-        return _page(who, business_id, message(error, i18n.current()), error.status)
+        return _page(who, business_id, worded(error), error.status)
     return _done(business_id)
 
 
@@ -60,7 +60,7 @@ def add_asset(who: Who, business_id: int) -> BaseResponse | tuple[str, int]:
         customer_profile.add_asset(unit_of_work(), who, form.get("kind", ""), form.get("value", ""),
                                    form.get("label") or None)
     except DomainError as error:
-        return _page(who, business_id, message(error, i18n.current()), error.status)
+        return _page(who, business_id, worded(error), error.status)
     return _done(business_id)
 
 
@@ -70,7 +70,7 @@ def remove_asset(who: Who, business_id: int, asset_id: int) -> BaseResponse | tu
     try:
         customer_profile.remove_asset(unit_of_work(), who, asset_id)
     except DomainError as error:
-        return _page(who, business_id, message(error, i18n.current()), error.status)
+        return _page(who, business_id, worded(error), error.status)
     return _done(business_id)
 
 
@@ -103,7 +103,7 @@ def delete(who: Who, business_id: int) -> BaseResponse | tuple[str, int]:
         close(unit_of_work(), who, request.form.get("key", ""),
               confirm=request.form.get("confirm", ""), ip=client_ip())
     except DomainError as error:
-        return _page(who, business_id, message(error, i18n.current()), error.status)
+        return _page(who, business_id, worded(error), error.status)
     response = redirect(url_for(".sign_in", business_id=business_id, deleted=1))
     response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
     return clear_cookie(response, business_id)

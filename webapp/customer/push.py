@@ -18,7 +18,7 @@ from webapp.current import unit_of_work
 from webapp.customer.access import current
 from webapp.customer.views import bp
 from webapp.domain.errors import DomainError
-from webapp.error_text import message
+from webapp.errors import worded
 from webapp.services.customers.sign_in import Who
 from webapp.services.notify import push
 from webapp.services.notify.push_settings import PushSettings, settings_of
@@ -60,7 +60,7 @@ def _call(business_id: int, action: Any) -> tuple[Response, int]:
     try:
         return jsonify(action(who, body, settings)), 200
     except DomainError as error:
-        return _problem(error.status, error.code, message(error, i18n.current()))
+        return _problem(error.status, error.code, worded(error))
 
 
 @bp.post("/push/subscribe")

@@ -15,7 +15,7 @@ from webapp.current import unit_of_work
 from webapp.customer.access import CLEAR_SITE_DATA, clear_cookie, current, set_cookie, signed_in
 from webapp.domain.consent import TEXTS, ConsentKind
 from webapp.domain.errors import DomainError
-from webapp.error_text import message
+from webapp.errors import worded
 from webapp.services.business import setup as businesses
 from webapp.services.customers import card as customer_card
 from webapp.services.customers import sign_in as customer_sign_in
@@ -61,7 +61,7 @@ def ask_code(business_id: int) -> Response | tuple[str, int]:
             unit_of_work(), business_id, form.get("phone", ""), ip=client_ip(),
             data_consent=form.get("data_consent") == "yes")
     except DomainError as error:
-        return _sign_in_form(business_id, form.get("phone", ""), message(error, i18n.current()),
+        return _sign_in_form(business_id, form.get("phone", ""), worded(error),
                              error.status)
     http_session[_pending(business_id)] = {"id": asked.request_id, "hint": asked.phone_hint,
                              "ad": form.get("ad_consent") == "yes",
@@ -94,7 +94,7 @@ def check_code(business_id: int) -> Response | tuple[str, int]:
             ip=client_ip(), device=request.user_agent.string, advertising=bool(pending["ad"]),
             referral_code=pending.get("ref") or None)
     except DomainError as error:
-        return _code_form(business_id, message(error, i18n.current()), error.status)
+        return _code_form(business_id, worded(error), error.status)
     http_session.pop(_pending(business_id), None)
     return set_cookie(redirect(url_for(".card", business_id=business_id)), business_id,
                       signed.token)

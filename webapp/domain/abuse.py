@@ -142,9 +142,7 @@ class AbuseBlocked(Conflict):
 
     def __init__(self, crossings: tuple[Crossing, ...]) -> None:
         self.crossings = crossings
-        super().__init__(
-            "Refused: this goes over the business's abuse limits. Call a manager, who can do it."
-        )
+        super().__init__()
 
 
 ADJUSTMENT_KINDS = frozenset({Kind.LARGE_ADJUSTMENT, Kind.STAFF_ADJUSTMENTS_DAY,
@@ -164,11 +162,11 @@ def refusal_to_resolve(kind: str, subject: str, flag_staff_id: int | None, *,
     if is_owner:
         return None
     if staff_id is not None and (subject == staff(staff_id) or flag_staff_id == staff_id):
-        return PermissionDenied("A flag about your own actions is resolved by someone else.",
+        return PermissionDenied("flag_own_actions",
                                 why="own")
     if kind in ADJUSTMENT_KINDS:
         return PermissionDenied(
-            "Flags about manual adjustments of points are resolved by the owner.", why="owner")
+            "flag_owner_only", why="owner")
     return None
 
 

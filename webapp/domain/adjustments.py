@@ -38,16 +38,11 @@ class Why(StrEnum):
     CUSTOMER_DAY = "customer_day"  # managers' day total on this customer would go over
 
 
+# The code of each refusal (its words: webapp.error_messages).
 _REFUSALS = {
-    Why.LARGE: "Adjustments of more than {limit} points need the owner's approval.",
-    Why.STAFF_DAY: (
-        "Your adjustments today would come to {total} points, more than the {limit}"
-        " a staff member applies in a day without the owner's approval."
-    ),
-    Why.CUSTOMER_DAY: (
-        "Adjustments to this customer today would come to {total} points, more than"
-        " the {limit} applied without the owner's approval."
-    ),
+    Why.LARGE: "approval_large",
+    Why.STAFF_DAY: "approval_staff_day",
+    Why.CUSTOMER_DAY: "approval_customer_day",
 }
 
 
@@ -78,13 +73,13 @@ def require_reason(text: object) -> str:
     """
     reason = _SPACES.sub(" ", text if isinstance(text, str) else "").strip()
     if not reason:
-        raise InvalidReason("An adjustment needs a reason.")
+        raise InvalidReason("reason_missing")
     if len(reason) > REASON_MAX:
-        raise InvalidReason("The reason is longer than {max} characters.", max=REASON_MAX)
+        raise InvalidReason("reason_too_long", max=REASON_MAX)
     if len(reason) < REASON_MIN:
-        raise InvalidReason("Write the reason in at least {min} characters.", min=REASON_MIN)
+        raise InvalidReason("reason_too_short", min=REASON_MIN)
     if len({c.casefold() for c in reason if c.isalnum()}) < 2:
-        raise InvalidReason("Write a real reason, not one character repeated.")
+        raise InvalidReason("reason_repeated")
     return reason
 
 

@@ -19,13 +19,13 @@ def search_key(value: str) -> str:
 def validate(kind: str, value: str) -> tuple[str, str]:
     """Check an asset and return ``(value as typed, search key)``."""
     if kind not in KINDS:
-        raise InvalidInput("The kind is plate, vin, serial or imei.", kind=kind)
+        raise InvalidInput("asset_kind_unknown", kind=kind)
     value = (value or "").strip()
     key = search_key(value)
     if not 2 <= len(key) <= 40:
-        raise InvalidInput("An identifier has 2 to 40 letters or digits.")
+        raise InvalidInput("asset_identifier_malformed")
     if kind == "vin" and (len(key) != 17 or any(ch in key for ch in "IOQ")):
-        raise InvalidInput("A VIN has 17 characters and no I, O or Q.")
+        raise InvalidInput("vin_malformed")
     if kind == "imei" and (len(key) != 15 or not (key.isascii() and key.isdigit())):
-        raise InvalidInput("An IMEI has 15 digits.")
+        raise InvalidInput("imei_malformed")
     return value, key

@@ -48,9 +48,9 @@ def normalise(raw: str) -> str:
     digits = "".join(ch for ch in raw if ch not in " -\u00a0")
     # ASCII digits only: "²".isdigit() is true, and the check digit's int() then fails.
     if not (digits.isascii() and digits.isdigit()) or len(digits) != LENGTH:
-        raise InvalidCardNumber("A card number has {length} digits.", length=LENGTH)
+        raise InvalidCardNumber("card_number_length", length=LENGTH)
     if check_digit(digits[:-1]) != digits[-1]:
-        raise InvalidCardNumber("This card number has a typo: the check digit does not match.")
+        raise InvalidCardNumber("card_number_check_digit")
     return digits
 
 

@@ -64,11 +64,11 @@ def parse(code: str) -> tuple[str, int, str]:
     parts = code.strip().upper().split(".") if isinstance(code, str) else []
     if len(parts) != 4 or parts[0] != PREFIX or not _STEP.fullmatch(parts[2]) \
             or len(parts[3]) != MAC_CHARS:
-        raise InvalidCheckinCode("This is not a Regulars check-in code.")
+        raise InvalidCheckinCode()
     try:
         card_number = cards.normalise(parts[1])
     except InvalidInput:
-        raise InvalidCheckinCode("This is not a Regulars check-in code.") from None
+        raise InvalidCheckinCode() from None
     return card_number, int(parts[2]), parts[3]
 
 
@@ -76,9 +76,9 @@ def verify(secret: bytes, code: str, now: datetime) -> CheckIn:
     """Check a scanned code against the customer's secret, for the current or previous step."""
     card_number, step, given = parse(code)
     if not hmac.compare_digest(given, mac(secret, card_number, step)):
-        raise InvalidCheckinCode("This code was not made by this customer's app.")
+        raise InvalidCheckinCode("checkin_code_foreign")
     current = step_at(now)
     if step not in (current, current - 1):
         raise StaleCheckinCode(
-            "This code has expired: ask the customer to open the app and show the live code.")
+            )
     return CheckIn(card_number, step)

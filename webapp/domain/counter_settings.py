@@ -63,10 +63,10 @@ def validate(settings: CounterSettings) -> CounterSettings:
     for name, (low, high) in _BOUNDS.items():
         value = values[name]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise InvalidInput("{name} must be a whole number from {low} to {high}.",
+            raise InvalidInput("counter_setting_range",
                                name=name, low=low, high=high)
     if not isinstance(settings.abuse.hard_block, bool):
-        raise InvalidInput("hard_block is true or false.")
+        raise InvalidInput("hard_block_not_boolean")
     return settings
 
 

@@ -1,7 +1,10 @@
-"""Typed domain errors.
+"""Typed domain errors: a stable code and its params, no text.
 
-Each error has a stable ``code`` (used by the API and for translation) and an
-English ``message``. Entry points map them to HTTP in one place
+Each raise names the situation with a snake_case ``code`` (``vin_malformed``) and
+passes the values a message needs as params; without a code an error has its class's
+(``InsufficientPoints()`` -> ``insufficient_points``), which is also its ``category``.
+The words are chosen where the error is shown, in the reader's language
+(:mod:`webapp.error_messages`); entry points map errors to HTTP in one place
 (:mod:`webapp.errors`).
 """
 
@@ -16,12 +19,16 @@ class DomainError(Exception):
     code = "domain_error"
     status = 400
 
-    def __init__(self, message: str, **params: Any) -> None:
-        # The template stays available for translation; str(error) is ready to show.
-        self.template = message
+    def __init__(self, code: str | None = None, /, **params: Any) -> None:
+        self.category = type(self).code  # the class's code: what kind of refusal
+        self.code = code or self.category  # this situation's, for the API and the words
         self.params = params
-        self.message = message.format(**params) if params else message
-        super().__init__(self.message)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        """The code and params, for logs: ``points_short(available=3, requested=50)``."""
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.params.items())
+        return f"{self.code}({shown})"
 
 
 class InvalidInput(DomainError):

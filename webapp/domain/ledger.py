@@ -55,24 +55,24 @@ class OperationKind(StrEnum):
 def require_points(value: object, *, allow_negative: bool = False) -> int:
     """Validate a points amount: a whole, non-zero number within MAX_POINTS."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidAmount("Points must be a whole number.", value=value)
+        raise InvalidAmount("points_not_whole", value=value)
     if value == 0:
-        raise InvalidAmount("Points must not be zero.", value=value)
+        raise InvalidAmount("points_zero", value=value)
     if value < 0 and not allow_negative:
-        raise InvalidAmount("Points must be positive.", value=value)
+        raise InvalidAmount("points_not_positive", value=value)
     if abs(value) > MAX_POINTS:
-        raise InvalidAmount("No more than {max:,} points at once.", value=value, max=MAX_POINTS)
+        raise InvalidAmount("points_too_many", value=value, max=MAX_POINTS)
     return value
 
 
 def require_money(value: object, *, allow_zero: bool = True) -> int:
     """Validate an amount of money in minor units (kopecks)."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidAmount("Money is a whole number of minor units (kopecks).", value=value)
+        raise InvalidAmount("money_not_whole", value=value)
     if value < 0 or (value == 0 and not allow_zero):
-        raise InvalidAmount("The amount must be positive.", value=value)
+        raise InvalidAmount("amount_not_positive", value=value)
     if value > 100 * MAX_POINTS:
-        raise InvalidAmount("The amount is too large.", value=value)
+        raise InvalidAmount("amount_too_large", value=value)
     return value
 
 
@@ -110,7 +110,7 @@ def consume(lots: Iterable[Lot], amount: int, now: datetime) -> list[tuple[int, 
         if left == 0:
             return plan
     raise InsufficientPoints(
-        "Not enough points: {available} available, {requested} requested.",
+        "points_short",
         available=amount - left,
         requested=amount,
     )
@@ -161,5 +161,5 @@ def fingerprint(operation: str, params: Mapping[str, Any]) -> str:
 def validate_key(key: object) -> str:
     """An idempotency key: 8 to 200 printable ASCII characters."""
     if not (isinstance(key, str) and 8 <= len(key) <= 200 and key.isascii() and key.isprintable()):
-        raise InvalidInput("An idempotency key is 8 to 200 printable ASCII characters.")
+        raise InvalidInput("idempotency_key_malformed")
     return key

@@ -36,15 +36,15 @@ def parse_rubles(text: str | None) -> int:
             break
     raw = "".join(ch for ch in raw if ch not in _SPACES)
     if not raw:
-        raise InvalidInput("Enter an amount in rubles.")
+        raise InvalidInput("amount_missing")
     if raw[0] in "-" + _MINUSES:
-        raise InvalidAmount("The amount must not be negative.")
+        raise InvalidAmount("amount_negative")
     match = _AMOUNT.fullmatch(raw)
     if match is None:
-        raise InvalidAmount("An amount is rubles with up to two digits of kopecks.")
+        raise InvalidAmount("amount_malformed")
     whole, kopecks = match.group(1), match.group(2) or "0"
     if len(whole.lstrip("0")) > MAX_DIGITS:
-        raise InvalidAmount("The amount is too large.")
+        raise InvalidAmount("amount_too_large")
     return int(whole) * 100 + int(kopecks.ljust(2, "0"))
 
 
@@ -54,12 +54,12 @@ def parse_points(text: str | None) -> int:
     for minus in _MINUSES:
         raw = raw.replace(minus, "-")
     if not raw:
-        raise InvalidInput("Enter a number of points.")
+        raise InvalidInput("points_missing")
     match = _POINTS.fullmatch(raw)
     if match is None:
-        raise InvalidAmount("Points must be a whole number.")
+        raise InvalidAmount("points_typed_not_whole")
     if len(match.group(2).lstrip("0")) > MAX_POINTS_DIGITS:
-        raise InvalidAmount("The number of points is too large.")
+        raise InvalidAmount("points_too_large")
     return int(match.group(1) + match.group(2))
 
 

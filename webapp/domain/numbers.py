@@ -56,4 +56,4 @@ def optional_id(text: object) -> int | None:
 
 
 def _out_of_range(low: int, high: int) -> InvalidInput:
-    return InvalidInput("Enter a whole number from {low} to {high}.", low=low, high=high)
+    return InvalidInput("number_out_of_range", low=low, high=high)

@@ -47,10 +47,9 @@ class TooManyCodes(Conflict):
     # the owner's flag, when), kept by the caller after the refused scope rolls back.
     flag: tuple[int, Crossing, datetime] | None = None
 
-    def __init__(self, message: str, *, purpose: Purpose, **params: Any) -> None:
-        super().__init__(message, **params)
+    def __init__(self, *, purpose: Purpose, **params: Any) -> None:
+        super().__init__(_REFUSAL_CODES[purpose], **params)
         self.purpose = purpose
-        self.code = _REFUSAL_CODES[purpose]
 
 
 def new_code() -> str:

@@ -145,16 +145,16 @@ def validate(settings: ProgramSettings) -> list[Warning]:
     if s.expiry_months is not None:
         _count("expiry_months", s.expiry_months, low=1, high=120)
     if s.mechanic is Mechanic.DISCOUNT and s.discount_bp <= 0:
-        raise InvalidSetting("A discount card needs a discount above 0 %.", field="discount_bp",
+        raise InvalidSetting("discount_zero", field="discount_bp",
                              rule="discount_zero")
     if s.earns_points and s.accrual_bp <= 0:
-        raise InvalidSetting("Points need an accrual rate above 0 %.", field="accrual_bp",
+        raise InvalidSetting("accrual_zero", field="accrual_bp",
                              rule="accrual_zero")
     if s.earns_points and s.redeem_cap_bp <= 0:  # the seeds: points nobody can spend
-        raise InvalidSetting("Points must be spendable: allow paying some share of an order.",
+        raise InvalidSetting("points_unspendable",
                              field="redeem_cap_bp", rule="unspendable")
     if s.mechanic is Mechanic.NONE and not (s.tiers or s.stamp_cards):
-        raise InvalidSetting("Choose a mechanic, tiers or a stamp card.", field="mechanic",
+        raise InvalidSetting("program_empty", field="mechanic",
                              rule="nothing")
     _validate_tiers(s)
     for i, card in enumerate(s.stamp_cards):
@@ -163,7 +163,7 @@ def validate(settings: ProgramSettings) -> list[Warning]:
         _text(f"stamp_cards[{i}].category", card.category, 64)
         _text(f"stamp_cards[{i}].title", card.title, 100)
         if card.reward_bp <= 0:
-            raise InvalidSetting("A stamp card reward must be above 0 %.",
+            raise InvalidSetting("stamp_reward_zero",
                                  field=f"stamp_cards[{i}].reward_bp", rule="reward_zero")
     b = s.bonuses
     for name in ("welcome", "referral", "birthday"):
@@ -174,8 +174,7 @@ def validate(settings: ProgramSettings) -> list[Warning]:
         _count("bonuses.gift_visit", b.gift_visit, low=2, high=1000)
         _text("bonuses.gift_title", b.gift_title, 100)
     if not s.earns_points and (b.welcome or b.referral or b.birthday):
-        raise InvalidSetting("Welcome, referral and birthday bonuses are points: choose bonus"
-                             " or cashback.", field="bonuses", rule="bonuses_need_points")
+        raise InvalidSetting("bonuses_need_points", field="bonuses", rule="bonuses_need_points")
     return _warnings(s)
 
 
@@ -185,7 +184,7 @@ def _validate_tiers(s: ProgramSettings) -> None:
         where = f"tiers[{i}]"
         _text(f"{where}.name", tier.name, 40)
         if tier.min_orders is None and tier.min_spend is None:
-            raise InvalidSetting("A tier needs an order count or a spend to reach it.",
+            raise InvalidSetting("tier_threshold_missing",
                                  field=where, rule="tier_threshold")
         if tier.min_orders is not None:
             _count(f"{where}.min_orders", tier.min_orders, low=0, high=10_000)
@@ -200,14 +199,14 @@ def _validate_tiers(s: ProgramSettings) -> None:
             _text(f"{where}.entitlements[{j}].title", ent.title, 100)
             _count(f"{where}.entitlements[{j}].limit", ent.limit, low=1, high=1000)
         if previous is not None and not _above(tier, previous):
-            raise InvalidSetting("Each tier must need more than the one before it.",
+            raise InvalidSetting("tier_order",
                                  field=where, rule="tier_order")
         previous = tier
     if s.tier_window_months is not None:
         _count("tier_window_months", s.tier_window_months, low=1, high=120)
     if s.downgrade_grace_days is not None:
         if s.tier_window_months is None:
-            raise InvalidSetting("Downgrades need a rolling window.",
+            raise InvalidSetting("downgrade_needs_window",
                                  field="downgrade_grace_days", rule="needs_window")
         _count("downgrade_grace_days", s.downgrade_grace_days, low=0, high=365)
 
@@ -245,19 +244,18 @@ def _warnings(s: ProgramSettings) -> list[Warning]:
 def _bp(name: str, value: object, allow_full: bool = True) -> None:
     high = BP if allow_full else BP - 1
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
-        raise InvalidSetting(f"{name}: a percentage from 0 to {high / 100:g} %.", field=name,
-                             rule="percent", high=high)
+        raise InvalidSetting("setting_percent_range", field=name, rule="percent", high_bp=high)
 
 
 def _count(name: str, value: object, *, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidSetting("{field}: a whole number from {low} to {high}.", field=name,
+        raise InvalidSetting("setting_count_range", field=name,
                              rule="count", low=low, high=high)
 
 
 def _text(name: str, value: object, limit: int) -> None:
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise InvalidSetting("{field}: text of 1 to {limit} characters.", field=name,
+        raise InvalidSetting("setting_text_length", field=name,
                              rule="text", limit=limit)
 
 
@@ -283,7 +281,7 @@ def from_dict(data: dict[str, Any]) -> ProgramSettings:
         rest["mechanic"] = Mechanic(rest.get("mechanic", "bonus"))
         return ProgramSettings(**rest, tiers=tiers, stamp_cards=cards, bonuses=bonuses)
     except (TypeError, ValueError, AttributeError) as error:
-        raise InvalidSetting("The program settings are malformed: {error}.", error=str(error),
+        raise InvalidSetting("settings_malformed", error=str(error),
                              rule="malformed") from None
 
 

@@ -81,7 +81,7 @@ def quote(s: ProgramSettings, version_id: int | None, customer: CustomerState,
     require_money(draft.total)
     if isinstance(draft.redeem_points, bool) or not isinstance(draft.redeem_points, int) \
             or draft.redeem_points < 0:
-        raise InvalidAmount("Points to pay with must be a whole number, 0 or more.")
+        raise InvalidAmount("redeem_points_malformed")
     lines: list[Line] = []
     before = tiers.tier_index(s, customer.orders, now)
     tier = s.tiers[before] if before is not None else None
@@ -117,7 +117,7 @@ def quote(s: ProgramSettings, version_id: int | None, customer: CustomerState,
                                          "minimum": s.min_order_for_redeem,
                                          "allowed": allowed}))
     if draft.redeem_points > max_points:
-        raise InvalidAmount("At most {max} points can pay for this order.", max=max_points,
+        raise InvalidAmount("redeem_over_cap", max=max_points,
                             requested=draft.redeem_points)
     redeem_value = draft.redeem_points * s.point_value
     paid = after_discount - redeem_value
@@ -135,7 +135,7 @@ def quote(s: ProgramSettings, version_id: int | None, customer: CustomerState,
     for code in draft.use:
         perk = next((p for p in available_perks if p.code == code), None)
         if perk is None or perk.remaining <= 0:
-            raise InvalidInput("This perk is not available on this order.", code=code)
+            raise InvalidInput("perk_unavailable", code=code)
         used.append(code)
         lines.append(Line("perk_used", {"title": perk.title}))
 

@@ -286,7 +286,7 @@ def _groups(s: ProgramSettings, a: Assumptions) -> list[tuple[Fraction, int, int
         return [(Fraction(1), base_discount, base_accrual, s.redeem_cap_bp)]
     mix = a.tier_mix_bp or _default_mix(len(s.tiers))
     if len(mix) != len(s.tiers) or min(mix) < 0 or sum(mix) > BP:
-        raise InvalidInput("The tier mix needs one share per tier, 0 to 100 % in all.",
+        raise InvalidInput("tier_mix_malformed",
                            field="tier_mix_bp")
     groups = [(Fraction(BP - sum(mix), BP), base_discount, base_accrual, s.redeem_cap_bp)]
     for share, t in zip(mix, s.tiers, strict=True):
@@ -329,7 +329,7 @@ def _checked(a: Assumptions) -> Assumptions:
                             ("new_customers_month_bp", 0, BP)):
         value = getattr(a, name)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise InvalidInput(f"{name}: a whole number from {low} to {high}.", field=name)
+            raise InvalidInput("assumption_range", field=name, low=low, high=high)
     return a
 
 

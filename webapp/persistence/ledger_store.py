@@ -124,7 +124,7 @@ class LedgerStore:
 
     def _take(self, rows: Sequence[Row[Any]], customer_id: int) -> None:
         if not rows:
-            raise UnknownCustomer("No such customer.", customer_id=customer_id)
+            raise UnknownCustomer(customer_id=customer_id)
         self.customer_id = customer_id
         for kind, account_id, balance, system_kind, system_id, *_ in rows:  # type: ignore[misc]
             self.accounts[AccountKind(kind)] = account_id
@@ -172,7 +172,7 @@ class LedgerStore:
         result = self.session.execute(statement,
                                       {"account_id": self.accounts[kind], "delta": delta})
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise InsufficientPoints("Not enough points for this operation.")
+            raise InsufficientPoints()
         self.balances[kind] += delta
 
     # -- lots -----------------------------------------------------------------------
@@ -195,7 +195,7 @@ class LedgerStore:
         for lot_id, amount in plan:
             result = self.session.execute(_TAKE_FROM_LOT, {"lot_id": lot_id, "amount": amount})
             if result.rowcount != 1:  # type: ignore[attr-defined]
-                raise InsufficientPoints("Not enough points for this operation.")
+                raise InsufficientPoints()
             self.move(operation, AccountKind.AVAILABLE, credit, amount, lot_id=lot_id)
         return sum(amount for _, amount in plan)
 

@@ -180,7 +180,7 @@ def _stored(session: Session, business_id: int, key: str, fp: str) -> dict[str, 
         return None
     if row.fingerprint != fp:
         raise IdempotencyConflict(
-            "This idempotency key was already used for a different request."
+
         )
     result: dict[str, Any] = json.loads(row.result)
     return result

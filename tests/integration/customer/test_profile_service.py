@@ -112,12 +112,12 @@ def test_update_trims_the_name_and_takes_a_date_or_an_iso_string(app: Any, me: W
 
 
 @pytest.mark.parametrize(("name", "birthday", "says"), [
-    ("я" * 201, None, "at most 200"),
-    (42, None, "must be text"),
-    ("Иван", "31.05.1990", "as a date"),
-    ("Иван", 19900531, "as a date"),
-    ("Иван", date(1899, 12, 31), "before 1900"),
-    ("Иван", date.today() + timedelta(days=2), "in the future"),
+    ("я" * 201, None, "name_too_long"),
+    (42, None, "name_not_text"),
+    ("Иван", "31.05.1990", "birthday_malformed"),
+    ("Иван", 19900531, "birthday_malformed"),
+    ("Иван", date(1899, 12, 31), "birthday_before_1900"),
+    ("Иван", date.today() + timedelta(days=2), "birthday_in_future"),
 ])
 def test_bad_input_is_refused_and_changes_nothing(app: Any, me: Who, name: Any, birthday: Any,
                                                   says: str) -> None:
@@ -133,7 +133,7 @@ def test_the_future_is_counted_by_the_business_calendar(app: Any, me: Who) -> No
     seen = profiles.update(app.test_session(), me, name=None, birthday=date(2026, 6, 1),
                            now=late_evening_utc)
     assert seen.birthday == date(2026, 6, 1)
-    with pytest.raises(InvalidInput, match="future"):
+    with pytest.raises(InvalidInput, match="birthday_in_future"):
         profiles.update(app.test_session(), me, name=None, birthday=date(2026, 6, 2),
                         now=late_evening_utc)
 
@@ -172,7 +172,7 @@ def test_an_asset_in_the_order_history_stays(app: Any, shop: SimpleNamespace, me
     car = profiles.add_asset(app.test_session(), me, "plate", "A123BC77")
     orders.close_order(app.test_session(), shop.owner, "order-with-car", customer_id=me.customer_id,
                        branch_id=shop.centre, total_minor=150_000, asset_id=car.id)
-    with pytest.raises(Conflict, match="order history"):
+    with pytest.raises(Conflict, match="asset_in_history"):
         profiles.remove_asset(app.test_session(), me, car.id)
     assert [a.id for a in profiles.profile(app.test_session(), me).assets] == [car.id]
 
@@ -258,7 +258,7 @@ def test_another_business_cannot_be_reached_with_a_forged_who(app: Any, me: Who)
 @pytest.mark.parametrize("word", ["", "да", "delete me", None])
 def test_deleting_needs_the_confirmation_word(app: Any, shop: SimpleNamespace, me: Who,
                                              word: Any) -> None:
-    with pytest.raises(InvalidInput, match="confirmation word"):
+    with pytest.raises(InvalidInput, match="delete_word_missing"):
         profiles.delete_account(app.test_session(), me, "delete-key-1", confirm=word, ip=None)
     customer = row(app, me.customer_id)
     assert (customer.status, customer.phone) == ("active", PHONE)

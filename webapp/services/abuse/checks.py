@@ -116,7 +116,7 @@ def check_join(
             )
         )
         if known is None:
-            raise UnknownCustomer("No such customer.", customer_id=customer_id)
+            raise UnknownCustomer(customer_id=customer_id)
         return []  # signed up by the customer themselves or by the system
     settings, zone = counter_settings.load_with_zone(session, actor.business_id)
     limits = settings.abuse

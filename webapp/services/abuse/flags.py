@@ -104,9 +104,9 @@ def resolve(
     _require_manager(actor)
     note = (note or "").strip()
     if not note:
-        raise InvalidInput("Say what was found: the note is required.")
+        raise InvalidInput("flag_note_missing")
     if len(note) > NOTE_MAX:
-        raise InvalidInput("The note is at most {max} characters.", max=NOTE_MAX)
+        raise InvalidInput("flag_note_too_long", max=NOTE_MAX)
     now = now or utcnow()
     flag = session.execute(
         select(AbuseFlag.kind, AbuseFlag.customer_id, AbuseFlag.subject,
@@ -115,7 +115,7 @@ def resolve(
         )
     ).first()
     if flag is None:
-        raise NotFound("No such flag.")
+        raise NotFound("unknown_flag")
     refusal = _refusal(actor, flag.kind, flag.subject, flag.staff_id)
     if refusal is not None:
         raise refusal
@@ -131,7 +131,7 @@ def resolve(
         .execution_options(synchronize_session=False)
     )
     if not done.rowcount:  # type: ignore[attr-defined]
-        raise AlreadyResolved("This flag was already resolved.")
+        raise AlreadyResolved("flag_resolved")
     audit.record(
         session,
         actor,
@@ -154,7 +154,7 @@ def save_limits(session: Session, actor: Actor, new: AbuseLimits) -> AbuseLimits
     """Store new abuse limits, keeping the other counter settings (owners only), in a
     write scope."""
     if not actor.is_at_least(Role.OWNER):
-        raise PermissionDenied("Only the owner changes the abuse limits.")
+        raise PermissionDenied("limits_owner_only")
     current = counter_settings.load(session, actor.business_id)
     return counter_settings.save(session, actor, replace(current, abuse=new)).abuse
 
@@ -167,4 +167,4 @@ def _refusal(actor: Actor, kind: str, subject: str,
 
 def _require_manager(actor: Actor) -> None:
     if not actor.is_at_least(Role.MANAGER):
-        raise PermissionDenied("Only managers and owners see abuse flags.")
+        raise PermissionDenied("flags_managers_only")

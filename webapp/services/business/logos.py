@@ -41,17 +41,17 @@ def set_logo(session: Session, business_id: int, data: bytes,
              now: datetime | None = None) -> Logo:
     """Check, normalise and store the business's logo (a write scope)."""
     if session.get(Business, business_id) is None:
-        raise NotFound("No such business.")
+        raise NotFound("unknown_business")
     if not data or len(data) > MAX_BYTES:
-        raise InvalidInput("A logo is an image file of at most 2 MB.")
+        raise InvalidInput("logo_too_large")
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in FORMATS or image.width * image.height > _MAX_PIXELS:
-                raise InvalidInput("A logo is a PNG, JPEG or WebP image of sensible size.")
+                raise InvalidInput("logo_size_malformed")
             image.load()
             clean = image.convert("RGBA")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise InvalidInput("This file is not a PNG, JPEG or WebP image.") from None
+        raise InvalidInput("logo_not_image") from None
     clean.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     clean.save(out, "PNG", optimize=True)

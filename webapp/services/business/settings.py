@@ -59,7 +59,7 @@ def _parsed(stored: str | None) -> CounterSettings:
 def save(session: Session, actor: Actor, settings: CounterSettings) -> CounterSettings:
     """Validate and store new settings (a write scope of its own)."""
     if not actor.is_at_least(Role.OWNER):
-        raise PermissionDenied("Only the owner changes the counter settings.")
+        raise PermissionDenied("counter_settings_owner_only")
     rules.validate(settings)
     business = session.get(Business, actor.business_id)
     assert business is not None

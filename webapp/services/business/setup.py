@@ -40,20 +40,20 @@ def create_business(session: Session, *, name: str, currency: str = "RUB",
     all of it commits, or none)."""
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise InvalidInput("A business needs a name of 1 to 200 characters.")
+        raise InvalidInput("business_name_length")
     currency = currency.upper()
     if currency not in _currencies_in_use():
-        raise InvalidInput("{currency!r} is not an ISO 4217 currency code.", currency=currency)
+        raise InvalidInput("currency_unknown", currency=currency)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput("{timezone!r} is not a time zone.", timezone=timezone) from None
+        raise InvalidInput("timezone_unknown", timezone=timezone) from None
     try:
         Locale.parse(locale)
     except (UnknownLocaleError, ValueError):
-        raise InvalidInput("{locale!r} is not a locale.", locale=locale) from None
+        raise InvalidInput("locale_unknown", locale=locale) from None
     if phone_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidInput("{phone_region!r} is not a phone region.", phone_region=phone_region)
+        raise InvalidInput("phone_region_unknown", phone_region=phone_region)
     business = Business(name=name, currency=currency, timezone=timezone, locale=locale,
                         phone_region=phone_region.upper())
     session.add(business)
@@ -102,7 +102,7 @@ def name_of(session: Session, business_id: int) -> str:
     """A business's name, as its customers see it (NotFound for an unknown id)."""
     found = session.scalar(select(Business.name).where(Business.id == business_id))
     if found is None:
-        raise NotFound("No such business.")
+        raise NotFound("unknown_business")
     return found
 
 
@@ -112,5 +112,5 @@ def language_of(session: Session, business_id: int) -> str:
     English for an English locale, Russian otherwise."""
     found = session.scalar(select(Business.locale).where(Business.id == business_id))
     if found is None:
-        raise NotFound("No such business.")
+        raise NotFound("unknown_business")
     return language_of_locale(found)

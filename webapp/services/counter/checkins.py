@@ -54,8 +54,7 @@ def identify(session: Work, actor: Actor, scanned: str,
                                             "step": accepted.step, "used_at": now})
             customer_id = customer.id
     except IntegrityError:  # the scope rolled back: this step was recorded before
-        raise CodeAlreadyUsed("This code was already scanned: ask the customer to show the"
-                              " new code in the app (it changes every 30 seconds).") from None
+        raise CodeAlreadyUsed() from None
     return Identified(customer_id, card_number, by_code=True)
 
 
@@ -63,5 +62,5 @@ def _by_card(session: Session, actor: Actor, card_number: str) -> Customer:
     customer = session.scalar(select(Customer).where(
         Customer.business_id == actor.business_id, Customer.card_number == card_number))
     if customer is None or customer.status != "active":
-        raise UnknownCustomer("No customer of this business has this card.")
+        raise UnknownCustomer("card_unknown_here")
     return customer

@@ -105,7 +105,7 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
     code's count are written after it rolled back, each by its own service.
     """
     if draft.category is not None and not 0 < len(draft.category) <= 64:
-        raise InvalidInput("A service category is 1 to 64 characters.")
+        raise InvalidInput("category_length")
     now = now or utcnow()
     params = {"customer": customer_id, "branch": branch_id, "draft": asdict(draft),
               "ref": external_ref,
@@ -180,8 +180,7 @@ def _confirm(session: Session, actor: Actor, customer_id: int, points: int,
         return
     if confirmation is None:
         raise confirmations.ConfirmationNeeded(
-            "Redeeming more than {threshold} points needs the customer's confirmation:"
-            " send them a code.", threshold=settings.confirm_redeem_above)
+            threshold=settings.confirm_redeem_above)
     confirmations.consume(session, actor, confirmation_id=confirmation.confirmation_id,
                           code=confirmation.code, customer_id=customer_id, points=points,
                           now=now)
@@ -194,7 +193,7 @@ def _version(session: Session, actor: Actor, now: datetime) -> programs.Version:
 def _in_force(version: programs.Version | None) -> programs.Version:
     """The version in force, or NoProgram when the owner has not chosen one yet."""
     if version is None:
-        raise NoProgram("No loyalty program is set up yet: the owner chooses one first.")
+        raise NoProgram()
     return version
 
 

@@ -52,17 +52,16 @@ def send_code(session: Session, actor: Actor, sms: SmsGateway, *, customer_id: i
     """Send the customer a code that confirms redeeming up to ``points``; the code's row
     commits only if the text was handed to the gateway."""
     if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
-        raise InvalidAmount("Points to confirm must be a whole number above 0.")
+        raise InvalidAmount("confirm_points_malformed")
     now = now or utcnow()
     customer = session.get(Customer, customer_id)
     if customer is None or customer.business_id != actor.business_id:
-        raise UnknownCustomer("No such customer.")
+        raise UnknownCustomer()
     recent = session.scalar(select(func.count(RedeemConfirmation.id)).where(
         RedeemConfirmation.customer_id == customer_id,
         RedeemConfirmation.created_at > now - timedelta(hours=1))) or 0
     if recent >= PER_CUSTOMER_PER_HOUR:
-        raise codes.TooManyCodes("Too many codes were sent to this customer in the last hour.",
-                                 purpose=codes.Purpose.REDEMPTION)
+        raise codes.TooManyCodes(purpose=codes.Purpose.REDEMPTION)
     business_name = session.scalar(select(Business.name).where(Business.id == actor.business_id))
     row = RedeemConfirmation(business_id=actor.business_id, customer_id=customer_id,
                              staff_id=actor.staff_id, points=points, code_hash="",
@@ -80,17 +79,17 @@ def consume(session: Session, actor: Actor, *, confirmation_id: int, code: str,
     row = session.get(RedeemConfirmation, confirmation_id)
     if (row is None or row.business_id != actor.business_id
             or row.customer_id != customer_id):
-        raise ConfirmationUnusable("This confirmation is not for this customer.")
+        raise ConfirmationUnusable("confirmation_foreign")
     if not codes.usable(used_at=row.used_at, expires_at=row.expires_at,
                         attempts=row.attempts, now=now):
-        raise ConfirmationUnusable("The code is used up or expired: send a new one.")
+        raise ConfirmationUnusable()
     if not codes.matches(row.code_hash, codes.Purpose.REDEMPTION, row.id, code):
-        raise WrongConfirmationCode("The code is wrong: ask the customer to read it again.")
+        raise WrongConfirmationCode()
     if points > row.points:
-        raise ConfirmationUnusable("The customer confirmed {confirmed} points, not {points}.",
+        raise ConfirmationUnusable("confirmation_points_differ",
                                    confirmed=row.points, points=points)
     if not one_time_codes.spend(session, RedeemConfirmation, row.id, now):
-        raise ConfirmationUnusable("The code is used up or expired: send a new one.")
+        raise ConfirmationUnusable()
 
 
 @writes

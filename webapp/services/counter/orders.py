@@ -44,7 +44,7 @@ def close_order(session: Work, actor: Actor, key: str, *, customer_id: int, bran
         if value:
             rules.require_points(value)
     if service_category is not None and not 0 < len(service_category) <= 64:
-        raise InvalidInput("A service category is 1 to 64 characters.")
+        raise InvalidInput("category_length")
     now = now or utcnow()
     params = {"customer": customer_id, "branch": branch_id, "total": total_minor,
               "accrue": accrue_points, "redeem": redeem_points, "category": service_category,
@@ -70,7 +70,7 @@ def close_order(session: Work, actor: Actor, key: str, *, customer_id: int, bran
     try:
         return run_once(session, actor.business_id, key, "close_order", params, work)
     except IntegrityError:
-        raise AlreadyExists("An order with this reference is already closed.") from None
+        raise AlreadyExists("order_reference_closed") from None
 
 
 def insert_order(session: Session, actor: Actor, *, customer_id: int, branch_id: int,
@@ -87,7 +87,7 @@ def insert_order(session: Session, actor: Actor, *, customer_id: int, branch_id:
     _check_refs(session, actor, branch_id, asset_id, customer_id, branch_business_id)
     if external_ref and session.scalar(select(Order.id).where(
             Order.business_id == actor.business_id, Order.external_ref == external_ref)):
-        raise AlreadyExists("An order with this reference is already closed.", ref=external_ref)
+        raise AlreadyExists("order_reference_closed", ref=external_ref)
     return int(session.execute(_INSERT_ORDER, {
         "business_id": actor.business_id, "branch_id": branch_id, "staff_id": actor.staff_id,
         "customer_id": customer_id, "asset_id": asset_id, "external_ref": external_ref,
@@ -102,10 +102,10 @@ def _check_refs(session: Session, actor: Actor, branch_id: int, asset_id: int | 
     if branch_business_id is None:
         branch_business_id = session.scalar(_BRANCH_BUSINESS, {"id": branch_id})
     if branch_business_id != actor.business_id:
-        raise InvalidInput("No such branch.", branch_id=branch_id)
+        raise InvalidInput("unknown_branch", branch_id=branch_id)
     if not actor.may_work_at(branch_id):
-        raise PermissionDenied("You do not work at this branch.", branch_id=branch_id)
+        raise PermissionDenied("branch_not_yours", branch_id=branch_id)
     if asset_id is not None:
         asset = session.get(Asset, asset_id)
         if asset is None or asset.customer_id != customer_id:
-            raise InvalidInput("This vehicle or device is not the customer's.")
+            raise InvalidInput("asset_not_customers")

@@ -106,7 +106,7 @@ def place(session: Session, actor: Actor, branch_id: int) -> Place:
     """The business and the branch the counter works at (404 for another business's)."""
     row = session.execute(_PLACE, {"business": actor.business_id, "branch": branch_id}).first()
     if row is None:
-        raise NotFound("No such branch.")
+        raise NotFound("unknown_branch")
     return Place(actor.business_id, row[0], row[1], row[2], branch_id, row[3])
 
 
@@ -210,9 +210,9 @@ def add_note(session: Session, actor: Actor, customer_id: int, text: str,
     """Leave a note on a customer for colleagues (a write scope of its own)."""
     text = (text or "").strip()
     if not text:
-        raise InvalidInput("A note cannot be empty.")
+        raise InvalidInput("note_empty")
     if len(text) > NOTE_LIMIT:
-        raise InvalidInput("A note is at most {limit} characters.", limit=NOTE_LIMIT)
+        raise InvalidInput("note_too_long", limit=NOTE_LIMIT)
     customers.get(session, actor, customer_id)
     session.add(CustomerNote(business_id=actor.business_id, customer_id=customer_id,
                              staff_id=actor.staff_id, text=text, created_at=now or utcnow()))
@@ -249,14 +249,14 @@ def receipt(session: Session, actor: Actor, order_id: int,
     now = now or utcnow()
     order = session.get(Order, order_id)
     if order is None or order.business_id != actor.business_id:
-        raise UnknownOrder("No such order.")
+        raise UnknownOrder()
     if not actor.may_work_at(order.branch_id):
-        raise PermissionDenied("You do not work at this branch.", branch_id=order.branch_id)
+        raise PermissionDenied("branch_not_yours", branch_id=order.branch_id)
     branch = session.scalar(select(Branch.name).where(Branch.id == order.branch_id))
     customer = session.get(Customer, order.customer_id)
     business = session.get(Business, actor.business_id)
     if customer is None or business is None:
-        raise UnknownCustomer("No such customer.")
+        raise UnknownCustomer()
     sums = dict(session.execute(
         select(Operation.kind, func.sum(Operation.points))
         .where(Operation.order_id == order_id,

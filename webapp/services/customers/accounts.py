@@ -64,10 +64,10 @@ def _join(session: Session, actor: Actor, *, phone: str, name: str | None,
     """One attempt: the customer who has the phone, or a new one with their accounts."""
     business = session.get(Business, actor.business_id)
     if business is None:
-        raise InvalidInput("No such business.")
+        raise InvalidInput("unknown_business")
     e164 = phones.normalise(phone, business.phone_region)
     if name is not None and len(name.strip()) > 200:
-        raise InvalidInput("A name is at most 200 characters.")
+        raise InvalidInput("name_too_long")
     existing = _by_phone(session, actor.business_id, e164)
     if existing is not None:
         return Joined(existing, created=False)
@@ -77,7 +77,7 @@ def _join(session: Session, actor: Actor, *, phone: str, name: str | None,
             Customer.business_id == actor.business_id,
             Customer.referral_code == referral_code.strip().upper()))
         if referrer is None:
-            raise InvalidInput("There is no such referral code.")
+            raise InvalidInput("unknown_referral_code")
     customer = Customer(
         business_id=actor.business_id, phone=e164, name=(name or "").strip() or None,
         birthday=birthday, marketing_consent=marketing_consent,
@@ -112,7 +112,7 @@ def get(session: Session, actor: Actor, customer_id: int) -> Customer:
     """A customer of the actor's business, or UnknownCustomer (never another's)."""
     customer = session.get(Customer, customer_id)
     if customer is None or customer.business_id != actor.business_id:
-        raise UnknownCustomer("No such customer.", customer_id=customer_id)
+        raise UnknownCustomer(customer_id=customer_id)
     return customer
 
 
@@ -122,7 +122,7 @@ def by_card(session: Session, actor: Actor, card_number: str) -> Customer:
     customer = session.scalar(select(Customer).where(
         Customer.business_id == actor.business_id, Customer.card_number == number))
     if customer is None:
-        raise UnknownCustomer("No customer has this card number.")
+        raise UnknownCustomer("card_number_unknown")
     return customer
 
 
@@ -130,7 +130,7 @@ def by_asset(session: Session, actor: Actor, value: str) -> list[Customer]:
     """Customers whose plate, VIN, serial or IMEI matches (folded for look-alikes)."""
     key = assets.search_key(value or "")
     if len(key) < 2:
-        raise InvalidInput("Type at least two letters or digits.")
+        raise InvalidInput("search_too_short")
     return list(session.scalars(
         select(Customer).join(Asset, Asset.customer_id == Customer.id)
         .where(Asset.business_id == actor.business_id, Asset.search_key == key)

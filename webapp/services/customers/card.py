@@ -70,7 +70,7 @@ def read(session: Session, business_id: int, customer_id: int, lang: str = "ru",
         .join(Business, Business.id == Customer.business_id)
         .where(Customer.id == customer_id, Customer.business_id == business_id)).first()
     if row is None or row.status != "active":
-        raise UnknownCustomer("No such customer.")
+        raise UnknownCustomer()
     name, card_number, secret, _, business_name, currency, timezone = row
     balance = balance_of(session, business_id, customer_id, now)
     version, program = standing(session, business_id, customer_id, balance.available, now)
@@ -110,7 +110,7 @@ def invitation(session: Session, who: Who, lang: str = "ru",
         .where(Customer.id == who.customer_id,
                Customer.business_id == who.business_id)).first()
     if row is None:
-        raise UnknownCustomer("No such customer.")
+        raise UnknownCustomer()
     code, business_name, currency = row
     version = programs.version_at(session, who.business_id, now or utcnow())
     rule = referral_line(version.settings, lang, currency) if version else None

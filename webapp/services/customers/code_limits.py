@@ -81,8 +81,7 @@ def check(session: Session, business: Business, phone: str, source: str | None, 
     by_address = (_count(session, recent.where(SignInCode.ip == source), PER_IP_PER_HOUR)
                   if source else 0)
     if by_phone >= PER_PHONE_PER_HOUR or by_address >= PER_IP_PER_HOUR:
-        raise TooManyCodes("Too many codes were asked for: try again in an hour.",
-                           purpose=Purpose.SIGN_IN)
+        raise TooManyCodes(purpose=Purpose.SIGN_IN)
     if known:
         return
     # Codes of the hour to phones that are still not customers (one who joined since
@@ -93,8 +92,7 @@ def check(session: Session, business: Business, phone: str, source: str | None, 
     ), PER_BUSINESS_PER_HOUR)
     if newcomers >= PER_BUSINESS_PER_HOUR:
         # The refused request writes nothing but the owner's flag (after its rollback).
-        refused = TooManyCodes("Too many codes were asked for: try again in an hour.",
-                               purpose=Purpose.SIGN_IN)
+        refused = TooManyCodes(purpose=Purpose.SIGN_IN)
         refused.flag = (business.id, rules.sign_in_code_cap(
             business.id, count=newcomers, limit=PER_BUSINESS_PER_HOUR, now=now,
             zone=ZoneInfo(business.timezone)), now)

@@ -290,7 +290,7 @@ def refund(
             )
         )
     if owner is None or owner != customer_id:
-        raise UnknownOrder("No such order for this customer.", order_id=order_id)
+        raise UnknownOrder("order_not_customers", order_id=order_id)
     result = ledger.reverse(session, actor, key, order_id=order_id, refund_minor=refund_minor)
     return Refunded(
         order_id, refund_minor, int(result["points"]), int(result["owed"]), int(result["available"])
@@ -316,20 +316,20 @@ def adjust(
 
 def require_manager(actor: Actor) -> None:
     if not actor.is_at_least(Role.MANAGER):
-        raise PermissionDenied("Only managers and owners see customer histories.")
+        raise PermissionDenied("histories_managers_only")
 
 
 def business_of(session: Session, actor: Actor) -> BusinessView:
     row = session.get(Business, actor.business_id)
     if row is None:
-        raise NotFound("No such business.")
+        raise NotFound("unknown_business")
     return BusinessView(row.name, row.currency, ZoneInfo(row.timezone))
 
 
 def customer_of(session: Session, actor: Actor, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None or customer.business_id != actor.business_id:
-        raise UnknownCustomer("No such customer.", customer_id=customer_id)
+        raise UnknownCustomer(customer_id=customer_id)
     return customer
 
 

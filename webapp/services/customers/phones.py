@@ -10,13 +10,13 @@ from webapp.domain.errors import InvalidPhone
 def normalise(raw: str, region: str) -> str:
     """E.164 form of ``raw`` read in ``region`` (8 916... works in RU); InvalidPhone if not."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > 32:
-        raise InvalidPhone("Enter a phone number.")
+        raise InvalidPhone("phone_missing")
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
-        raise InvalidPhone("This is not a phone number.") from None
+        raise InvalidPhone("phone_malformed") from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone("This phone number does not exist.")
+        raise InvalidPhone("phone_impossible")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -33,5 +33,5 @@ def require_mobile(e164: str) -> str:
     """``e164`` if it can get a text message; premium-rate, toll-free and landline numbers
     are refused (codes sent to them would cost money and reach nobody: SMS pumping)."""
     if phonenumbers.number_type(phonenumbers.parse(e164)) not in _TEXTABLE:
-        raise InvalidPhone("This is not a mobile number: the code comes by SMS.")
+        raise InvalidPhone("phone_not_mobile")
     return e164

@@ -115,9 +115,9 @@ def add_asset(session: Session, who: Who, kind: str, value: str,
     # The column lengths: customers.add_asset does not check them, and PostgreSQL
     # would refuse the row with a 500 instead of a clear message.
     if isinstance(value, str) and len(value.strip()) > VALUE_LENGTH:
-        raise InvalidInput("An identifier is at most 64 characters.")
+        raise InvalidInput("asset_identifier_too_long")
     if label is not None and (not isinstance(label, str) or len(label.strip()) > LABEL_LENGTH):
-        raise InvalidInput("A label is at most 200 characters.")
+        raise InvalidInput("asset_label_too_long")
     _customer(session, who)
     asset = customers.add_asset(session, _actor(who), customer_id=who.customer_id,
                                 kind=kind, value=value, label=label)
@@ -135,10 +135,9 @@ def remove_asset(session: Session, who: Who, asset_id: int) -> None:
     asset = session.get(Asset, asset_id)
     if asset is None or asset.customer_id != who.customer_id \
             or asset.business_id != who.business_id:
-        raise NotFound("No such vehicle or device.")
+        raise NotFound("unknown_asset")
     if session.scalar(select(Order.id).where(Order.asset_id == asset.id).limit(1)):
-        raise Conflict("This vehicle or device is in your order history, so it cannot be"
-                       " removed.")
+        raise Conflict("asset_in_history")
     session.delete(asset)
 
 
@@ -147,7 +146,7 @@ def set_advertising(session: Session, who: Who, granted: bool, *, ip: str | None
                     now: datetime | None = None) -> ConsentState:
     """Give or withdraw the advertising consent; a withdrawal stops queued marketing now."""
     if not isinstance(granted, bool):
-        raise InvalidInput("Consent is either given or withdrawn.")
+        raise InvalidInput("consent_not_boolean")
     _customer(session, who)
     now = now or utcnow()
     consents.record(session, who.customer_id, ConsentKind.ADVERTISING, granted,
@@ -230,7 +229,7 @@ def withdraw_data_consent(session: Work, who: Who, key: str, *, confirm: str,
 def _close(work: Work, who: Who, key: str, *, confirm: str, ip: str | None,
            now: datetime | None, action: str) -> Closed:
     if not isinstance(confirm, str) or confirm.strip().lower() not in CONFIRM_WORDS:
-        raise InvalidInput("Type the confirmation word to delete the account.")
+        raise InvalidInput("delete_word_missing")
     now = now or utcnow()
     actor = _actor(who, ip)
     uow = UnitOfWork.of(work)
@@ -243,7 +242,7 @@ def _close(work: Work, who: Who, key: str, *, confirm: str, ip: str | None,
         if customer.status == "deleted":  # closed before, under another key
             return {"operation_id": None, "forfeited": 0}
         if customer.status != "active":
-            raise UnknownCustomer("No such customer.")
+            raise UnknownCustomer()
         taken = forfeit.forfeit_all(store, FORFEIT_REASON, now)
         # A manager's request waiting for the owner must not credit a closed account.
         adjustment_requests.reject_for_closed_account(session, actor, customer.id, now)
@@ -316,7 +315,7 @@ def _customer(session: Session, who: Who) -> Customer:
     customer = session.get(Customer, who.customer_id, populate_existing=True)
     if customer is None or customer.business_id != who.business_id \
             or customer.status != "active":
-        raise UnknownCustomer("No such customer.")
+        raise UnknownCustomer()
     return customer
 
 
@@ -341,10 +340,10 @@ def _clean_name(name: object) -> str | None:
     if name is None:
         return None
     if not isinstance(name, str):
-        raise InvalidInput("The name must be text.")
+        raise InvalidInput("name_not_text")
     name = name.strip()
     if len(name) > NAME_LENGTH:
-        raise InvalidInput("A name is at most 200 characters.")
+        raise InvalidInput("name_too_long")
     return name or None
 
 
@@ -359,11 +358,11 @@ def _clean_birthday(value: object, today: date) -> date | None:
     if value is None:
         return None
     if not isinstance(value, date):
-        raise InvalidInput("Enter the birthday as a date, for example 1990-05-31.")
+        raise InvalidInput("birthday_malformed")
     if value > today:
-        raise InvalidInput("The birthday cannot be in the future.")
+        raise InvalidInput("birthday_in_future")
     if value < FIRST_BIRTHDAY:
-        raise InvalidInput("The birthday cannot be before 1900.")
+        raise InvalidInput("birthday_before_1900")
     return value
 
 

@@ -48,12 +48,12 @@ def search(session: Session, actor: Actor, query: str) -> list[Found]:
     """
     text = (query or "").strip()
     if len(text) > MAX_QUERY:
-        raise InvalidInput("The search text is too long.")
+        raise InvalidInput("search_too_long")
     digits = "".join(ch for ch in text if ch in _DIGITS)
     phone_like = bool(digits) and all(ch in _DIGITS + _PHONE_PUNCTUATION for ch in text)
     key = assets.search_key(text)
     if not (phone_like and len(digits) >= MIN_PHONE_DIGITS) and len(key) < 2:
-        raise InvalidInput("Type a card number, at least 4 digits of a phone, or a plate.")
+        raise InvalidInput("search_unrecognised")
     matches: list[tuple[Customer, str]] = []
     if phone_like and len(digits) == cards.LENGTH:
         with suppress(InvalidCardNumber, UnknownCustomer):
@@ -91,7 +91,7 @@ def by_phone_suffix(session: Session, actor: Actor, digits: str) -> list[Custome
         or not digits.isdigit()
         or not MIN_PHONE_DIGITS <= len(digits) <= MAX_PHONE_DIGITS
     ):
-        raise InvalidInput("Type 4 to 10 last digits of the phone.")
+        raise InvalidInput("phone_digits_count")
     return list(
         session.scalars(
             select(Customer)

@@ -83,10 +83,10 @@ def request_code(session: Work, business_id: int, phone: str, *, ip: str | None,
     with sign_in_code_limits.counted(session) as db:
         business = db.get(Business, business_id)
         if business is None:
-            raise NotFound("No such business.")
+            raise NotFound("unknown_business")
         e164 = phones.require_mobile(phones.normalise(phone, business.phone_region))
         if not data_consent:
-            raise ConsentRequired("Agree to the processing of personal data to continue.")
+            raise ConsentRequired()
         # Known or not, the same text goes out; the customer id only lets deletion find it.
         known = db.scalar(select(Customer.id).where(Customer.business_id == business_id,
                                                     Customer.phone == e164))
@@ -125,17 +125,17 @@ def verify_code(session: Work, business_id: int, request_id: int, code: str, *,
                    SignInCode.attempts < codes.ATTEMPTS)
             .values(attempts=SignInCode.attempts + 1))
         if taken_attempt.rowcount != 1:  # type: ignore[attr-defined]
-            raise SignInCodeUnusable("This code has expired: ask for a new one.")
+            raise SignInCodeUnusable()
     with uow.write() as db:  # the attempt is committed: a wrong code still costs it
         row = db.get(SignInCode, request_id, populate_existing=True)
         assert row is not None
         if not codes.matches(row.code_hash, codes.Purpose.SIGN_IN, row.id, code):
             left = codes.attempts_left(row.attempts)
             if left <= 0:
-                raise SignInCodeUnusable("This code has expired: ask for a new one.")
-            raise WrongSignInCode("The code is wrong. Attempts left: {left}.", left=left)
+                raise SignInCodeUnusable()
+            raise WrongSignInCode(left=left)
         if not one_time_codes.spend(db, SignInCode, row.id, now):
-            raise SignInCodeUnusable("This code has expired: ask for a new one.")
+            raise SignInCodeUnusable()
         phone = row.phone
     # The code is spent (committed) whatever happens next.
     actor = Actor(business_id, ActorKind.CUSTOMER, ip=ip, device=device)
@@ -147,7 +147,7 @@ def verify_code(session: Work, business_id: int, request_id: int, code: str, *,
     with uow.write() as db:
         customer = joined.customer
         if customer.status != "active":
-            raise SignInCodeUnusable("This account is closed: ask the business to reopen it.")
+            raise SignInCodeUnusable("account_closed")
         state = consents.current(db, customer.id)
         if not state.personal_data:
             consents.record(db, customer.id, ConsentKind.PERSONAL_DATA, True,
@@ -218,7 +218,7 @@ def revoke(session: Session, who: Who, session_id: int, now: datetime | None = N
         CustomerSession.id == session_id, CustomerSession.customer_id == who.customer_id,
         CustomerSession.revoked_at.is_(None)).values(revoked_at=now or utcnow()))
     if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise NotFound("No such session.")
+        raise NotFound("unknown_session")
     push.forget_session(session, session_id)  # a signed-out browser gets no more pushes
     if session_id != who.session_id:
         session.execute(update(Customer).where(Customer.id == who.customer_id)

@@ -53,10 +53,10 @@ def require_active(session: Session, business_id: int, customer_id: int) -> None
     status = session.scalar(select(Customer.status).where(
         Customer.id == customer_id, Customer.business_id == business_id))
     if status is None:
-        raise UnknownCustomer("No such customer.", customer_id=customer_id)
+        raise UnknownCustomer(customer_id=customer_id)
     if status != "active":
         raise CustomerNotActive(
-            "This customer's account is closed or blocked: their points no longer change.")
+            )
 
 
 def day_totals(session: Session, business_id: int, staff_id: int, customer_id: int,

@@ -42,7 +42,7 @@ def requests(session: Session, actor: Actor, *, customer_id: int | None = None,
     """Pending requests (or, with ``pending=False``, decided ones), newest first;
     one customer's with ``customer_id``. Managers and owners."""
     if not actor.is_at_least(Role.MANAGER):
-        raise PermissionDenied("Only managers and owners correct points.")
+        raise PermissionDenied("corrections_managers_only")
     zone = ZoneInfo(session.scalar(select(Business.timezone)
                                    .where(Business.id == actor.business_id)) or "UTC")
     asked, decider = aliased(StaffUser), aliased(StaffUser)

@@ -112,7 +112,7 @@ def _ask(work: Work, actor: Actor, key: str, customer_id: int, points: int,
         adjustment_checks.require_active(session, actor.business_id, customer_id)
         if points < 0 and available < -points:  # it could never be approved
             raise InsufficientPoints(
-                "Not enough points: {available} available, {requested} requested.",
+                "points_short",
                 available=available, requested=-points)
         settings, zone = counter_settings.load_with_zone(session, actor.business_id)
         request_id = session.execute(_INSERT, {
@@ -157,7 +157,7 @@ def approve(session: Work, actor: Actor, request_id: int,
                                          request.reason, None, now)
             if not _decide(db, actor, request_id, now, status="approved",
                            operation_id=op.id):
-                raise _DecidedMeanwhile("This adjustment request was already decided.",
+                raise _DecidedMeanwhile("request_decided",
                                         request_id=request_id)
             wallet_updates.changed(db, request.customer_id)
             audit.record(db, actor, "adjustment_request.approve",
@@ -249,7 +249,7 @@ def _request(session: Session, actor: Actor, request_id: int) -> _Request:
         .where(AdjustmentRequest.id == request_id,
                AdjustmentRequest.business_id == actor.business_id)).first()
     if row is None:
-        raise NotFound("No such adjustment request.", request_id=request_id)
+        raise NotFound("unknown_adjustment_request", request_id=request_id)
     return _Request(*row)
 
 
@@ -275,7 +275,7 @@ def _decide(session: Session, actor: Actor, request_id: int, now: datetime,
 def _already(request: _Request, wanted: str) -> Decided:
     """A request decided before: the same decision again is done; the other one is not."""
     if request.status != wanted:
-        raise AlreadyResolved("This adjustment request was already decided.",
+        raise AlreadyResolved("request_decided",
                               request_id=request.id)
     return Decided(request.id, request.customer_id, request.status, request.points, None,
                    already=True)
@@ -288,9 +288,9 @@ class _DecidedMeanwhile(AlreadyResolved):
 
 def _require_manager(actor: Actor) -> None:
     if not actor.is_at_least(Role.MANAGER):
-        raise PermissionDenied("Only managers and owners correct points.")
+        raise PermissionDenied("corrections_managers_only")
 
 
 def _require_owner(actor: Actor) -> None:
     if not actor.is_at_least(Role.OWNER):
-        raise PermissionDenied("Only the owner approves or rejects adjustment requests.")
+        raise PermissionDenied("requests_owner_only")

@@ -55,7 +55,7 @@ def balance_of(session: Session, business_id: int, customer_id: int, now: dateti
         .where(Customer.id == customer_id, Customer.business_id == business_id)
     ).all()
     if not rows:
-        raise UnknownCustomer("No such customer.", customer_id=customer_id)
+        raise UnknownCustomer(customer_id=customer_id)
     balances = {K(kind): value or 0 for kind, value in rows}
     expiring = session.execute(
         select(Lot.expires_at, func.sum(Lot.remaining))

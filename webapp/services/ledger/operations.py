@@ -112,14 +112,14 @@ def _resolve(session: Work, actor: Actor, key: str, hold_id: int, kind: Op,
     with UnitOfWork.of(session).read() as db:
         held = db.get(Operation, hold_id)
         if held is None or held.business_id != actor.business_id or held.kind != Op.HOLD:
-            raise NotFound("No such pending hold.", hold_id=hold_id)
+            raise NotFound("unknown_hold", hold_id=hold_id)
         customer_id = held.customer_id
     assert customer_id is not None
     params = {"hold": hold_id, "expires": expires_at}
 
     def work(store: LedgerStore) -> OperationRow:
         if store.session.scalar(select(Operation.id).where(Operation.hold_id == hold_id)):
-            raise AlreadyResolved("This pending hold was already resolved.", hold_id=hold_id)
+            raise AlreadyResolved(hold_id=hold_id)
         return resolve_hold(store, held, kind, actor.staff_id, expires_at, now)
 
     return _write(session, actor, key, kind.value, params, customer_id, work)
@@ -154,15 +154,15 @@ def reverse(session: Work, actor: Actor, key: str, *, order_id: int, refund_mino
     with UnitOfWork.of(session).read() as db:
         order = db.get(Order, order_id)
         if order is None or order.business_id != actor.business_id:
-            raise UnknownOrder("No such order.", order_id=order_id)
+            raise UnknownOrder(order_id=order_id)
         customer_id = order.customer_id
     params = {"order": order_id, "refund": refund_minor}
 
     def work(store: LedgerStore) -> OperationRow:
         store.session.refresh(order)  # read under the customer's lock
         if order.refunded_minor + refund_minor > order.total_minor:
-            raise InvalidAmount("The refund is larger than what is left of the order.",
-                                left=order.total_minor - order.refunded_minor)
+            raise InvalidAmount("refund_over_left",
+                                left_minor=order.total_minor - order.refunded_minor)
         order.refunded_minor += refund_minor
         order.status = ("refunded" if order.refunded_minor == order.total_minor
                         else "partially_refunded")
@@ -201,7 +201,7 @@ def adjust(session: Work, actor: Actor, key: str, *, customer_id: int, points: i
     frequent."""
     _require_role(actor, Role.MANAGER)
     if actor.staff_id is None:
-        raise PermissionDenied("Only a staff member can adjust points.")
+        raise PermissionDenied("adjust_staff_only")
     rules.require_points(points, allow_negative=True)
     reason = adjustments.require_reason(reason)
     now = now or utcnow()
@@ -362,17 +362,17 @@ def _check_unaccrued_order(store: LedgerStore, order_id: int | None) -> None:
         select(Operation.id).where(Operation.order_id == order_id,
                                    Operation.kind.in_([Op.ACCRUAL, Op.HOLD]))
     ):
-        raise DuplicateAccrual("This order has already earned its points.", order_id=order_id)
+        raise DuplicateAccrual(order_id=order_id)
 
 
 def _order_of(store: LedgerStore, order_id: int) -> Order:
     order = store.session.get(Order, order_id)
     if (order is None or order.business_id != store.business_id
             or order.customer_id != store.customer_id):
-        raise UnknownOrder("No such order for this customer.", order_id=order_id)
+        raise UnknownOrder("order_not_customers", order_id=order_id)
     return order
 
 
 def _require_role(actor: Actor, role: Role) -> None:
     if not actor.is_at_least(role):
-        raise PermissionDenied("Your role does not allow this.", needed=role.value)
+        raise PermissionDenied("role_not_allowed", needed=role.value)

@@ -82,15 +82,15 @@ def endpoint_allowed(endpoint: str, allow_local: bool = False) -> bool:
 def _parse(subscription: Any, allow_local: bool) -> tuple[str, str, str]:
     """(endpoint, p256dh, auth) from a browser's ``PushSubscription.toJSON()``."""
     if not isinstance(subscription, Mapping):
-        raise InvalidInput("A push subscription is a JSON object with an endpoint and keys.")
+        raise InvalidInput("push_subscription_malformed")
     endpoint = subscription.get("endpoint")
     if not isinstance(endpoint, str) or not endpoint or len(endpoint) > ENDPOINT_MAX:
-        raise InvalidInput("The push endpoint must be a URL of at most 1024 characters.")
+        raise InvalidInput("push_endpoint_malformed")
     if not endpoint_allowed(endpoint, allow_local):
-        raise InvalidInput("The push endpoint must be an https address of a push service.")
+        raise InvalidInput("push_endpoint_not_https")
     keys = subscription.get("keys")
     if not isinstance(keys, Mapping):
-        raise InvalidInput("The push subscription has no keys.")
+        raise InvalidInput("push_keys_missing")
     p256dh, auth = keys.get("p256dh"), keys.get("auth")
     point = decode_base64url(p256dh)
     try:
@@ -98,10 +98,10 @@ def _parse(subscription: Any, allow_local: bool) -> tuple[str, str, str]:
             raise ValueError("not an uncompressed point")
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
     except ValueError:
-        raise InvalidInput("The subscription's p256dh key is not a P-256 public key.") from None
+        raise InvalidInput("push_p256dh_malformed") from None
     secret = decode_base64url(auth)
     if secret is None or len(secret) != 16:
-        raise InvalidInput("The subscription's auth secret must be 16 bytes.")
+        raise InvalidInput("push_auth_malformed")
     assert isinstance(p256dh, str) and isinstance(auth, str)
     return endpoint, p256dh.rstrip("="), auth.rstrip("=")
 
@@ -158,7 +158,7 @@ def unsubscribe(session: Session, who: Who, endpoint: Any) -> bool:
     """Forget one of the customer's own browsers; False if it was not theirs
     (or already gone): the answer is the same, so nobody learns about others' rows."""
     if not isinstance(endpoint, str) or not endpoint or len(endpoint) > ENDPOINT_MAX:
-        raise InvalidInput("The push endpoint must be a URL of at most 1024 characters.")
+        raise InvalidInput("push_endpoint_malformed")
     done = session.execute(delete(PushSubscription).where(
         PushSubscription.endpoint == endpoint, PushSubscription.customer_id == who.customer_id))
     return bool(done.rowcount)  # type: ignore[attr-defined]

@@ -77,7 +77,7 @@ def remind(session: Session, business_id: int, now: datetime, *,
     """
     business = session.get(Business, business_id)
     if business is None:
-        raise NotFound("No such business.")
+        raise NotFound("unknown_business")
     zone = ZoneInfo(business.timezone)
     has_push = select(PushSubscription.customer_id).where(
         PushSubscription.business_id == business_id)

@@ -164,13 +164,13 @@ def _preview(session: Session, actor: Actor, settings: ProgramSettings,
 
 def _owner(actor: Actor) -> None:
     if not actor.is_at_least(Role.OWNER):
-        raise PermissionDenied("Only the owner can change the program.")
+        raise PermissionDenied("program_owner_only")
 
 
 def _business(session: Session, actor: Actor) -> _Business:
     row = session.get(Business, actor.business_id)
     if row is None:
-        raise NotFound("No such business.")
+        raise NotFound("unknown_business")
     return _Business(row.name, row.currency, row.timezone)
 
 

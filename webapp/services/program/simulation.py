@@ -52,18 +52,18 @@ def estimate_for_business(session: Session, actor: Actor,
     ``overrides`` (Assumptions field names) win over both. A read scope: never writes.
     """
     if not actor.is_at_least(Role.MANAGER):
-        raise PermissionDenied("Only a manager or the owner can see program costs.")
+        raise PermissionDenied("costs_managers_only")
     if session.get(Business, actor.business_id) is None:
-        raise NotFound("No such business.", business_id=actor.business_id)
+        raise NotFound("unknown_business", business_id=actor.business_id)
     known: dict[str, Any] = dict(overrides or {})
     unknown = sorted(set(known) - {f.name for f in fields(Assumptions)})
     if unknown:
-        raise InvalidInput("Unknown assumptions: {names}.", names=", ".join(unknown))
+        raise InvalidInput("assumptions_unknown", names=", ".join(unknown))
     now = now or utcnow()
     if settings is None:
         current = programs.current(session, actor, now)
         if current is None:
-            raise InvalidInput("The business has no program yet: choose a preset to estimate.")
+            raise InvalidInput("simulation_needs_preset")
         settings = current.settings
     window = (Order.business_id == actor.business_id, Order.status.in_(PAID),
               Order.closed_at > months_before(now, HISTORY_MONTHS), Order.closed_at <= now)

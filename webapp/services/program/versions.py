@@ -54,8 +54,8 @@ def preset(name: str) -> ProgramSettings:
     try:
         return PRESETS[name]
     except KeyError:
-        raise InvalidSetting(f"No preset {name!r}; choose one of: {', '.join(PRESETS)}.",
-                             field="preset") from None
+        raise InvalidSetting("unknown_preset_choice", field="preset", preset=name,
+                             choices=", ".join(PRESETS)) from None
 
 
 def save(session: Work, actor: Actor, key: str, *, settings: dict[str, Any] | ProgramSettings,
@@ -65,15 +65,14 @@ def save(session: Work, actor: Actor, key: str, *, settings: dict[str, Any] | Pr
 
     A write scope keyed by ``key``: the same request twice saves one version."""
     if not actor.is_at_least(Role.OWNER):
-        raise PermissionDenied("Only the owner can change the program.")
+        raise PermissionDenied("program_owner_only")
     parsed, warnings = parse(settings)
     if preset_name is not None and preset_name not in PRESETS:
-        raise InvalidSetting("No preset {preset!r}.", field="preset", preset=preset_name)
+        raise InvalidSetting("unknown_preset", field="preset", preset=preset_name)
     now = now or utcnow()
     starts = effective_from or now
     if starts < now - PAST_TOLERANCE:
-        raise InvalidSetting("A new version cannot start in the past: that would rewrite"
-                             " orders already closed.", field="effective_from", rule="past_start")
+        raise InvalidSetting("past_start", field="effective_from", rule="past_start")
     stored = program.to_dict(parsed)
     # "Start now" is the request, not the clock reading: a resubmitted form matches.
     params = {"settings": stored, "preset": preset_name,
@@ -165,7 +164,7 @@ def by_id(session: Session, business_id: int, version_id: int) -> Version:
     transaction."""
     row = session.get(ProgramVersion, version_id)
     if row is None or row.business_id != business_id:
-        raise InvalidSetting("No such program version.", field="version")
+        raise InvalidSetting("unknown_program_version", field="version")
     return _version(row)
 
 

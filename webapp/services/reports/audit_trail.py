@@ -103,7 +103,7 @@ def trail(
     else:
         member = session.get(StaffUser, staff_id)
         if member is None or member.business_id != actor.business_id:
-            raise NotFound("No such staff member.", staff_id=staff_id)
+            raise NotFound("unknown_staff_member", staff_id=staff_id)
         subject = member.display_name
     events = audit.trail(session, actor, customer_id=customer_id, staff_id=staff_id, limit=limit)
     names = _customer_labels(session, {e.customer_id for e in events if e.customer_id})

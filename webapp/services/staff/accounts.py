@@ -80,7 +80,7 @@ def create_staff(
     try:
         session.flush()  # the unique login is checked here, not at the scope's commit
     except IntegrityError:
-        raise AlreadyExists("This login is taken.", login=login) from None
+        raise AlreadyExists("login_taken", login=login) from None
     return staff
 
 
@@ -88,7 +88,7 @@ def check_login(login: str) -> str:
     """The login normalised (trimmed, lower case), or InvalidInput."""
     login = (login or "").strip().lower()
     if not login or len(login) > 64 or not all(c.isalnum() or c in "._-@" for c in login):
-        raise InvalidInput("A login is 1 to 64 letters, digits or . _ - @.", field="login")
+        raise InvalidInput("login_malformed", field="login")
     return login
 
 
@@ -97,11 +97,11 @@ def check_password(password: str) -> None:
     InvalidInput past MAX_PASSWORD."""
     if len(password or "") < MIN_PASSWORD:
         raise WeakPassword(
-            "A password needs at least {min} characters.", min=MIN_PASSWORD, field="password"
+            min=MIN_PASSWORD, field="password"
         )
     if len(password) > MAX_PASSWORD:
         raise InvalidInput(
-            "A password is at most {max} characters.", max=MAX_PASSWORD, field="password"
+            "password_too_long", max=MAX_PASSWORD, field="password"
         )
 
 
@@ -110,7 +110,7 @@ def check_role(role: str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise InvalidInput("The role is cashier, manager or owner.", field="role") from None
+        raise InvalidInput("role_unknown", field="role") from None
 
 
 def business_branches(
@@ -125,7 +125,7 @@ def business_branches(
     wanted = set(branch_ids)
     chosen = [b for b in branches if b.id in wanted]
     if len(chosen) != len(wanted):
-        raise InvalidInput("A branch does not belong to this business.", field="branch_ids")
+        raise InvalidInput("branch_foreign", field="branch_ids")
     return chosen
 
 

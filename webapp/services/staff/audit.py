@@ -57,7 +57,7 @@ def trail(session: Session, actor: Actor, *, customer_id: int | None = None,
           staff_id: int | None = None, limit: int = 200) -> list[Event]:
     """The newest events first, for one customer or one staff member (managers and up)."""
     if not actor.is_at_least(Role.MANAGER):
-        raise PermissionDenied("Only managers and owners see the audit trail.")
+        raise PermissionDenied("audit_managers_only")
     query = (
         select(AuditEvent, StaffUser.display_name, Branch.name)
         .outerjoin(StaffUser, StaffUser.id == AuditEvent.staff_id)

@@ -137,8 +137,7 @@ class RedisCounters:
         try:
             return self._hit_unless(keys, window_start, now, refuse)
         except RedisError as error:
-            raise LimitsUnavailable("Sign-in is unavailable for a moment: try again"
-                                    " in a minute.") from error
+            raise LimitsUnavailable() from error
 
     def _hit_unless(self, keys: Sequence[str], window_start: datetime, now: datetime,
                     refuse: Callable[[tuple[Count, ...]], T | None]) -> T | None:

@@ -50,11 +50,9 @@ class TooManySignIns(Conflict):
     def __init__(self, refusal: sign_in_limits.Refusal) -> None:
         seconds = max(1, int(refusal.retry_after.total_seconds() + 0.999))
         if refusal.limit is sign_in_limits.Limit.LOGIN:
-            super().__init__("Too many attempts for this login: try again in {seconds} s.",
-                             seconds=seconds)
+            super().__init__("sign_in_login_locked", seconds=seconds)
         else:
-            super().__init__("Too many failed attempts: try again in {minutes} min.",
-                             minutes=max(1, -(-seconds // 60)))
+            super().__init__("sign_in_failures_locked", minutes=max(1, -(-seconds // 60)))
         self.refusal = refusal
 
 
@@ -208,10 +206,10 @@ def sign_out_everywhere(session: Session, actor: Actor, staff_id: int) -> None:
     id of another business is NotFound.
     """
     if actor.staff_id != staff_id and not actor.is_at_least(Role.OWNER):
-        raise PermissionDenied("Only the owner signs other staff members out.")
+        raise PermissionDenied("sign_out_owner_only")
     member = session.get(StaffUser, staff_id)
     if member is None or member.business_id != actor.business_id:
-        raise NotFound("No such staff member.")
+        raise NotFound("unknown_staff_member")
     end_sessions(member)
     audit.record(session, actor, "staff.sign_out_everywhere", details={"staff_id": staff_id})
 

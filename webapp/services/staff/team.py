@@ -158,7 +158,7 @@ def invite(
     try:
         session.flush()
     except IntegrityError:
-        raise AlreadyExists("This login is taken.", login=login) from None
+        raise AlreadyExists("login_taken", login=login) from None
     invitation = _new_invite(session, actor, member)
     audit.record(
         session,
@@ -197,7 +197,7 @@ def accept(session: Session, business_id: int, token: str, password: str) -> Sta
         ),
     )
     if used.rowcount != 1:
-        raise InvalidInvite("This invitation is not valid.")
+        raise InvalidInvite()
     staff.set_password(member, password)
     _ = member.branches  # loaded for the caller, who signs the member in
     audit.record(
@@ -216,7 +216,7 @@ def reset_access(session: Session, actor: Actor, staff_id: int) -> Invitation:
     _owner(actor)
     member = _find(session, actor, staff_id)
     if member.id == actor.staff_id:
-        raise OwnAccount("An owner does not reset their own access.")
+        raise OwnAccount("own_reset")
     member.password_hash = staff.unusable_password()
     end_sessions(member)
     invitation = _new_invite(session, actor, member)
@@ -230,7 +230,7 @@ def set_active(session: Session, actor: Actor, staff_id: int, active: bool) -> N
     _owner(actor)
     member = _find(session, actor, staff_id)
     if member.id == actor.staff_id and not active:
-        raise OwnAccount("An owner does not deactivate themselves.")
+        raise OwnAccount("own_deactivate")
     if member.active != active:
         member.active = active
         if not active:
@@ -255,7 +255,7 @@ def set_role_and_branches(
     new_role = staff.check_role(role)
     member = _find(session, actor, staff_id)
     if member.id == actor.staff_id and new_role is not Role.OWNER:
-        raise OwnAccount("An owner does not demote themselves.")
+        raise OwnAccount("own_demote")
     chosen = _branches(session, actor, branch_ids)
     member.role = new_role.value
     member.branches = chosen
@@ -273,7 +273,7 @@ def set_role_and_branches(
 
 def _owner(actor: Actor) -> None:
     if not actor.is_at_least(Role.OWNER):
-        raise PermissionDenied("Only the owner manages staff.")
+        raise PermissionDenied("staff_owner_only")
 
 
 def _branches(session: Session, actor: Actor, branch_ids: Iterable[int] | None) -> list[Branch]:
@@ -286,7 +286,7 @@ def _branches(session: Session, actor: Actor, branch_ids: Iterable[int] | None) 
 def _find(session: Session, actor: Actor, staff_id: int) -> StaffUser:
     member = session.get(StaffUser, staff_id)
     if member is None or member.business_id != actor.business_id:
-        raise NotFound("No such staff member.")
+        raise NotFound("unknown_staff_member")
     return member
 
 
@@ -332,7 +332,7 @@ def _valid_invite(session: Session, business_id: int, token: str) -> tuple[Staff
         or found[0].expires_at <= utcnow()
         or not found[1].active
     ):
-        raise InvalidInvite("This invitation is not valid.")
+        raise InvalidInvite()
     return found[0], found[1]
 
 

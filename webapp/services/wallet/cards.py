@@ -77,7 +77,7 @@ def pass_of(session: Session, business_id: int, customer_id: int) -> WalletPass:
         return found
     if session.scalar(select(Customer.id).where(Customer.id == customer_id,
                                                 Customer.business_id == business_id)) is None:
-        raise UnknownCustomer("No such customer.")
+        raise UnknownCustomer()
     made = WalletPass(business_id=business_id, customer_id=customer_id,
                       serial=secrets.token_hex(10))
     session.add(made)

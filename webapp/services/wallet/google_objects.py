@@ -123,7 +123,7 @@ def save_link(work: Work, business_id: int, customer_id: int, base_url: str,
     try:
         oid = ensure_object(work, settings, business_id, customer_id, base_url)
     except GoogleError as error:
-        raise WalletUnavailable("Google Wallet did not answer: try again in a minute.") \
+        raise WalletUnavailable("google_wallet_unavailable") \
             from error
     return save_url(settings, oid, [origin_of(base_url)])
 

@@ -52,7 +52,7 @@ def send_link(session: Session, actor: Actor, customer_id: int, *, base_url: str
                           .where(Customer.id == customer_id,
                                  Customer.business_id == actor.business_id)).first()
     if row is None or row.status != "active":
-        raise NotFound("No such customer.")
+        raise NotFound("unknown_customer")
     walletpass = wallet_cards.pass_of(session, actor.business_id, customer_id)
     day = _today()
     url = (f"{base_url.rstrip('/')}/c/{actor.business_id}/wallet/{walletpass.serial}"
@@ -75,11 +75,11 @@ def customer_of_link(session: Session, business_id: int, serial: str, day: str, 
     expected = link_token(secret_key, serial or "", sent).encode()
     if (not 0 <= _today() - sent < LIFETIME_DAYS
             or not hmac.compare_digest(expected, (token or "").encode())):
-        raise NotFound("This link is not valid: ask at the counter for a new one.")
+        raise NotFound("wallet_link_invalid")
     found = session.execute(select(WalletPass.customer_id, Customer.status)
                             .join(Customer, Customer.id == WalletPass.customer_id)
                             .where(WalletPass.serial == serial,
                                    WalletPass.business_id == business_id)).first()
     if found is None or found.status != "active":
-        raise NotFound("This link is not valid: ask at the counter for a new one.")
+        raise NotFound("wallet_link_invalid")
     return int(found.customer_id)

@@ -104,14 +104,13 @@ def authorized(header: str | None, expected: str) -> bool:
 def require_authorized(header: str | None, expected: str) -> None:
     """Raise :class:`Unauthorized` unless the header carries ``expected``."""
     if not authorized(header, expected):
-        raise Unauthorized("The pass's authentication token is missing or wrong.")
+        raise Unauthorized()
 
 
 def check_device(device_id: str) -> str:
     """``device_id`` when it is a well-formed device library identifier."""
     if not isinstance(device_id, str) or not DEVICE_ID.fullmatch(device_id):
-        raise InvalidInput("A device library identifier is 1 to 64 letters, digits, '.', "
-                           "'_' or '-'.")
+        raise InvalidInput("device_id_malformed")
     return device_id
 
 
@@ -119,7 +118,7 @@ def push_token_of(body: Any) -> str:
     """The ``pushToken`` of a registration body (``{"pushToken": "..."}``)."""
     token = body.get("pushToken") if isinstance(body, dict) else None
     if not isinstance(token, str) or not PUSH_TOKEN.fullmatch(token):
-        raise InvalidInput("The body must be {\"pushToken\": <1 to 200 letters or digits>}.")
+        raise InvalidInput("push_token_body_malformed")
     return token
 
 
@@ -127,7 +126,7 @@ def push_token_of(body: Any) -> str:
 def find(session: Session, serial: str) -> PassRow:
     """The pass with this serial, of an active customer; :class:`UnknownPass` otherwise."""
     if not isinstance(serial, str) or not SERIAL.fullmatch(serial):
-        raise UnknownPass("No such pass.")
+        raise UnknownPass()
     row = session.execute(
         select(WalletPass.id, WalletPass.serial, WalletPass.business_id,
                WalletPass.customer_id, WalletPass.updated_at, Business.locale)
@@ -135,7 +134,7 @@ def find(session: Session, serial: str) -> PassRow:
         .join(Business, Business.id == WalletPass.business_id)
         .where(WalletPass.serial == serial, Customer.status == "active")).first()
     if row is None:
-        raise UnknownPass("No such pass.")
+        raise UnknownPass()
     return PassRow(*row)
 
 
@@ -145,7 +144,7 @@ def register(work: Work, *, device_id: str, serial: str, push_token: str) -> boo
     replaced if the device sent a new one."""
     check_device(device_id)
     if not PUSH_TOKEN.fullmatch(push_token):
-        raise InvalidInput("A push token is 1 to 200 letters or digits.")
+        raise InvalidInput("push_token_malformed")
     uow = UnitOfWork.of(work)
     outermost = uow.depth == 0
     try:
@@ -240,7 +239,7 @@ def log_lines(body: Any) -> list[str]:
     """The messages of a log body (``{"logs": ["...", ...]}``), cut to a sane size."""
     logs = body.get("logs") if isinstance(body, dict) else None
     if not isinstance(logs, list) or not all(isinstance(line, str) for line in logs):
-        raise InvalidInput("The body must be {\"logs\": [<text>, ...]}.")
+        raise InvalidInput("logs_body_malformed")
     # One log record per message: control characters (newlines) cannot forge others.
     return [_CONTROL.sub(" ", line)[:MAX_LOG_LENGTH] for line in logs[:MAX_LOG_ENTRIES]]
 
