@@ -60,6 +60,8 @@ MESSAGES: dict[str, str] = {
     "money_not_whole": N_("Сумма — целое число копеек."),
     "amount_not_positive": N_("Сумма должна быть больше нуля."),
     "amount_too_large": N_("Слишком большая сумма."),
+    "refund_not_positive": N_("Сумма возврата должна быть больше нуля."),
+    "adjustment_zero": N_("Корректировка на ноль баллов ничего не меняет."),
     "points_short": N_(
         "Недостаточно баллов: доступно %(available)s, а списать нужно %(requested)s."
     ),

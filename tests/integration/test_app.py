@@ -30,36 +30,45 @@ def test_health_answers_from_the_database(client: Any) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
 
 
-def test_unknown_page_is_a_plain_404(client: Any) -> None:
+def test_unknown_page_is_a_plain_404_in_the_users_language(client: Any) -> None:
     page = client.get("/nowhere")
     assert page.status_code == 404 and "Traceback" not in page.get_data(as_text=True)
+    assert "Такой страницы нет." in page.get_data(as_text=True)
+    english = client.get("/nowhere", headers={"Accept-Language": "en"})
+    assert "There is no such page." in english.get_data(as_text=True)
 
 
 def test_api_errors_are_problem_details(client: Any) -> None:
     response = client.get("/api/nowhere")
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
-    assert response.get_json()["status"] == 404
+    body = response.get_json()
+    assert (body["status"], body["code"]) == (404, "http_404")
+    assert body["detail"] == "Такой страницы нет."
+    wrong_method = client.delete("/healthz", headers={"Accept-Language": "en"})
+    assert wrong_method.status_code == 405
+    assert "This address does not take this kind of request." in wrong_method.get_data(
+        as_text=True)
 
 
 def test_domain_errors_map_to_their_status(app: Flask) -> None:
     @app.get("/api/test-insufficient")
     def insufficient() -> str:
-        raise InsufficientPoints("Not enough points: {available} available.", available=3)
+        raise InsufficientPoints("points_short", available=3, requested=5)
 
     @app.get("/test-insufficient")
     def insufficient_page() -> str:
-        raise InsufficientPoints("Not enough points: {available} available.", available=3)
+        raise InsufficientPoints("points_short", available=3, requested=5)
 
     english = {"Accept-Language": "en"}
     response = app.test_client().get("/api/test-insufficient", headers=english)
     assert response.status_code == 409
     body = response.get_json()
-    assert body["code"] == "insufficient_points"
-    assert body["detail"] == "Not enough points: 3 available."
+    assert (body["code"], body["category"]) == ("points_short", "insufficient_points")
+    assert body["detail"] == "Not enough points: 3 available, 5 requested."
     page = app.test_client().get("/test-insufficient", headers=english)
-    assert page.status_code == 409 and "Not enough points: 3 available." in page.get_data(
-        as_text=True)
+    assert page.status_code == 409 and "Not enough points: 3 available, 5 requested." in (
+        page.get_data(as_text=True))
 
 
 def test_unexpected_errors_show_no_traceback(app: Flask) -> None:
@@ -72,7 +81,9 @@ def test_unexpected_errors_show_no_traceback(app: Flask) -> None:
     assert page.status_code == 500
     text = page.get_data(as_text=True)
     assert "secret internals" not in text and "Traceback" not in text
-    assert "Nothing was changed" in text
+    assert "Ничего не изменилось" in text
+    english = app.test_client().get("/test-crash", headers={"Accept-Language": "en"})
+    assert "Nothing was changed" in english.get_data(as_text=True)
 
 
 def test_session_cookie_is_hardened(app: Flask) -> None:

@@ -44,12 +44,16 @@ def test_create_staff_never_takes_the_password_as_an_argument(app: Flask) -> Non
     assert result.exit_code != 0 and "No such option" in result.output
 
 
-def test_bad_input_is_a_clean_message(app: Flask) -> None:
+def test_bad_input_is_a_clean_message_in_the_business_language(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["create-business", "--name", "X",
                                                 "--currency", "XYZ"])
     assert result.exit_code != 0
-    assert "'XYZ' is not an ISO 4217 currency code." in result.output
+    assert "«XYZ» — не код валюты ISO 4217." in result.output
     assert "Traceback" not in result.output
+    english = app.test_cli_runner().invoke(args=["create-business", "--name", "X",
+                                                 "--currency", "XYZ", "--locale", "en_GB"])
+    assert english.exit_code != 0
+    assert '"XYZ" is not an ISO 4217 currency code.' in english.output
 
 
 def test_check_ledger_passes_then_finds_a_corrupted_balance(app: Flask) -> None:

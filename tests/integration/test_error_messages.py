@@ -16,8 +16,8 @@ from webapp.domain.actor import Role
 from webapp.services.business import setup as businesses
 from webapp.services.staff import accounts as staff
 
-ENGLISH = "An idempotency key is 8 to 200 printable ASCII characters."
-RUSSIAN = "Неверный ключ повторной отправки: обновите страницу и попробуйте снова."
+ENGLISH = "The form is out of date: reload the page and send it again."
+RUSSIAN = "Форма устарела: обновите страницу и отправьте её снова."
 
 
 @pytest.fixture
@@ -83,11 +83,12 @@ def test_json_problem_is_russian_by_default(owner_client: tuple[Any, int]) -> No
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     assert response.get_json() == {
-        "type": "about:blank#invalid_input",
-        "title": "invalid input",
+        "type": "about:blank#idempotency_key_malformed",
+        "title": "idempotency key malformed",
         "status": 422,
         "detail": RUSSIAN,
-        "code": "invalid_input",
+        "code": "idempotency_key_malformed",
+        "category": "invalid_input",
         "params": {},
     }
 
@@ -107,7 +108,7 @@ def test_json_problem_carries_the_params(app: Any) -> None:
     @app.get("/api/test-error-params")
     def insufficient() -> str:
         raise InsufficientPoints(
-            "Not enough points: {available} available, {requested} requested.",
+            "points_short",
             available=3,
             requested=50,
             customer=Opaque(),
@@ -115,7 +116,8 @@ def test_json_problem_carries_the_params(app: Any) -> None:
 
     client = app.test_client()
     body = client.get("/api/test-error-params").get_json()
-    assert body["status"] == 409 and body["code"] == "insufficient_points"
+    assert body["status"] == 409 and body["code"] == "points_short"
+    assert body["category"] == "insufficient_points"
     assert body["detail"] == "Недостаточно баллов: доступно 3, а списать нужно 50."
     assert body["params"] == {"available": 3, "requested": 50}
     english = client.get("/api/test-error-params", headers={"Accept-Language": "en"}).get_json()

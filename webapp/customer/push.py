@@ -36,9 +36,9 @@ def _settings() -> PushSettings | None:
     return settings_of(current_app)
 
 
-def _problem(status: int, code: str, detail: str) -> tuple[Response, int]:
+def _problem(status: int, code: str, detail: str, **extra: Any) -> tuple[Response, int]:
     body = jsonify(type=f"about:blank#{code}", title=code.replace("_", " "), status=status,
-                   detail=detail, code=code)
+                   detail=detail, code=code, **extra)
     body.mimetype = "application/problem+json"
     return body, status
 
@@ -60,7 +60,7 @@ def _call(business_id: int, action: Any) -> tuple[Response, int]:
     try:
         return jsonify(action(who, body, settings)), 200
     except DomainError as error:
-        return _problem(error.status, error.code, worded(error))
+        return _problem(error.status, error.code, worded(error), category=error.category)
 
 
 @bp.post("/push/subscribe")

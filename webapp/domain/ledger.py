@@ -76,6 +76,20 @@ def require_money(value: object, *, allow_zero: bool = True) -> int:
     return value
 
 
+def require_refund(value: object) -> int:
+    """A refund's amount: money above zero, refused in a refund's own words otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
+        raise InvalidAmount("refund_not_positive", value=value)
+    return require_money(value, allow_zero=False)
+
+
+def require_adjustment(value: object) -> int:
+    """An adjustment's points: either sign, not zero (which an adjustment's words refuse)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value == 0:
+        raise InvalidAmount("adjustment_zero", value=value)
+    return require_points(value, allow_negative=True)
+
+
 @dataclass(frozen=True)
 class Lot:
     """A batch of available points that shares an earning time and an expiry."""

@@ -64,4 +64,4 @@ def test_the_cli_sets_a_logo(app: Any, shop: SimpleNamespace, tmp_path: Any) -> 
     bad.write_text("hello")
     refused = app.test_cli_runner().invoke(args=["business-logo", "--business", str(shop.id),
                                                  str(bad)])
-    assert refused.exit_code != 0 and "not a PNG, JPEG or WebP" in refused.output
+    assert refused.exit_code != 0 and "не изображение PNG, JPEG или WebP" in refused.output

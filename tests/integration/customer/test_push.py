@@ -32,6 +32,7 @@ from webapp.domain.clock import utcnow
 from webapp.domain.consent import ConsentKind
 from webapp.domain.errors import InvalidInput, NotFound
 from webapp.domain.quote import OrderDraft
+from webapp.error_messages import describe
 from webapp.persistence.models import (
     Customer,
     CustomerSession,
@@ -220,27 +221,30 @@ def test_a_malformed_subscription_is_refused_and_nothing_is_stored(
     answer = post_json(ivan, shop.id, "subscribe", body)
     assert answer.status_code == 422, answer.data
     problem = answer.get_json()
-    assert problem["code"] == "invalid_input" and problem["detail"]
+    assert problem["category"] == "invalid_input" and problem["code"].startswith("push_")
+    assert problem["detail"]
     assert app.test_session().scalar(select(func.count(PushSubscription.id))) == 0
 
 
-def test_the_service_explains_each_refusal_in_plain_english(app: Any, shop: SimpleNamespace,
-                                                           ivan: Any) -> None:
+def test_the_service_names_each_refusal_with_its_own_code(app: Any, shop: SimpleNamespace,
+                                                         ivan: Any) -> None:
     device = who(app, shop.id)
     db = app.test_session()
     cases = {
-        "A push subscription is a JSON object with an endpoint and keys.": "not json",
-        "The push endpoint must be an https address of a push service.":
+        "push_subscription_malformed": "not json",
+        "push_endpoint_not_https":
             _with(endpoint="http://127.0.0.1:8090/notify/x"),  # local: tests only
-        "The push subscription has no keys.": _with(keys=[]),
-        "The subscription's p256dh key is not a P-256 public key.": _with(p256dh="AAAA"),
-        "The subscription's auth secret must be 16 bytes.": _with(auth="AAAA"),
-        "The push endpoint must be a URL of at most 1024 characters.": _with(endpoint=None),
+        "push_keys_missing": _with(keys=[]),
+        "push_p256dh_malformed": _with(p256dh="AAAA"),
+        "push_auth_malformed": _with(auth="AAAA"),
+        "push_endpoint_malformed": _with(endpoint=None),
     }
-    for text, body in cases.items():
+    for code, body in cases.items():
         with pytest.raises(InvalidInput) as refused:
             push.subscribe(db, device, body, allow_local=False)
-        assert refused.value.message == text
+        assert refused.value.code == code
+    assert describe(refused.value, "en") == (
+        "The push endpoint must be a URL of at most 1024 characters.")
     push.subscribe(db, device, _with(endpoint="http://localhost:8090/notify/x"), allow_local=True)
     assert len(subscriptions(app, device.customer_id)) == 1
 
@@ -581,6 +585,6 @@ def test_the_cli_prints_keys_and_queues_reminders(app: Any, shop: SimpleNamespac
     assert done.exit_code == 0, done.output
     assert "Reminders queued: 0 about expiring points" in done.output
     missing = runner.invoke(push_group, ["remind", "--business", "987654"])
-    assert missing.exit_code != 0 and "No such business." in missing.output
+    assert missing.exit_code != 0 and "Компания не найдена." in missing.output
     with app.app_context():
         assert set(senders()) == {push_messages.KIND}  # what `regulars worker` adds for push

@@ -86,14 +86,14 @@ def test_pass_errors_are_clear(apple_app: Any, apple_shop: SimpleNamespace, ivan
     target = str(tmp_path / "x.pkpass")
     unknown = run(apple_app, "pass", "000000000", "-o", target)
     assert unknown.exit_code == 1
-    assert "Error: No customer has this card number." in unknown.output
+    assert "Error: Клиента с таким номером карты нет." in unknown.output  # no business: Russian
     typo = run(apple_app, "pass", ivan.card_number[:-1] + str((int(ivan.card_number[-1]) + 1)
                                                               % 10), "-o", target)
     assert typo.exit_code == 1 and "Error: " in typo.output
     elsewhere = run(apple_app, "pass", ivan.card_number, "-o", target,
                     "--business", str(apple_shop.id + 1))
     assert elsewhere.exit_code == 1
-    assert "No customer has this card number." in elsewhere.output
+    assert "Клиента с таким номером карты нет." in elsewhere.output
     assert not Path(target).exists()
     missing = run(apple_app, "pass", ivan.card_number)
     assert missing.exit_code == 2 and "-o" in missing.output

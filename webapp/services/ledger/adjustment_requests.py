@@ -84,7 +84,7 @@ def submit(session: Session, actor: Actor, key: str, *, customer_id: int, points
     finds whichever the first one did.
     """
     _require_manager(actor)
-    ledger_rules.require_points(points, allow_negative=True)
+    ledger_rules.require_adjustment(points)
     reason = adjustments.require_reason(reason)
     now = now or utcnow()
     try:

@@ -149,7 +149,7 @@ def reverse(session: Work, actor: Actor, key: str, *, order_id: int, refund_mino
     accruals, so no balance goes negative. Redeemed points are given back.
     """
     _require_role(actor, Role.MANAGER)
-    rules.require_money(refund_minor, allow_zero=False)
+    rules.require_refund(refund_minor)
     now = now or utcnow()
     with UnitOfWork.of(session).read() as db:
         order = db.get(Order, order_id)
@@ -202,7 +202,7 @@ def adjust(session: Work, actor: Actor, key: str, *, customer_id: int, points: i
     _require_role(actor, Role.MANAGER)
     if actor.staff_id is None:
         raise PermissionDenied("adjust_staff_only")
-    rules.require_points(points, allow_negative=True)
+    rules.require_adjustment(points)
     reason = adjustments.require_reason(reason)
     now = now or utcnow()
     params = adjust_params(customer_id, points, reason, expires_at)
