@@ -162,8 +162,7 @@ def refusal_to_resolve(kind: str, subject: str, flag_staff_id: int | None, *,
     if is_owner:
         return None
     if staff_id is not None and (subject == staff(staff_id) or flag_staff_id == staff_id):
-        return PermissionDenied("flag_own_actions",
-                                why="own")
+        return PermissionDenied("flag_own_actions", why="own")
     if kind in ADJUSTMENT_KINDS:
         return PermissionDenied(
             "flag_owner_only", why="owner")

@@ -63,8 +63,7 @@ def validate(settings: CounterSettings) -> CounterSettings:
     for name, (low, high) in _BOUNDS.items():
         value = values[name]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise InvalidInput("counter_setting_range",
-                               name=name, low=low, high=high)
+            raise InvalidInput("counter_setting_range", name=name, low=low, high=high)
     if not isinstance(settings.abuse.hard_block, bool):
         raise InvalidInput("hard_block_not_boolean")
     return settings

@@ -151,8 +151,7 @@ def validate(settings: ProgramSettings) -> list[Warning]:
         raise InvalidSetting("accrual_zero", field="accrual_bp",
                              rule="accrual_zero")
     if s.earns_points and s.redeem_cap_bp <= 0:  # the seeds: points nobody can spend
-        raise InvalidSetting("points_unspendable",
-                             field="redeem_cap_bp", rule="unspendable")
+        raise InvalidSetting("points_unspendable", field="redeem_cap_bp", rule="unspendable")
     if s.mechanic is Mechanic.NONE and not (s.tiers or s.stamp_cards):
         raise InvalidSetting("program_empty", field="mechanic",
                              rule="nothing")
@@ -184,8 +183,7 @@ def _validate_tiers(s: ProgramSettings) -> None:
         where = f"tiers[{i}]"
         _text(f"{where}.name", tier.name, 40)
         if tier.min_orders is None and tier.min_spend is None:
-            raise InvalidSetting("tier_threshold_missing",
-                                 field=where, rule="tier_threshold")
+            raise InvalidSetting("tier_threshold_missing", field=where, rule="tier_threshold")
         if tier.min_orders is not None:
             _count(f"{where}.min_orders", tier.min_orders, low=0, high=10_000)
         if tier.min_spend is not None:
@@ -199,8 +197,7 @@ def _validate_tiers(s: ProgramSettings) -> None:
             _text(f"{where}.entitlements[{j}].title", ent.title, 100)
             _count(f"{where}.entitlements[{j}].limit", ent.limit, low=1, high=1000)
         if previous is not None and not _above(tier, previous):
-            raise InvalidSetting("tier_order",
-                                 field=where, rule="tier_order")
+            raise InvalidSetting("tier_order", field=where, rule="tier_order")
         previous = tier
     if s.tier_window_months is not None:
         _count("tier_window_months", s.tier_window_months, low=1, high=120)

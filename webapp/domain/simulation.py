@@ -286,8 +286,7 @@ def _groups(s: ProgramSettings, a: Assumptions) -> list[tuple[Fraction, int, int
         return [(Fraction(1), base_discount, base_accrual, s.redeem_cap_bp)]
     mix = a.tier_mix_bp or _default_mix(len(s.tiers))
     if len(mix) != len(s.tiers) or min(mix) < 0 or sum(mix) > BP:
-        raise InvalidInput("tier_mix_malformed",
-                           field="tier_mix_bp")
+        raise InvalidInput("tier_mix_malformed", field="tier_mix_bp")
     groups = [(Fraction(BP - sum(mix), BP), base_discount, base_accrual, s.redeem_cap_bp)]
     for share, t in zip(mix, s.tiers, strict=True):
         accrual = base_accrual if t.accrual_bp is None or not s.earns_points else t.accrual_bp

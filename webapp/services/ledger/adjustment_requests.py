@@ -157,8 +157,7 @@ def approve(session: Work, actor: Actor, request_id: int,
                                          request.reason, None, now)
             if not _decide(db, actor, request_id, now, status="approved",
                            operation_id=op.id):
-                raise _DecidedMeanwhile("request_decided",
-                                        request_id=request_id)
+                raise _DecidedMeanwhile("request_decided", request_id=request_id)
             wallet_updates.changed(db, request.customer_id)
             audit.record(db, actor, "adjustment_request.approve",
                          customer_id=request.customer_id,
@@ -275,8 +274,7 @@ def _decide(session: Session, actor: Actor, request_id: int, now: datetime,
 def _already(request: _Request, wanted: str) -> Decided:
     """A request decided before: the same decision again is done; the other one is not."""
     if request.status != wanted:
-        raise AlreadyResolved("request_decided",
-                              request_id=request.id)
+        raise AlreadyResolved("request_decided", request_id=request.id)
     return Decided(request.id, request.customer_id, request.status, request.points, None,
                    already=True)
 
