@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from webapp.catalogue import gettext_for, words_for
 from webapp.domain import one_time_codes as codes
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import Conflict, InvalidAmount, InvalidInput, UnknownCustomer
+from webapp.domain.wording import format_points, language_of_locale
 from webapp.persistence.models import Business, Customer, RedeemConfirmation
 from webapp.services.customers import one_time_codes, phones
 from webapp.services.unit_of_work import writes
@@ -63,15 +65,25 @@ def send_code(session: Session, actor: Actor, sms: SmsGateway, *, customer_id: i
     if recent >= PER_CUSTOMER_PER_HOUR:
         raise codes.TooManyCodes("Too many codes were sent to this customer in the last hour.",
                                  purpose=codes.Purpose.REDEMPTION)
-    business_name = session.scalar(select(Business.name).where(Business.id == actor.business_id))
+    business_name, locale = session.execute(select(Business.name, Business.locale).where(
+        Business.id == actor.business_id)).one()
     row = RedeemConfirmation(business_id=actor.business_id, customer_id=customer_id,
                              staff_id=actor.staff_id, points=points, code_hash="",
                              expires_at=codes.expires_at(now), created_at=now)
     code = one_time_codes.issue(session, row, codes.Purpose.REDEMPTION)
     phone = customer.phone
-    sms.send(phone, f"Код {code}: списание {points} баллов в «{business_name}». "
-                    "Назовите его кассиру, только если списываете сами.")
+    sms.send(phone, confirmation_text(code, points, business_name, locale))
     return CodeSent(row.id, points, phones.hint(phone), row.expires_at)
+
+
+def confirmation_text(code: str, points: int, business_name: str, locale: str) -> str:
+    """The redemption code's SMS, in the business's language."""
+    lang = language_of_locale(locale)
+    _ = gettext_for(lang)
+    return _("Код %(code)s: списание %(points)s в «%(business)s». Назовите его кассиру,"
+             " только если списываете сами.") % {
+        "code": code, "points": format_points(points, words_for(lang)),
+        "business": business_name}
 
 
 def consume(session: Session, actor: Actor, *, confirmation_id: int, code: str,
