@@ -113,6 +113,7 @@ def pass_json(view: PassView, *, serial: str, settings: AppleSettings, secret_ke
                  for key, value in (("stamps", view.stamps), ("expiring", view.expiring))
                  if value]
     history = f"{base_url}/c/{view.business_id}/history"
+    open_history = escape(_("Открыть историю"))
     back: list[dict[str, Any]] = [  # keys are unique across the pass: front ones are taken
         {"key": key, "label": f"label.{label}", "value": value}
         for key, label, value in (("rules", "rules", view.rules),
@@ -124,7 +125,7 @@ def pass_json(view: PassView, *, serial: str, settings: AppleSettings, secret_ke
         {"key": "contacts", "label": "label.contacts",
          "value": "\n".join([view.business_name, *[c for c in contacts if c]])},
         {"key": "history", "label": "label.history", "value": history,
-         "attributedValue": f'<a href="{escape(history)}">{escape(_("Открыть историю"))}</a>'},
+         "attributedValue": f'<a href="{escape(history)}">{open_history}</a>'},
     ]
     document: dict[str, Any] = {
         "formatVersion": 1,
