@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from webapp.catalogue import gettext_for, words_for
+from webapp.catalogue import words_for
 from webapp.domain import one_time_codes as codes
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import Conflict, InvalidAmount, InvalidInput, UnknownCustomer
-from webapp.domain.wording import format_points, language_of_locale
+from webapp.domain.wording import count, language_of_locale
 from webapp.persistence.models import Business, Customer, RedeemConfirmation
 from webapp.services.customers import one_time_codes, phones
 from webapp.services.unit_of_work import writes
@@ -78,12 +78,13 @@ def send_code(session: Session, actor: Actor, sms: SmsGateway, *, customer_id: i
 
 def confirmation_text(code: str, points: int, business_name: str, locale: str) -> str:
     """The redemption code's SMS, in the business's language."""
-    lang = language_of_locale(locale)
-    _ = gettext_for(lang)
+    words = words_for(language_of_locale(locale))
+    _ = words.gettext
+    # The number as the cashier typed it (no thousands separator): easy to compare.
+    amount = count(words, points, _("%(n)s балл"), _("%(n)s балла"), _("%(n)s баллов"))
     return _("Код %(code)s: списание %(points)s в «%(business)s». Назовите его кассиру,"
              " только если списываете сами.") % {
-        "code": code, "points": format_points(points, words_for(lang)),
-        "business": business_name}
+        "code": code, "points": amount, "business": business_name}
 
 
 def consume(session: Session, actor: Actor, *, confirmation_id: int, code: str,
