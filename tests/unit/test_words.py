@@ -40,14 +40,14 @@ def test_points_in_both_languages(n: int, ru: str, en: str) -> None:
 
 
 @pytest.mark.parametrize(("n", "ru", "en"), [
-    (1, "1 раз", "1 time"), (3, "3 раза", "3 times"), (5, "5 раз", "5 times"),
-    (21, "21 раз", "21 times"),
+    (1, "ещё 1 раз", "1 extra visit"), (3, "ещё 3 раза", "3 extra visits"),
+    (5, "ещё 5 раз", "5 extra visits"), (21, "ещё 21 раз", "21 extra visits"),
 ])
 def test_a_russian_form_that_reads_the_same_twice_is_told_apart_by_context(
         n: int, ru: str, en: str) -> None:
     for words, expected in ((RU, ru), (EN, en)):
-        assert count(words, n, words.pgettext("one", "%(n)s раз"), words.gettext("%(n)s раза"),
-                     words.gettext("%(n)s раз")) == expected
+        assert count(words, n, words.pgettext("one", "ещё %(n)s раз"),
+                     words.gettext("ещё %(n)s раза"), words.gettext("ещё %(n)s раз")) == expected
 
 
 def test_history_lines_in_both_languages() -> None:
@@ -61,7 +61,7 @@ def test_history_lines_in_both_languages() -> None:
 def test_a_quote_line_in_both_languages() -> None:
     line = Line("discount", {"bp": 500, "tier": "Серебро", "amount": 15_000})
     assert render(line, RU) == "Скидка 5\u00a0% уровня «Серебро»: 150\u00a0₽."
-    assert render(line, EN) == "5% discount (Серебро level): ₽150."
+    assert render(line, EN) == "5% discount (Серебро tier): ₽150."
 
 
 def test_consent_texts_keep_their_russian_and_versions_and_have_english() -> None:

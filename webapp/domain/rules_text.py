@@ -229,8 +229,8 @@ def _tier_window_line(s: ProgramSettings, words: Words) -> str:
         return head + _("; достигнутый уровень не понижается.")
     if not g:
         return head + _("; если условия перестанут выполняться, уровень понизится.")
-    days = w.count(words, g, _("%(n)s день"), _("%(n)s дня"), _("%(n)s дней"))
-    return head + _("; если условия перестанут выполняться, уровень сохранится ещё"
+    days = w.count(words, g, _("ещё %(n)s день"), _("ещё %(n)s дня"), _("ещё %(n)s дней"))
+    return head + _("; если условия перестанут выполняться, уровень сохранится"
                     " %(days)s.") % {"days": days}
 
 
@@ -260,7 +260,9 @@ def _bonus_lines(s: ProgramSettings, words: Words, currency: str) -> list[str]:
     if b.birthday:
         lines.append(_("На день рождения — %(points)s.") % {"points": pts(b.birthday)})
     if b.gift_visit is not None:
-        gift = w.lower_first(w.clean(b.gift_title) or _("подарок"))
+        gift = w.clean(b.gift_title) or _("подарок")
+        if w.is_ru(words.lang):  # a Russian sentence goes on in lower case
+            gift = w.lower_first(gift)
         lines.append(_("На %(nth)s-й визит — %(gift)s.") % {
             "nth": _nth(b.gift_visit, words), "gift": gift})
     return lines
@@ -332,8 +334,10 @@ def _limit(e: Entitlement, words: Words) -> str:
     if e.limit == 1:
         return {Period.VISIT: _("раз за визит"), Period.MONTH: _("раз в месяц"),
                 Period.YEAR: _("раз в год")}[e.per]
-    times = w.count(words, e.limit, words.pgettext("one", "%(n)s раз"), _("%(n)s раза"),
-                    _("%(n)s раз"))
+    if e.limit == 2:
+        return {Period.VISIT: _("2 раза за визит"), Period.MONTH: _("2 раза в месяц"),
+                Period.YEAR: _("2 раза в год")}[e.per]
+    times = w.count(words, e.limit, _("%(n)s раз"), _("%(n)s раза"), _("%(n)s раз"))  # 3 and up
     if e.per is Period.VISIT:
         return _("%(times)s за визит") % {"times": times}
     if e.per is Period.MONTH:

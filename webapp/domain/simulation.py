@@ -260,12 +260,12 @@ def _total(p: dict[str, Any], m: _Money, words: Words) -> str:
 
 def _break_even(p: dict[str, Any], m: _Money, words: Words) -> str:
     _ = words.gettext
-    return _("Она окупается, если при марже %(margin)s клиенты придут ещё %(times)s в месяц"
+    return _("Она окупается, если при марже %(margin)s клиенты придут %(times)s в месяц"
              " (+%(growth)s к нынешним %(visits)s).") % {
         "margin": format_percent(p["margin_bp"], words.lang),
         "growth": format_percent(p["growth_bp"], words.lang),
-        "times": w.count(words, p["visits"], words.pgettext("one", "%(n)s раз"), _("%(n)s раза"),
-                         _("%(n)s раз")),
+        "times": w.count(words, p["visits"], words.pgettext("one", "ещё %(n)s раз"),
+                         _("ещё %(n)s раза"), _("ещё %(n)s раз")),
         "visits": w.count(words, p["visits_now"], _("%(n)s визиту"), _("%(n)s визитам"),
                           _("%(n)s визитам"))}
 
