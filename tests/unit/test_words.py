@@ -4,6 +4,7 @@ forms, and a business's texts follow its locale."""
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from wallet.apple.pkpass import STRINGS
 from wallet.google.bodies import _words as google_words
 from webapp.catalogue import gettext_for, words_for
+from webapp.config import PROJECT_ROOT
 from webapp.domain.consent import TEXTS, ConsentKind
 from webapp.domain.history_text import describe
 from webapp.domain.ledger import OperationKind as Op
@@ -106,3 +108,24 @@ def test_pass_labels_in_both_languages() -> None:
     assert STRINGS["en"]["change.points"] == "Balance: %@"
     assert google_words("ru")["card"] == "Карта клиента"
     assert google_words("en")["balance"] % {"points": "5 points"} == "Balance: 5 points"
+
+
+MOVED = ["webapp/domain/rules_text.py", "webapp/domain/quote_text.py",
+         "webapp/domain/simulation.py", "webapp/domain/history_text.py",
+         "webapp/domain/consent.py", "webapp/services/reports/audit_trail.py",
+         "webapp/services/customers/history.py", "webapp/services/customers/sign_in.py",
+         "webapp/services/counter/confirmations.py", "webapp/services/notify/push_messages.py",
+         "webapp/services/notify/push_reminders.py", "webapp/services/program/page.py",
+         "webapp/services/wallet/cards.py", "webapp/services/wallet/links.py",
+         "webapp/customer/push.py", "webapp/customer/pwa.py", "wallet/apple/pkpass.py",
+         "wallet/google/bodies.py"]
+
+
+@pytest.mark.parametrize("name", MOVED)
+def test_no_text_is_chosen_by_comparing_the_language(name: str) -> None:
+    """Texts come from the catalogue: no ``lang == "ru"`` / ``!= "en"`` branch is left."""
+    tree = ast.parse((PROJECT_ROOT / name).read_text(encoding="utf-8"))
+    branches = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Compare)
+                and any(isinstance(side, ast.Constant) and side.value in ("ru", "en")
+                        for side in (node.left, *node.comparators))]
+    assert not branches, f"{name}: {branches}"
