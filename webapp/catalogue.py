@@ -12,6 +12,7 @@ where it is translated at once, :func:`N_` where it is only marked and translate
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
 
@@ -58,3 +59,30 @@ def gettext_for(lang: str | None) -> Callable[[str], str]:
 def ngettext_for(lang: str | None) -> Callable[[str, str, int], str]:
     """``ngettext`` in ``lang``."""
     return _translations(language(lang)).ngettext
+
+
+@dataclass(frozen=True)
+class Words:
+    """One language's catalogue and its name: the translator the domain's wording takes
+    (:class:`webapp.domain.words.Words`)."""
+
+    lang: str
+    translations: NullTranslations
+
+    def gettext(self, message: str) -> str:
+        """``message`` in this language."""
+        return self.translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """The form for ``n`` in this language."""
+        return self.translations.ngettext(singular, plural, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        """``message`` in this language, in ``context``."""
+        return str(self.translations.pgettext(context, message))
+
+
+def words_for(lang: str | None) -> Words:
+    """The catalogue of ``lang`` for the domain's wording ("ru", "en-GB", None -> Russian)."""
+    name = language(lang)
+    return Words(name, _translations(name))

@@ -8,6 +8,7 @@ from uuid import uuid4
 
 from flask import render_template
 
+from webapp import i18n
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.services.customers import history as customer_history
@@ -23,7 +24,7 @@ def history_page(
 ) -> str:
     """The page; after a refused form, ``error`` shows at the form ``error_at`` with what
     was typed (``echo``)."""
-    data = customer_history.history(unit_of_work(), actor, customer_id)
+    data = customer_history.history(unit_of_work(), actor, customer_id, lang=i18n.current())
     # Fresh keys on every render: a double submit or a retry of one form refunds once.
     keys = {f"refund-{order.id}": uuid4().hex for order in data.orders}
     keys["adjust"] = uuid4().hex

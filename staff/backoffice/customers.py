@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from staff.access import require
 from staff.backoffice import adjustments
 from staff.backoffice.customer_page import history_page
+from webapp import i18n
 from webapp.current import unit_of_work
 from webapp.domain import history_text
 from webapp.domain.actor import Actor, Role
@@ -117,14 +118,15 @@ def adjust(actor: Actor, customer_id: int) -> Response | tuple[str, int]:
 @bp.get("/customers/<int:customer_id>/audit")
 @require(Role.MANAGER)
 def customer_audit(actor: Actor, customer_id: int) -> str:
-    data = audit_trail.trail(unit_of_work(), actor, customer_id=customer_id)
+    data = audit_trail.trail(unit_of_work(), actor, customer_id=customer_id,
+                             lang=i18n.current())
     return render_template("backoffice/audit.html", trail=data, business_id=actor.business_id)
 
 
 @bp.get("/staff/<int:staff_id>/audit")
 @require(Role.MANAGER)
 def staff_audit(actor: Actor, staff_id: int) -> str:
-    data = audit_trail.trail(unit_of_work(), actor, staff_id=staff_id)
+    data = audit_trail.trail(unit_of_work(), actor, staff_id=staff_id, lang=i18n.current())
     return render_template("backoffice/audit.html", trail=data, business_id=actor.business_id)
 
 

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from staff.access import require
 from staff.backoffice import program_form
+from webapp import i18n
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.program import InvalidSetting
@@ -22,7 +23,8 @@ bp = Blueprint("backoffice_program", __name__, url_prefix="/b/<int:business_id>/
 @bp.get("/program")
 @require(Role.OWNER)
 def page(actor: Actor) -> str:
-    data = program_page.page(unit_of_work(), actor, request.args.get("preset"))
+    data = program_page.page(unit_of_work(), actor, request.args.get("preset"),
+                             i18n.current())
     assert data.settings is not None  # the page always shows settings
     return render_template("backoffice/program.html", page=data,
                            values=program_form.values(data.settings),
@@ -37,10 +39,11 @@ def preview(actor: Actor) -> tuple[str, int]:
         return render_template("backoffice/_preview.html", preview=None,
                                error="Форма не прочитана: обновите страницу."), 400
     try:
-        shown = program_page.preview(unit_of_work(), actor, program_form.parse(form).settings)
+        shown = program_page.preview(unit_of_work(), actor, program_form.parse(form).settings,
+                                     i18n.current())
     except InvalidSetting as error:
         return render_template("backoffice/_preview.html", preview=None,
-                               error=program_form.message(error)), 422
+                               error=program_form.message(error), lang=i18n.current()), 422
     return render_template("backoffice/_preview.html", preview=shown, error=None), 200
 
 
@@ -55,7 +58,7 @@ def save(actor: Actor) -> Response | tuple[str, int]:
             unit_of_work(), actor, preset=str(form.get("preset") or ""),
             settings=program_form.settings_or_none(form),
             idempotency_key=str(form.get("idempotency_key") or ""),
-            error=program_form.message(error))
+            error=program_form.message(error), lang=i18n.current())
         return render_template("backoffice/program.html", page=data,
                                values=program_form.echo(form),
                                business_id=actor.business_id), 422

@@ -26,6 +26,8 @@ from werkzeug.wrappers import Response
 
 from staff.access import require
 from wallet import availability as wallet_availability
+from webapp import i18n
+from webapp.catalogue import words_for
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import InvalidAmount, InvalidInput
@@ -135,7 +137,8 @@ def quote(actor: Actor, branch_id: int, customer_id: int) -> str:
     needs = counter.needs_confirmation(unit_of_work(), actor, result.redeem_points,
                                        present=_present(customer_id))
     return render_template("counter/_quote.html", here=here, quote=result,
-                           lines=explain(result, "ru", here.currency), needs_code=needs)
+                           lines=explain(result, words_for(i18n.current()), here.currency),
+                           needs_code=needs)
 
 
 @bp.post("/<int:branch_id>/customers/<int:customer_id>/code")

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from webapp.catalogue import words_for
 from webapp.domain.errors import InvalidAmount, InvalidInput
 from webapp.domain.presets import DEMO, PRESETS
 from webapp.domain.program import Mechanic
@@ -201,7 +202,7 @@ def test_every_quote_line_reads_in_both_languages(lang: str) -> None:
                    OrderDraft(3_000 * RUB, "oil_change", redeem_points=0), NOW)
     paid = quote(windowed, 1, CustomerState(2_000, orders[:4]),
                  OrderDraft(10_000 * RUB, "repair", redeem_points=100), NOW)
-    lines = explain(result, lang) + explain(paid, lang)
+    lines = explain(result, words_for(lang)) + explain(paid, words_for(lang))
     codes = {line.code for line in (*result.lines, *paid.lines)}
     assert {"stamp_reward", "discount", "max_redeem", "redeem", "accrue", "next_tier",
             "keep_tier", "stamps"} <= codes

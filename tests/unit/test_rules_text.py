@@ -9,6 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from webapp.catalogue import words_for
 from webapp.domain.presets import DEMO, PRESETS
 from webapp.domain.program import (
     Bonuses,
@@ -40,7 +41,7 @@ def plain(text: str) -> str:
 @pytest.mark.parametrize("lang", ["ru", "en"])
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_every_preset_is_one_sentence(name: str, lang: str) -> None:
-    text = describe(ALL[name], lang)
+    text = describe(ALL[name], words_for(lang))
     assert is_one_sentence(text.sentence), text.sentence
     assert all(line.strip() and "\n" not in line for line in text.details)
 
@@ -50,23 +51,24 @@ def test_every_preset_is_one_sentence(name: str, lang: str) -> None:
     ("service_tiers", ["3", "15"]), ("car_service", ["5"]), ("demo", ["5", "20", "3", "15"]),
 ])
 def test_the_sentence_has_the_key_numbers(name: str, numbers: list[str]) -> None:
-    ru, en = describe(ALL[name], "ru").sentence, describe(ALL[name], "en").sentence
+    ru = describe(ALL[name], words_for("ru")).sentence
+    en = describe(ALL[name], words_for("en")).sentence
     assert f"{numbers[0]}{NBSP}%" in ru and f"{numbers[0]}%" in en
     for sentence in (ru, en):  # ranges ("3–15 %") carry the sign once
         assert set(numbers) <= set(re.findall(r"\d+", sentence)), sentence
 
 
 def test_the_seeds_recommended_start_reads_as_the_seed_says() -> None:
-    assert plain(describe(PRESETS["bonus_5_20"], "ru").sentence) == (
+    assert plain(describe(PRESETS["bonus_5_20"], words_for("ru")).sentence) == (
         "5 % от каждого заказа возвращается бонусами, ими можно оплатить до 20 % следующего"
         " заказа.")
-    assert describe(PRESETS["bonus_5_20"], "en").sentence == (
+    assert describe(PRESETS["bonus_5_20"], words_for("en")).sentence == (
         "5% of every order comes back as points, and you can pay up to 20% of your next order"
         " with them.")
 
 
 def test_the_four_tier_table_can_be_read_back_from_the_details() -> None:
-    details = [plain(line) for line in describe(PRESETS["service_tiers"], "ru").details]
+    details = [plain(line) for line in describe(PRESETS["service_tiers"], words_for("ru")).details]
     text = "\n".join(details)
     for word in ("Базовый", "Серебряный", "от 3", "Золотой", "15 000 ₽", "Платиновый",
                  "30 000 ₽", "SMS-уведомления", "приоритетный ремонт"):
@@ -74,12 +76,12 @@ def test_the_four_tier_table_can_be_read_back_from_the_details() -> None:
     assert "Золотой — от 7 заказов или от 15 000 ₽: скидка 10 %, бесплатная диагностика." \
         in details
     assert details[0].startswith("Базовый — от 1 заказа: скидка 3 %")
-    english = "\n".join(describe(PRESETS["service_tiers"], "en").details)
+    english = "\n".join(describe(PRESETS["service_tiers"], words_for("en")).details)
     assert "Платиновый — from 15 orders or from ₽30,000 spent: 15% off" in english
 
 
 def test_tier_sentence() -> None:
-    assert plain(describe(PRESETS["service_tiers"], "ru").sentence) == (
+    assert plain(describe(PRESETS["service_tiers"], words_for("ru")).sentence) == (
         "Чем чаще вы у нас, тем выше уровень и скидка: от 3 % на уровне «Базовый» до 15 % на"
         " уровне «Платиновый».")
 
@@ -87,32 +89,33 @@ def test_tier_sentence() -> None:
 def test_stamp_cards_alone() -> None:
     card = PRESETS["car_service"].stamp_cards[0]
     only = ProgramSettings(mechanic=Mechanic.NONE, stamp_cards=(card,))
-    assert describe(only, "ru").sentence == "Каждая 6-я замена масла — бесплатно."
-    assert describe(only, "en").sentence == "Every 6th oil change is free."
+    assert describe(only, words_for("ru")).sentence == "Каждая 6-я замена масла — бесплатно."
+    assert describe(only, words_for("en")).sentence == "Every 6th oil change is free."
     two = replace(only, stamp_cards=(card, StampCard("car_wash", "Мойка", every=10,
                                                      reward_bp=5000, per_asset=True)))
-    assert plain(describe(two, "ru").sentence) == (
+    assert plain(describe(two, words_for("ru")).sentence) == (
         "Каждая 6-я замена масла — бесплатно, а каждая 10-я мойка — со скидкой 50 %.")
-    assert "по каждому автомобилю" in describe(two, "ru").details[0]
+    assert "по каждому автомобилю" in describe(two, words_for("ru")).details[0]
 
 
 def test_details_expiry_bonuses_minimum_and_point_value() -> None:
-    demo = [plain(line) for line in describe(DEMO, "ru").details]
+    demo = [plain(line) for line in describe(DEMO, words_for("ru")).details]
     assert "Бонусы сгорают через 12 месяцев; мы напомним заранее." in demo
     assert "За регистрацию — 100 бонусов." in demo
     assert any("Каждая 6-я замена масла" in line for line in demo)
     custom = replace(PRESETS["bonus_5_20"], min_order_for_redeem=100_000, point_value=50,
                      expiry_months=None)
-    ru = [plain(line) for line in describe(custom, "ru").details]
+    ru = [plain(line) for line in describe(custom, words_for("ru")).details]
     assert "Бонусы не сгорают." in ru
     assert "Оплатить бонусами можно заказ от 1 000 ₽." in ru
     assert "1 бонус = 0,50 ₽." in ru
-    assert "1 point = ₽0.50." in describe(custom, "en").details
+    assert "1 point = ₽0.50." in describe(custom, words_for("en")).details
 
 
 def test_unknown_language_is_english() -> None:
-    assert describe(PRESETS["discount_5"], "de") == describe(PRESETS["discount_5"], "en")
-    assert describe(PRESETS["discount_5"], "ru-RU") == describe(PRESETS["discount_5"], "ru")
+    discount = PRESETS["discount_5"]
+    assert describe(discount, words_for("de")) == describe(discount, words_for("en"))
+    assert describe(discount, words_for("ru-RU")) == describe(discount, words_for("ru"))
 
 
 @pytest.mark.parametrize(("bp", "ru", "en"), [
@@ -137,7 +140,8 @@ def test_format_percent(bp: int, ru: str, en: str) -> None:
 ])
 def test_warnings_say_what_they_cost(warning: Warning, ru_numbers: list[str],
                                      en_numbers: list[str]) -> None:
-    ru, en = plain(warning_text(warning, "ru")), plain(warning_text(warning, "en"))
+    ru = plain(warning_text(warning, words_for("ru")))
+    en = plain(warning_text(warning, words_for("en")))
     assert all(number in ru for number in ru_numbers), ru
     assert all(number in en for number in en_numbers), en
     assert ru != en
@@ -153,7 +157,7 @@ def test_the_seed_warning_text() -> None:
 def test_every_warning_of_the_presets_renders() -> None:
     for settings in ALL.values():
         for warning in validate(settings):
-            assert warning.code not in warning_text(warning, "ru")
+            assert warning.code not in warning_text(warning, words_for("ru"))
 
 
 # -- any valid program is one sentence ----------------------------------------------
@@ -212,6 +216,6 @@ def valid_settings(draw: st.DrawFn) -> ProgramSettings:
        st.sampled_from(["RUB", "USD", "KZT"]))
 def test_any_valid_program_is_one_plain_sentence(settings: ProgramSettings, lang: str,
                                                  currency: str) -> None:
-    text = describe(settings, lang, currency)
+    text = describe(settings, words_for(lang), currency)
     assert is_one_sentence(text.sentence), text.sentence
     assert all(line.strip() and "\n" not in line for line in text.details)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from webapp.catalogue import words_for
 from webapp.domain.errors import InvalidInput
 from webapp.domain.presets import DEMO, PRESETS
 from webapp.domain.program import InvalidSetting, ProgramSettings, StampCard
@@ -176,8 +177,8 @@ def test_categories_and_months() -> None:
 @pytest.mark.parametrize("settings", [*PRESETS.values(), DEMO])
 def test_estimate_text_in_both_languages(settings: ProgramSettings) -> None:
     e = simulate(settings, Assumptions())
-    ru = estimate_text(e, "ru", "RUB")
-    en = estimate_text(e, "en", "RUB")
+    ru = estimate_text(e, words_for("ru"), "RUB")
+    en = estimate_text(e, words_for("en"), "RUB")
     assert len(ru) == len(en) == len(e.lines)
     assert f"225{NNBSP}000{NBSP}₽" in ru[0] and "₽225,000" in en[0]
     assert "типичные цифры" in ru[0] and "typical numbers" in en[0]

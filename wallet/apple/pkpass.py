@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from wallet.apple import zipper
 from wallet.apple.images import THEME, images_for
 from wallet.apple.settings import AppleSettings, auth_token
+from webapp.catalogue import N_, gettext_for
 from webapp.services.wallet.cards import PassView
 
 MEDIA_TYPE = "application/vnd.apple.pkpass"
@@ -37,38 +38,23 @@ BACKGROUND = "rgb({}, {}, {})".format(*THEME)
 LABEL = "rgb(190, 228, 208)"  # a pale green: 7:1 on the background
 
 # Localised labels and change messages: pass.json carries the keys, each .lproj the words.
-STRINGS: Mapping[str, Mapping[str, str]] = {
-    "ru": {
-        "label.card": "Карта",
-        "label.points": "Баллы",
-        "change.points": "Баланс: %@",
-        "label.tier": "Уровень",
-        "change.tier": "Уровень: %@",
-        "label.progress": "До следующего уровня",
-        "label.stamps": "Штампы",
-        "label.expiring": "Сгорают",
-        "label.rules": "Правила программы",
-        "label.worth": "Баллами можно оплатить",
-        "label.contacts": "Контакты",
-        "label.history": "История баллов",
-    },
-    "en": {
-        "label.card": "Card",
-        "label.points": "Points",
-        "change.points": "Balance: %@",
-        "label.tier": "Tier",
-        "change.tier": "Tier: %@",
-        "label.progress": "Next tier",
-        "label.stamps": "Stamps",
-        "label.expiring": "Expiring",
-        "label.rules": "How it works",
-        "label.worth": "Your points are worth",
-        "label.contacts": "Contacts",
-        "label.history": "Points history",
-    },
+LABELS: Mapping[str, str] = {
+    "label.card": N_("Карта"),
+    "label.points": N_("Баллы"),
+    "change.points": N_("Баланс: %@"),
+    "label.tier": N_("Уровень"),
+    "change.tier": N_("Уровень: %@"),
+    "label.progress": N_("До следующего уровня"),
+    "label.stamps": N_("Штампы"),
+    "label.expiring": N_("Сгорают"),
+    "label.rules": N_("Правила программы"),
+    "label.worth": N_("Баллами можно оплатить"),
+    "label.contacts": N_("Контакты"),
+    "label.history": N_("История баллов"),
 }
-_HISTORY_LINK = {"ru": "Открыть историю", "en": "Open the history"}
-_DESCRIPTION = {"ru": "Карта постоянного клиента «{}»", "en": "{} loyalty card"}
+LANGUAGES = ("ru", "en")
+STRINGS: Mapping[str, Mapping[str, str]] = {
+    lang: {key: gettext_for(lang)(text) for key, text in LABELS.items()} for lang in LANGUAGES}
 
 
 def strings_file(strings: Mapping[str, str]) -> bytes:
@@ -114,7 +100,7 @@ def build(view: PassView, *, serial: str, updated_at: datetime, settings: AppleS
 def pass_json(view: PassView, *, serial: str, settings: AppleSettings, secret_key: str,
               base_url: str, contacts: Iterable[str] = ()) -> bytes:
     """``pass.json`` (UTF-8)."""
-    lang = view.lang if view.lang in STRINGS else "ru"
+    _ = gettext_for(view.lang)
     base_url = base_url.rstrip("/")
     secondary: list[dict[str, Any]] = []
     if view.tier:
@@ -127,6 +113,7 @@ def pass_json(view: PassView, *, serial: str, settings: AppleSettings, secret_ke
                  for key, value in (("stamps", view.stamps), ("expiring", view.expiring))
                  if value]
     history = f"{base_url}/c/{view.business_id}/history"
+    open_history = escape(_("Открыть историю"))
     back: list[dict[str, Any]] = [  # keys are unique across the pass: front ones are taken
         {"key": key, "label": f"label.{label}", "value": value}
         for key, label, value in (("rules", "rules", view.rules),
@@ -138,7 +125,7 @@ def pass_json(view: PassView, *, serial: str, settings: AppleSettings, secret_ke
         {"key": "contacts", "label": "label.contacts",
          "value": "\n".join([view.business_name, *[c for c in contacts if c]])},
         {"key": "history", "label": "label.history", "value": history,
-         "attributedValue": f'<a href="{escape(history)}">{_HISTORY_LINK[lang]}</a>'},
+         "attributedValue": f'<a href="{escape(history)}">{open_history}</a>'},
     ]
     document: dict[str, Any] = {
         "formatVersion": 1,
@@ -146,7 +133,8 @@ def pass_json(view: PassView, *, serial: str, settings: AppleSettings, secret_ke
         "serialNumber": serial,
         "teamIdentifier": settings.team_id,
         "organizationName": view.business_name,
-        "description": _DESCRIPTION[lang].format(view.business_name),
+        "description": _("Карта постоянного клиента «%(business)s»") % {
+            "business": view.business_name},
         "logoText": view.business_name,
         "foregroundColor": FOREGROUND,
         "backgroundColor": BACKGROUND,

@@ -11,23 +11,20 @@ from datetime import datetime
 from typing import Any
 
 from wallet.google.settings import GoogleSettings
+from webapp.catalogue import N_, gettext_for
 from webapp.services.wallet.cards import PassView
 
 BACKGROUND = "#0b5d3b"
 NO_TIER = "—"  # shown when a tier the pass showed is gone (a patch cannot delete a field)
 MESSAGE_PREFIX = "balance-"  # the ids of the balance messages
 
-_WORDS: dict[str, dict[str, str]] = {
-    "ru": {"points": "Баллы", "tier": "Уровень", "account_id": "Номер карты",
-           "account_name": "Клиент", "worth": "Стоимость баллов",
-           "progress": "Следующий уровень", "stamps": "Штампы", "expiring": "Сгорают",
-           "rules": "Правила", "history": "История баллов", "card": "Карта клиента",
-           "balance": "Баланс: {points}", "new_tier": "Уровень: {tier}. "},
-    "en": {"points": "Points", "tier": "Level", "account_id": "Card number",
-           "account_name": "Member", "worth": "Points worth",
-           "progress": "Next level", "stamps": "Stamps", "expiring": "Expiring",
-           "rules": "How it works", "history": "Points history", "card": "Loyalty card",
-           "balance": "Balance: {points}", "new_tier": "Level: {tier}. "},
+# The labels on the pass, translated into the pass's language by _words.
+_LABELS: dict[str, str] = {
+    "points": N_("Баллы"), "tier": N_("Уровень"), "account_id": N_("Номер карты"),
+    "account_name": N_("Клиент"), "worth": N_("Стоимость баллов"),
+    "progress": N_("Следующий уровень"), "stamps": N_("Штампы"), "expiring": N_("Сгорают"),
+    "rules": N_("Правила"), "history": N_("История баллов"), "card": N_("Карта клиента"),
+    "balance": N_("Баланс: %(points)s"), "new_tier": N_("Уровень: %(tier)s."),
 }
 
 
@@ -50,7 +47,8 @@ def object_id(settings: GoogleSettings, serial: str) -> str:
 
 
 def _words(lang: str) -> dict[str, str]:
-    return _WORDS.get(lang, _WORDS["ru"])
+    _ = gettext_for(lang)
+    return {key: _(text) for key, text in _LABELS.items()}
 
 
 def class_body(settings: GoogleSettings, card: Card, base_url: str) -> dict[str, Any]:
@@ -137,9 +135,9 @@ def changing(view: PassView, base_url: str, *, tier_shown: bool) -> dict[str, An
 def news(view: PassView, *, tier_changed: bool) -> str:
     """The news of a change: "Баланс: 450 баллов", the new tier first when it changed."""
     words = _words(view.lang)
-    text = words["balance"].format(points=view.points_text)
+    text = words["balance"] % {"points": view.points_text}
     if tier_changed and view.tier:
-        text = words["new_tier"].format(tier=view.tier) + text
+        text = words["new_tier"] % {"tier": view.tier} + " " + text
     return text
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
+from webapp.catalogue import words_for
 from webapp.cli.refusals import fail
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor
@@ -102,17 +103,18 @@ def simulate(business_id: int, preset: str | None, lang: str | None, details: bo
         warnings = validate(settings)
     except DomainError as error:
         fail(error, lang=lang)
-    text = describe(settings, lang, currency)
+    words = words_for(lang)
+    _ = words.gettext
+    text = describe(settings, words, currency)
     click.echo(text.sentence)
     if details:
         for line in text.details:
             click.echo(f"  • {line}")
     click.echo()
-    for line in estimate_text(estimate, lang, currency):
+    for line in estimate_text(estimate, words, currency):
         click.echo(line)
     for warning in warnings:
-        click.echo(("Внимание: " if lang == "ru" else "Warning: ")
-                   + warning_text(warning, lang, currency))
+        click.echo(_("Внимание: %(warning)s") % {
+            "warning": warning_text(warning, words, currency)})
     if not assumptions.measured_orders:
-        click.echo("Заказов за полгода меньше 20: расчёт на типичных цифрах." if lang == "ru"
-                   else "Fewer than 20 orders in six months: the estimate uses typical numbers.")
+        click.echo(_("Заказов за полгода меньше 20: расчёт на типичных цифрах."))

@@ -7,6 +7,7 @@ import json
 import uuid
 
 from flask import Response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp import i18n
@@ -27,7 +28,7 @@ def _page(who: Who, business_id: int, error: str | None = None, status: int = 20
         "customer/profile.html", business_id=business_id, error=error,
         profile=customer_profile.profile(unit_of_work(), who),
         devices=customer_sign_in.devices(unit_of_work(), who),
-        ad_text=getattr(TEXTS[ConsentKind.ADVERTISING], i18n.current()),
+        ad_text=gettext(TEXTS[ConsentKind.ADVERTISING].text),
         delete_key=uuid.uuid4().hex), status
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Response, abort, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
+from flask_babel import gettext as _
 
 from webapp import i18n
 from webapp.current import unit_of_work
@@ -51,11 +52,9 @@ def _call(business_id: int, action: Any) -> tuple[Response, int]:
         abort(404)
     who: Who | None = current(business_id)
     if who is None:
-        return _problem(401, "signed_out", "Войдите в приложение ещё раз." if i18n.current() == "ru"
-                        else "Sign in to the app again.")
+        return _problem(401, "signed_out", _("Войдите в приложение ещё раз."))
     if (request.content_length or 0) > MAX_BODY:
-        return _problem(413, "too_large", "Слишком большой запрос." if i18n.current() == "ru"
-                        else "The request is too large.")
+        return _problem(413, "too_large", _("Слишком большой запрос."))
     body = request.get_json(silent=True)
     try:
         return jsonify(action(who, body, settings)), 200

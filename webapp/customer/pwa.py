@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Response, abort, current_app, jsonify, request, url_for
+from flask_babel import gettext as _
 
 from webapp import i18n
 from webapp.current import unit_of_work
@@ -25,13 +26,11 @@ SW_VERSION = "3"  # raise when the shell's files change, so phones fetch them ag
 def manifest(business_id: int) -> Response:
     name = businesses.name_of(unit_of_work(), business_id)
     scope = url_for("customer_app.card", business_id=business_id)
-    english = i18n.current() == "en"
     response = jsonify(
-        name=f"{name} — {'loyalty card' if english else 'карта клиента'}", short_name=name[:12],
+        name=_("%(business)s — карта клиента") % {"business": name}, short_name=name[:12],
         lang=i18n.current(), start_url=scope, scope=scope, id=scope, display="standalone",
         background_color="#ffffff", theme_color=THEME,
-        description=("Points, level and the QR code for the counter" if english
-                     else "Баллы, уровень и QR-код для кассы"),
+        description=_("Баллы, уровень и QR-код для кассы"),
         icons=[
             {"src": url_for("static", filename="img/icon-192.png"), "sizes": "192x192",
              "type": "image/png", "purpose": "any"},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask import session as http_session
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from webapp import i18n
@@ -37,12 +38,11 @@ def client_ip() -> str | None:
 
 def _sign_in_form(business_id: int, phone: str = "", error: str | None = None,
                   status: int = 200) -> tuple[str, int]:
-    language = i18n.current()
     return render_template(
         "customer/sign_in.html", business_id=business_id, phone=phone, error=error,
         ref=(request.values.get("ref") or "")[:12], signed_out=True,
-        data_text=getattr(TEXTS[ConsentKind.PERSONAL_DATA], language),
-        ad_text=getattr(TEXTS[ConsentKind.ADVERTISING], language)), status
+        data_text=gettext(TEXTS[ConsentKind.PERSONAL_DATA].text),
+        ad_text=gettext(TEXTS[ConsentKind.ADVERTISING].text)), status
 
 
 @bp.get("/sign-in")

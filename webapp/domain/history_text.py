@@ -4,7 +4,7 @@ customer page show it: "Начислено 120 за заказ №5" / "120 earn
 from __future__ import annotations
 
 from webapp.domain.ledger import OperationKind as Op
-from webapp.domain.wording import is_ru
+from webapp.domain.words import RUSSIAN, Words
 
 MINUS = "\u2212"
 
@@ -15,57 +15,37 @@ def signed(points: int) -> str:
 
 
 def describe(kind: str, points: int, order_id: int | None, reason: str | None,
-             release_day: str | None, lang: str = "ru") -> str:
+             release_day: str | None, words: Words = RUSSIAN) -> str:
     """One operation in the reader's language; ``release_day`` is a hold's date, shown."""
-    if is_ru(lang):
-        return _ru(kind, points, order_id, reason, release_day)
-    return _en(kind, points, order_id, reason, release_day)
-
-
-def _ru(kind: str, points: int, order_id: int | None, reason: str | None,
-        release_day: str | None) -> str:
-    order = f"заказ №{order_id}" if order_id else None
+    _ = words.gettext
+    p = {"points": points, "order": order_id, "day": release_day}
     if kind == Op.ACCRUAL:
-        return f"Начислено {points}" + (f" за {order}" if order else "")
+        return (_("Начислено %(points)s за заказ №%(order)s") if order_id
+                else _("Начислено %(points)s")) % p
     if kind == Op.REDEMPTION:
-        return f"Списано {points}" + (f" в оплату заказа №{order_id}" if order else "")
+        return (_("Списано %(points)s в оплату заказа №%(order)s") if order_id
+                else _("Списано %(points)s")) % p
     if kind == Op.HOLD:
-        until = f" до {release_day}" if release_day else ""
-        return (f"Начислено {points}" + (f" за {order}" if order else "")
-                + f", ожидает зачисления{until}")
+        if order_id:
+            return (_("Начислено %(points)s за заказ №%(order)s, ожидает зачисления до %(day)s")
+                    if release_day else
+                    _("Начислено %(points)s за заказ №%(order)s, ожидает зачисления")) % p
+        return (_("Начислено %(points)s, ожидает зачисления до %(day)s") if release_day
+                else _("Начислено %(points)s, ожидает зачисления")) % p
     if kind == Op.RELEASE:
-        return f"Зачислено {points} из ожидания" + (f" ({order})" if order else "")
+        return (_("Зачислено %(points)s из ожидания (заказ №%(order)s)") if order_id
+                else _("Зачислено %(points)s из ожидания")) % p
     if kind == Op.CANCEL:
-        return f"Отменено ожидающее начисление {points}" + (f" ({order})" if order else "")
+        return (_("Отменено ожидающее начисление %(points)s (заказ №%(order)s)") if order_id
+                else _("Отменено ожидающее начисление %(points)s")) % p
     if kind == Op.REVERSAL:
-        change = signed(-points) if points else "баллы не изменились"
-        return f"Возврат заказа №{order_id}: {change}"
+        change = signed(-points) if points else _("баллы не изменились")
+        return _("Возврат заказа №%(order)s: %(change)s") % {**p, "change": change}
     if kind == Op.ADJUSTMENT:
-        return f"Корректировка {signed(points)}: {reason or ''}".rstrip(": ")
+        if not reason:
+            return _("Корректировка %(change)s") % {"change": signed(points)}
+        return _("Корректировка %(change)s: %(reason)s") % {"change": signed(points),
+                                                            "reason": reason}
     if kind == Op.EXPIRY:
-        return f"Сгорело {points}"
-    return f"{kind} {points}"
-
-
-def _en(kind: str, points: int, order_id: int | None, reason: str | None,
-        release_day: str | None) -> str:
-    order = f"order #{order_id}" if order_id else None
-    if kind == Op.ACCRUAL:
-        return f"{points} earned" + (f" for {order}" if order else "")
-    if kind == Op.REDEMPTION:
-        return f"{points} spent" + (f" on {order}" if order else "")
-    if kind == Op.HOLD:
-        tail = f", available on {release_day}" if release_day else ", pending"
-        return f"{points} earned" + (f" for {order}" if order else "") + tail
-    if kind == Op.RELEASE:
-        return f"{points} now available" + (f" ({order})" if order else "")
-    if kind == Op.CANCEL:
-        return f"Pending {points} cancelled" + (f" ({order})" if order else "")
-    if kind == Op.REVERSAL:
-        change = signed(-points) if points else "no change in points"
-        return f"Refund of order #{order_id}: {change}"
-    if kind == Op.ADJUSTMENT:
-        return f"Correction {signed(points)}: {reason or ''}".rstrip(": ")
-    if kind == Op.EXPIRY:
-        return f"{points} expired"
+        return _("Сгорело %(points)s") % p
     return f"{kind} {points}"

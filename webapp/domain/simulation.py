@@ -14,7 +14,7 @@ simplicity, of revenue).
 from __future__ import annotations
 
 from calendar import monthrange
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -24,6 +24,8 @@ from webapp.domain import wording as w
 from webapp.domain.errors import InvalidInput
 from webapp.domain.money import format_money
 from webapp.domain.program import BP, Mechanic, ProgramSettings, validate
+from webapp.domain.wording import format_percent
+from webapp.domain.words import Words
 
 # Plausible shares of customers per tier when nothing is measured: most stay low.
 DEFAULT_TIER_MIX = {1: (BP,), 2: (7000, 3000), 3: (6000, 3000, 1000),
@@ -172,90 +174,108 @@ def categories_from_history(orders: Iterable[tuple[str | None, int]]) -> tuple[C
                  for name, totals in sorted(counts.items()))
 
 
-def estimate_text(estimate: Estimate, lang: str, currency: str) -> list[str]:
-    """One line per number of the estimate, in the customer-facing language."""
-    ru = w.is_ru(lang)
+def estimate_text(estimate: Estimate, words: Words, currency: str) -> list[str]:
+    """One line per number of the estimate, in the reader's language."""
 
     def m(minor: int) -> str:  # an estimate in whole roubles: kopecks would be false precision
-        return format_money(round(Fraction(minor, 100)) * 100, currency, lang)
+        return format_money(round(Fraction(minor, 100)) * 100, currency, words.lang)
 
-    texts: list[str] = []
-    for code, p in estimate.lines:
-        texts.append(_LINES[code][0 if ru else 1](p, m, ru))
-    return texts
+    return [_LINES[code](p, m, words) for code, p in estimate.lines]
 
 
-# Each line's text: (ru, en), given the params, a money formatter and the language.
-_Render = Any
-_LINES: dict[str, tuple[_Render, _Render]] = {
-    "revenue": (
-        lambda p, m, ru: f"Выручка в месяц — {m(p['amount'])}: {p['customers']} "
-        f"{w.plural(p['customers'], 'активный клиент', 'активных клиента', 'активных клиентов')},"
-        f" {p['visits']} {w.plural(p['visits'], 'визит', 'визита', 'визитов')} по"
-        f" {m(p['average_check'])} ({_source(p, ru)}).",
-        lambda p, m, ru: f"Revenue a month: {m(p['amount'])} from"
-        f" {_en(p['customers'], 'active customer')}, {_en(p['visits'], 'visit')} at"
-        f" {m(p['average_check'])} ({_source(p, ru)})."),
-    "discounts": (
-        lambda p, m, ru: f"Скидки — {m(p['amount'])} ({w.percent(p['rate_bp'], ru)} выручки).",
-        lambda p, m, ru: f"Discounts: {m(p['amount'])} ({w.percent(p['rate_bp'], ru)} of"
-        f" revenue)."),
-    "points": (
-        lambda p, m, ru: f"Бонусы — {m(p['amount'])}: начисляется"
-        f" {w.percent(p['accrual_bp'], ru)}, клиенты тратят"
-        f" {w.percent(p['redemption_bp'], ru)} начисленного.",
-        lambda p, m, ru: f"Points: {m(p['amount'])}; {w.percent(p['accrual_bp'], ru)} earned,"
-        f" {w.percent(p['redemption_bp'], ru)} of it spent."),
-    "welcome": (
-        lambda p, m, ru: f"Бонусы за регистрацию — {m(p['amount'])} ({p['customers']}"
-        f" {w.plural(p['customers'], 'новый клиент', 'новых клиента', 'новых клиентов')} в"
-        f" месяц).",
-        lambda p, m, ru: f"Welcome bonuses: {m(p['amount'])}"
-        f" ({_en(p['customers'], 'new customer')} a month)."),
-    "birthday": (
-        lambda p, m, ru: f"Бонусы на день рождения — {m(p['amount'])} ({p['customers']}"
-        f" {w.plural(p['customers'], 'именинник', 'именинника', 'именинников')} в месяц).",
-        lambda p, m, ru: f"Birthday bonuses: {m(p['amount'])}"
-        f" ({_en(p['customers'], 'birthday')} a month)."),
-    "stamp": (
-        lambda p, m, ru: f"«{w.clean(p['title'])}» — {m(p['amount'])}"
-        f" ({_tenths(p['rewards_x10'], ru)} {_reward_ru(p['rewards_x10'])} в месяц).",
-        lambda p, m, ru: f"“{w.clean(p['title'])}”: {m(p['amount'])}"
-        f" ({_tenths(p['rewards_x10'], ru)} reward{'s' * (p['rewards_x10'] != 10)} a"
-        f" month)."),
-    "messages": (
-        lambda p, m, ru: f"SMS-напоминания — {m(p['amount'])} ({p['count']} × {m(p['unit'])}).",
-        lambda p, m, ru: f"SMS reminders: {m(p['amount'])} ({p['count']} × {m(p['unit'])})."),
-    "not_counted": (
-        lambda p, m, ru: {"referral": "Бонусы за друзей не учтены: их окупают новые клиенты.",
-                          "gift": f"Подарок на {p.get('visit')}-й визит не учтён: его стоимость"
-                                  f" не указана.",
-                          "perks": "Привилегии уровней (бесплатная диагностика и другие) не"
-                                   " учтены."}[p["what"]],
-        lambda p, m, ru: {"referral": "Referral bonuses are not counted: new customers pay"
-                                      " for them.",
-                          "gift": f"The gift on visit {p.get('visit')} is not counted: its cost"
-                                  f" is not known.",
-                          "perks": "Tier perks (free diagnostics and the like) are not"
-                                   " counted."}[p["what"]]),
-    "total": (
-        lambda p, m, ru: f"Итого программа стоит {m(p['amount'])} в месяц —"
-        f" {w.percent(p['share_bp'], ru)} выручки.",
-        lambda p, m, ru: f"In all, the program costs {m(p['amount'])} a month:"
-        f" {w.percent(p['share_bp'], ru)} of revenue."),
-    "break_even": (
-        lambda p, m, ru: f"Она окупается, если при марже {w.percent(p['margin_bp'], ru)}"
-        f" клиенты придут ещё {p['visits']} {w.plural(p['visits'], 'раз', 'раза', 'раз')} в"
-        f" месяц (+{w.percent(p['growth_bp'], ru)} к нынешним {p['visits_now']}"
-        f" {w.plural(p['visits_now'], 'визиту', 'визитам', 'визитам')}).",
-        lambda p, m, ru: f"It pays for itself at a {w.percent(p['margin_bp'], ru)} margin with"
-        f" {p['visits']} extra visits a month (+{w.percent(p['growth_bp'], ru)} on today's"
-        f" {p['visits_now']})."),
+_Money = Callable[[int], str]
+
+
+def _revenue(p: dict[str, Any], m: _Money, words: Words) -> str:
+    _ = words.gettext
+    return _("Выручка в месяц — %(amount)s: %(customers)s, %(visits)s по %(check)s"
+             " (%(source)s).") % {
+        "amount": m(p["amount"]), "check": m(p["average_check"]), "source": _source(p, words),
+        "customers": w.count(words, p["customers"], _("%(n)s активный клиент"),
+                             _("%(n)s активных клиента"), _("%(n)s активных клиентов")),
+        "visits": w.count(words, p["visits"], _("%(n)s визит"), _("%(n)s визита"),
+                          _("%(n)s визитов"))}
+
+
+def _discounts(p: dict[str, Any], m: _Money, words: Words) -> str:
+    return words.gettext("Скидки — %(amount)s (%(percent)s выручки).") % {
+        "amount": m(p["amount"]), "percent": format_percent(p["rate_bp"], words.lang)}
+
+
+def _points(p: dict[str, Any], m: _Money, words: Words) -> str:
+    return words.gettext("Бонусы — %(amount)s: начисляется %(accrual)s, клиенты тратят"
+                         " %(spent)s начисленного.") % {
+        "amount": m(p["amount"]), "accrual": format_percent(p["accrual_bp"], words.lang),
+        "spent": format_percent(p["redemption_bp"], words.lang)}
+
+
+def _welcome(p: dict[str, Any], m: _Money, words: Words) -> str:
+    _ = words.gettext
+    return _("Бонусы за регистрацию — %(amount)s (%(customers)s в месяц).") % {
+        "amount": m(p["amount"]),
+        "customers": w.count(words, p["customers"], _("%(n)s новый клиент"),
+                             _("%(n)s новых клиента"), _("%(n)s новых клиентов"))}
+
+
+def _birthday(p: dict[str, Any], m: _Money, words: Words) -> str:
+    _ = words.gettext
+    return _("Бонусы на день рождения — %(amount)s (%(customers)s в месяц).") % {
+        "amount": m(p["amount"]),
+        "customers": w.count(words, p["customers"], _("%(n)s именинник"),
+                             _("%(n)s именинника"), _("%(n)s именинников"))}
+
+
+def _stamp(p: dict[str, Any], m: _Money, words: Words) -> str:
+    _, x10 = words.gettext, p["rewards_x10"]
+    tenths = _tenths(x10, w.is_ru(words.lang))
+    if x10 % 10:  # a fraction takes the genitive singular: "0,4 награды"
+        rewards = _("%(n)s награды") % {"n": tenths}
+    else:
+        rewards = w.count(words, x10 // 10, _("%(n)s награда"), _("%(n)s награды"),
+                          _("%(n)s наград"))
+    return _("«%(title)s» — %(amount)s (%(rewards)s в месяц).") % {
+        "title": w.clean(p["title"]), "amount": m(p["amount"]), "rewards": rewards}
+
+
+def _messages(p: dict[str, Any], m: _Money, words: Words) -> str:
+    return words.gettext("SMS-напоминания — %(amount)s (%(count)s × %(unit)s).") % {
+        "amount": m(p["amount"]), "count": p["count"], "unit": m(p["unit"])}
+
+
+def _not_counted(p: dict[str, Any], m: _Money, words: Words) -> str:
+    _ = words.gettext
+    if p["what"] == "referral":
+        return _("Бонусы за друзей не учтены: их окупают новые клиенты.")
+    if p["what"] == "gift":
+        return _("Подарок на %(visit)s-й визит не учтён: его стоимость не указана.") % {
+            "visit": p.get("visit")}
+    return _("Привилегии уровней (бесплатная диагностика и другие) не учтены.")
+
+
+def _total(p: dict[str, Any], m: _Money, words: Words) -> str:
+    return words.gettext("Итого программа стоит %(amount)s в месяц — %(percent)s"
+                         " выручки.") % {
+        "amount": m(p["amount"]), "percent": format_percent(p["share_bp"], words.lang)}
+
+
+def _break_even(p: dict[str, Any], m: _Money, words: Words) -> str:
+    _ = words.gettext
+    return _("Она окупается, если при марже %(margin)s клиенты придут %(times)s в месяц"
+             " (+%(growth)s к нынешним %(visits)s).") % {
+        "margin": format_percent(p["margin_bp"], words.lang),
+        "growth": format_percent(p["growth_bp"], words.lang),
+        "times": w.count(words, p["visits"], words.pgettext("one", "ещё %(n)s раз"),
+                         _("ещё %(n)s раза"), _("ещё %(n)s раз")),
+        "visits": w.count(words, p["visits_now"], _("%(n)s визиту"), _("%(n)s визитам"),
+                          _("%(n)s визитам"))}
+
+
+# Each line's text, given the params, a money formatter and the words.
+_LINES: dict[str, Callable[[dict[str, Any], _Money, Words], str]] = {
+    "revenue": _revenue, "discounts": _discounts, "points": _points, "welcome": _welcome,
+    "birthday": _birthday, "stamp": _stamp, "messages": _messages,
+    "not_counted": _not_counted, "total": _total, "break_even": _break_even,
 }
-
-
-def _en(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' * (n != 1)}"
 
 
 def _tenths(n: int, ru: bool) -> str:
@@ -264,18 +284,12 @@ def _tenths(n: int, ru: bool) -> str:
     return f"{whole}{',' if ru else '.'}{tenth}" if tenth else str(whole)
 
 
-def _reward_ru(x10: int) -> str:
-    if x10 % 10:  # a fraction takes the genitive singular: "0,4 награды"
-        return "награды"
-    return w.plural(x10 // 10, "награда", "награды", "наград")
-
-
-def _source(p: dict[str, Any], ru: bool) -> str:
-    n = p["measured_orders"]
+def _source(p: dict[str, Any], words: Words) -> str:
+    _, n = words.gettext, p["measured_orders"]
     if not n:
-        return "типичные цифры" if ru else "typical numbers"
-    return (f"по {n} {w.plural(n, 'заказу', 'заказам', 'заказам')} за полгода" if ru
-            else f"measured from {n} orders")
+        return _("типичные цифры")
+    return _("по %(orders)s за полгода") % {"orders": w.count(
+        words, n, _("%(n)s заказу"), _("%(n)s заказам"), _("%(n)s заказам"))}
 
 
 def _groups(s: ProgramSettings, a: Assumptions) -> list[tuple[Fraction, int, int, int]]:

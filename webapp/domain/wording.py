@@ -1,5 +1,6 @@
 """Numbers and words for people, in Russian and English, without Babel.
 
+Words come from the translator the caller passes (:class:`webapp.domain.words.Words`).
 Money is integer minor units and percentages integer basis points (see
 :mod:`webapp.domain.program`); these helpers only format, they never round a balance.
 Pure: standard library only, usable from the domain.
@@ -9,20 +10,22 @@ from __future__ import annotations
 
 import re
 
+from webapp.domain.words import N_, Words
+
 NBSP = "\u00a0"  # between a number and its unit: "5 %", "15 000 ₽"
 NNBSP = "\u202f"  # the Russian thousands separator
 SYMBOLS = {"RUB": "₽", "USD": "$", "EUR": "€", "GBP": "£", "KZT": "₸", "UAH": "₴",
            "BYN": "Br", "GEL": "₾", "TRY": "₺", "AMD": "֏"}
-# Service categories a customer recognises: (ru noun, its gender for "6-я/6-й/6-е", en).
+# Service categories a customer recognises: (noun, its Russian gender for "6-я/6-й/6-е").
 CATEGORIES = {
-    "oil_change": ("замена масла", "f", "oil change"),
-    "diagnostics": ("диагностика", "f", "diagnostics"),
-    "tyres": ("шиномонтаж", "m", "tyre change"),
-    "brakes": ("ремонт тормозов", "m", "brake job"),
-    "suspension": ("ремонт подвески", "m", "suspension repair"),
-    "maintenance": ("ТО", "n", "service"),
-    "repair": ("ремонт", "m", "repair"),
-    "car_wash": ("мойка", "f", "car wash"),
+    "oil_change": (N_("замена масла"), "f"),
+    "diagnostics": (N_("диагностика"), "f"),
+    "tyres": (N_("шиномонтаж"), "m"),
+    "brakes": (N_("ремонт тормозов"), "m"),
+    "suspension": (N_("ремонт подвески"), "m"),
+    "maintenance": (N_("ТО"), "n"),
+    "repair": (N_("ремонт"), "m"),
+    "car_wash": (N_("мойка"), "f"),
 }
 _TERMINAL = re.compile(r"(?<!\d)[.!?…]+|[.!?…]+(?!\d)")  # the period of "2.5" is kept
 
@@ -32,11 +35,31 @@ def is_ru(lang: str) -> bool:
     return lang.lower().replace("_", "-").split("-")[0] == "ru"
 
 
-def format_points(n: int, lang: str) -> str:
+def format_points(n: int, words: Words) -> str:
     """Points for people: "1 250 баллов" (ru), "1,250 points" (en)."""
-    if is_ru(lang):
-        return f"{n:,}".replace(",", NNBSP) + " " + plural(n, "балл", "балла", "баллов")
-    return f"{n:,} point" + ("" if n == 1 else "s")
+    return count(words, n, words.gettext("%(n)s балл"), words.gettext("%(n)s балла"),
+                 words.gettext("%(n)s баллов"), shown=number(n, words.lang))
+
+
+def number(n: int, lang: str) -> str:
+    """A whole number with thousands separated: "15 000" (ru), "15,000" (en)."""
+    return f"{n:,}".replace(",", NNBSP) if is_ru(lang) else f"{n:,}"
+
+
+def count(words: Words, n: int, one: str, few: str, many: str, shown: str | None = None
+          ) -> str:
+    """``n`` (or its ``shown`` form) with its noun, given the three forms already
+    translated, each with ``%(n)s``: Russian's rule in Russian (1 балл, 2 балла, 5 баллов,
+    21 балл), one/other in English ("1 point", "21 points"). Where Russian's "one" and
+    "many" read the same (1 раз, 5 раз), mark "one" with ``words.pgettext("one", …)``."""
+    return pick(words, n, one, few, many) % {"n": str(n) if shown is None else shown}
+
+
+def pick(words: Words, n: int, one: str, few: str, many: str) -> str:
+    """Which of three translated forms goes with ``n`` (see :func:`count`)."""
+    if is_ru(words.lang):
+        return plural(n, one, few, many)
+    return one if n == 1 else many
 
 
 def format_percent(bp: int, lang: str) -> str:

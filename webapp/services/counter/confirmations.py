@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from webapp.catalogue import words_for
 from webapp.domain import one_time_codes as codes
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import Conflict, InvalidAmount, InvalidInput, UnknownCustomer
+from webapp.domain.wording import count, language_of_locale
 from webapp.persistence.models import Business, Customer, RedeemConfirmation
 from webapp.services.customers import one_time_codes, phones
 from webapp.services.unit_of_work import writes
@@ -62,15 +64,26 @@ def send_code(session: Session, actor: Actor, sms: SmsGateway, *, customer_id: i
         RedeemConfirmation.created_at > now - timedelta(hours=1))) or 0
     if recent >= PER_CUSTOMER_PER_HOUR:
         raise codes.TooManyCodes(purpose=codes.Purpose.REDEMPTION)
-    business_name = session.scalar(select(Business.name).where(Business.id == actor.business_id))
+    business_name, locale = session.execute(select(Business.name, Business.locale).where(
+        Business.id == actor.business_id)).one()
     row = RedeemConfirmation(business_id=actor.business_id, customer_id=customer_id,
                              staff_id=actor.staff_id, points=points, code_hash="",
                              expires_at=codes.expires_at(now), created_at=now)
     code = one_time_codes.issue(session, row, codes.Purpose.REDEMPTION)
     phone = customer.phone
-    sms.send(phone, f"Код {code}: списание {points} баллов в «{business_name}». "
-                    "Назовите его кассиру, только если списываете сами.")
+    sms.send(phone, confirmation_text(code, points, business_name, locale))
     return CodeSent(row.id, points, phones.hint(phone), row.expires_at)
+
+
+def confirmation_text(code: str, points: int, business_name: str, locale: str) -> str:
+    """The redemption code's SMS, in the business's language."""
+    words = words_for(language_of_locale(locale))
+    _ = words.gettext
+    # The number as the cashier typed it (no thousands separator): easy to compare.
+    amount = count(words, points, _("%(n)s балл"), _("%(n)s балла"), _("%(n)s баллов"))
+    return _("Код %(code)s: списание %(points)s в «%(business)s». Назовите его кассиру,"
+             " только если списываете сами.") % {
+        "code": code, "points": amount, "business": business_name}
 
 
 def consume(session: Session, actor: Actor, *, confirmation_id: int, code: str,

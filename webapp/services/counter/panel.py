@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
+from webapp.catalogue import words_for
 from webapp.domain import counter_settings as rules
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
@@ -153,7 +154,7 @@ def panel(session: Session, actor: Actor, customer_id: int, lang: str = "ru",
     balance = balance_of(session, actor.business_id, customer_id, now)
     version, program = standing(session, actor.business_id, customer_id,
                                 balance.available, now)
-    progress = [render(line, lang, business.currency) for line in program.lines
+    progress = [render(line, words_for(lang), business.currency) for line in program.lines
                 if line.code in ("next_tier", "keep_tier", "stamps")] if program else []
     return Panel(
         customer_id=customer.id, card_number=customer.card_number, name=customer.name,

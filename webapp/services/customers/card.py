@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.catalogue import words_for
 from webapp.domain import tiers
 from webapp.domain.actor import Actor, ActorKind
 from webapp.domain.clock import utcnow
@@ -74,7 +75,7 @@ def read(session: Session, business_id: int, customer_id: int, lang: str = "ru",
     name, card_number, secret, _, business_name, currency, timezone = row
     balance = balance_of(session, business_id, customer_id, now)
     version, program = standing(session, business_id, customer_id, balance.available, now)
-    rules = describe(version.settings, lang, currency) if version else None
+    rules = describe(version.settings, words_for(lang), currency) if version else None
     return Card(
         business_name=business_name, currency=currency, zone=ZoneInfo(timezone),
         name=name, card_number=card_number,
@@ -84,7 +85,7 @@ def read(session: Session, business_id: int, customer_id: int, lang: str = "ru",
         program=program,
         progress_percent=(tiers.progress(version.settings, program.next_tier)
                           if version and program else 0),
-        progress=[render(line, lang, currency) for line in program.lines
+        progress=[render(line, words_for(lang), currency) for line in program.lines
                   if line.code in ("next_tier", "keep_tier", "stamps")] if program else [],
         rules=rules.sentence if rules else "",
         rules_details=rules.details if rules else [],
@@ -113,7 +114,7 @@ def invitation(session: Session, who: Who, lang: str = "ru",
         raise UnknownCustomer()
     code, business_name, currency = row
     version = programs.version_at(session, who.business_id, now or utcnow())
-    rule = referral_line(version.settings, lang, currency) if version else None
+    rule = referral_line(version.settings, words_for(lang), currency) if version else None
     return Invitation(business_name, code, rule)
 
 

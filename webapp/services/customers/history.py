@@ -18,6 +18,7 @@ import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from webapp.catalogue import N_, gettext_for, words_for
 from webapp.domain import cards, history_text
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
@@ -42,12 +43,13 @@ from webapp.services.ledger.balances import balance_of
 from webapp.services.unit_of_work import UnitOfWork, Work, reads
 
 EXPIRY_HORIZON = timedelta(days=90)
-CUSTOMER_STATUS = {"active": "активен", "blocked": "заблокирован", "merged": "объединён"}
+CUSTOMER_STATUS = {"active": N_("активен"), "blocked": N_("заблокирован"),
+                   "merged": N_("объединён")}
 ORDER_STATUS = {
-    "open": "открыт",
-    "closed": "оплачен",
-    "partially_refunded": "частичный возврат",
-    "refunded": "возвращён",
+    "open": N_("открыт"),
+    "closed": N_("оплачен"),
+    "partially_refunded": N_("частичный возврат"),
+    "refunded": N_("возвращён"),
 }
 
 
@@ -146,9 +148,11 @@ class BusinessView:
 
 @reads
 def history(
-    session: Session, actor: Actor, customer_id: int, limit: int = 100, now: datetime | None = None
+    session: Session, actor: Actor, customer_id: int, limit: int = 100, now: datetime | None = None,
+    lang: str = "ru",
 ) -> CustomerHistory:
-    """A customer's card, balance, newest orders and ledger operations (managers and up)."""
+    """A customer's card, balance, newest orders and ledger operations (managers and up),
+    in ``lang``."""
     require_manager(actor)
     business = business_of(session, actor)
     customer = customer_of(session, actor, customer_id)
@@ -156,7 +160,7 @@ def history(
     return CustomerHistory(
         business_name=business.name,
         currency=business.currency,
-        customer=card_of(customer),
+        customer=card_of(customer, lang),
         balance=BalanceView(
             balance.available,
             balance.pending,
@@ -164,8 +168,8 @@ def history(
             [(business.day(at), points) for at, points in balance.expiring],
             balance.expiring_total,
         ),
-        orders=_orders(session, actor, customer_id, limit, business),
-        operations=operations(session, actor, customer_id, limit, business),
+        orders=_orders(session, actor, customer_id, limit, business, lang),
+        operations=operations(session, actor, customer_id, limit, business, lang),
         requests=adjustment_request_list.requests(session, actor, customer_id=customer_id),
     )
 
@@ -206,7 +210,7 @@ def _orders(
                 discount_minor=order.discount_minor,
                 refunded_minor=order.refunded_minor,
                 left_minor=left,
-                status=ORDER_STATUS.get(order.status, order.status),
+                status=_status(ORDER_STATUS, order.status, lang),
                 status_code=order.status,
                 earned=accrued + held - cancelled,
                 redeemed=redeemed,
@@ -269,7 +273,8 @@ def operations(
 def describe(op: Operation, business: BusinessView, lang: str = "ru") -> str:
     """One ledger operation in plain words: "Начислено 120 за заказ №5"."""
     release = business.day(op.release_at) if op.release_at else None
-    return history_text.describe(op.kind, op.points, op.order_id, op.reason, release, lang)
+    return history_text.describe(op.kind, op.points, op.order_id, op.reason, release,
+                                 words_for(lang))
 
 
 # -- the page's actions ----------------------------------------------------------------
@@ -333,15 +338,20 @@ def customer_of(session: Session, actor: Actor, customer_id: int) -> Customer:
     return customer
 
 
-def card_of(customer: Customer) -> CustomerCard:
+def card_of(customer: Customer, lang: str = "ru") -> CustomerCard:
+    """The customer's card as the manager's pages show it, its status in ``lang``."""
     return CustomerCard(
         customer.id,
         customer.name,
         display_phone(customer.phone),
         cards.display(customer.card_number),
-        CUSTOMER_STATUS.get(customer.status, customer.status),
+        _status(CUSTOMER_STATUS, customer.status, lang),
         customer.status,
     )
+
+
+def _status(names: dict[str, str], status: str, lang: str) -> str:
+    return gettext_for(lang)(names[status]) if status in names else status
 
 
 def display_phone(e164: str) -> str:

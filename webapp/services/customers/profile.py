@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.orm import Session
 
+from webapp.catalogue import N_
 from webapp.domain import cards
 from webapp.domain.actor import Actor, ActorKind
 from webapp.domain.clock import utcnow
@@ -52,7 +53,8 @@ NAME_LENGTH = 200
 LABEL_LENGTH = 200
 VALUE_LENGTH = 64  # Asset.value
 FIRST_BIRTHDAY = date(1900, 1, 1)
-CONFIRM_WORDS = frozenset({"удалить", "delete"})
+# The word the page asks for, in either language ("Чтобы подтвердить, введите слово …").
+CONFIRM_WORDS = frozenset({N_("удалить"), "delete"})
 FORFEIT_REASON = "account deleted"
 ADS_WITHDRAWN = "advertising consent withdrawn"
 

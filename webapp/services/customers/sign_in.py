@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from webapp.catalogue import gettext_for
 from webapp.domain import one_time_codes as codes
 from webapp.domain.actor import Actor, ActorKind
 from webapp.domain.addresses import address_key
@@ -25,6 +26,7 @@ from webapp.domain.clock import utcnow
 from webapp.domain.consent import ConsentKind
 from webapp.domain.errors import Conflict, InvalidInput, NotFound
 from webapp.domain.tokens import token_hash
+from webapp.domain.wording import language_of_locale
 from webapp.persistence.models import Business, Customer, CustomerSession, SignInCode
 from webapp.services.customers import accounts as customers
 from webapp.services.customers import code_limits as sign_in_code_limits
@@ -71,6 +73,13 @@ class Device:
     current: bool
 
 
+def sign_in_text(code: str, business_name: str, locale: str) -> str:
+    """The sign-in SMS, in the business's language (Russian unless its locale is English)."""
+    _ = gettext_for(language_of_locale(locale))
+    return _("%(code)s — код входа в «%(business)s». Никому его не сообщайте.") % {
+        "code": code, "business": business_name}
+
+
 def request_code(session: Work, business_id: int, phone: str, *, ip: str | None,
                  data_consent: bool, now: datetime | None = None) -> CodeRequested:
     """Text a sign-in code to ``phone`` (through the outbox), in one write scope with the
@@ -97,8 +106,7 @@ def request_code(session: Work, business_id: int, phone: str, *, ip: str | None,
                          expires_at=codes.expires_at(now), created_at=now)
         code = one_time_codes.issue(db, row, codes.Purpose.SIGN_IN)
         outbox.enqueue_sms(db, phone=e164, business_id=business_id, customer_id=known,
-                           text=f"{code} — код входа в «{business.name}»."
-                                " Никому его не сообщайте.")
+                           text=sign_in_text(code, business.name, business.locale))
         return CodeRequested(row.id, phones.hint(e164), row.expires_at)
 
 

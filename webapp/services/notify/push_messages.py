@@ -15,7 +15,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from webapp.domain.wording import NNBSP, format_points, plural
+from webapp.catalogue import words_for
+from webapp.domain.wording import count, language_of_locale, number
 from webapp.persistence.models import Business, Customer, PushSubscription
 from webapp.services.notify import outbox
 
@@ -24,7 +25,7 @@ TTL_NEWS = 24 * 3600  # how long a push service keeps an undelivered message
 
 # Built once: a close that credits points runs _ANY, and _RECIPIENTS only when subscribed.
 _RECIPIENTS = (
-    select(PushSubscription.id, Customer.business_id, Business.name)
+    select(PushSubscription.id, Customer.business_id, Business.name, Business.locale)
     .join(Customer, Customer.id == PushSubscription.customer_id)
     .join(Business, Business.id == Customer.business_id)
     .where(PushSubscription.business_id == Customer.business_id,
@@ -43,8 +44,8 @@ def subscribed(session: Session, customer_id: int) -> bool:
 
 
 def recipients(session: Session, customer_id: int) -> list[Any]:
-    """The browsers to write to: ``(subscription_id, business_id, business_name)`` rows,
-    none unless the customer is active."""
+    """The browsers to write to: ``(subscription_id, business_id, business_name, locale)``
+    rows, none unless the customer is active."""
     return list(session.execute(_RECIPIENTS, {"customer": customer_id}).all())
 
 
@@ -52,7 +53,7 @@ def enqueue(session: Session, customer_id: int, to: list[Any], body: str, tag: s
             purpose: str = "service", ttl: int = TTL_NEWS) -> int:
     """Queue ``body`` to each of ``to`` (rows of :func:`recipients`) in the caller's
     write scope, titled with the business's name; returns the number of jobs."""
-    for subscription_id, business_id, name in to:
+    for subscription_id, business_id, name, _locale in to:
         outbox.enqueue(session, kind=KIND, purpose=purpose, business_id=business_id,
                        customer_id=customer_id,
                        payload={"subscription_id": subscription_id, "title": name,
@@ -61,19 +62,23 @@ def enqueue(session: Session, customer_id: int, to: list[Any], body: str, tag: s
     return len(to)
 
 
-def _number(n: int) -> str:
-    return f"{n:,}".replace(",", NNBSP)
+def language_of(to: list[Any]) -> str:
+    """The language of the business the recipients' browsers belong to."""
+    return language_of_locale(to[0].locale) if to else "ru"
 
 
-def credited_text(points: int, balance: int) -> str:
-    """ "Начислено 120 баллов. Баланс: 450." """
-    verb = plural(points, "Начислен", "Начислено", "Начислено")
-    return f"{verb} {format_points(points, 'ru')}. Баланс: {_number(balance)}."
+def credited_text(points: int, balance: int, lang: str = "ru") -> str:
+    """ "Начислено 120 баллов. Баланс: 450." (in the business's language)"""
+    words = words_for(lang)
+    _ = words.gettext
+    credited = count(words, points, _("Начислен %(n)s балл."), _("Начислено %(n)s балла."),
+                     _("Начислено %(n)s баллов."), shown=number(points, lang))
+    return credited + " " + _("Баланс: %(balance)s.") % {"balance": number(balance, lang)}
 
 
-def tier_text(tier: str) -> str:
+def tier_text(tier: str, lang: str = "ru") -> str:
     """ "Ваш новый уровень: «Серебро»." """
-    return f"Ваш новый уровень: «{tier}»."
+    return words_for(lang).gettext("Ваш новый уровень: «%(tier)s».") % {"tier": tier}
 
 
 def points_credited(session: Session, customer_id: int, points: int, balance: int) -> int:
@@ -81,14 +86,15 @@ def points_credited(session: Session, customer_id: int, points: int, balance: in
     returns the number of messages (0 without a subscription)."""
     if points <= 0:
         return 0
-    return enqueue(session, customer_id, recipients(session, customer_id),
-                   credited_text(points, balance), "points")
+    to = recipients(session, customer_id)
+    return enqueue(session, customer_id, to, credited_text(points, balance, language_of(to)),
+                   "points")
 
 
 def tier_reached(session: Session, customer_id: int, tier: str) -> int:
     """Queue "Ваш новый уровень: «…»." to the customer's browsers (caller's scope)."""
-    return enqueue(session, customer_id, recipients(session, customer_id), tier_text(tier),
-                   "tier")
+    to = recipients(session, customer_id)
+    return enqueue(session, customer_id, to, tier_text(tier, language_of(to)), "tier")
 
 
 # Whether the customer (bound as ``customer_id``) has a subscription, as an EXISTS for
@@ -115,7 +121,8 @@ def on_close(session: Session, customer_id: int, *, points: int, balance: int,
     to = recipients(session, customer_id)
     if not to:  # subscribed, but the customer is blocked or gone
         return 0
-    parts = ([credited_text(points, balance)] if points > 0 else []) + (
-        [tier_text(tier)] if tier else [])
+    lang = language_of(to)
+    parts = ([credited_text(points, balance, lang)] if points > 0 else []) + (
+        [tier_text(tier, lang)] if tier else [])
     return enqueue(session, customer_id, to, " ".join(parts),
                    "points" if points > 0 else "tier")

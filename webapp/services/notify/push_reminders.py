@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from webapp.catalogue import words_for
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import NotFound
-from webapp.domain.wording import format_points, plural
+from webapp.domain.wording import format_points, language_of_locale, pick
 from webapp.persistence.models import (
     Account,
     Business,
@@ -47,19 +48,26 @@ class Reminded:
     messages: int = 0  # outbox jobs written (one per browser)
 
 
-def expiring_text(points: int, first: datetime, last: datetime) -> str:
+def expiring_text(points: int, first: datetime, last: datetime, lang: str = "ru") -> str:
     """ "14.02 сгорят 120 баллов. Потратьте их при следующем визите." """
-    verb = plural(points, "сгорит", "сгорят", "сгорят")
-    when = first.strftime("%d.%m") if first.date() == last.date() else (
-        "До " + last.strftime("%d.%m"))
-    return (f"{when} {verb} {format_points(points, 'ru')}."
-            " Потратьте их при следующем визите.")
+    words = words_for(lang)
+    _ = words.gettext
+    if first.date() == last.date():
+        when = pick(words, points, _("%(day)s сгорит %(points)s."),
+                    _("%(day)s сгорят %(points)s."), _("%(day)s сгорят %(points)s."))
+    else:
+        when = pick(words, points, _("До %(day)s сгорит %(points)s."),
+                    _("До %(day)s сгорят %(points)s."), _("До %(day)s сгорят %(points)s."))
+    return (when % {"day": last.strftime("%d.%m"), "points": format_points(points, words)}
+            + " " + _("Потратьте их при следующем визите."))
 
 
-def sleeping_text(points: int) -> str:
+def sleeping_text(points: int, lang: str = "ru") -> str:
     """ "Давно вас не видели! На вашем счёте 450 баллов — …" """
-    return (f"Давно вас не видели! На вашем счёте {format_points(points, 'ru')} — ими можно"
-            " оплатить часть следующего заказа.")
+    words = words_for(lang)
+    return words.gettext("Давно вас не видели! На вашем счёте %(points)s — ими можно оплатить"
+                         " часть следующего заказа.") % {
+        "points": format_points(points, words)}
 
 
 def remind(session: Session, business_id: int, now: datetime, *,
@@ -79,6 +87,7 @@ def remind(session: Session, business_id: int, now: datetime, *,
     if business is None:
         raise NotFound("unknown_business")
     zone = ZoneInfo(business.timezone)
+    lang = language_of_locale(business.locale)
     has_push = select(PushSubscription.customer_id).where(
         PushSubscription.business_id == business_id)
     messages = 0
@@ -100,7 +109,7 @@ def remind(session: Session, business_id: int, now: datetime, *,
         points = sum(lot.remaining for lot in own)
         first, last = own[0].expires_at.astimezone(zone), own[-1].expires_at.astimezone(zone)
         messages += enqueue(session, customer_id, recipients(session, customer_id),
-                            expiring_text(points, first, last), "expiring", ttl=TTL_REMINDER)
+                            expiring_text(points, first, last, lang), "expiring", ttl=TTL_REMINDER)
         session.add_all(PushReminder(business_id=business_id, customer_id=customer_id,
                                      kind="expiring", ref=lot.id, sent_at=now) for lot in own)
 
@@ -128,7 +137,7 @@ def remind(session: Session, business_id: int, now: datetime, *,
         if customer_id not in consenting or (customer_id, ref) in reminded:
             continue
         messages += enqueue(session, customer_id, recipients(session, customer_id),
-                            sleeping_text(balance), "sleeping", purpose="advertising",
+                            sleeping_text(balance, lang), "sleeping", purpose="advertising",
                             ttl=TTL_REMINDER)
         session.add(PushReminder(business_id=business_id, customer_id=customer_id,
                                  kind="sleeping", ref=ref, sent_at=now))

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from webapp.catalogue import gettext_for, words_for
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import NotFound, PermissionDenied
 from webapp.domain.presets import TITLES, preset_or_default
@@ -29,8 +30,6 @@ from webapp.persistence.models import Business
 from webapp.services.program import versions as programs
 from webapp.services.program.simulation import estimate_for_business
 from webapp.services.unit_of_work import UnitOfWork, Work, reads
-
-LANG = "ru"
 
 
 @dataclass(frozen=True)
@@ -80,8 +79,10 @@ class _Business:
 
 
 @reads
-def page(session: Session, actor: Actor, preset_name: str | None = None) -> Page:
-    """The page: the requested preset's values, or the current version's, or the default."""
+def page(session: Session, actor: Actor, preset_name: str | None = None,
+         lang: str = "ru") -> Page:
+    """The page in ``lang``: the requested preset's values, or the current version's, or
+    the default."""
     _owner(actor)
     business = _business(session, actor)
     current = programs.current(session, actor)
@@ -91,45 +92,50 @@ def page(session: Session, actor: Actor, preset_name: str | None = None) -> Page
         name = preset_or_default(preset_name)
         settings = programs.preset(name)
     return Page(business.name, name, _presets(), settings,
-                _preview(session, actor, settings, business), _history(session, actor, business),
-                secrets.token_urlsafe(24))
+                _preview(session, actor, settings, business, lang),
+                _history(session, actor, business, lang), secrets.token_urlsafe(24))
 
 
 @reads
 def page_with_error(session: Session, actor: Actor, *, preset: str,
                     settings: dict[str, Any] | None, idempotency_key: str,
-                    error: str) -> Page:
+                    error: str, lang: str = "ru") -> Page:
     """The page again after a refused save: the message and the same key; a preview when
     the submitted ``settings`` could be read (the view shows the submitted values)."""
     _owner(actor)
     business = _business(session, actor)
     try:
-        shown: Preview | None = preview(session, actor, settings) if settings is not None else None
+        shown: Preview | None = (preview(session, actor, settings, lang)
+                                 if settings is not None else None)
     except InvalidSetting:
         shown = None
     key = idempotency_key or secrets.token_urlsafe(24)
     return Page(business.name, preset_or_default(preset), _presets(), None, shown,
-                _history(session, actor, business), key, error)
+                _history(session, actor, business, lang), key, error)
 
 
 def _presets() -> list[tuple[str, str]]:
     return [(key, titles[0]) for key, titles in TITLES.items()]
 
 
-def _history(session: Session, actor: Actor, business: _Business) -> list[HistoryRow]:
-    return [HistoryRow(v.version, _title(v.preset), _local(v.effective_from, business),
+def _history(session: Session, actor: Actor, business: _Business,
+             lang: str) -> list[HistoryRow]:
+    words = words_for(lang)
+    return [HistoryRow(v.version, _title(v.preset, lang), _local(v.effective_from, business),
                        _local(v.created_at, business),
-                       describe(v.settings, LANG, business.currency).sentence)
+                       describe(v.settings, words, business.currency).sentence)
             for v in programs.history(session, actor)]
 
 
 @reads
-def preview(session: Session, actor: Actor, settings: dict[str, Any]) -> Preview:
-    """The rule sentence, warnings and cost estimate for unsaved settings (InvalidSetting)."""
+def preview(session: Session, actor: Actor, settings: dict[str, Any],
+            lang: str = "ru") -> Preview:
+    """The rule sentence, warnings and cost estimate for unsaved settings (InvalidSetting),
+    in ``lang``."""
     _owner(actor)
     business = _business(session, actor)
     checked, _ = programs.parse(settings)
-    return _preview(session, actor, checked, business)
+    return _preview(session, actor, checked, business, lang)
 
 
 def save(session: Work, actor: Actor, submitted: Submission) -> int:
@@ -153,13 +159,14 @@ def _utc(moment: datetime | None, business: _Business) -> datetime | None:
 
 
 def _preview(session: Session, actor: Actor, settings: ProgramSettings,
-             business: _Business) -> Preview:
+             business: _Business, lang: str) -> Preview:
+    words = words_for(lang)
     _, warnings = programs.parse(settings)
-    text = describe(settings, LANG, business.currency)
+    text = describe(settings, words, business.currency)
     _, estimate = estimate_for_business(session, actor, settings)
     return Preview(text.sentence, list(text.details),
-                   [warning_text(w, LANG) for w in warnings],
-                   list(estimate_text(estimate, LANG, business.currency)))
+                   [warning_text(w, words, business.currency) for w in warnings],
+                   list(estimate_text(estimate, words, business.currency)))
 
 
 def _owner(actor: Actor) -> None:
@@ -174,8 +181,9 @@ def _business(session: Session, actor: Actor) -> _Business:
     return _Business(row.name, row.currency, row.timezone)
 
 
-def _title(preset: str | None) -> str:
-    return TITLES[preset][0] if preset in TITLES else "Своя"
+def _title(preset: str | None, lang: str) -> str:
+    _ = gettext_for(lang)
+    return TITLES[preset][0] if preset in TITLES else _("Своя")
 
 
 def _local(moment: datetime, business: _Business) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.catalogue import N_, gettext_for
 from webapp.domain import cards
 from webapp.domain.actor import Actor
 from webapp.domain.errors import NotFound
@@ -27,31 +28,32 @@ from webapp.services.customers.history import (
 from webapp.services.staff import audit
 from webapp.services.unit_of_work import reads
 
+# Each action's label, translated when shown (:func:`trail`'s ``lang``).
 ACTIONS = {
-    "close": "Закрытие заказа",
-    "accrue": "Начисление",
-    "redeem": "Списание",
-    "hold": "Начисление с ожиданием",
-    "release": "Зачисление из ожидания",
-    "cancel": "Отмена ожидающего начисления",
-    "reverse": "Возврат заказа",
-    "adjust": "Корректировка баллов",
-    "adjustment_request.create": "Запрос на корректировку баллов",
-    "adjustment_request.approve": "Корректировка баллов одобрена владельцем",
-    "adjustment_request.reject": "Запрос на корректировку отклонён",
-    "close_refused": "Отказ по лимитам злоупотреблений",
-    "abuse_flag.resolve": "Флаг злоупотребления разобран",
-    "abuse_flag.reopen": "Флаг злоупотребления открыт снова: лимит превышен ещё раз",
-    "staff.invite": "Приглашение сотрудника",
-    "staff.invite_accepted": "Сотрудник принял приглашение",
-    "staff.reset_access": "Сброс доступа сотрудника",
-    "staff.activate": "Сотрудник включён",
-    "staff.deactivate": "Сотрудник отключён",
-    "staff.set_role": "Изменены роль или филиалы",
-    "staff.sign_out_everywhere": "Завершены все сеансы",
-    "account_deleted": "Клиент удалил аккаунт",
-    "data_consent_withdrawn": "Клиент отозвал согласие на обработку данных",
-    "wallet.link_sent": "Клиенту отправлена ссылка на карту в кошельке",
+    "close": N_("Закрытие заказа"),
+    "accrue": N_("Начисление"),
+    "redeem": N_("Списание"),
+    "hold": N_("Начисление с ожиданием"),
+    "release": N_("Зачисление из ожидания"),
+    "cancel": N_("Отмена ожидающего начисления"),
+    "reverse": N_("Возврат заказа"),
+    "adjust": N_("Корректировка баллов"),
+    "adjustment_request.create": N_("Запрос на корректировку баллов"),
+    "adjustment_request.approve": N_("Корректировка баллов одобрена владельцем"),
+    "adjustment_request.reject": N_("Запрос на корректировку отклонён"),
+    "close_refused": N_("Отказ по лимитам злоупотреблений"),
+    "abuse_flag.resolve": N_("Флаг злоупотребления разобран"),
+    "abuse_flag.reopen": N_("Флаг злоупотребления открыт снова: лимит превышен ещё раз"),
+    "staff.invite": N_("Приглашение сотрудника"),
+    "staff.invite_accepted": N_("Сотрудник принял приглашение"),
+    "staff.reset_access": N_("Сброс доступа сотрудника"),
+    "staff.activate": N_("Сотрудник включён"),
+    "staff.deactivate": N_("Сотрудник отключён"),
+    "staff.set_role": N_("Изменены роль или филиалы"),
+    "staff.sign_out_everywhere": N_("Завершены все сеансы"),
+    "account_deleted": N_("Клиент удалил аккаунт"),
+    "data_consent_withdrawn": N_("Клиент отозвал согласие на обработку данных"),
+    "wallet.link_sent": N_("Клиенту отправлена ссылка на карту в кошельке"),
 }
 
 
@@ -59,7 +61,7 @@ ACTIONS = {
 class AuditLine:
     at: datetime
     when: str
-    action: str  # Russian
+    action: str  # in the reader's language
     staff_id: int | None
     staff: str | None
     customer_id: int | None
@@ -88,8 +90,9 @@ def trail(
     customer_id: int | None = None,
     staff_id: int | None = None,
     limit: int = 200,
+    lang: str = "ru",
 ) -> AuditTrail:
-    """The audit trail of one customer or one staff member, for people to read.
+    """The audit trail of one customer or one staff member, for people to read in ``lang``.
 
     Another business's customer -> UnknownCustomer, staff member -> NotFound.
     """
@@ -98,7 +101,7 @@ def trail(
         raise ValueError("give a customer or a staff member")
     business = business_of(session, actor)
     if customer_id is not None:
-        card = card_of(customer_of(session, actor, customer_id))
+        card = card_of(customer_of(session, actor, customer_id), lang)
         subject = f"{card.name} ({card.card_number})" if card.name else card.card_number
     else:
         member = session.get(StaffUser, staff_id)
@@ -107,6 +110,7 @@ def trail(
         subject = member.display_name
     events = audit.trail(session, actor, customer_id=customer_id, staff_id=staff_id, limit=limit)
     names = _customer_labels(session, {e.customer_id for e in events if e.customer_id})
+    _ = gettext_for(lang)
     return AuditTrail(
         business_name=business.name,
         subject=subject,
@@ -116,37 +120,41 @@ def trail(
             AuditLine(
                 at=e.at,
                 when=business.local(e.at),
-                action=ACTIONS.get(e.action, e.action),
+                action=_(ACTIONS[e.action]) if e.action in ACTIONS else e.action,
                 staff_id=e.staff_id,
                 staff=e.staff_name,
                 customer_id=e.customer_id,
                 customer=names.get(e.customer_id) if e.customer_id else None,
                 branch=e.branch_name,
-                device=short_device(e.device),
+                device=short_device(e.device, lang),
                 ip=e.ip,
                 order_id=e.order_id,
-                details=audit_details(e.action, e.details, business.currency),
+                details=audit_details(e.action, e.details, business.currency, lang),
             )
             for e in events
         ],
     )
 
 
-def audit_details(action: str, details: dict[str, Any], currency: str = "RUB") -> str:
-    """The useful part of an event's details in Russian: order, amount, points, reason.
+def audit_details(action: str, details: dict[str, Any], currency: str = "RUB",
+                  lang: str = "ru") -> str:
+    """The useful part of an event's details in ``lang``: order, amount, points, reason.
 
     Points are shown as the change to the customer: a refund's points are taken back.
     """
+    _ = gettext_for(lang)
     parts = []
     order = details.get("order") or details.get("order_id")
     if order:
-        parts.append(f"заказ №{order}")
-    for key, label in (("total", "сумма заказа"), ("refund", "возврат")):
+        parts.append(_("заказ №%(order)s") % {"order": order})
+    for key, label in (("total", N_("сумма заказа %(amount)s")),
+                       ("refund", N_("возврат %(amount)s"))):
         if isinstance(details.get(key), int):
-            parts.append(f"{label} {format_money(details[key], currency, 'ru')}")
-    for key, label in (("redeemed", "списано"), ("accrued", "начислено")):
+            parts.append(_(label) % {"amount": format_money(details[key], currency, lang)})
+    for key, label in (("redeemed", N_("списано %(points)s")),
+                       ("accrued", N_("начислено %(points)s"))):
         if details.get(key):
-            parts.append(f"{label} {details[key]}")
+            parts.append(_(label) % {"points": details[key]})
     points = details.get("points")
     if (
         isinstance(points, int)
@@ -155,20 +163,20 @@ def audit_details(action: str, details: dict[str, Any], currency: str = "RUB") -
     ):
         if action in ("redeem", "reverse"):  # taken from the customer
             points = -points
-        parts.append(f"баллы {signed(points)}")
+        parts.append(_("баллы %(change)s") % {"change": signed(points)})
     if details.get("reason"):
-        parts.append(f"причина: {details['reason']}")
+        parts.append(_("причина: %(reason)s") % {"reason": details["reason"]})
     if details.get("note"):
-        parts.append(f"комментарий: {details['note']}")
+        parts.append(_("комментарий: %(note)s") % {"note": details["note"]})
     if isinstance(details.get("available"), int):
-        parts.append(f"доступно после: {details['available']}")
+        parts.append(_("доступно после: %(points)s") % {"points": details["available"]})
     if details.get("owed"):
-        parts.append(f"долг: {details['owed']}")
+        parts.append(_("долг: %(points)s") % {"points": details["owed"]})
     return "; ".join(parts)
 
 
 _BROWSERS = (
-    ("YaBrowser", "Яндекс Браузер"),
+    ("YaBrowser", N_("Яндекс Браузер")),
     ("Edg", "Edge"),
     ("OPR", "Opera"),
     ("Firefox", "Firefox"),
@@ -186,13 +194,13 @@ _SYSTEMS = (
 )
 
 
-def short_device(user_agent: str | None) -> str | None:
+def short_device(user_agent: str | None, lang: str = "ru") -> str | None:
     """A user agent as people say it: "Chrome 120, Windows"; unknown ones cut to 40 chars."""
     if not user_agent:
         return None
     browser = next(
         (
-            f"{name} {match.group(1)}"
+            f"{gettext_for(lang)(name)} {match.group(1)}"
             for token, name in _BROWSERS
             if (match := re.search(rf"\b{token}/(\d+)", user_agent))
         ),

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.catalogue import words_for
 from webapp.domain.errors import UnknownCustomer
 from webapp.domain.money import format_money
 from webapp.domain.quote_text import render
@@ -50,18 +51,19 @@ def view(session: Session, business_id: int, customer_id: int, lang: str = "ru",
     (:func:`customer_card.read`), in a read scope (the caller's, when inside one)."""
     card = customer_card.read(session, business_id, customer_id, lang, now)
     program, balance = card.program, card.balance
-    lines = ({line.code: render(line, lang, card.currency) for line in program.lines}
+    words = words_for(lang)
+    lines = ({line.code: render(line, words, card.currency) for line in program.lines}
              if program else {})
     expiring = None
     if balance.expiring:
         at, points = balance.expiring[0]
-        day = at.astimezone(card.zone).strftime("%d.%m")
-        expiring = (f"{format_points(points, lang)} сгорят {day}" if lang == "ru"
-                    else f"{format_points(points, lang)} expire on {day}")
+        expiring = words.gettext("%(points)s сгорят %(date)s") % {
+            "points": format_points(points, words),
+            "date": at.astimezone(card.zone).strftime("%d.%m")}
     return PassView(
         business_id=business_id, business_name=card.business_name, customer_id=customer_id,
         card_number=card.card_number, customer_name=card.name, points=balance.available,
-        points_text=format_points(balance.available, lang),
+        points_text=format_points(balance.available, words),
         worth_text=format_money(balance.available * card.point_value, card.currency, lang),
         tier=program.tier_before if program else None,
         progress=lines.get("next_tier"), stamps=lines.get("stamps"), expiring=expiring,

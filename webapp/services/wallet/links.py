@@ -16,10 +16,12 @@ import hmac
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.catalogue import gettext_for
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import InvalidInput, NotFound
 from webapp.domain.numbers import whole_number
+from webapp.domain.wording import language_of_locale
 from webapp.persistence.models import Business, Customer, WalletPass
 from webapp.services.customers import phones
 from webapp.services.notify import outbox
@@ -42,12 +44,20 @@ def _today() -> int:
     return int(utcnow().timestamp() // 86400)
 
 
+def link_text(business_name: str, url: str, locale: str) -> str:
+    """The SMS with the pass link, in the business's language."""
+    _ = gettext_for(language_of_locale(locale))
+    return _("Ваша карта «%(business)s» для Apple Wallet и Google Кошелька: %(url)s") % {
+        "business": business_name, "url": url}
+
+
 @writes
 def send_link(session: Session, actor: Actor, customer_id: int, *, base_url: str,
               secret_key: str) -> str:
     """Text the customer the link to their pass (through the outbox); commits. Returns
     the phone's hint for the cashier ("•••-45-67")."""
-    row = session.execute(select(Customer.phone, Customer.status, Business.name)
+    row = session.execute(select(Customer.phone, Customer.status, Business.name,
+                                 Business.locale)
                           .join(Business, Business.id == Customer.business_id)
                           .where(Customer.id == customer_id,
                                  Customer.business_id == actor.business_id)).first()
@@ -59,7 +69,7 @@ def send_link(session: Session, actor: Actor, customer_id: int, *, base_url: str
            f"?d={day}&t={link_token(secret_key, walletpass.serial, day)}")
     outbox.enqueue_sms(session, phone=row.phone, business_id=actor.business_id,
                        customer_id=customer_id,
-                       text=f"Ваша карта «{row.name}» для Apple Wallet и Google Кошелька: {url}")
+                       text=link_text(row.name, url, row.locale))
     audit.record(session, actor, "wallet.link_sent", customer_id=customer_id)
     return phones.hint(row.phone)
 
