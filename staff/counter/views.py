@@ -22,10 +22,12 @@ from flask import (
     url_for,
 )
 from flask import session as http_session
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from staff.access import require
 from wallet import availability as wallet_availability
+from webapp import i18n
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import InvalidAmount, InvalidInput
@@ -120,7 +122,7 @@ def join(actor: Actor, branch_id: int) -> Response:
 @CASHIER
 def customer(actor: Actor, branch_id: int, customer_id: int) -> str:
     here = counter.place(unit_of_work(), actor, branch_id)
-    shown = counter.panel(unit_of_work(), actor, customer_id)
+    shown = counter.panel(unit_of_work(), actor, customer_id, i18n.current())
     return render_template("counter/panel.html", here=here, panel=shown,
                            key=uuid.uuid4().hex, present=_present(customer_id),
                            wallets=wallet_availability.of(current_app).any)
@@ -135,7 +137,7 @@ def quote(actor: Actor, branch_id: int, customer_id: int) -> str:
     needs = counter.needs_confirmation(unit_of_work(), actor, result.redeem_points,
                                        present=_present(customer_id))
     return render_template("counter/_quote.html", here=here, quote=result,
-                           lines=explain(result, "ru", here.currency), needs_code=needs)
+                           lines=explain(result, i18n.current(), here.currency), needs_code=needs)
 
 
 @bp.post("/<int:branch_id>/customers/<int:customer_id>/code")
@@ -195,7 +197,7 @@ def send_wallet_link(actor: Actor, branch_id: int, customer_id: int) -> Response
     settings = current_app.config["REGULARS"]
     hint = wallet_links.send_link(unit_of_work(), actor, customer_id, base_url=settings.base_url,
                                   secret_key=settings.secret_key)
-    flash(f"Ссылка на карту отправлена в SMS на {hint}.", "ok")
+    flash(_("Ссылка на карту отправлена в SMS на %(hint)s.", hint=hint), "ok")
     return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
                          customer_id=customer_id), phone_hint=hint)
 
