@@ -257,3 +257,12 @@ def test_the_switch_keeps_the_page_and_is_remembered(world: SimpleNamespace) -> 
     # The cookie remembers the choice: the next page, without ?lang=, is English too.
     later = client.get(f"/b/{world.id}/backoffice/flags").get_data(as_text=True)
     assert '<html lang="en">' in later and "Open flags" in later
+    # A page answering a form has no switch: its URL only takes the form's POST.
+    flag = re.search(r'id="flag-(\d+)"', later)
+    assert flag, "the large adjustment raised a flag"
+    refused = client.post(f"/b/{world.id}/backoffice/flags/{flag.group(1)}/resolve",
+                          data={"csrf_token": csrf(client, f"/b/{world.id}/backoffice/flags"),
+                                "note": ""})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "a comment is required" in html and 'hreflang="ru"' not in html
