@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.domain.actor import Actor, Role
@@ -31,10 +32,10 @@ def require(
                 abort(404)
             actor: Actor = current_user.actor
             if not actor.is_at_least(role):
-                abort(403, "Недостаточно прав для этой страницы.")
+                abort(403, _("Недостаточно прав для этой страницы."))
             where = kwargs.get("branch_id") if branch else None
             if where is not None and not actor.may_work_at(where):
-                abort(403, "Вы не работаете в этом филиале.")
+                abort(403, _("Вы не работаете в этом филиале."))
             actor = dataclasses.replace(
                 actor,
                 ip=request.remote_addr,

@@ -20,6 +20,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -37,13 +39,13 @@ from webapp.services.staff.accounts import MIN_PASSWORD, WeakPassword
 from webapp.services.staff.sign_in import TooManySignIns
 
 bp = Blueprint("staff_auth", __name__)
-WRONG = "Неверный логин или пароль"
-INVALID_INVITE = (
+WRONG = _l("Неверный логин или пароль")
+INVALID_INVITE = _l(
     "Ссылка-приглашение недействительна: она устарела, уже использована"
     " или заменена новой. Попросите владельца выдать новую."
 )
-SHORT_PASSWORD = f"Пароль должен быть не короче {MIN_PASSWORD} символов."
-MISMATCH = "Пароли не совпадают."
+SHORT_PASSWORD = _l("Пароль должен быть не короче %(n)s символов.", n=MIN_PASSWORD)
+MISMATCH = _l("Пароли не совпадают.")
 
 
 def _counters() -> rate_counters.Counters:
@@ -112,7 +114,7 @@ def sign_out_everywhere(actor: Actor) -> Response:
     assert actor.staff_id is not None
     sign_in.sign_out_everywhere(unit_of_work(), actor, actor.staff_id)
     sessions.end()
-    flash("Вы вышли на всех устройствах.", "success")
+    flash(_("Вы вышли на всех устройствах."), "success")
     return redirect(url_for("staff_auth.sign_in", business_id=actor.business_id))
 
 
@@ -147,7 +149,7 @@ def invite(business_id: int, token: str) -> Response | tuple[str, int]:
     started = sign_in.started(unit_of_work(), member, ip=request.remote_addr,
                               device=request.user_agent.string, now=sessions.now())
     sessions.begin(started)
-    flash("Пароль сохранён, вы вошли.", "success")
+    flash(_("Пароль сохранён, вы вошли."), "success")
     return devices.remember(redirect(_next_url(business_id, started.who.role)),
                             business_id, member.login)
 
@@ -166,7 +168,7 @@ def _invite_page(
         token=token,
         details=details,
         error=error,
-        valid=error != INVALID_INVITE,
+        valid=error is not INVALID_INVITE,
         min_password=MIN_PASSWORD,
     ), status
 

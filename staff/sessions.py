@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Flask, flash, redirect, request, url_for
 from flask import session as http_session
+from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -149,7 +150,8 @@ def _end_idle_session() -> Response | None:
     end()
     if minutes is None or request.endpoint in _AUTH_ENDPOINTS:
         return None
-    flash(f"Сеанс завершён после {minutes} мин. бездействия. Войдите снова.", "info")
+    flash(_("Сеанс завершён после %(minutes)s мин. бездействия. Войдите снова.", minutes=minutes),
+          "info")
     if parsed is None:
         return redirect(url_for("staff_auth.choose"))
     wanted = request.full_path.rstrip("?") if request.method == "GET" else None

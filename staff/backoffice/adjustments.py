@@ -1,6 +1,6 @@
 """Adjustments waiting for the owner: the list (managers and owners see it), and the
 owner's approval or rejection, from the list or from the customer's page; and the
-Russian words for a request's status and for why a correction became a request.
+words for a request's status and for why a correction became a request.
 
 Nested in the back office customers blueprint: /b/<id>/backoffice/adjustments.
 """
@@ -8,37 +8,43 @@ Nested in the back office customers blueprint: /b/<id>/backoffice/adjustments.
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from staff.access import require
 from staff.backoffice.customer_page import history_page
+from webapp import i18n
+from webapp.catalogue import words_for
 from webapp.current import unit_of_work
 from webapp.domain import history_text
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import DomainError, NotFound, PermissionDenied
-from webapp.domain.wording import plural
+from webapp.domain.wording import format_points
 from webapp.errors import worded
 from webapp.services.ledger import adjustment_request_list, adjustment_requests
 
 bp = Blueprint("adjustments", __name__, url_prefix="/adjustments")
-STATUS = {"pending": "ждёт одобрения", "approved": "одобрено", "rejected": "отклонено"}
-BY_SYSTEM = "отклонено автоматически: аккаунт клиента закрыт"
+STATUS = {"pending": _l("ждёт одобрения"), "approved": _l("одобрено"),
+          "rejected": _l("отклонено")}
+BY_SYSTEM = _l("отклонено автоматически: аккаунт клиента закрыт")
 _WHY = {
-    "large": "Корректировка {amount} больше лимита ({limit})",
-    "staff_day": "С корректировкой {amount} ваши корректировки за сегодня составят {total}"
-                 " — больше дневного лимита ({limit})",
-    "customer_day": "С корректировкой {amount} корректировки этому клиенту за сегодня"
-                    " составят {total} — больше лимита ({limit})",
+    "large": _l("Корректировка %(amount)s больше лимита (%(limit)s): запрос отправлен"
+                " владельцу, баллы изменятся после его одобрения"),
+    "staff_day": _l("С корректировкой %(amount)s ваши корректировки за сегодня составят"
+                    " %(total)s — больше дневного лимита (%(limit)s): запрос отправлен"
+                    " владельцу, баллы изменятся после его одобрения"),
+    "customer_day": _l("С корректировкой %(amount)s корректировки этому клиенту за сегодня"
+                       " составят %(total)s — больше лимита (%(limit)s): запрос отправлен"
+                       " владельцу, баллы изменятся после его одобрения"),
 }
 
 
 def asked(done: adjustment_requests.Submitted) -> str:
     """Why a manager's correction went to the owner instead of being applied."""
     template = _WHY.get(done.why or "", _WHY["large"])
-    total = done.total or 0
-    return template.format(amount=_points(done.points), limit=done.limit,
-                           total=f"{total} {plural(total, 'балл', 'балла', 'баллов')}") + (
-        ": запрос отправлен владельцу, баллы изменятся после его одобрения")
+    return str(template) % {"amount": points_text(done.points), "limit": done.limit,
+                            "total": points_text(done.total or 0, signed=False)}
 
 
 @bp.get("")
@@ -57,10 +63,10 @@ def approve(actor: Actor, request_id: int) -> Response | tuple[str, int]:
     except DomainError as error:
         return _refused(actor, request_id, error), error.status
     if done.already:
-        flash("Этот запрос уже одобрен.", "success")
+        flash(_("Этот запрос уже одобрен."), "success")
     else:
-        flash(f"Корректировка {_points(done.points)} одобрена: теперь доступно {done.available}",
-              "success")
+        flash(_("Корректировка %(amount)s одобрена: теперь доступно %(available)s",
+                amount=points_text(done.points), available=done.available), "success")
     return redirect(_back_url(actor, done.customer_id))
 
 
@@ -74,8 +80,9 @@ def reject(actor: Actor, request_id: int) -> Response | tuple[str, int]:
         raise
     except DomainError as error:
         return _refused(actor, request_id, error), error.status
-    flash("Этот запрос уже отклонён." if done.already
-          else f"Запрос на корректировку {_points(done.points)} отклонён", "success")
+    flash(_("Этот запрос уже отклонён.") if done.already
+          else _("Запрос на корректировку %(amount)s отклонён", amount=points_text(done.points)),
+          "success")
     return redirect(_back_url(actor, done.customer_id))
 
 
@@ -120,5 +127,8 @@ def _list_page(actor: Actor, *, error: str | None = None, error_at: str | None =
     )
 
 
-def _points(points: int) -> str:
-    return f"{history_text.signed(points)} {plural(abs(points), 'балл', 'балла', 'баллов')}"
+def points_text(points: int, *, signed: bool = True) -> str:
+    """Points in the page's language, the number as typed (no grouping): "+5000 баллов",
+    "−1 point"; unsigned: "5000 баллов"."""
+    unit = format_points(abs(points), words_for(i18n.current())).rsplit(" ", 1)[-1]  # the word only
+    return f"{history_text.signed(points) if signed else points} {unit}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from staff.access import require
@@ -10,11 +11,9 @@ from staff.backoffice import adjustments
 from staff.backoffice.customer_page import history_page
 from webapp import i18n
 from webapp.current import unit_of_work
-from webapp.domain import history_text
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import DomainError, NotFound, PermissionDenied
 from webapp.domain.money import format_money, parse_points, parse_rubles
-from webapp.domain.wording import plural
 from webapp.errors import worded
 from webapp.services.customers import history as customer_history
 from webapp.services.customers import search as customer_search
@@ -79,8 +78,9 @@ def refund(actor: Actor, customer_id: int, order_id: int) -> Response | tuple[st
             echo=form.to_dict(),
         ), error.status
     flash(
-        f"Возврат {format_money(done.refund_minor, 'RUB', 'ru')} по заказу №{done.order_id}: "
-        f"{_points_moved(done.points)}{_owed(done.owed)}",
+        _("Возврат %(amount)s по заказу №%(order)s: %(points)s",
+          amount=format_money(done.refund_minor, "RUB", i18n.current()), order=done.order_id,
+          points=_points_moved(done.points)) + _owed(done.owed),
         "success",
     )
     return redirect(url_for(".page", business_id=actor.business_id, customer_id=customer_id))
@@ -109,9 +109,9 @@ def adjust(actor: Actor, customer_id: int) -> Response | tuple[str, int]:
     if done.request_id is not None:
         flash(adjustments.asked(done), "success")
     else:
-        word = plural(abs(done.points), "балл", "балла", "баллов")
-        amount = f"{history_text.signed(done.points)} {word}"
-        flash(f"Корректировка {amount}: теперь доступно {done.available}", "success")
+        flash(_("Корректировка %(amount)s: теперь доступно %(available)s",
+                amount=adjustments.points_text(done.points), available=done.available),
+              "success")
     return redirect(url_for(".page", business_id=actor.business_id, customer_id=customer_id))
 
 
@@ -144,12 +144,14 @@ def _search_page(
 
 def _points_moved(points: int) -> str:
     if points == 0:
-        return "баллы не изменились"
-    word = plural(abs(points), "балл", "балла", "баллов")
-    return f"списано {points} {word}" if points > 0 else f"возвращено {-points} {word}"
+        return _("баллы не изменились")
+    amount = adjustments.points_text(abs(points), signed=False)
+    return (_("списано %(points)s", points=amount) if points > 0
+            else _("возвращено %(points)s", points=amount))
 
 
 def _owed(owed: int) -> str:
     if owed <= 0:
         return ""
-    return f"; баллы уже потрачены, долг клиента {owed} — спишется с будущих начислений"
+    return _("; баллы уже потрачены, долг клиента %(owed)s — спишется с будущих начислений",
+             owed=owed)

@@ -4,6 +4,8 @@ and (for the owner) the limits that raise them."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from staff.access import require
@@ -19,56 +21,56 @@ bp = Blueprint("backoffice_flags", __name__, url_prefix="/b/<int:business_id>/ba
 
 KINDS = {
     "customer_accruals_day": (
-        "Много начислений одному клиенту",
-        "{count} начислений за день при лимите {limit}",
+        _l("Много начислений одному клиенту"),
+        _l("%(count)s начислений за день при лимите %(limit)s"),
     ),
     "staff_accruals_hour": (
-        "Много начислений у сотрудника",
-        "{count} начислений за час при лимите {limit}",
+        _l("Много начислений у сотрудника"),
+        _l("%(count)s начислений за час при лимите %(limit)s"),
     ),
     "redeem_after_accrual": (
-        "Списание сразу после начисления",
-        "списание через {count} мин после начисления (порог {limit} мин)",
+        _l("Списание сразу после начисления"),
+        _l("списание через %(count)s мин после начисления (порог %(limit)s мин)"),
     ),
     "joins_without_orders": (
-        "Регистрации без заказов",
-        "{count} новых клиентов без заказов за день при лимите {limit}",
+        _l("Регистрации без заказов"),
+        _l("%(count)s новых клиентов без заказов за день при лимите %(limit)s"),
     ),
     "large_adjustment": (
-        "Крупная корректировка баллов",
-        "{count} баллов одной корректировкой при лимите {limit}",
+        _l("Крупная корректировка баллов"),
+        _l("%(count)s баллов одной корректировкой при лимите %(limit)s"),
     ),
     "staff_adjustments_day": (
-        "Много корректировок у сотрудника",
-        "{count} корректировок баллов за день при лимите {limit}",
+        _l("Много корректировок у сотрудника"),
+        _l("%(count)s корректировок баллов за день при лимите %(limit)s"),
     ),
     "customer_adjustments_day": (
-        "Много корректировок одному клиенту",
-        "{count} корректировок баллов за день при лимите {limit}",
+        _l("Много корректировок одному клиенту"),
+        _l("%(count)s корректировок баллов за день при лимите %(limit)s"),
     ),
     "sign_in_codes_hour": (
-        "Много запросов кода входа с новых номеров",
-        "{count} кодов за час при лимите {limit}: новым номерам коды не отправляются до конца"
-        " часа, клиенты входят как обычно. Возможна накрутка SMS",
+        _l("Много запросов кода входа с новых номеров"),
+        _l("%(count)s кодов за час при лимите %(limit)s: новым номерам коды не отправляются"
+           " до конца часа, клиенты входят как обычно. Возможна накрутка SMS"),
     ),
 }
 
 LIMITS = [
-    ("accruals_per_customer_day", "Начислений одному клиенту за день"),
-    ("accruals_per_staff_hour", "Начислений одним сотрудником за час"),
-    ("redeem_after_accrual_minutes", "Списание после начисления, минут"),
-    ("joins_without_orders_per_staff_day", "Регистраций без заказов у сотрудника за день"),
-    ("adjustment_approval_above", "Корректировка баллов без одобрения владельца, не больше"),
+    ("accruals_per_customer_day", _l("Начислений одному клиенту за день")),
+    ("accruals_per_staff_hour", _l("Начислений одним сотрудником за час")),
+    ("redeem_after_accrual_minutes", _l("Списание после начисления, минут")),
+    ("joins_without_orders_per_staff_day", _l("Регистраций без заказов у сотрудника за день")),
+    ("adjustment_approval_above", _l("Корректировка баллов без одобрения владельца, не больше")),
     ("adjustment_day_total_above",
-     "Корректировки одного сотрудника за день без одобрения владельца, баллов всего"),
-    ("adjustments_per_staff_day", "Корректировок одним сотрудником за день"),
-    ("adjustments_per_customer_day", "Корректировок одному клиенту за день"),
+     _l("Корректировки одного сотрудника за день без одобрения владельца, баллов всего")),
+    ("adjustments_per_staff_day", _l("Корректировок одним сотрудником за день")),
+    ("adjustments_per_customer_day", _l("Корректировок одному клиенту за день")),
 ]
 _LABELS = dict(LIMITS)
 # Why the resolve form is not shown to this staff member (FlagView.not_theirs).
 NOT_THEIRS = {
-    "own": "Сигнал о ваших действиях закрывает другой сотрудник или владелец",
-    "owner": "Закрывает владелец",
+    "own": _l("Сигнал о ваших действиях закрывает другой сотрудник или владелец"),
+    "owner": _l("Закрывает владелец"),
 }
 
 
@@ -84,12 +86,12 @@ def describe(flag: abuse_flags.FlagView) -> tuple[str, str]:
     title, text = KINDS.get(flag.kind, (flag.kind, ""))
     if flag.count is None or flag.limit is None:
         return title, ""
-    return title, text.format(count=flag.count, limit=flag.limit)
+    return str(title), str(text) % {"count": flag.count, "limit": flag.limit}
 
 
 def period(window: str) -> str:
     """``2026-11-29`` → ``29.11.2026``; ``2026-11-29T14`` → ``29.11.2026, 14:00–15:00``."""
-    day, _, hour = window.partition("T")
+    day, _sep, hour = window.partition("T")
     year, month, date = day.split("-")
     shown = f"{date}.{month}.{year}"
     if hour:
@@ -108,7 +110,7 @@ def _page(
     flags = abuse_flags.open_flags(unit_of_work(), actor)
     shown = [(flag, *describe(flag), period(flag.window)) for flag in flags]
     limits = abuse_flags.current_limits(unit_of_work(), actor)
-    values = typed or {name: str(getattr(limits, name)) for name, _ in LIMITS}
+    values = typed or {name: str(getattr(limits, name)) for name, _label in LIMITS}
     hard_block = (typed.get("hard_block") == "on") if typed else limits.hard_block
     return render_template(
         "backoffice/flags.html",
@@ -138,16 +140,16 @@ def resolve(actor: Actor, flag_id: int) -> Response | tuple[str, int]:
     except NotFound:
         abort(404)
     except AlreadyResolved:
-        return _page(actor, error="Этот сигнал уже закрыт.", status=409)
+        return _page(actor, error=_("Этот сигнал уже закрыт."), status=409)
     except PermissionDenied as refused:
         return _page(actor, error=worded(refused), status=403)
     except InvalidInput:
         return _page(
             actor,
             status=422,
-            error="Напишите, что выяснили: комментарий обязателен, до 500 символов.",
+            error=_("Напишите, что выяснили: комментарий обязателен, до 500 символов."),
         )
-    flash("Сигнал закрыт", "success")
+    flash(_("Сигнал закрыт"), "success")
     return redirect(url_for(".page", business_id=actor.business_id))
 
 
@@ -156,17 +158,19 @@ def resolve(actor: Actor, flag_id: int) -> Response | tuple[str, int]:
 def save_limits(actor: Actor) -> Response | tuple[str, int]:
     form = request.form
     # Anything but a whole number becomes -1, which the rules refuse with the bounds.
-    numbers = {name: _whole_or_minus_one(form.get(name, "")) for name, _ in LIMITS}
+    numbers = {name: _whole_or_minus_one(form.get(name, "")) for name, _label in LIMITS}
     wanted = AbuseLimits(**numbers, hard_block=form.get("hard_block") == "on")
     try:
         abuse_flags.save_limits(unit_of_work(), actor, wanted)
     except InvalidInput as error:
-        label = _LABELS.get(str(error.params.get("name")), "Лимит")
-        low = error.params.get("low", 0)
+        label = _LABELS.get(str(error.params.get("name")), _("Лимит"))
+        low, high = error.params.get("low", 0), error.params.get("high", "")
         message = (
-            f"«{label}»: целое число от {low} до {error.params.get('high', '')}"
-            + (" (0 — проверка выключена)." if low == 0 else ".")
+            _("«%(label)s»: целое число от %(low)s до %(high)s (0 — проверка выключена).",
+              label=label, low=low, high=high) if low == 0
+            else _("«%(label)s»: целое число от %(low)s до %(high)s.", label=label, low=low,
+                   high=high)
         )
         return _page(actor, error=message, typed=form.to_dict(), status=422)
-    flash("Лимиты сохранены", "success")
+    flash(_("Лимиты сохранены"), "success")
     return redirect(url_for(".page", business_id=actor.business_id))

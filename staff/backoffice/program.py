@@ -7,6 +7,7 @@ of :mod:`webapp.services.program.page` with the settings, and renders.
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from staff.access import require
@@ -37,7 +38,7 @@ def preview(actor: Actor) -> tuple[str, int]:
     form = request.get_json(silent=True)
     if not isinstance(form, dict):
         return render_template("backoffice/_preview.html", preview=None,
-                               error="Форма не прочитана: обновите страницу."), 400
+                               error=_("Форма не прочитана: обновите страницу.")), 400
     try:
         shown = program_page.preview(unit_of_work(), actor, program_form.parse(form).settings,
                                      i18n.current())
@@ -62,5 +63,5 @@ def save(actor: Actor) -> Response | tuple[str, int]:
         return render_template("backoffice/program.html", page=data,
                                values=program_form.echo(form),
                                business_id=actor.business_id), 422
-    flash(f"Версия {number} сохранена", "success")
+    flash(_("Версия %(number)s сохранена", number=number), "success")
     return redirect(url_for(".page", business_id=actor.business_id))

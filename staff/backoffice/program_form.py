@@ -16,6 +16,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from webapp import i18n
+from webapp.catalogue import N_, gettext_for
 from webapp.domain import program
 from webapp.domain.errors import DomainError
 from webapp.domain.presets import PRESETS, preset_or_default
@@ -29,25 +34,25 @@ TIER_FIELDS = ("name", "min_orders", "min_spend_rub", "discount_pct", "accrual_p
                "redeem_cap_pct", "perks", "entitlements")
 
 LABELS = {
-    "discount_pct": "Скидка, %",
-    "accrual_pct": "Начисление, %",
-    "redeem_cap_pct": "Оплата баллами, до % чека",
-    "min_order_rub": "Минимальный чек для оплаты баллами, ₽",
-    "expiry_months": "Срок жизни баллов, месяцев",
-    "min_orders": "Заказов для уровня",
-    "min_spend_rub": "Сумма покупок для уровня, ₽",
-    "every": "Каждый N-й заказ",
-    "reward_pct": "Награда, %",
-    "welcome": "Приветственный бонус, баллов",
-    "referral": "За приглашённого друга, баллов",
-    "birthday": "В день рождения, баллов",
-    "gift_visit": "Подарок на визите №",
-    "point_value_rub": "Один балл стоит, ₽",
-    "tier_window_months": "Уровень считается за последние, месяцев",
-    "downgrade_grace_days": "Уровень понижается через, дней после окна",
-    "referral_monthly_limit": "Приглашений с бонусом в месяц",
-    "birthday_window_days": "Бонус ко дню рождения за, дней",
-    "effective_at": "Дата и время начала",
+    "discount_pct": _l("Скидка, %"),
+    "accrual_pct": _l("Начисление, %"),
+    "redeem_cap_pct": _l("Оплата баллами, до % чека"),
+    "min_order_rub": _l("Минимальный чек для оплаты баллами, ₽"),
+    "expiry_months": _l("Срок жизни баллов, месяцев"),
+    "min_orders": _l("Заказов для уровня"),
+    "min_spend_rub": _l("Сумма покупок для уровня, ₽"),
+    "every": _l("Каждый N-й заказ"),
+    "reward_pct": _l("Награда, %"),
+    "welcome": _l("Приветственный бонус, баллов"),
+    "referral": _l("За приглашённого друга, баллов"),
+    "birthday": _l("В день рождения, баллов"),
+    "gift_visit": _l("Подарок на визите №"),
+    "point_value_rub": _l("Один балл стоит, ₽"),
+    "tier_window_months": _l("Уровень считается за последние, месяцев"),
+    "downgrade_grace_days": _l("Уровень понижается через, дней после окна"),
+    "referral_monthly_limit": _l("Приглашений с бонусом в месяц"),
+    "birthday_window_days": _l("Бонус ко дню рождения за, дней"),
+    "effective_at": _l("Дата и время начала"),
 }
 
 
@@ -218,8 +223,18 @@ def _tiers(form: Mapping[str, Any], base: list[dict[str, Any]]) -> list[dict[str
     return tiers
 
 
-_PERIODS = {"визит": "visit", "месяц": "month", "год": "year"}
-_PERIOD_WORDS = {v: k for k, v in _PERIODS.items()}
+# A limit's period: shown in the page's language, typed in either.
+_PERIOD_NAMES = {"visit": N_("визит"), "month": N_("месяц"), "year": N_("год")}
+
+
+def _period_words(lang: str) -> dict[str, str]:
+    """"visit" -> its word in ``lang``."""
+    return {per: gettext_for(lang)(word) for per, word in _PERIOD_NAMES.items()}
+
+
+def _periods() -> dict[str, str]:
+    """Every word a period may be typed as -> the period."""
+    return {word: per for lang in i18n.LANGUAGES for per, word in _period_words(lang).items()}
 
 
 def _entitlements(text: str, row: int) -> list[dict[str, Any]]:
@@ -232,15 +247,15 @@ def _entitlements(text: str, row: int) -> list[dict[str, Any]]:
     for item in (part.strip() for part in text.split(";")):
         if not item:
             continue
-        match = re.fullmatch(r"(.+?):\s*([0-9]{1,6})\s*/\s*(визит|месяц|год)", item)
+        match = re.fullmatch(r"(.+?):\s*([0-9]{1,6})\s*/\s*(" + "|".join(_periods()) + ")", item)
         if match is None:
-            words = _PERIOD_WORDS  # the period words the form takes
+            words = _period_words(i18n.current())  # the period words as the page shows them
             raise InvalidSetting("entitlement_malformed", field=f"tiers[{row}]", tier=row + 1,
                                  perk=item, visit=words["visit"], month=words["month"],
                                  year=words["year"])
         title = match.group(1).strip()
         found.append({"code": _perk_code(title), "title": title,
-                      "limit": int(match.group(2)), "per": _PERIODS[match.group(3)]})
+                      "limit": int(match.group(2)), "per": _periods()[match.group(3)]})
     return found
 
 
@@ -257,7 +272,8 @@ def _optional_percent(form: Mapping[str, Any], key: str) -> int | None:
 
 def entitlements_text(tier: Any) -> str:
     """The form's text for a tier's limited perks (the inverse of _entitlements)."""
-    return "; ".join(f"{e.title}: {e.limit}/{_PERIOD_WORDS[str(e.per.value)]}"
+    words = _period_words(i18n.current())
+    return "; ".join(f"{e.title}: {e.limit}/{words[str(e.per.value)]}"
                      for e in tier.entitlements)
 
 
@@ -313,35 +329,35 @@ def _opt(value: int | None) -> str:
 # -- refusals in the owner's language ---------------------------------------------------
 
 _FIELD_LABELS = {
-    "discount_bp": "Скидка, %", "accrual_bp": "Начисление, %",
-    "redeem_cap_bp": "Оплата баллами, до % чека",
+    "discount_bp": _l("Скидка, %"), "accrual_bp": _l("Начисление, %"),
+    "redeem_cap_bp": _l("Оплата баллами, до % чека"),
     "min_order_for_redeem": LABELS["min_order_rub"], "point_value": LABELS["point_value_rub"],
-    "expiry_months": LABELS["expiry_months"], "mechanic": "Механика",
+    "expiry_months": LABELS["expiry_months"], "mechanic": _l("Механика"),
     "tier_window_months": LABELS["tier_window_months"],
     "downgrade_grace_days": LABELS["downgrade_grace_days"],
-    "effective_from": LABELS["effective_at"], "bonuses": "Бонусы",
-    "name": "название", "min_orders": "заказов", "min_spend": "сумма, ₽",
-    "every": "каждый N-й", "reward_bp": "награда, %", "category": "категория",
-    "title": "название", "limit": "лимит", "gift_visit": LABELS["gift_visit"],
-    "gift_title": "Подарок", "welcome": LABELS["welcome"], "referral": LABELS["referral"],
+    "effective_from": LABELS["effective_at"], "bonuses": _l("Бонусы"),
+    "name": _l("название"), "min_orders": _l("заказов"), "min_spend": _l("сумма, ₽"),
+    "every": _l("каждый N-й"), "reward_bp": _l("награда, %"), "category": _l("категория"),
+    "title": _l("название"), "limit": _l("лимит"), "gift_visit": LABELS["gift_visit"],
+    "gift_title": _l("Подарок"), "welcome": LABELS["welcome"], "referral": LABELS["referral"],
     "birthday": LABELS["birthday"], "referral_monthly_limit": LABELS["referral_monthly_limit"],
-    "birthday_window_days": LABELS["birthday_window_days"], "preset": "Готовая программа",
+    "birthday_window_days": LABELS["birthday_window_days"], "preset": _l("Готовая программа"),
 }
 _RULES = {
-    "discount_zero": "Для дисконтной карты нужна скидка больше 0 %.",
-    "accrual_zero": "Для баллов нужно начисление больше 0 %.",
-    "unspendable": "Баллы, которыми нельзя заплатить, работают против вас: разрешите оплату"
-                   " хотя бы части чека.",
-    "nothing": "Выберите механику, уровни или карту с печатями.",
-    "reward_zero": "Награда карты с печатями должна быть больше 0 %.",
-    "bonuses_need_points": "Приветственный, реферальный и бонус ко дню рождения — это баллы:"
-                           " выберите бонусы или кэшбэк.",
-    "tier_threshold": "Для уровня нужно число заказов или сумма покупок.",
-    "tier_order": "Каждый уровень должен требовать больше предыдущего.",
-    "needs_window": "Понижать уровень можно только при подсчёте за последние месяцы.",
-    "past_start": "Новая версия не может начаться в прошлом: это переписало бы уже закрытые"
-                  " заказы.",
-    "malformed": "Настройки программы не читаются: проверьте поля.",
+    "discount_zero": _l("Для дисконтной карты нужна скидка больше 0 %."),
+    "accrual_zero": _l("Для баллов нужно начисление больше 0 %."),
+    "unspendable": _l("Баллы, которыми нельзя заплатить, работают против вас: разрешите оплату"
+                      " хотя бы части чека."),
+    "nothing": _l("Выберите механику, уровни или карту с печатями."),
+    "reward_zero": _l("Награда карты с печатями должна быть больше 0 %."),
+    "bonuses_need_points": _l("Приветственный, реферальный и бонус ко дню рождения — это баллы:"
+                              " выберите бонусы или кэшбэк."),
+    "tier_threshold": _l("Для уровня нужно число заказов или сумма покупок."),
+    "tier_order": _l("Каждый уровень должен требовать больше предыдущего."),
+    "needs_window": _l("Понижать уровень можно только при подсчёте за последние месяцы."),
+    "past_start": _l("Новая версия не может начаться в прошлом: это переписало бы уже закрытые"
+                     " заказы."),
+    "malformed": _l("Настройки программы не читаются: проверьте поля."),
 }
 
 
@@ -349,23 +365,28 @@ def field_label(field: str) -> str:
     """The form's name for a settings field: "tiers[1].min_orders" -> "Уровень 2: заказов"."""
     match = re.fullmatch(r"(tiers|stamp_cards)\[(\d+)\](?:\.(\w+))?", field)
     if match:
-        what = "Уровень" if match.group(1) == "tiers" else "Карта"
+        n = int(match.group(2)) + 1
+        what = _("Уровень %(n)s", n=n) if match.group(1) == "tiers" else _("Карта %(n)s", n=n)
         inner = _FIELD_LABELS.get(match.group(3) or "", "")
-        return f"{what} {int(match.group(2)) + 1}" + (f": {inner}" if inner else "")
-    return _FIELD_LABELS.get(field.removeprefix("bonuses."), field)
+        return what + (f": {inner}" if inner else "")
+    return str(_FIELD_LABELS.get(field.removeprefix("bonuses."), field))
 
 
 def message(error: DomainError) -> str:
-    """A refusal of the settings in Russian, naming the field as the form labels it."""
+    """A refusal of the settings in the page's language, naming the field as the form
+    labels it."""
     p = error.params
     label = field_label(str(p.get("field", "")))
     rule = p.get("rule")
     if rule == "percent":
-        return f"«{label}»: процент от 0 до {_pct_text(int(p['high_bp']))}\u00a0%."
+        return _("«%(label)s»: процент от 0 до %(high)s\u00a0%%.", label=label,
+                 high=_pct_text(int(p["high_bp"])))
     if rule == "count":
-        return f"«{label}»: целое число от {p['low']} до {p['high']}."
+        return _("«%(label)s»: целое число от %(low)s до %(high)s.", label=label,
+                 low=p["low"], high=p["high"])
     if rule == "text":
-        return f"«{label}»: текст от 1 до {p['limit']} символов."
+        return _("«%(label)s»: текст от 1 до %(limit)s символов.", label=label,
+                 limit=p["limit"])
     if isinstance(rule, str) and rule in _RULES:
-        return _RULES[rule]
+        return str(_RULES[rule])
     return worded(error)

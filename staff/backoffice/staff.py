@@ -19,6 +19,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -33,16 +35,16 @@ from webapp.services.staff.team import Invitation, OwnAccount
 
 bp = Blueprint("backoffice_staff", __name__, url_prefix="/b/<int:business_id>/backoffice")
 
-ROLES = [("cashier", "Кассир"), ("manager", "Менеджер"), ("owner", "Владелец")]
+ROLES = [("cashier", _l("Кассир")), ("manager", _l("Менеджер")), ("owner", _l("Владелец"))]
 _FIELD_MESSAGES = {
-    "login": "Логин — от 1 до 64 букв, цифр или знаков . _ - @.",
-    "role": "Выберите роль: кассир, менеджер или владелец.",
-    "branch_ids": "Такого филиала нет в этом бизнесе.",
+    "login": _l("Логин — от 1 до 64 букв, цифр или знаков . _ - @."),
+    "role": _l("Выберите роль: кассир, менеджер или владелец."),
+    "branch_ids": _l("Такого филиала нет в этом бизнесе."),
 }
 _OWN_ACCOUNT = {
-    "reset": "Свой доступ сбросить нельзя: попросите другого владельца.",
-    "active": "Нельзя отключить самого себя.",
-    "role": "Нельзя снять с себя роль владельца.",
+    "reset": _l("Свой доступ сбросить нельзя: попросите другого владельца."),
+    "active": _l("Нельзя отключить самого себя."),
+    "role": _l("Нельзя снять с себя роль владельца."),
 }
 
 
@@ -76,7 +78,7 @@ def reset(actor: Actor, staff_id: int) -> Any:
     try:
         invitation = staff_admin.reset_access(unit_of_work(), actor, staff_id)
     except OwnAccount:
-        return _render(actor, error=_OWN_ACCOUNT["reset"], status=409)
+        return _render(actor, error=str(_OWN_ACCOUNT["reset"]), status=409)
     return _render(actor, invitation=invitation)
 
 
@@ -85,14 +87,15 @@ def reset(actor: Actor, staff_id: int) -> Any:
 def set_active(actor: Actor, staff_id: int) -> Any:
     wanted = request.form.get("active")
     if wanted not in ("0", "1"):
-        return _render(actor, error="Не указано, включить сотрудника или отключить.", status=400)
+        return _render(actor, error=_("Не указано, включить сотрудника или отключить."), status=400)
     active = wanted == "1"
     try:
         staff_admin.set_active(unit_of_work(), actor, staff_id, active)
     except OwnAccount:
-        return _render(actor, error=_OWN_ACCOUNT["active"], status=409)
+        return _render(actor, error=str(_OWN_ACCOUNT["active"]), status=409)
     flash(
-        "Сотрудник снова может входить." if active else "Сотрудник отключён, его сеансы завершены.",
+        _("Сотрудник снова может входить.") if active
+        else _("Сотрудник отключён, его сеансы завершены."),
         "success",
     )
     return redirect(url_for(".page", business_id=actor.business_id))
@@ -111,7 +114,7 @@ def set_role(actor: Actor, staff_id: int) -> Any:
         )
     except (InvalidInput, OwnAccount) as error:
         return _render(actor, error=_message(error, "role"), status=error.status)
-    flash("Роль и филиалы сохранены.", "success")
+    flash(_("Роль и филиалы сохранены."), "success")
     return redirect(url_for(".page", business_id=actor.business_id))
 
 
@@ -119,7 +122,7 @@ def set_role(actor: Actor, staff_id: int) -> Any:
 @require(Role.OWNER)
 def sign_out(actor: Actor, staff_id: int) -> Any:
     sign_in.sign_out_everywhere(unit_of_work(), actor, staff_id)
-    flash("Все сеансы сотрудника завершены.", "success")
+    flash(_("Все сеансы сотрудника завершены."), "success")
     return redirect(url_for(".page", business_id=actor.business_id))
 
 
@@ -137,10 +140,10 @@ def _id_or_minus_one(text: str) -> int:
 
 def _message(error: DomainError, action: str) -> str:
     if isinstance(error, OwnAccount):
-        return _OWN_ACCOUNT[action]
+        return str(_OWN_ACCOUNT[action])
     if isinstance(error, AlreadyExists):
-        return "Этот логин уже занят."
-    return _FIELD_MESSAGES.get(str(error.params.get("field")), "Проверьте поля формы.")
+        return _("Этот логин уже занят.")
+    return str(_FIELD_MESSAGES.get(str(error.params.get("field")), _("Проверьте поля формы.")))
 
 
 def _render(

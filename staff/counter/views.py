@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask import session as http_session
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from staff.access import require
@@ -122,7 +123,7 @@ def join(actor: Actor, branch_id: int) -> Response:
 @CASHIER
 def customer(actor: Actor, branch_id: int, customer_id: int) -> str:
     here = counter.place(unit_of_work(), actor, branch_id)
-    shown = counter.panel(unit_of_work(), actor, customer_id)
+    shown = counter.panel(unit_of_work(), actor, customer_id, i18n.current())
     return render_template("counter/panel.html", here=here, panel=shown,
                            key=uuid.uuid4().hex, present=_present(customer_id),
                            wallets=wallet_availability.of(current_app).any)
@@ -198,7 +199,7 @@ def send_wallet_link(actor: Actor, branch_id: int, customer_id: int) -> Response
     settings = current_app.config["REGULARS"]
     hint = wallet_links.send_link(unit_of_work(), actor, customer_id, base_url=settings.base_url,
                                   secret_key=settings.secret_key)
-    flash(f"Ссылка на карту отправлена в SMS на {hint}.", "ok")
+    flash(_("Ссылка на карту отправлена в SMS на %(hint)s.", hint=hint), "ok")
     return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
                          customer_id=customer_id), phone_hint=hint)
 

@@ -39,7 +39,6 @@
   var TICK_MARGIN_MS = 25; // fire just after a boundary, never just before it
   var BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
   var SVG_NS = "http://www.w3.org/2000/svg";
-  var DEFAULT_LABEL = "QR-код для кассы";
   var QR_ALPHANUMERIC = /^[0-9A-Z $%*+\-./:]*$/;
 
   function base32(bytes) {
@@ -136,6 +135,13 @@
     return svg;
   }
 
+  // Without data-label the QR is named like its section (aria-labelledby, e.g. its heading).
+  function defaultLabel(section) {
+    var by = section.getAttribute("aria-labelledby");
+    var heading = by ? document.getElementById(by) : null;
+    return heading ? heading.textContent.trim() : "";
+  }
+
   function start(section) {
     var box = section.querySelector(".checkin-qr");
     var countdown = section.querySelector(".checkin-countdown");
@@ -146,7 +152,7 @@
     var timer = 0;
 
     box.setAttribute("role", "img");
-    box.setAttribute("aria-label", section.getAttribute("data-label") || DEFAULT_LABEL);
+    box.setAttribute("aria-label", section.getAttribute("data-label") || defaultLabel(section));
 
     function fail(error) {
       section.classList.add("checkin-failed");

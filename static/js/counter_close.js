@@ -2,7 +2,8 @@
 // customer a confirmation code when the server says so, and confirm the order.
 // Confirming sends one request with the key the page was rendered with; if the
 // connection drops it retries with the same key, so the order closes once, and it
-// shows success only when the server has answered.
+// shows success only when the server has answered. Its words come from the page: the
+// form's data-msg-* attributes, in the page's language.
 (function () {
   "use strict";
   var form = document.getElementById("close-form");
@@ -17,6 +18,14 @@
   var token = form.querySelector("input[name=csrf_token]").value;
   var timer = null, ticket = 0, sending = false;
   var RETRIES = [500, 1000, 2000, 4000, 8000];
+  var words = form.dataset;
+
+  // A message from the page; {name} placeholders are filled from values.
+  function say(key, values) {
+    return (words[key] || "").replace(/\{(\w+)\}/g, function (all, name) {
+      return values && name in values ? String(values[name]) : all;
+    });
+  }
 
   function show(message) { error.textContent = message || ""; error.hidden = !message; }
 
@@ -29,8 +38,8 @@
   }
 
   function problem(response) {
-    return response.json().then(function (data) { return data.detail || "Ошибка."; },
-                                function () { return "Ошибка сервера (" + response.status + ")."; });
+    return response.json().then(function (data) { return data.detail || say("msgError"); },
+                                function () { return say("msgServerError", { status: response.status }); });
   }
 
   function quote() {
@@ -49,7 +58,7 @@
         if (!needs) { codeBox.hidden = true; }
       });
     }).catch(function () {
-      if (mine === ticket) { show("Нет связи с сервером: расчёт не обновлён."); }
+      if (mine === ticket) { show(say("msgQuoteOffline")); }
     });
   }
 
@@ -71,18 +80,18 @@
         show("");
         form.querySelector("input[name=confirmation_id]").value = data.confirmation_id;
         document.getElementById("code-hint").textContent =
-          "Код отправлен на телефон " + data.phone_hint + ". Попросите клиента назвать его.";
+          say("msgCodeSent", { phone: data.phone_hint });
         codeBox.hidden = false;
         document.getElementById("code").focus();
       });
-    }).catch(function () { show("Нет связи с сервером: код не отправлен, попробуйте ещё раз."); });
+    }).catch(function () { show(say("msgCodeOffline")); });
   });
 
   function confirmOrder(target, attempt) {
     post(target.action, "application/json", target).then(function (response) {
       if (response.ok) {
         return response.json().then(function (data) {
-          status.textContent = "Проведено.";
+          status.textContent = say("msgClosed");
           window.location.assign(data.url);
         });
       }
@@ -96,13 +105,13 @@
       // No answer: the order may or may not be closed. The same key makes a retry
       // safe, and the server's answer (first or stored) is the truth.
       if (attempt < RETRIES.length) {
-        status.textContent = "Нет связи, пробуем ещё раз…";
+        status.textContent = say("msgRetrying");
         setTimeout(function () { confirmOrder(target, attempt + 1); }, RETRIES[attempt]);
       } else {
         sending = false;
         confirmButton.disabled = false;
         status.textContent = "";
-        show("Сервер не отвечает. Заказ НЕ подтверждён: нажмите «Провести» ещё раз, когда появится связь — повторное нажатие не спишет и не начислит дважды.");
+        show(say("msgNoAnswer"));
       }
     });
   }
@@ -113,7 +122,7 @@
       if (sending) { return; }
       sending = true;
       show("");
-      status.textContent = "Проводим…";
+      status.textContent = say("msgClosing");
       if (target === form) { confirmButton.disabled = true; }
       confirmOrder(target, 0);
     });

@@ -1,5 +1,6 @@
 // The counter's scan page: read a QR with the camera (or a typed card number), send it
-// to the server, open the customer's panel. The server decides who it is.
+// to the server, open the customer's panel. The server decides who it is. Its words
+// come from the page: the form's data-msg-* attributes, in the page's language.
 (function () {
   "use strict";
   var form = document.getElementById("identify-form");
@@ -11,6 +12,7 @@
   var torchButton = document.getElementById("torch");
   if (!form) { return; }
   var busy = false;
+  var words = form.dataset;
 
   function show(message) {
     error.textContent = message;
@@ -37,10 +39,10 @@
         return;
       }
       busy = false;
-      show(result.data.detail || "Не получилось найти клиента.");
+      show(result.data.detail || words.msgNotFound);
     }).catch(function () {
       busy = false;
-      show("Нет связи с сервером. Проверьте Wi-Fi и отсканируйте ещё раз.");
+      show(words.msgOffline);
     });
   }
 
@@ -55,14 +57,14 @@
   });
 
   function startCamera() {
-    if (!window.QrCamera) { status.textContent = "Сканер не загрузился: введите номер карты."; return; }
-    status.textContent = "Наведите камеру на QR-код клиента.";
+    if (!window.QrCamera) { status.textContent = words.msgNoScanner; return; }
+    status.textContent = words.msgAim;
     window.QrCamera.start(video, identify, {
       onError: function (err) {
         var name = err && err.name;
         status.textContent = name === "NotAllowedError"
-          ? "Нет доступа к камере: разрешите его в настройках браузера или введите номер карты."
-          : "Камера недоступна: введите номер карты или найдите клиента по телефону.";
+          ? words.msgCameraDenied
+          : words.msgCameraUnavailable;
         startButton.hidden = false;
       }
     }).then(function () {

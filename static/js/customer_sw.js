@@ -83,7 +83,13 @@ self.addEventListener("fetch", (event) => {
 });
 
 /* Web push (opt-in on the card screen): the payload is JSON {title, body, tag, url}
- * from webapp/services/push.py; a click opens (or focuses) the card. */
+ * from webapp/services/push.py; a click opens (or focuses) the card. The worker has no
+ * words of its own: without a title in the payload it shows the one its URL names
+ * (?title=, in the language of the page that registered it, ?lang=). */
+const PARAMS = new URL(self.location.href).searchParams;
+const LANG = PARAMS.get("lang") || "ru";
+const FALLBACK_TITLE = PARAMS.get("title") || "";
+
 function iconUrl() {
   return shellUrls().find((url) => url.endsWith("/icon-192.png"));
 }
@@ -101,11 +107,11 @@ self.addEventListener("push", (event) => {
   } catch (error) {
     data = { body: event.data ? event.data.text() : "" };
   }
-  const options = { body: data.body || "", lang: "ru", data: { url: inScope(data.url) } };
+  const options = { body: data.body || "", lang: LANG, data: { url: inScope(data.url) } };
   const icon = iconUrl();
   if (icon) options.icon = icon;
   if (data.tag) options.tag = data.tag;
-  event.waitUntil(self.registration.showNotification(data.title || "Баллы", options));
+  event.waitUntil(self.registration.showNotification(data.title || FALLBACK_TITLE, options));
 });
 
 self.addEventListener("notificationclick", (event) => {

@@ -1,5 +1,6 @@
 // The program page: send the form to the server as the owner types and show the
-// server's preview. No rule is computed here.
+// server's preview. No rule is computed here; the words come from the form's
+// data-msg-* attributes, in the page's language.
 (function () {
   "use strict";
   var form = document.getElementById("program-form");
@@ -26,7 +27,11 @@
       if (ticket === latest) { preview.innerHTML = html; }
     }).catch(function () {
       if (ticket === latest) {
-        preview.innerHTML = '<p class="error" role="alert">Нет связи с сервером: предпросмотр не обновлён.</p>';
+        var offline = document.createElement("p");
+        offline.className = "error";
+        offline.setAttribute("role", "alert");
+        offline.textContent = form.dataset.msgOffline;
+        preview.replaceChildren(offline);
       }
     });
   }

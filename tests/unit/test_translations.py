@@ -34,46 +34,6 @@ NOT_INTERFACE = {
     "webapp/i18n.py": "each language's name in itself, for the language switch",
 }
 
-# Not yet moved into the catalogue (issue #13 point 4); this set only shrinks, to empty.
-PENDING: set[str] = {
-    "staff/access.py",
-    "staff/auth.py",
-    "staff/backoffice/adjustments.py",
-    "staff/backoffice/customers.py",
-    "staff/backoffice/flags.py",
-    "staff/backoffice/program.py",
-    "staff/backoffice/program_form.py",
-    "staff/backoffice/staff.py",
-    "staff/counter/views.py",
-    "staff/sessions.py",
-    "static/js/checkin_code.js",
-    "static/js/counter_close.js",
-    "static/js/counter_scan.js",
-    "static/js/customer_sw.js",
-    "static/js/program.js",
-    "templates/backoffice/_adjustment_requests.html",
-    "templates/backoffice/_preview.html",
-    "templates/backoffice/adjustments.html",
-    "templates/backoffice/audit.html",
-    "templates/backoffice/customer.html",
-    "templates/backoffice/customers.html",
-    "templates/backoffice/flags.html",
-    "templates/backoffice/program.html",
-    "templates/backoffice/staff.html",
-    "templates/base.html",
-    "templates/counter/_quote.html",
-    "templates/counter/choose.html",
-    "templates/counter/panel.html",
-    "templates/counter/receipt.html",
-    "templates/counter/scan.html",
-    "templates/counter/search.html",
-    "templates/staff/account.html",
-    "templates/staff/choose.html",
-    "templates/staff/invite.html",
-    "templates/staff/sign_in.html",
-}
-
-
 def _mapping() -> tuple[list[tuple[str, str]], dict[str, dict[str, str]]]:
     with (PROJECT_ROOT / "babel.cfg").open() as config:
         return parse_mapping_cfg(config)
@@ -208,20 +168,12 @@ def test_no_russian_outside_the_catalogue() -> None:
     found = {}
     for path in _sources():
         name = str(path.relative_to(PROJECT_ROOT))
-        if name in NOT_INTERFACE or name in PENDING:
+        if name in NOT_INTERFACE:
             continue
         lines = _russian_outside_catalogue(path)
         if lines:
             found[name] = lines
     assert not found, f"Russian outside gettext (mark it and add English): {found}"
-
-
-def test_pending_files_still_need_their_move() -> None:
-    """A file moved into the catalogue leaves PENDING, so the set only shrinks."""
-    done = [name for name in PENDING
-            if (PROJECT_ROOT / name).exists() is False
-            or not _russian_outside_catalogue(PROJECT_ROOT / name)]
-    assert not done, f"remove from PENDING: {sorted(done)}"
 
 
 @pytest.mark.parametrize(("lang", "expected"), [

@@ -10,7 +10,6 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp import i18n
 from webapp.current import unit_of_work
 from webapp.customer.access import CLEAR_SITE_DATA, clear_cookie, signed_in
 from webapp.customer.views import bp, client_ip

@@ -14,7 +14,6 @@ from flask import Response, abort, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 
-from webapp import i18n
 from webapp.current import unit_of_work
 from webapp.customer.access import current
 from webapp.customer.views import bp

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Response, abort, current_app, jsonify, request, url_for
+from flask_babel import gettext
 from flask_babel import gettext as _
 
 from webapp import i18n
@@ -44,10 +45,12 @@ def manifest(business_id: int) -> Response:
 
 
 def worker_url(business_id: int) -> str:
-    """The service worker's URL: its query names the version and the shell to precache."""
+    """The service worker's URL: its query names the version, the shell to precache, and
+    the language of notifications with the title shown when a push carries none (the
+    worker has no words of its own)."""
     shell = ",".join(url_for("static", filename=f) for f in SHELL)
     return url_for("customer_app.service_worker", business_id=business_id, v=SW_VERSION,
-                   shell=shell)
+                   shell=shell, lang=i18n.current(), title=gettext("Баллы"))
 
 
 @bp.get("/sw.js")
