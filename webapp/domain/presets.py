@@ -13,6 +13,7 @@ from webapp.domain.program import (
     StampCard,
     Tier,
 )
+from webapp.domain.words import N_
 
 RUB = 100  # kopecks in a rouble
 
@@ -69,10 +70,11 @@ def preset_or_default(name: str | None) -> str:
     return name if name is not None and name in PRESETS else DEFAULT_PRESET
 
 
+# Each preset's name, in Russian (the catalogue gives it in the page's language).
 TITLES = {
-    "service_tiers": ("Уровни сервисного центра", "Service-centre tiers"),
-    "bonus_5_20": ("Бонусы 5 %, оплата до 20 %", "Bonus 5%, pay up to 20%"),
-    "cashback_5_50": ("Кэшбэк 5 %, оплата до 50 %", "Cashback 5%, pay up to 50%"),
-    "discount_5": ("Дисконтная карта 5 %", "Discount card 5%"),
-    "car_service": ("Автосервис", "Car service"),
+    "service_tiers": N_("Уровни сервисного центра"),
+    "bonus_5_20": N_("Бонусы 5 %, оплата до 20 %"),
+    "cashback_5_50": N_("Кэшбэк 5 %, оплата до 50 %"),
+    "discount_5": N_("Дисконтная карта 5 %"),
+    "car_service": N_("Автосервис"),
 }

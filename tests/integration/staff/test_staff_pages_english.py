@@ -118,11 +118,11 @@ def _pages(world: SimpleNamespace, role: Role) -> dict[str, tuple[str, ...]]:
         pages |= {
             f"{back}/customers": ("Customers", "Find"),
             f"{back}/customers?q=4567": ("Found by", "Ivan"),
-            f"{back}/customers/{world.customer}": ("Points adjustment", "Orders",
+            f"{back}/customers/{world.customer}": ("Point adjustment", "Orders",
                                                    "Awaiting the owner’s approval"),
             f"{back}/customers/{world.customer}/audit": ("Log of actions on the customer",),
             f"{back}/staff/{world.staff_id}/audit": ("Log of the staff member’s actions",),
-            f"{back}/adjustments": ("Points adjustments", "Awaiting approval"),
+            f"{back}/adjustments": ("Point adjustments", "Awaiting approval"),
             f"{back}/flags": ("Suspicious", "Open flags", "Large point adjustment"),
         }
     if role is Role.OWNER:

@@ -91,7 +91,7 @@ def page(session: Session, actor: Actor, preset_name: str | None = None,
     else:
         name = preset_or_default(preset_name)
         settings = programs.preset(name)
-    return Page(business.name, name, _presets(), settings,
+    return Page(business.name, name, _presets(lang), settings,
                 _preview(session, actor, settings, business, lang),
                 _history(session, actor, business, lang), secrets.token_urlsafe(24))
 
@@ -110,12 +110,13 @@ def page_with_error(session: Session, actor: Actor, *, preset: str,
     except InvalidSetting:
         shown = None
     key = idempotency_key or secrets.token_urlsafe(24)
-    return Page(business.name, preset_or_default(preset), _presets(), None, shown,
+    return Page(business.name, preset_or_default(preset), _presets(lang), None, shown,
                 _history(session, actor, business, lang), key, error)
 
 
-def _presets() -> list[tuple[str, str]]:
-    return [(key, titles[0]) for key, titles in TITLES.items()]
+def _presets(lang: str) -> list[tuple[str, str]]:
+    _ = gettext_for(lang)
+    return [(key, _(title)) for key, title in TITLES.items()]
 
 
 def _history(session: Session, actor: Actor, business: _Business,
@@ -183,7 +184,7 @@ def _business(session: Session, actor: Actor) -> _Business:
 
 def _title(preset: str | None, lang: str) -> str:
     _ = gettext_for(lang)
-    return TITLES[preset][0] if preset in TITLES else _("Своя")
+    return _(TITLES[preset]) if preset in TITLES else _("Своя")
 
 
 def _local(moment: datetime, business: _Business) -> str:
