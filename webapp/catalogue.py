@@ -21,15 +21,12 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from webapp.config import PROJECT_ROOT
+from webapp.domain.words import N_
+
+__all__ = ["N_", "gettext_for", "language", "ngettext_for", "words_for"]
 
 SOURCE = PROJECT_ROOT / "translations"
 DEFAULT = "ru"
-
-
-# N_ is the gettext convention for "mark now, translate when shown".
-def N_(text: str) -> str:
-    """Mark ``text`` for extraction without translating it (it is translated when shown)."""
-    return text
 
 
 def language(lang: str | None) -> str:

@@ -17,12 +17,12 @@ Flask-free: the CLI, the worker and the pages all use it.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from webapp.catalogue import N_, gettext_for, language
 from webapp.domain.errors import DomainError
 from webapp.domain.money import format_money
+from webapp.domain.wording import is_ru, number, number_bp
 
 # Points are "баллы" everywhere, as on the program page. Numbers of points sit after a
 # colon or without a noun ("максимум баллов: %(max)s"), so no plural forms are needed.
@@ -294,23 +294,6 @@ MESSAGES: dict[str, str] = {
 }
 
 _TRANSLATED_PARAMS = ("label",)  # a form's field name, itself a catalogue text
-_NBSP = "\u00a0"
-
-
-def _number(value: int, lang: str) -> str:
-    """1500000 -> "1 500 000" in Russian, "1,500,000" in English; small ones as they are."""
-    if abs(value) < 10_000:
-        return str(value)
-    grouped = f"{value:,}"
-    return grouped.replace(",", _NBSP) if lang == "ru" else grouped
-
-
-def _percent(bp: int, lang: str) -> str:
-    """Basis points as a percentage: 9999 -> "99,99" (ru) / "99.99" (en), 10000 -> "100"."""
-    text = f"{Decimal(bp) / 100:f}".rstrip("0").rstrip(".") if bp % 100 else str(bp // 100)
-    return text.replace(".", ",") if lang == "ru" else text
-
-
 def _shown(name: str, value: Any, lang: str, currency: str) -> Any:
     if isinstance(value, bool):
         return value
@@ -318,8 +301,9 @@ def _shown(name: str, value: Any, lang: str, currency: str) -> Any:
         if name.endswith("_minor"):
             return format_money(value, currency, lang)
         if name.endswith("_bp"):
-            return _percent(value, lang)
-        return _number(value, lang)
+            return number_bp(value, is_ru(lang))
+        # Short numbers stay as typed ("1000"), long ones are grouped ("15 000").
+        return number(value, lang) if abs(value) >= 10_000 else str(value)
     if name in _TRANSLATED_PARAMS and isinstance(value, str):
         return gettext_for(lang)(value)
     return value

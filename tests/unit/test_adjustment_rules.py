@@ -87,7 +87,7 @@ def test_splitting_a_large_adjustment_does_not_go_around_the_owner() -> None:
     assert (staff_day.why, staff_day.total, staff_day.limit) == (Why.STAFF_DAY, 20_001, 20_000)
     assert describe(staff_day, "ru") == (
         "Корректировку одобряет владелец: с ней ваши корректировки за сегодня превысят"
-        " дневной лимит. Сумма баллов за день: 20\u00a0001, лимит: 20\u00a0000."
+        " дневной лимит. Сумма баллов за день: 20\u202f001, лимит: 20\u202f000."
     )
     assert adjustments.approval_needed(limits, 100, DayTotals(customer=4900)) is None
     on_customer = adjustments.approval_needed(limits, 100, DayTotals(customer=4901))

@@ -267,7 +267,7 @@ def test_other_languages_get_english(lang: str) -> None:
 
 def test_large_numbers_are_grouped_the_languages_way() -> None:
     error = InvalidAmount("redeem_over_cap", max=1_500_000)
-    assert describe(error, "ru") == "Максимум баллов к оплате этого заказа: 1\u00a0500\u00a0000."
+    assert describe(error, "ru") == "Максимум баллов к оплате этого заказа: 1\u202f500\u202f000."
     assert describe(error, "en") == "At most 1,500,000 points can pay for this order."
 
 

@@ -28,7 +28,7 @@ def test_anything_else_is_invalid_input(text: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         whole_number(text)
     assert describe(refused.value, "ru") == (
-        "Введите целое число от 0 до 2\u00a0147\u00a0483\u00a0647.")
+        "Введите целое число от 0 до 2\u202f147\u202f483\u202f647.")
 
 
 @pytest.mark.parametrize("value", [None, 12, 1.0, ["1"], {"a": 1}, b"12", True])
