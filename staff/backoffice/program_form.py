@@ -9,6 +9,7 @@ post and from the page script's JSON.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from collections.abc import Mapping
@@ -343,22 +344,6 @@ _FIELD_LABELS = {
     "birthday": LABELS["birthday"], "referral_monthly_limit": LABELS["referral_monthly_limit"],
     "birthday_window_days": LABELS["birthday_window_days"], "preset": _l("Готовая программа"),
 }
-_RULES = {
-    "discount_zero": _l("Для дисконтной карты нужна скидка больше 0 %."),
-    "accrual_zero": _l("Для баллов нужно начисление больше 0 %."),
-    "unspendable": _l("Баллы, которыми нельзя заплатить, работают против вас: разрешите оплату"
-                      " хотя бы части чека."),
-    "nothing": _l("Выберите механику, уровни или карту с печатями."),
-    "reward_zero": _l("Награда карты с печатями должна быть больше 0 %."),
-    "bonuses_need_points": _l("Приветственный, реферальный и бонус ко дню рождения — это баллы:"
-                              " выберите бонусы или кэшбэк."),
-    "tier_threshold": _l("Для уровня нужно число заказов или сумма покупок."),
-    "tier_order": _l("Каждый уровень должен требовать больше предыдущего."),
-    "needs_window": _l("Понижать уровень можно только при подсчёте за последние месяцы."),
-    "past_start": _l("Новая версия не может начаться в прошлом: это переписало бы уже закрытые"
-                     " заказы."),
-    "malformed": _l("Настройки программы не читаются: проверьте поля."),
-}
 
 
 def field_label(field: str) -> str:
@@ -374,19 +359,9 @@ def field_label(field: str) -> str:
 
 def message(error: DomainError) -> str:
     """A refusal of the settings in the page's language, naming the field as the form
-    labels it."""
-    p = error.params
-    label = field_label(str(p.get("field", "")))
-    rule = p.get("rule")
-    if rule == "percent":
-        return _("«%(label)s»: процент от 0 до %(high)s\u00a0%%.", label=label,
-                 high=_pct_text(int(p["high_bp"])))
-    if rule == "count":
-        return _("«%(label)s»: целое число от %(low)s до %(high)s.", label=label,
-                 low=p["low"], high=p["high"])
-    if rule == "text":
-        return _("«%(label)s»: текст от 1 до %(limit)s символов.", label=label,
-                 limit=p["limit"])
-    if isinstance(rule, str) and rule in _RULES:
-        return str(_RULES[rule])
+    labels it ("«Уровень 2: заказов»: …" where the domain says ``tiers[1].min_orders``)."""
+    field = error.params.get("field")
+    if isinstance(field, str):
+        error = copy.copy(error)
+        error.params = {**error.params, "field": f"«{field_label(field)}»"}
     return worded(error)

@@ -145,16 +145,13 @@ def validate(settings: ProgramSettings) -> list[Warning]:
     if s.expiry_months is not None:
         _count("expiry_months", s.expiry_months, low=1, high=120)
     if s.mechanic is Mechanic.DISCOUNT and s.discount_bp <= 0:
-        raise InvalidSetting("discount_zero", field="discount_bp",
-                             rule="discount_zero")
+        raise InvalidSetting("discount_zero", field="discount_bp")
     if s.earns_points and s.accrual_bp <= 0:
-        raise InvalidSetting("accrual_zero", field="accrual_bp",
-                             rule="accrual_zero")
+        raise InvalidSetting("accrual_zero", field="accrual_bp")
     if s.earns_points and s.redeem_cap_bp <= 0:  # the seeds: points nobody can spend
-        raise InvalidSetting("points_unspendable", field="redeem_cap_bp", rule="unspendable")
+        raise InvalidSetting("points_unspendable", field="redeem_cap_bp")
     if s.mechanic is Mechanic.NONE and not (s.tiers or s.stamp_cards):
-        raise InvalidSetting("program_empty", field="mechanic",
-                             rule="nothing")
+        raise InvalidSetting("program_empty", field="mechanic")
     _validate_tiers(s)
     for i, card in enumerate(s.stamp_cards):
         _count(f"stamp_cards[{i}].every", card.every, low=2, high=100)
@@ -163,7 +160,7 @@ def validate(settings: ProgramSettings) -> list[Warning]:
         _text(f"stamp_cards[{i}].title", card.title, 100)
         if card.reward_bp <= 0:
             raise InvalidSetting("stamp_reward_zero",
-                                 field=f"stamp_cards[{i}].reward_bp", rule="reward_zero")
+                                 field=f"stamp_cards[{i}].reward_bp")
     b = s.bonuses
     for name in ("welcome", "referral", "birthday"):
         _count(f"bonuses.{name}", getattr(b, name), low=0, high=1_000_000)
@@ -173,7 +170,7 @@ def validate(settings: ProgramSettings) -> list[Warning]:
         _count("bonuses.gift_visit", b.gift_visit, low=2, high=1000)
         _text("bonuses.gift_title", b.gift_title, 100)
     if not s.earns_points and (b.welcome or b.referral or b.birthday):
-        raise InvalidSetting("bonuses_need_points", field="bonuses", rule="bonuses_need_points")
+        raise InvalidSetting("bonuses_need_points", field="bonuses")
     return _warnings(s)
 
 
@@ -183,7 +180,7 @@ def _validate_tiers(s: ProgramSettings) -> None:
         where = f"tiers[{i}]"
         _text(f"{where}.name", tier.name, 40)
         if tier.min_orders is None and tier.min_spend is None:
-            raise InvalidSetting("tier_threshold_missing", field=where, rule="tier_threshold")
+            raise InvalidSetting("tier_threshold_missing", field=where)
         if tier.min_orders is not None:
             _count(f"{where}.min_orders", tier.min_orders, low=0, high=10_000)
         if tier.min_spend is not None:
@@ -197,14 +194,14 @@ def _validate_tiers(s: ProgramSettings) -> None:
             _text(f"{where}.entitlements[{j}].title", ent.title, 100)
             _count(f"{where}.entitlements[{j}].limit", ent.limit, low=1, high=1000)
         if previous is not None and not _above(tier, previous):
-            raise InvalidSetting("tier_order", field=where, rule="tier_order")
+            raise InvalidSetting("tier_order", field=where)
         previous = tier
     if s.tier_window_months is not None:
         _count("tier_window_months", s.tier_window_months, low=1, high=120)
     if s.downgrade_grace_days is not None:
         if s.tier_window_months is None:
             raise InvalidSetting("downgrade_needs_window",
-                                 field="downgrade_grace_days", rule="needs_window")
+                                 field="downgrade_grace_days")
         _count("downgrade_grace_days", s.downgrade_grace_days, low=0, high=365)
 
 
@@ -241,19 +238,18 @@ def _warnings(s: ProgramSettings) -> list[Warning]:
 def _bp(name: str, value: object, allow_full: bool = True) -> None:
     high = BP if allow_full else BP - 1
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
-        raise InvalidSetting("setting_percent_range", field=name, rule="percent", high_bp=high)
+        raise InvalidSetting("setting_percent_range", field=name, high_bp=high)
 
 
 def _count(name: str, value: object, *, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidSetting("setting_count_range", field=name,
-                             rule="count", low=low, high=high)
+        raise InvalidSetting("setting_count_range", field=name, low=low,
+                             high=high)
 
 
 def _text(name: str, value: object, limit: int) -> None:
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise InvalidSetting("setting_text_length", field=name,
-                             rule="text", limit=limit)
+        raise InvalidSetting("setting_text_length", field=name, limit=limit)
 
 
 # -- (de)serialisation: settings are stored as JSON with each program version ----------
@@ -278,8 +274,7 @@ def from_dict(data: dict[str, Any]) -> ProgramSettings:
         rest["mechanic"] = Mechanic(rest.get("mechanic", "bonus"))
         return ProgramSettings(**rest, tiers=tiers, stamp_cards=cards, bonuses=bonuses)
     except (TypeError, ValueError, AttributeError) as error:
-        raise InvalidSetting("settings_malformed", error=str(error),
-                             rule="malformed") from None
+        raise InvalidSetting("settings_malformed", error=str(error)) from None
 
 
 def with_changes(settings: ProgramSettings, **changes: Any) -> ProgramSettings:

@@ -115,7 +115,7 @@ def test_impossible_discount_is_refused(app: Any, owner_client: Any, business: A
     ({"tiers-0-name": "Первый", "tiers-0-min_orders": "5", "tiers-1-name": "Второй",
       "tiers-1-min_orders": "3"}, "Каждый уровень должен требовать больше предыдущего."),
     ({"tiers-0-name": "Первый", "tiers-0-min_orders": "20000"},
-     "«Уровень 1: заказов»: целое число от 0 до 10000."),
+     "«Уровень 1: заказов»: нужно целое число от 0 до 10 000."),
     ({"redeem_cap_pct": "0"}, "Баллы, которыми нельзя заплатить"),
 ])
 def test_refusals_are_in_russian_and_name_the_field(owner_client: Any, business: Any,

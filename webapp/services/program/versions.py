@@ -72,7 +72,7 @@ def save(session: Work, actor: Actor, key: str, *, settings: dict[str, Any] | Pr
     now = now or utcnow()
     starts = effective_from or now
     if starts < now - PAST_TOLERANCE:
-        raise InvalidSetting("past_start", field="effective_from", rule="past_start")
+        raise InvalidSetting("past_start", field="effective_from")
     stored = program.to_dict(parsed)
     # "Start now" is the request, not the clock reading: a resubmitted form matches.
     params = {"settings": stored, "preset": preset_name,
