@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from webapp.domain import ledger as rules
 from webapp.domain.errors import InsufficientPoints, UnknownCustomer
 from webapp.domain.ledger import AccountKind
+from webapp.persistence.ledger_chain import CREDIT_WITH_LOT
 from webapp.persistence.models import Account, Customer, Entry, Lot, Operation, Transfer
 
 # Statements on the tables (Core), not through the ORM: the ORM adds per-statement
@@ -145,6 +146,36 @@ class LedgerStore:
             "business_id": self.business_id, "customer_id": self.customer_id, "kind": kind,
             "points": points, "created_at": created_at, **fields,
         }).scalar_one()
+        return OperationRow(operation_id, kind, points, created_at)
+
+    def add_credited(self, *, kind: str, points: int, created_at: datetime,
+                     expires_at: datetime | None, debit: AccountKind, credit: AccountKind,
+                     order_id: int | None = None, staff_id: int | None = None,
+                     reason: str | None = None) -> OperationRow:
+        """Insert an operation whose ``points`` all go ``debit`` -> ``credit`` as one new
+        lot (expiring at ``expires_at``): the rows of :meth:`add_operation`,
+        :meth:`add_lot` and :meth:`move`, in one statement on PostgreSQL
+        (:mod:`webapp.persistence.ledger_chain`). ``debit`` is a system account and
+        ``credit`` a customer's balance other than clawback."""
+        assert not debit.per_customer and credit.per_customer
+        assert credit is not AccountKind.CLAWBACK
+        if self.session.get_bind().dialect.name != "postgresql":
+            op = self.add_operation(kind=kind, points=points, created_at=created_at,
+                                    order_id=order_id, staff_id=staff_id, reason=reason)
+            lot = self.add_lot(op, points, expires_at)
+            self.move(op, debit, credit, points, lot_id=lot)
+            return op
+        rules.require_points(points)
+        operation_id, entries, balances = self.session.execute(CREDIT_WITH_LOT, {
+            "c_business_id": self.business_id, "c_customer_id": self.customer_id,
+            "c_kind": kind, "c_points": points, "c_order_id": order_id,
+            "c_staff_id": staff_id, "c_reason": reason, "c_created_at": created_at,
+            "c_expires_at": expires_at, "c_debit_id": self.accounts[debit],
+            "c_credit_id": self.accounts[credit],
+        }).one()
+        if balances != 1 or entries != 2:
+            raise InsufficientPoints("Not enough points for this operation.")
+        self.balances[credit] += points
         return OperationRow(operation_id, kind, points, created_at)
 
     def move(self, operation: OperationRow, debit: AccountKind, credit: AccountKind,

@@ -32,7 +32,7 @@ from webapp.services.abuse import checks as abuse
 from webapp.services.business import settings as counter_settings
 from webapp.services.counter import confirmations
 from webapp.services.counter.orders import BRANCH_BUSINESS, insert_order
-from webapp.services.ledger.operations import earn, result_of, spend
+from webapp.services.ledger.operations import credit_new, result_of, spend
 from webapp.services.notify import push, push_messages, wallet_updates
 from webapp.services.program import versions as programs
 from webapp.services.program.standing import customer_state
@@ -136,10 +136,9 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
         if q.redeem_points:
             last = spend(store, q.redeem_points, order_id, actor.staff_id, now)
         if q.accrue_points:
-            last = store.add_operation(kind=Op.ACCRUAL, points=q.accrue_points,
-                                       order_id=order_id, staff_id=actor.staff_id,
-                                       created_at=now)
-            earn(store, last, q.accrue_points, points_expire_at(version.settings, now))
+            last = credit_new(store, kind=Op.ACCRUAL, points=q.accrue_points,
+                              expires_at=points_expire_at(version.settings, now),
+                              created_at=now, order_id=order_id, staff_id=actor.staff_id)
         for code in q.used:
             session.add(EntitlementUse(business_id=actor.business_id, customer_id=customer_id,
                                        order_id=order_id, code=code, used_at=now))
@@ -215,13 +214,12 @@ def _referral(session: Session, actor: Actor, store: LedgerStore, settings: Prog
         Operation.customer_id == referred_by, Operation.reason == REFERRAL,
         Operation.created_at >= month_start)) or 0
     expires = points_expire_at(settings, now)
-    own = store.add_operation(kind=Op.ACCRUAL, points=bonus, reason=REFERRAL, created_at=now)
-    earn(store, own, bonus, expires)
+    credit_new(store, kind=Op.ACCRUAL, points=bonus, expires_at=expires, created_at=now,
+               reason=REFERRAL)
     if given >= settings.bonuses.referral_monthly_limit:
         return bonus  # the newcomer still gets theirs; the referrer hit the month's limit
     referrer = LedgerStore(session, actor.business_id).lock(referred_by)
-    theirs = referrer.add_operation(kind=Op.ACCRUAL, points=bonus, reason=REFERRAL,
-                                    created_at=now)
-    earn(referrer, theirs, bonus, expires)
+    credit_new(referrer, kind=Op.ACCRUAL, points=bonus, expires_at=expires, created_at=now,
+               reason=REFERRAL)
     wallet_updates.changed(session, referred_by, now)  # their pass shows it too
     return bonus
