@@ -9,10 +9,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import T0
+from webapp.domain.errors import InsufficientPoints
 from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.ledger_store import LedgerStore
@@ -67,3 +69,58 @@ def test_one_statement_credit_writes_the_step_by_step_rows(
     report = check(session, now=T0 + DAY)
     assert report.ok, [(f.invariant, f.violations) for f in report.findings if not f.ok]
 
+
+
+def _spent(session: Session, store: LedgerStore, op_id: int) -> list[tuple[Any, ...]]:
+    """A redemption's transfers (lot, amount, accounts as kinds) and entries, in order."""
+    kinds = {account: kind for kind, account in store.accounts.items()}
+    transfers = session.execute(
+        select(Transfer.id, Transfer.lot_id, Transfer.amount, Transfer.debit_account_id,
+               Transfer.credit_account_id).where(Transfer.operation_id == op_id)
+        .order_by(Transfer.id)).all()
+    out: list[tuple[Any, ...]] = []
+    for t in transfers:
+        entries = session.execute(select(Entry.account_id, Entry.amount).where(
+            Entry.transfer_id == t.id).order_by(Entry.amount)).all()
+        out.append((t.lot_id, t.amount, kinds[t.debit_account_id], kinds[t.credit_account_id],
+                    [(kinds[a], amount) for a, amount in entries]))
+    return out
+
+
+def test_one_statement_redemption_takes_each_planned_lot(
+        session: Session, business: Business, customer: Customer) -> None:
+    store = LedgerStore(session, business.id).lock(customer.id)
+    lots = []
+    for points in (30, 50):
+        op = store.add_credited(kind=Op.ACCRUAL, points=points, created_at=T0,
+                                expires_at=T0 + 365 * DAY, debit=K.ISSUED, credit=K.AVAILABLE)
+        lots.append(session.scalar(select(Lot.id).where(Lot.source_operation_id == op.id)))
+    plan = [(lots[0], 30), (lots[1], 20)]
+    op = store.add_taken(kind=Op.REDEMPTION, points=50, created_at=T0 + DAY, plan=plan,
+                         credit=K.REDEEMED)
+    assert _spent(session, store, op.id) == [
+        (lots[0], 30, K.AVAILABLE, K.REDEEMED, [(K.AVAILABLE, -30), (K.REDEEMED, 30)]),
+        (lots[1], 20, K.AVAILABLE, K.REDEEMED, [(K.AVAILABLE, -20), (K.REDEEMED, 20)]),
+    ]
+    remaining = session.execute(select(Lot.id, Lot.remaining).where(Lot.id.in_(lots))).all()
+    assert sorted(remaining) == sorted([(lots[0], 0), (lots[1], 30)])
+    assert store.balances[K.AVAILABLE] == 30
+    assert session.scalar(select(Account.balance).where(
+        Account.id == store[K.AVAILABLE])) == 30
+    report = check(session, now=T0 + 2 * DAY)
+    assert report.ok, [(f.invariant, f.violations) for f in report.findings if not f.ok]
+
+
+def test_a_redemption_planned_beyond_a_lot_writes_nothing(
+        session: Session, business: Business, customer: Customer) -> None:
+    store = LedgerStore(session, business.id).lock(customer.id)
+    op = store.add_credited(kind=Op.ACCRUAL, points=30, created_at=T0, expires_at=None,
+                            debit=K.ISSUED, credit=K.AVAILABLE)
+    lot = session.scalar(select(Lot.id).where(Lot.source_operation_id == op.id))
+    assert lot is not None
+    with pytest.raises(InsufficientPoints), session.begin_nested():
+        store.add_taken(kind=Op.REDEMPTION, points=31, created_at=T0, plan=[(lot, 31)],
+                        credit=K.REDEEMED)
+    assert session.scalar(select(Lot.remaining).where(Lot.id == lot)) == 30
+    assert session.scalar(select(Account.balance).where(
+        Account.id == store[K.AVAILABLE])) == 30

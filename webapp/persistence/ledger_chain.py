@@ -1,5 +1,5 @@
-"""A credited operation in one round trip on PostgreSQL: operation, lot, transfer, entries
-and the balance update chained as data-modifying CTEs.
+"""A credited operation, or a redemption, in one round trip on PostgreSQL: operation,
+lots, transfers, entries and the balance update chained as data-modifying CTEs.
 
 An accrual that settles no clawback debt writes an operation, a lot of its points, one
 transfer from a system account to the customer's account and its two entries, and adds
@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, literal_column, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from webapp.persistence.models import Account, Entry, Lot, Operation, Transfer
 
@@ -103,4 +104,67 @@ CREDIT_WITH_LOT = select(
     _op.c.id,
     select(func.count()).select_from(_entry_rows).scalar_subquery().label("entries"),
     select(func.count()).select_from(_balance).scalar_subquery().label("balances"),
+)
+
+
+# -- a redemption: operation, lots taken, one transfer (two entries) per lot, balance --
+
+_plan = func.unnest(
+    bindparam("c_lot_ids", type_=ARRAY(_lots.c.id.type)),
+    bindparam("c_amounts", type_=ARRAY(_lots.c.remaining.type)),
+).table_valued("lot_id", "amount", with_ordinality="n").render_derived(name="plan")
+_spend_op = _op.element.cte("op")  # the same INSERT INTO operations ... RETURNING id
+_taken = (
+    update(_lots)
+    .where(_lots.c.id == _plan.c.lot_id, _lots.c.remaining >= _plan.c.amount,
+           _lots.c.customer_id == _bp("customer_id", _lots, "customer_id"))
+    .values(remaining=_lots.c.remaining - _plan.c.amount)
+    .returning(_lots.c.id)
+    .cte("taken")
+)
+_spend_transfers = (
+    insert(_transfers)
+    .from_select(
+        ["business_id", "operation_id", "debit_account_id", "credit_account_id", "amount",
+         "lot_id", "created_at"],
+        select(_bp("business_id", _transfers, "business_id"), _spend_op.c.id,
+               _bp("debit_id", _transfers, "debit_account_id"),
+               _bp("credit_id", _transfers, "credit_account_id"),
+               _plan.c.amount, _plan.c.lot_id, _bp("created_at", _transfers, "created_at"))
+        .select_from(_spend_op.join(_plan, true()))
+        .order_by(_plan.c.n))
+    .returning(_transfers.c.id, _transfers.c.amount)
+    .cte("transfer")
+)
+_spend_entries = (
+    insert(_entries)
+    .from_select(["business_id", "transfer_id", "account_id", "amount"], select(
+        _bp("business_id", _entries, "business_id"), _spend_transfers.c.id,
+        _bp("debit_id", _entries, "account_id"),
+        literal_column("0", _entries.c.amount.type) - _spend_transfers.c.amount,
+    ).union_all(select(
+        _bp("business_id", _entries, "business_id"), _spend_transfers.c.id,
+        _bp("credit_id", _entries, "account_id"), _spend_transfers.c.amount,
+    )))
+    .returning(_entries.c.id)
+    .cte("entry")
+)
+# The customer's balance (``c_debit_id``) loses the whole ``c_points`` at once; the same
+# guard as LedgerStore's: never below zero.
+_spent = (
+    update(_accounts)
+    .where(_accounts.c.id == _bp("debit_id", _accounts, "id"),
+           _accounts.c.balance - _bp("points", _accounts, "balance") >= literal_column("0"))
+    .values(balance=_accounts.c.balance - _bp("points", _accounts, "balance"))
+    .returning(_accounts.c.id)
+    .cte("balance")
+)
+# Parameters as CREDIT_WITH_LOT's without c_expires_at, plus c_lot_ids and c_amounts
+# (the plan, in order). One row: the operation's id, lots taken (one per lot planned),
+# entries (two per lot) and balances updated (1).
+SPEND_FROM_LOTS = select(
+    _spend_op.c.id,
+    select(func.count()).select_from(_taken).scalar_subquery().label("lots"),
+    select(func.count()).select_from(_spend_entries).scalar_subquery().label("entries"),
+    select(func.count()).select_from(_spent).scalar_subquery().label("balances"),
 )

@@ -306,10 +306,8 @@ def spend(store: LedgerStore, points: int, order_id: int | None, staff_id: int |
           now: datetime) -> OperationRow:
     """Write a redemption of ``points`` from the usable lots; InsufficientPoints if short."""
     plan = rules.consume(store.open_lots(), points, now)
-    op = store.add_operation(kind=Op.REDEMPTION, points=points, order_id=order_id,
-                             staff_id=staff_id, created_at=now)
-    store.take_from_lots(op, plan, K.REDEEMED)
-    return op
+    return store.add_taken(kind=Op.REDEMPTION, points=points, created_at=now, plan=plan,
+                           credit=K.REDEEMED, order_id=order_id, staff_id=staff_id)
 
 
 def result_of(store: LedgerStore, op: OperationRow | None) -> Result:
