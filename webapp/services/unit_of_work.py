@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import IdempotencyConflict
 from webapp.domain.ledger import fingerprint, validate_key
-from webapp.persistence.models import IdempotencyKey
+from webapp.persistence.models import AuditEvent, IdempotencyKey
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -133,13 +133,26 @@ KEY_LIFETIME = timedelta(days=35)
 # Built once, on the table (Core): no ORM compile or per-call statement building.
 _keys = cast(Table, IdempotencyKey.__table__)
 _INSERT_KEY = insert(_keys)
+_events = cast(Table, AuditEvent.__table__)
+_INSERT_EVENT = insert(_events)
+# The key row and an audit event in one statement (PostgreSQL: a data-modifying CTE).
+# The event's parameters are named e_<column>: a DML statement takes a parameter named
+# like one of its columns as a value to write, so they must not share the key's names.
+_INSERT_KEY_AND_EVENT = insert(_keys).add_cte(insert(_events).values({
+    c.name: bindparam(f"e_{c.name}", type_=c.type) for c in _events.c if c.name != "id"
+}).cte("audit_event"))
 _STORED = select(_keys.c.fingerprint, _keys.c.result).where(
     _keys.c.business_id == bindparam("business_id"), _keys.c.key == bindparam("key"))
 
 
 def run_once(work: Work, business_id: int, key: str, operation: str,
-             params: Mapping[str, Any], do: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+             params: Mapping[str, Any], do: Callable[[], dict[str, Any]], *,
+             audit: Callable[[], dict[str, Any] | None] | None = None) -> dict[str, Any]:
     """Do ``do`` in a write scope, or return what the first call with this key returned.
+
+    ``audit``, called after ``do``, may give an audit event's columns
+    (``webapp.services.staff.audit.event``): it is written with the key row, in the
+    same statement on PostgreSQL.
 
     ``do`` returns a JSON-serialisable dict; if it holds ``operation_id`` the key row
     points at that ledger operation. The key row is written in the same transaction,
@@ -158,11 +171,11 @@ def run_once(work: Work, business_id: int, key: str, operation: str,
             if stored is not None:
                 return stored
             result = do()
-            session.execute(_INSERT_KEY, {
+            _insert_key(session, {
                 "business_id": business_id, "key": key, "fingerprint": fp,
                 "operation_id": result.get("operation_id"),
                 "result": json.dumps(result, sort_keys=True), "created_at": utcnow(),
-            })
+            }, audit() if audit is not None else None)
             return result
     except IntegrityError:
         if not outermost:  # the caller's transaction failed; only it can retry
@@ -172,6 +185,17 @@ def run_once(work: Work, business_id: int, key: str, operation: str,
         if stored is not None:  # lost a race with the same key: the winner's result
             return stored
         raise
+
+
+def _insert_key(session: Session, row: dict[str, Any], event: dict[str, Any] | None) -> None:
+    if event is None:
+        session.execute(_INSERT_KEY, row)
+    elif session.get_bind().dialect.name == "postgresql":
+        session.execute(_INSERT_KEY_AND_EVENT,
+                        {**row, **{f"e_{name}": value for name, value in event.items()}})
+    else:
+        session.execute(_INSERT_EVENT, event)
+        session.execute(_INSERT_KEY, row)
 
 
 def _stored(session: Session, business_id: int, key: str, fp: str) -> dict[str, Any] | None:

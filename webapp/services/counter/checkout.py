@@ -157,12 +157,16 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
             result["flags"] = abuse.check_close(
                 session, actor, customer_id=customer_id, accrued=q.accrue_points,
                 redeemed=q.redeem_points, now=now, limits=counter.abuse, zone=zone)
-            audit.record(session, actor, "close", customer_id=customer_id, order_id=order_id,
-                         details={"total": draft.total, **result}, at=now)
+            # written with the idempotency key (one statement on PostgreSQL)
+            events.append(audit.event(actor, "close", customer_id=customer_id,
+                                      order_id=order_id,
+                                      details={"total": draft.total, **result}, at=now))
         return result
 
+    events: list[dict[str, Any]] = []
     try:
-        return run_once(session, actor.business_id, key, "checkout.close", params, work)
+        return run_once(session, actor.business_id, key, "checkout.close", params, work,
+                        audit=lambda: events[-1] if events else None)
     except AbuseBlocked as refused:
         abuse.record_refusal(uow.session, actor, refused, customer_id=customer_id, now=now)
         raise
