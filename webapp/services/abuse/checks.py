@@ -37,7 +37,7 @@ from webapp.persistence.models import (
     Operation,
     Order,
 )
-from webapp.services.abuse.records import record, record_crossings
+from webapp.services.abuse.records import Known, record, record_crossings, status_of
 from webapp.services.business import settings as counter_settings
 from webapp.services.staff import audit
 from webapp.services.unit_of_work import writes
@@ -68,6 +68,11 @@ def check_close(
     staff = bool(accrued and staff_id is not None and limits.accruals_per_staff_hour)
     last = bool(redeemed and limits.redeem_after_accrual_minutes)
     found: Any = {}
+    # With the counts, the status of each flag they could raise (records.status_of).
+    local = now.astimezone(zone)
+    subjects = {"customer_subject": rules.customer(customer_id),
+                "staff_subject": rules.staff(staff_id) if staff_id is not None else "",
+                "day_window": rules.day_key(local), "hour_window": rules.hour_key(local)}
     if customer or staff or last:
         found = session.execute(_counts(customer, staff, last), {
             "business_id": actor.business_id, "customer_id": customer_id,
@@ -76,7 +81,11 @@ def check_close(
             "staff_id": staff_id, "since": now - rules.HOUR, "now": now,
             "staff_cap": 2 * limits.accruals_per_staff_hour + 1,
             "last_since": now - timedelta(minutes=limits.redeem_after_accrual_minutes),
+            **subjects,
         }).one()._mapping
+    known: Known = {
+        (kind.value, subjects[subject], subjects[window]): found[f"{name}_flag"]
+        for name, (kind, subject, window) in _FLAGGED.items() if f"{name}_flag" in found}
     counts = CloseCounts(
         customer_id=customer_id,
         staff_id=staff_id,
@@ -96,6 +105,7 @@ def check_close(
         staff_id=staff_id,
         now=now,
         extra={"accrued": accrued, "redeemed": redeemed},
+        known=known,
     )
     return verdict.kinds
 
@@ -253,13 +263,19 @@ def _counts(customer: bool, staff: bool, last: bool) -> Select[Any]:
     """The counts statement for this combination, built once per process (building
     SQL expressions per close cost more than running them)."""
     wanted: list[Any] = []
-    if customer:
-        wanted.append(_customer_accruals().label("customer"))
-    if staff:
-        wanted.append(_staff_accruals().label("staff"))
-    if last:
-        wanted.append(_last_accrual().label("last"))
+    for name, on, count in (("customer", customer, _customer_accruals),
+                            ("staff", staff, _staff_accruals), ("last", last, _last_accrual)):
+        if on:
+            kind, subject, window = _FLAGGED[name]
+            wanted += [count().label(name),
+                       status_of(kind, subject, window).label(f"{name}_flag")]
     return select(*wanted)
+
+
+# The flag each count can raise: its kind and the parameters naming its subject and window.
+_FLAGGED = {"customer": (Kind.CUSTOMER_ACCRUALS_DAY, "customer_subject", "day_window"),
+            "staff": (Kind.STAFF_ACCRUALS_HOUR, "staff_subject", "hour_window"),
+            "last": (Kind.REDEEM_AFTER_ACCRUAL, "customer_subject", "day_window")}
 
 
 __all__ = ["AbuseBlocked", "Kind", "check_close", "check_join", "record_alone",

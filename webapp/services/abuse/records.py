@@ -12,11 +12,16 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
-from webapp.domain.abuse import Crossing, Verdict
+from webapp.domain.abuse import Crossing, Kind, Verdict
 from webapp.domain.actor import Actor
 from webapp.persistence.models import AbuseFlag
 from webapp.services.staff import audit
+
+# A flag's status as read ahead of time, by (kind, subject, window): "open", "resolved",
+# or None (no flag yet). See :func:`status_of`.
+Known = dict[tuple[str, str, str], str | None]
 
 
 def record_crossings(
@@ -28,8 +33,11 @@ def record_crossings(
     staff_id: int | None,
     now: datetime,
     extra: dict[str, int],
+    known: Known | None = None,
 ) -> None:
-    """Record each crossing of the verdict (:func:`record`; no commit)."""
+    """Record each crossing of the verdict (:func:`record`; no commit). ``known`` holds
+    the statuses of flags the caller read in its own statement (:func:`status_of`):
+    an open one needs no statement here, a missing one goes straight to the insert."""
     for crossing in verdict.crossings:
         record(
             session,
@@ -39,7 +47,18 @@ def record_crossings(
             staff_id=staff_id,
             now=now,
             extra=extra,
+            known=known,
         )
+
+
+def status_of(kind: Kind, subject: str, window: str) -> ScalarSelect[str]:
+    """The status of the business's flag of ``kind`` for the subject and window bound
+    to the parameters so named (and ``business_id``), NULL if there is none: a scalar
+    subquery for a statement the caller runs anyway."""
+    return select(_FLAGS.c.status).where(
+        _FLAGS.c.business_id == bindparam("business_id"), _FLAGS.c.kind == kind.value,
+        _FLAGS.c.subject == bindparam(subject), _FLAGS.c.window == bindparam(window),
+    ).scalar_subquery()
 
 
 def record(
@@ -51,21 +70,26 @@ def record(
     staff_id: int | None,
     now: datetime,
     extra: dict[str, int],
+    known: Known | None = None,
 ) -> None:
     """Record one crossing (no commit): insert the flag unless its (business, kind,
     subject, window) already has one; bring that one back if it was resolved and this
     crossing is worse (:func:`_reopen`).
 
-    The flag is looked up first: once a window's limit is crossed, every later crossing
-    in it finds its flag, so that is one statement. A new flag is ``INSERT ... ON
+    The flag is looked up first (or was, in ``known``): once a window's limit is
+    crossed, every later crossing in it finds its flag, so that is one statement (none
+    if ``known`` says it is open). A new flag is ``INSERT ... ON
     CONFLICT DO NOTHING`` (both engines): a flag raised meanwhile by a concurrent action
     is then read again and treated like one found, and the close's transaction is not
     aborted.
     """
     key = {"business_id": actor.business_id, "kind": crossing.kind.value,
            "subject": crossing.subject, "window": crossing.window}
+    status = (known or {}).get((crossing.kind.value, crossing.subject, crossing.window), "?")
+    if status == "open":
+        return  # read in the caller's statement: nothing to record, nothing to reopen
     details = json.dumps({**crossing.details(), **extra}, sort_keys=True)
-    flag = session.execute(_FLAG, key).first()
+    flag = session.execute(_FLAG, key).first() if status is not None else None
     if flag is None:
         inserted = session.execute(_insert(session.get_bind().dialect.name), {
             **key, "customer_id": customer_id, "staff_id": staff_id,
