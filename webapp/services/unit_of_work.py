@@ -145,14 +145,51 @@ _STORED = select(_keys.c.fingerprint, _keys.c.result).where(
     _keys.c.business_id == bindparam("business_id"), _keys.c.key == bindparam("key"))
 
 
+class Replayed(Exception):
+    """Raised by :func:`replay_if_stored` inside ``do``: the key was used before."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__("replayed")
+        self.result = result
+
+
+# For a ``do`` that reads the key in the statement it runs first (``run_once(...,
+# do_reads_key=True)``): add these columns, bind ``business_id`` and ``idempotency_key``,
+# and hand what they read to :func:`replay_if_stored`.
+STORED_FINGERPRINT = select(_keys.c.fingerprint).where(
+    _keys.c.business_id == bindparam("business_id"),
+    _keys.c.key == bindparam("idempotency_key")).scalar_subquery()
+STORED_RESULT = select(_keys.c.result).where(
+    _keys.c.business_id == bindparam("business_id"),
+    _keys.c.key == bindparam("idempotency_key")).scalar_subquery()
+
+
+def replay_if_stored(operation: str, params: Mapping[str, Any], stored_fingerprint: str | None,
+                     stored_result: str | None) -> None:
+    """In ``do``, right after its first statement read the key (:data:`STORED_FINGERPRINT`,
+    :data:`STORED_RESULT`): raise :class:`Replayed` with the first call's result (which
+    ``run_once`` returns, writing nothing), IdempotencyConflict if the key was used for
+    another request; return if the key is new."""
+    if stored_fingerprint is None:
+        return
+    if stored_fingerprint != fingerprint(operation, params):
+        raise IdempotencyConflict(
+            "This idempotency key was already used for a different request."
+        )
+    raise Replayed(json.loads(stored_result or "{}"))
+
+
 def run_once(work: Work, business_id: int, key: str, operation: str,
              params: Mapping[str, Any], do: Callable[[], dict[str, Any]], *,
-             audit: Callable[[], dict[str, Any] | None] | None = None) -> dict[str, Any]:
+             audit: Callable[[], dict[str, Any] | None] | None = None,
+             do_reads_key: bool = False) -> dict[str, Any]:
     """Do ``do`` in a write scope, or return what the first call with this key returned.
 
     ``audit``, called after ``do``, may give an audit event's columns
     (``webapp.services.staff.audit.event``): it is written with the key row, in the
-    same statement on PostgreSQL.
+    same statement on PostgreSQL. With ``do_reads_key`` the key is not looked up here:
+    ``do`` reads it with its own first statement and calls :func:`replay_if_stored`
+    (one round trip fewer).
 
     ``do`` returns a JSON-serialisable dict; if it holds ``operation_id`` the key row
     points at that ledger operation. The key row is written in the same transaction,
@@ -167,7 +204,7 @@ def run_once(work: Work, business_id: int, key: str, operation: str,
     outermost = uow.depth == 0
     try:
         with uow.write() as session:
-            stored = _stored(session, business_id, key, fp)
+            stored = None if do_reads_key else _stored(session, business_id, key, fp)
             if stored is not None:
                 return stored
             result = do()
@@ -177,6 +214,8 @@ def run_once(work: Work, business_id: int, key: str, operation: str,
                 "result": json.dumps(result, sort_keys=True), "created_at": utcnow(),
             }, audit() if audit is not None else None)
             return result
+    except Replayed as replay:  # ``do`` found the key: its scope wrote nothing
+        return replay.result
     except IntegrityError:
         if not outermost:  # the caller's transaction failed; only it can retry
             raise

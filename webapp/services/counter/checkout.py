@@ -37,9 +37,18 @@ from webapp.services.notify import push, push_messages, wallet_updates
 from webapp.services.program import versions as programs
 from webapp.services.program.standing import customer_state
 from webapp.services.staff import audit
-from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once
+from webapp.services.unit_of_work import (
+    STORED_FINGERPRINT,
+    STORED_RESULT,
+    UnitOfWork,
+    Work,
+    reads,
+    replay_if_stored,
+    run_once,
+)
 
 REFERRAL = "referral"
+OPERATION = "checkout.close"  # the idempotency key's operation
 
 
 class NoProgram(Conflict):
@@ -51,8 +60,9 @@ class NoProgram(Conflict):
 # settings and time zone, the branch's business, and whether the customer has a push
 # subscription or a wallet pass. The lock is the same as LedgerStore.lock's (FOR UPDATE
 # OF the customer's accounts only); the rest are reads in the same transaction, so the
-# close sees what the separate queries it replaces saw. No per-process cache: nothing
-# here can go stale across processes or databases.
+# close sees what the separate queries it replaces saw. It reads the idempotency key too
+# (run_once's do_reads_key): a replay is answered right after the lock, writing nothing.
+# No per-process cache: nothing here can go stale across processes or databases.
 _version_columns = [c.label(f"version_{c.name}") for c in programs.COLUMNS]
 _settings_columns = [c.label(f"business_{c.name}") for c in counter_settings.COLUMNS]
 _LOCK_AND_READ = (
@@ -61,7 +71,8 @@ _LOCK_AND_READ = (
                  BRANCH_BUSINESS.label("branch_business"),
                  push_messages.SUBSCRIBED.label("subscribed"),
                  wallet_updates.HAS_PASS.label("has_pass"),
-                 ledger_store.CUSTOMERS.c.referred_by_id.label("referred_by"))
+                 ledger_store.CUSTOMERS.c.referred_by_id.label("referred_by"),
+                 STORED_FINGERPRINT.label("key_fingerprint"), STORED_RESULT.label("key_result"))
     .join(counter_settings.BUSINESSES,
           counter_settings.BUSINESSES.c.id == ledger_store.CUSTOMERS.c.business_id)
     .outerjoin(programs.VERSIONS, programs.VERSIONS.c.id == programs.IN_FORCE_ID)
@@ -115,7 +126,9 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
     def work() -> dict[str, Any]:
         session = uow.session  # the write scope's session
         store = LedgerStore(session, actor.business_id)
-        known = store.lock_with(_LOCK_AND_READ, customer_id, at=now, branch_id=branch_id)
+        known = store.lock_with(_LOCK_AND_READ, customer_id, at=now, branch_id=branch_id,
+                                idempotency_key=key)
+        replay_if_stored(OPERATION, params, known.key_fingerprint, known.key_result)
         version = _in_force(programs.from_columns(*known[_VERSION]))
         state = customer_state(session, actor.business_id, customer_id,
                                store.balances[K.AVAILABLE])
@@ -165,8 +178,8 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
 
     events: list[dict[str, Any]] = []
     try:
-        return run_once(session, actor.business_id, key, "checkout.close", params, work,
-                        audit=lambda: events[-1] if events else None)
+        return run_once(session, actor.business_id, key, OPERATION, params, work,
+                        audit=lambda: events[-1] if events else None, do_reads_key=True)
     except AbuseBlocked as refused:
         abuse.record_refusal(uow.session, actor, refused, customer_id=customer_id, now=now)
         raise
