@@ -364,6 +364,28 @@ def _one_flag(
     return flag
 
 
+def test_an_open_flag_stays_as_raised_while_its_limit_keeps_being_crossed(
+    session: Session,
+    owner: Actor,
+    cashier: Actor,
+    customer: Customer,
+    branch: Branch,
+    keys: Keys,
+) -> None:
+    """The close reads the flag's status with its counts: an open flag is left alone
+    (no second flag, no new numbers), a crossing in the next window raises a new one."""
+    flag = _one_flag(session, owner, cashier, customer, branch, keys)
+    result = close(session, cashier, keys, customer, branch, DAY1 + timedelta(minutes=2))
+    assert result["flags"] == ["customer_accruals_day"]
+    session.expire_all()
+    (same,) = session.scalars(select(AbuseFlag)).all()
+    assert (same.id, same.status, same.details, same.raised_at) == (
+        flag.id, "open", flag.details, flag.raised_at)
+    close(session, cashier, keys, customer, branch, DAY1 + timedelta(days=1))
+    close(session, cashier, keys, customer, branch, DAY1 + timedelta(days=1, minutes=1))
+    assert len(session.scalars(select(AbuseFlag)).all()) == 2
+
+
 def test_managers_see_open_flags_with_who_and_whom(
     session: Session,
     owner: Actor,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -15,14 +16,21 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import T0
 from webapp.domain.actor import Actor
-from webapp.domain.errors import InvalidAmount, InvalidInput, PermissionDenied
+from webapp.domain.errors import (
+    IdempotencyConflict,
+    InvalidAmount,
+    InvalidInput,
+    PermissionDenied,
+)
 from webapp.domain.presets import PRESETS
 from webapp.domain.program import InvalidSetting
 from webapp.domain.quote import OrderDraft
 from webapp.persistence.models import (
+    AuditEvent,
     Branch,
     Customer,
     EntitlementUse,
+    IdempotencyKey,
     Operation,
     Order,
     ProgramVersion,
@@ -129,6 +137,40 @@ def test_closing_twice_with_one_key_closes_once(session: Session, owner: Actor,
     first = checkout.close(session, owner, "counter-form-1", **args)
     assert checkout.close(session, owner, "counter-form-1", **args) == first
     assert session.scalar(select(func.count(Order.id))) == 1
+
+
+def test_a_key_used_for_another_close_is_a_conflict_and_writes_nothing(
+        session: Session, owner: Actor, customer: Customer, branch: Branch) -> None:
+    """The close reads its key with the lock (run_once's do_reads_key): a replay of a
+    different request is refused there, before anything is written."""
+    use_program(session, owner, lambda: "program-key-1", "bonus_5_20")
+    args = dict(customer_id=customer.id, branch_id=branch.id, now=T0 + DAY)
+    checkout.close(session, owner, "counter-form-1", draft=OrderDraft(5_000 * RUB), **args)
+    with pytest.raises(IdempotencyConflict):
+        checkout.close(session, owner, "counter-form-1", draft=OrderDraft(6_000 * RUB), **args)
+    assert session.scalar(select(func.count(Order.id))) == 1
+    assert session.scalar(select(func.count(Operation.id)).where(
+        Operation.customer_id == customer.id, Operation.order_id.is_not(None))) == 1
+
+
+def test_a_close_writes_one_audit_event_with_its_key(session: Session, owner: Actor,
+                                                     customer: Customer,
+                                                     branch: Branch) -> None:
+    """The event is written with the idempotency key (one statement on PostgreSQL): the
+    same row as before, once per key, whatever the engine."""
+    use_program(session, owner, lambda: "program-key-1", "bonus_5_20")
+    args = dict(customer_id=customer.id, branch_id=branch.id, draft=OrderDraft(5_000 * RUB),
+                now=T0 + DAY)
+    first = checkout.close(session, owner, "counter-form-1", **args)
+    checkout.close(session, owner, "counter-form-1", **args)
+    events = session.execute(select(AuditEvent).where(AuditEvent.action == "close")).scalars()
+    (event,) = list(events)
+    assert (event.business_id, event.staff_id, event.customer_id, event.order_id, event.at) \
+        == (owner.business_id, owner.staff_id, customer.id, first["order_id"], T0 + DAY)
+    assert json.loads(event.details) == json.loads(json.dumps(
+        {"total": 5_000 * RUB, **first}, sort_keys=True, default=str))
+    key = session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == "counter-form-1"))
+    assert key is not None and json.loads(key.result) == first
 
 
 def test_bad_orders_change_nothing(session: Session, owner: Actor, customer: Customer,

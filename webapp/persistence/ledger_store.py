@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from webapp.domain import ledger as rules
 from webapp.domain.errors import InsufficientPoints, UnknownCustomer
 from webapp.domain.ledger import AccountKind
+from webapp.persistence.ledger_chain import CREDIT_WITH_LOT, SPEND_FROM_LOTS
 from webapp.persistence.models import Account, Customer, Entry, Lot, Operation, Transfer
 
 # Statements on the tables (Core), not through the ORM: the ORM adds per-statement
@@ -90,6 +91,7 @@ class LedgerStore:
         self.accounts: dict[AccountKind, int] = {}  # customer's and system ids by kind
         self.balances: dict[AccountKind, int] = {}  # the customer's, kept current
         self._kind_of: dict[int, AccountKind] = {}
+        self._chained: bool | None = None
 
     def lock(self, customer_id: int) -> LedgerStore:
         """Lock the customer's accounts and learn every account id; UnknownCustomer if none.
@@ -146,6 +148,71 @@ class LedgerStore:
             "points": points, "created_at": created_at, **fields,
         }).scalar_one()
         return OperationRow(operation_id, kind, points, created_at)
+
+    def add_credited(self, *, kind: str, points: int, created_at: datetime,
+                     expires_at: datetime | None, debit: AccountKind, credit: AccountKind,
+                     order_id: int | None = None, staff_id: int | None = None,
+                     reason: str | None = None) -> OperationRow:
+        """Insert an operation whose ``points`` all go ``debit`` -> ``credit`` as one new
+        lot (expiring at ``expires_at``): the rows of :meth:`add_operation`,
+        :meth:`add_lot` and :meth:`move`, in one statement on PostgreSQL
+        (:mod:`webapp.persistence.ledger_chain`). ``debit`` is a system account and
+        ``credit`` a customer's balance other than clawback."""
+        assert not debit.per_customer and credit.per_customer
+        assert credit is not AccountKind.CLAWBACK
+        if not self._chains():
+            op = self.add_operation(kind=kind, points=points, created_at=created_at,
+                                    order_id=order_id, staff_id=staff_id, reason=reason)
+            lot = self.add_lot(op, points, expires_at)
+            self.move(op, debit, credit, points, lot_id=lot)
+            return op
+        rules.require_points(points)
+        operation_id, entries, balances = self.session.execute(CREDIT_WITH_LOT, {
+            "c_business_id": self.business_id, "c_customer_id": self.customer_id,
+            "c_kind": kind, "c_points": points, "c_order_id": order_id,
+            "c_staff_id": staff_id, "c_reason": reason, "c_created_at": created_at,
+            "c_expires_at": expires_at, "c_debit_id": self.accounts[debit],
+            "c_credit_id": self.accounts[credit],
+        }).one()
+        if balances != 1 or entries != 2:
+            raise InsufficientPoints("Not enough points for this operation.")
+        self.balances[credit] += points
+        return OperationRow(operation_id, kind, points, created_at)
+
+    def add_taken(self, *, kind: str, points: int, created_at: datetime,
+                  plan: Sequence[tuple[int, int]], credit: AccountKind,
+                  order_id: int | None = None, staff_id: int | None = None) -> OperationRow:
+        """Insert an operation that takes ``plan`` (lot id, points) out of available into
+        the system account ``credit``: the rows of :meth:`add_operation` and
+        :meth:`take_from_lots`, in one statement on PostgreSQL
+        (:data:`~webapp.persistence.ledger_chain.SPEND_FROM_LOTS`); InsufficientPoints
+        if a lot or the balance has less than planned."""
+        assert not credit.per_customer and points == sum(amount for _, amount in plan)
+        if not self._chains():
+            op = self.add_operation(kind=kind, points=points, created_at=created_at,
+                                    order_id=order_id, staff_id=staff_id)
+            self.take_from_lots(op, plan, credit)
+            return op
+        for _, amount in plan:
+            rules.require_points(amount)
+        operation_id, lots, entries, balances = self.session.execute(SPEND_FROM_LOTS, {
+            "c_business_id": self.business_id, "c_customer_id": self.customer_id,
+            "c_kind": kind, "c_points": points, "c_order_id": order_id,
+            "c_staff_id": staff_id, "c_reason": None, "c_created_at": created_at,
+            "c_debit_id": self.accounts[AccountKind.AVAILABLE],
+            "c_credit_id": self.accounts[credit],
+            "c_lot_ids": [lot for lot, _ in plan], "c_amounts": [a for _, a in plan],
+        }).one()
+        if (lots, entries, balances) != (len(plan), 2 * len(plan), 1):
+            raise InsufficientPoints("Not enough points for this operation.")
+        self.balances[AccountKind.AVAILABLE] -= points
+        return OperationRow(operation_id, kind, points, created_at)
+
+    def _chains(self) -> bool:
+        """Whether this engine chains a write's statements into one (PostgreSQL)."""
+        if self._chained is None:
+            self._chained = self.session.get_bind().dialect.name == "postgresql"
+        return self._chained
 
     def move(self, operation: OperationRow, debit: AccountKind, credit: AccountKind,
              amount: int, *, lot_id: int | None = None) -> None:

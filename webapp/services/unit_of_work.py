@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import IdempotencyConflict
 from webapp.domain.ledger import fingerprint, validate_key
-from webapp.persistence.models import IdempotencyKey
+from webapp.persistence.models import AuditEvent, IdempotencyKey
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -133,13 +133,63 @@ KEY_LIFETIME = timedelta(days=35)
 # Built once, on the table (Core): no ORM compile or per-call statement building.
 _keys = cast(Table, IdempotencyKey.__table__)
 _INSERT_KEY = insert(_keys)
+_events = cast(Table, AuditEvent.__table__)
+_INSERT_EVENT = insert(_events)
+# The key row and an audit event in one statement (PostgreSQL: a data-modifying CTE).
+# The event's parameters are named e_<column>: a DML statement takes a parameter named
+# like one of its columns as a value to write, so they must not share the key's names.
+_INSERT_KEY_AND_EVENT = insert(_keys).add_cte(insert(_events).values({
+    c.name: bindparam(f"e_{c.name}", type_=c.type) for c in _events.c if c.name != "id"
+}).cte("audit_event"))
 _STORED = select(_keys.c.fingerprint, _keys.c.result).where(
     _keys.c.business_id == bindparam("business_id"), _keys.c.key == bindparam("key"))
 
 
+class Replayed(Exception):
+    """Raised by :func:`replay_if_stored` inside ``do``: the key was used before."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__("replayed")
+        self.result = result
+
+
+# For a ``do`` that reads the key in the statement it runs first (``run_once(...,
+# do_reads_key=True)``): add these columns, bind ``business_id`` and ``idempotency_key``,
+# and hand what they read to :func:`replay_if_stored`.
+STORED_FINGERPRINT = select(_keys.c.fingerprint).where(
+    _keys.c.business_id == bindparam("business_id"),
+    _keys.c.key == bindparam("idempotency_key")).scalar_subquery()
+STORED_RESULT = select(_keys.c.result).where(
+    _keys.c.business_id == bindparam("business_id"),
+    _keys.c.key == bindparam("idempotency_key")).scalar_subquery()
+
+
+def replay_if_stored(operation: str, params: Mapping[str, Any], stored_fingerprint: str | None,
+                     stored_result: str | None) -> None:
+    """In ``do``, right after its first statement read the key (:data:`STORED_FINGERPRINT`,
+    :data:`STORED_RESULT`): raise :class:`Replayed` with the first call's result (which
+    ``run_once`` returns, writing nothing), IdempotencyConflict if the key was used for
+    another request; return if the key is new."""
+    if stored_fingerprint is None:
+        return
+    if stored_fingerprint != fingerprint(operation, params):
+        raise IdempotencyConflict(
+            "This idempotency key was already used for a different request."
+        )
+    raise Replayed(json.loads(stored_result or "{}"))
+
+
 def run_once(work: Work, business_id: int, key: str, operation: str,
-             params: Mapping[str, Any], do: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+             params: Mapping[str, Any], do: Callable[[], dict[str, Any]], *,
+             audit: Callable[[], dict[str, Any] | None] | None = None,
+             do_reads_key: bool = False) -> dict[str, Any]:
     """Do ``do`` in a write scope, or return what the first call with this key returned.
+
+    ``audit``, called after ``do``, may give an audit event's columns
+    (``webapp.services.staff.audit.event``): it is written with the key row, in the
+    same statement on PostgreSQL. With ``do_reads_key`` the key is not looked up here:
+    ``do`` reads it with its own first statement and calls :func:`replay_if_stored`
+    (one round trip fewer).
 
     ``do`` returns a JSON-serialisable dict; if it holds ``operation_id`` the key row
     points at that ledger operation. The key row is written in the same transaction,
@@ -154,16 +204,18 @@ def run_once(work: Work, business_id: int, key: str, operation: str,
     outermost = uow.depth == 0
     try:
         with uow.write() as session:
-            stored = _stored(session, business_id, key, fp)
+            stored = None if do_reads_key else _stored(session, business_id, key, fp)
             if stored is not None:
                 return stored
             result = do()
-            session.execute(_INSERT_KEY, {
+            _insert_key(session, {
                 "business_id": business_id, "key": key, "fingerprint": fp,
                 "operation_id": result.get("operation_id"),
                 "result": json.dumps(result, sort_keys=True), "created_at": utcnow(),
-            })
+            }, audit() if audit is not None else None)
             return result
+    except Replayed as replay:  # ``do`` found the key: its scope wrote nothing
+        return replay.result
     except IntegrityError:
         if not outermost:  # the caller's transaction failed; only it can retry
             raise
@@ -172,6 +224,17 @@ def run_once(work: Work, business_id: int, key: str, operation: str,
         if stored is not None:  # lost a race with the same key: the winner's result
             return stored
         raise
+
+
+def _insert_key(session: Session, row: dict[str, Any], event: dict[str, Any] | None) -> None:
+    if event is None:
+        session.execute(_INSERT_KEY, row)
+    elif session.get_bind().dialect.name == "postgresql":
+        session.execute(_INSERT_KEY_AND_EVENT,
+                        {**row, **{f"e_{name}": value for name, value in event.items()}})
+    else:
+        session.execute(_INSERT_EVENT, event)
+        session.execute(_INSERT_KEY, row)
 
 
 def _stored(session: Session, business_id: int, key: str, fp: str) -> dict[str, Any] | None:

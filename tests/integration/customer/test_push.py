@@ -396,7 +396,7 @@ def test_a_close_queues_one_message_in_its_own_transaction(
         raise RuntimeError("the audit trail is down")
 
     with monkeypatch.context() as patched:
-        patched.setattr(audit, "record", refuse)
+        patched.setattr(audit, "event", refuse)  # the close's audit event
         with pytest.raises(RuntimeError):
             _close(app, shop, cid, "push-close-0002")
     assert webpush_jobs(app) == []  # the close rolled back, its message with it

@@ -12,12 +12,14 @@ transaction (the caller ends its own scope before calling them, and raises after
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Select, Table, and_, bindparam, exists, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from webapp.domain import abuse as rules
@@ -35,7 +37,7 @@ from webapp.persistence.models import (
     Operation,
     Order,
 )
-from webapp.services.abuse.records import record, record_crossings
+from webapp.services.abuse.records import Known, record, record_crossings, status_of
 from webapp.services.business import settings as counter_settings
 from webapp.services.staff import audit
 from webapp.services.unit_of_work import writes
@@ -61,19 +63,29 @@ def check_close(
         return []
     staff_id = actor.staff_id if actor.kind is ActorKind.STAFF else None
     start, end = rules.local_day(now, zone)
-    # The counts this close needs, as one statement of scalar subqueries.
-    wanted: dict[str, ScalarSelect[Any]] = {}
-    if accrued and limits.accruals_per_customer_day:
-        wanted["customer"] = _customer_accruals(
-            actor.business_id, customer_id, start, end,
-            cap=2 * limits.accruals_per_customer_day + 1)
-    if accrued and staff_id is not None and limits.accruals_per_staff_hour:
-        wanted["staff"] = _staff_accruals(actor.business_id, staff_id, now,
-                                          cap=2 * limits.accruals_per_staff_hour + 1)
-    if redeemed and limits.redeem_after_accrual_minutes:
-        wanted["last"] = _last_accrual(customer_id, now, limits.redeem_after_accrual_minutes)
-    found = (session.execute(select(*(q.label(k) for k, q in wanted.items()))).one()._mapping
-             if wanted else {})
+    # The counts this close needs, as one prebuilt statement of scalar subqueries.
+    customer = bool(accrued and limits.accruals_per_customer_day)
+    staff = bool(accrued and staff_id is not None and limits.accruals_per_staff_hour)
+    last = bool(redeemed and limits.redeem_after_accrual_minutes)
+    found: Any = {}
+    # With the counts, the status of each flag they could raise (records.status_of).
+    local = now.astimezone(zone)
+    subjects = {"customer_subject": rules.customer(customer_id),
+                "staff_subject": rules.staff(staff_id) if staff_id is not None else "",
+                "day_window": rules.day_key(local), "hour_window": rules.hour_key(local)}
+    if customer or staff or last:
+        found = session.execute(_counts(customer, staff, last), {
+            "business_id": actor.business_id, "customer_id": customer_id,
+            "day_start": start, "day_end": end,
+            "customer_cap": 2 * limits.accruals_per_customer_day + 1,
+            "staff_id": staff_id, "since": now - rules.HOUR, "now": now,
+            "staff_cap": 2 * limits.accruals_per_staff_hour + 1,
+            "last_since": now - timedelta(minutes=limits.redeem_after_accrual_minutes),
+            **subjects,
+        }).one()._mapping
+    known: Known = {
+        (kind.value, subjects[subject], subjects[window]): found[f"{name}_flag"]
+        for name, (kind, subject, window) in _FLAGGED.items() if f"{name}_flag" in found}
     counts = CloseCounts(
         customer_id=customer_id,
         staff_id=staff_id,
@@ -93,6 +105,7 @@ def check_close(
         staff_id=staff_id,
         now=now,
         extra={"accrued": accrued, "redeemed": redeemed},
+        known=known,
     )
     return verdict.kinds
 
@@ -170,29 +183,33 @@ def record_alone(session: Session, actor: Actor, crossing: Crossing, *,
     record(session, actor, crossing, customer_id=None, staff_id=None, now=now, extra={})
 
 
-def _customer_accruals(business_id: int, customer_id: int, start: datetime, end: datetime,
-                       cap: int) -> ScalarSelect[int]:
-    """Points earned on orders by one customer in [start, end): ix_operations_customer_created.
+_operations = cast(Table, Operation.__table__)
+_audit = cast(Table, AuditEvent.__table__)
+_ops = _operations.c
+
+
+def _customer_accruals() -> ScalarSelect[int]:
+    """Points earned on orders by one customer in [day_start, day_end):
+    ix_operations_customer_created.
 
     Bonuses the program gives by itself (referral: no order) are not the counter's doing.
-    Counts at most ``cap`` rows: only "over the limit" and "over twice it" matter.
+    Counts at most ``customer_cap`` rows: only "over the limit" and "over twice it" matter.
     """
     rows = (
-        select(Operation.id).where(
-            Operation.customer_id == customer_id,
-            Operation.created_at >= start,
-            Operation.created_at < end,
-            Operation.business_id == business_id,
-            Operation.kind.in_(_EARNED),
-            Operation.order_id.is_not(None),
-        ).limit(cap).subquery()
+        select(_ops.id).where(
+            _ops.customer_id == bindparam("customer_id"),
+            _ops.created_at >= bindparam("day_start"),
+            _ops.created_at < bindparam("day_end"),
+            _ops.business_id == bindparam("business_id"),
+            _ops.kind.in_(_EARNED),
+            _ops.order_id.is_not(None),
+        ).limit(bindparam("customer_cap")).subquery()
     )
     return select(func.count()).select_from(rows).scalar_subquery()
 
 
-def _staff_accruals(business_id: int, staff_id: int, now: datetime,
-                    cap: int) -> ScalarSelect[int]:
-    """Earlier accruals on orders by one staff member in the last hour.
+def _staff_accruals() -> ScalarSelect[int]:
+    """Earlier accruals on orders by one staff member in (since, now].
 
     operations has no index on staff_id, so this walks the audit trail's
     ix_audit_events_staff (business_id, staff_id, at) — every staff close and ledger
@@ -200,43 +217,65 @@ def _staff_accruals(business_id: int, staff_id: int, now: datetime,
     operations through ix_operations_order. The close being checked has no audit
     event yet: the caller adds it.
     """
-    since = now - rules.HOUR
+    since: BindParameter[datetime] = bindparam("since")
+    now: BindParameter[datetime] = bindparam("now")
+    staff_id: BindParameter[int] = bindparam("staff_id")
     rows = (
-        select(Operation.id)
-        .select_from(AuditEvent)
+        select(_ops.id)
+        .select_from(_audit)
         .join(
-            Operation,
+            _operations,
             and_(
-                Operation.order_id == AuditEvent.order_id,
-                Operation.kind.in_(_EARNED),
-                Operation.staff_id == staff_id,
-                Operation.created_at > since,
-                Operation.created_at <= now,
+                _ops.order_id == _audit.c.order_id,
+                _ops.kind.in_(_EARNED),
+                _ops.staff_id == staff_id,
+                _ops.created_at > since,
+                _ops.created_at <= now,
             ),
         )
         .where(
-            AuditEvent.business_id == business_id,
-            AuditEvent.staff_id == staff_id,
-            AuditEvent.at > since,
-            AuditEvent.at <= now,
-            AuditEvent.order_id.is_not(None),
+            _audit.c.business_id == bindparam("business_id"),
+            _audit.c.staff_id == staff_id,
+            _audit.c.at > since,
+            _audit.c.at <= now,
+            _audit.c.order_id.is_not(None),
         )
         .distinct()
-        .limit(cap)
+        .limit(bindparam("staff_cap"))
         .subquery()
     )
     return select(func.count()).select_from(rows).scalar_subquery()
 
 
-def _last_accrual(customer_id: int, now: datetime, minutes: int) -> ScalarSelect[datetime]:
-    """The latest credit (any accrual, bonuses included) to the customer in the last
-    ``minutes`` before this close, its own excluded: ix_operations_customer_created."""
-    return select(func.max(Operation.created_at)).where(
-        Operation.customer_id == customer_id,
-        Operation.created_at >= now - timedelta(minutes=minutes),
-        Operation.created_at < now,
-        Operation.kind.in_(_EARNED),
+def _last_accrual() -> ScalarSelect[datetime]:
+    """The latest credit (any accrual, bonuses included) to the customer in
+    [last_since, now), its own excluded: ix_operations_customer_created."""
+    return select(func.max(_ops.created_at)).where(
+        _ops.customer_id == bindparam("customer_id"),
+        _ops.created_at >= bindparam("last_since"),
+        _ops.created_at < bindparam("now"),
+        _ops.kind.in_(_EARNED),
     ).scalar_subquery()
+
+
+@functools.cache
+def _counts(customer: bool, staff: bool, last: bool) -> Select[Any]:
+    """The counts statement for this combination, built once per process (building
+    SQL expressions per close cost more than running them)."""
+    wanted: list[Any] = []
+    for name, on, count in (("customer", customer, _customer_accruals),
+                            ("staff", staff, _staff_accruals), ("last", last, _last_accrual)):
+        if on:
+            kind, subject, window = _FLAGGED[name]
+            wanted += [count().label(name),
+                       status_of(kind, subject, window).label(f"{name}_flag")]
+    return select(*wanted)
+
+
+# The flag each count can raise: its kind and the parameters naming its subject and window.
+_FLAGGED = {"customer": (Kind.CUSTOMER_ACCRUALS_DAY, "customer_subject", "day_window"),
+            "staff": (Kind.STAFF_ACCRUALS_HOUR, "staff_subject", "hour_window"),
+            "last": (Kind.REDEEM_AFTER_ACCRUAL, "customer_subject", "day_window")}
 
 
 __all__ = ["AbuseBlocked", "Kind", "check_close", "check_join", "record_alone",

@@ -32,14 +32,23 @@ from webapp.services.abuse import checks as abuse
 from webapp.services.business import settings as counter_settings
 from webapp.services.counter import confirmations
 from webapp.services.counter.orders import BRANCH_BUSINESS, insert_order
-from webapp.services.ledger.operations import earn, result_of, spend
+from webapp.services.ledger.operations import credit_new, result_of, spend
 from webapp.services.notify import push, push_messages, wallet_updates
 from webapp.services.program import versions as programs
 from webapp.services.program.standing import customer_state
 from webapp.services.staff import audit
-from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once
+from webapp.services.unit_of_work import (
+    STORED_FINGERPRINT,
+    STORED_RESULT,
+    UnitOfWork,
+    Work,
+    reads,
+    replay_if_stored,
+    run_once,
+)
 
 REFERRAL = "referral"
+OPERATION = "checkout.close"  # the idempotency key's operation
 
 
 class NoProgram(Conflict):
@@ -51,8 +60,9 @@ class NoProgram(Conflict):
 # settings and time zone, the branch's business, and whether the customer has a push
 # subscription or a wallet pass. The lock is the same as LedgerStore.lock's (FOR UPDATE
 # OF the customer's accounts only); the rest are reads in the same transaction, so the
-# close sees what the separate queries it replaces saw. No per-process cache: nothing
-# here can go stale across processes or databases.
+# close sees what the separate queries it replaces saw. It reads the idempotency key too
+# (run_once's do_reads_key): a replay is answered right after the lock, writing nothing.
+# No per-process cache: nothing here can go stale across processes or databases.
 _version_columns = [c.label(f"version_{c.name}") for c in programs.COLUMNS]
 _settings_columns = [c.label(f"business_{c.name}") for c in counter_settings.COLUMNS]
 _LOCK_AND_READ = (
@@ -61,7 +71,8 @@ _LOCK_AND_READ = (
                  BRANCH_BUSINESS.label("branch_business"),
                  push_messages.SUBSCRIBED.label("subscribed"),
                  wallet_updates.HAS_PASS.label("has_pass"),
-                 ledger_store.CUSTOMERS.c.referred_by_id.label("referred_by"))
+                 ledger_store.CUSTOMERS.c.referred_by_id.label("referred_by"),
+                 STORED_FINGERPRINT.label("key_fingerprint"), STORED_RESULT.label("key_result"))
     .join(counter_settings.BUSINESSES,
           counter_settings.BUSINESSES.c.id == ledger_store.CUSTOMERS.c.business_id)
     .outerjoin(programs.VERSIONS, programs.VERSIONS.c.id == programs.IN_FORCE_ID)
@@ -115,7 +126,9 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
     def work() -> dict[str, Any]:
         session = uow.session  # the write scope's session
         store = LedgerStore(session, actor.business_id)
-        known = store.lock_with(_LOCK_AND_READ, customer_id, at=now, branch_id=branch_id)
+        known = store.lock_with(_LOCK_AND_READ, customer_id, at=now, branch_id=branch_id,
+                                idempotency_key=key)
+        replay_if_stored(OPERATION, params, known.key_fingerprint, known.key_result)
         version = _in_force(programs.from_columns(*known[_VERSION]))
         state = customer_state(session, actor.business_id, customer_id,
                                store.balances[K.AVAILABLE])
@@ -136,10 +149,9 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
         if q.redeem_points:
             last = spend(store, q.redeem_points, order_id, actor.staff_id, now)
         if q.accrue_points:
-            last = store.add_operation(kind=Op.ACCRUAL, points=q.accrue_points,
-                                       order_id=order_id, staff_id=actor.staff_id,
-                                       created_at=now)
-            earn(store, last, q.accrue_points, points_expire_at(version.settings, now))
+            last = credit_new(store, kind=Op.ACCRUAL, points=q.accrue_points,
+                              expires_at=points_expire_at(version.settings, now),
+                              created_at=now, order_id=order_id, staff_id=actor.staff_id)
         for code in q.used:
             session.add(EntitlementUse(business_id=actor.business_id, customer_id=customer_id,
                                        order_id=order_id, code=code, used_at=now))
@@ -158,12 +170,16 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
             result["flags"] = abuse.check_close(
                 session, actor, customer_id=customer_id, accrued=q.accrue_points,
                 redeemed=q.redeem_points, now=now, limits=counter.abuse, zone=zone)
-            audit.record(session, actor, "close", customer_id=customer_id, order_id=order_id,
-                         details={"total": draft.total, **result}, at=now)
+            # written with the idempotency key (one statement on PostgreSQL)
+            events.append(audit.event(actor, "close", customer_id=customer_id,
+                                      order_id=order_id,
+                                      details={"total": draft.total, **result}, at=now))
         return result
 
+    events: list[dict[str, Any]] = []
     try:
-        return run_once(session, actor.business_id, key, "checkout.close", params, work)
+        return run_once(session, actor.business_id, key, OPERATION, params, work,
+                        audit=lambda: events[-1] if events else None, do_reads_key=True)
     except AbuseBlocked as refused:
         abuse.record_refusal(uow.session, actor, refused, customer_id=customer_id, now=now)
         raise
@@ -214,13 +230,12 @@ def _referral(session: Session, actor: Actor, store: LedgerStore, settings: Prog
         Operation.customer_id == referred_by, Operation.reason == REFERRAL,
         Operation.created_at >= month_start)) or 0
     expires = points_expire_at(settings, now)
-    own = store.add_operation(kind=Op.ACCRUAL, points=bonus, reason=REFERRAL, created_at=now)
-    earn(store, own, bonus, expires)
+    credit_new(store, kind=Op.ACCRUAL, points=bonus, expires_at=expires, created_at=now,
+               reason=REFERRAL)
     if given >= settings.bonuses.referral_monthly_limit:
         return bonus  # the newcomer still gets theirs; the referrer hit the month's limit
     referrer = LedgerStore(session, actor.business_id).lock(referred_by)
-    theirs = referrer.add_operation(kind=Op.ACCRUAL, points=bonus, reason=REFERRAL,
-                                    created_at=now)
-    earn(referrer, theirs, bonus, expires)
+    credit_new(referrer, kind=Op.ACCRUAL, points=bonus, expires_at=expires, created_at=now,
+               reason=REFERRAL)
     wallet_updates.changed(session, referred_by, now)  # their pass shows it too
     return bonus

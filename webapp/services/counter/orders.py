@@ -20,7 +20,7 @@ from webapp.domain.errors import AlreadyExists, InvalidInput, PermissionDenied
 from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.ledger_store import LedgerStore
 from webapp.persistence.models import Asset, Branch, Order
-from webapp.services.ledger.operations import earn, result_of, spend
+from webapp.services.ledger.operations import credit_new, result_of, spend
 from webapp.services.unit_of_work import UnitOfWork, Work, run_once
 
 # Prebuilt on the tables (no ORM insert path): both run on every counter close.
@@ -61,9 +61,9 @@ def close_order(session: Work, actor: Actor, key: str, *, customer_id: int, bran
         if redeem_points:
             last = spend(store, redeem_points, order_id, actor.staff_id, now)
         if accrue_points:
-            last = store.add_operation(kind=Op.ACCRUAL, points=accrue_points, order_id=order_id,
-                                       staff_id=actor.staff_id, created_at=now)
-            earn(store, last, accrue_points, expires_at)
+            last = credit_new(store, kind=Op.ACCRUAL, points=accrue_points,
+                              expires_at=expires_at, created_at=now, order_id=order_id,
+                              staff_id=actor.staff_id)
         return {**result_of(store, last), "order_id": order_id, "accrued": accrue_points,
                 "redeemed": redeem_points}
 

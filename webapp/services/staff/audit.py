@@ -29,13 +29,22 @@ def record(session: Session, actor: Actor, action: str, *, customer_id: int | No
            order_id: int | None = None, details: dict[str, Any] | None = None,
            at: datetime | None = None) -> None:
     """Write one audit event in the current transaction (no commit)."""
-    session.execute(_INSERT, {
+    session.execute(_INSERT, event(actor, action, customer_id=customer_id, order_id=order_id,
+                                   details=details, at=at))
+
+
+def event(actor: Actor, action: str, *, customer_id: int | None = None,
+          order_id: int | None = None, details: dict[str, Any] | None = None,
+          at: datetime | None = None) -> dict[str, Any]:
+    """The columns of one audit event, as :func:`record` writes them: for a caller that
+    writes it with another row (:func:`~webapp.services.unit_of_work.run_once`'s key)."""
+    return {
         "business_id": actor.business_id, "at": at or utcnow(), "action": action,
         "staff_id": actor.staff_id, "customer_id": customer_id,
         "branch_id": actor.branch_id, "order_id": order_id,
         "details": json.dumps(details or {}, sort_keys=True, default=str),
         "ip": actor.ip, "device": (actor.device or "")[:200] or None,
-    })
+    }
 
 
 @dataclass(frozen=True)
