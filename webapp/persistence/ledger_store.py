@@ -175,7 +175,7 @@ class LedgerStore:
             "c_credit_id": self.accounts[credit],
         }).one()
         if balances != 1 or entries != 2:
-            raise InsufficientPoints("Not enough points for this operation.")
+            raise InsufficientPoints()
         self.balances[credit] += points
         return OperationRow(operation_id, kind, points, created_at)
 
@@ -204,7 +204,7 @@ class LedgerStore:
             "c_lot_ids": [lot for lot, _ in plan], "c_amounts": [a for _, a in plan],
         }).one()
         if (lots, entries, balances) != (len(plan), 2 * len(plan), 1):
-            raise InsufficientPoints("Not enough points for this operation.")
+            raise InsufficientPoints()
         self.balances[AccountKind.AVAILABLE] -= points
         return OperationRow(operation_id, kind, points, created_at)
 

@@ -173,9 +173,7 @@ def replay_if_stored(operation: str, params: Mapping[str, Any], stored_fingerpri
     if stored_fingerprint is None:
         return
     if stored_fingerprint != fingerprint(operation, params):
-        raise IdempotencyConflict(
-            "This idempotency key was already used for a different request."
-        )
+        raise IdempotencyConflict()
     raise Replayed(json.loads(stored_result or "{}"))
 
 
@@ -242,9 +240,7 @@ def _stored(session: Session, business_id: int, key: str, fp: str) -> dict[str, 
     if row is None:
         return None
     if row.fingerprint != fp:
-        raise IdempotencyConflict(
-
-        )
+        raise IdempotencyConflict()
     result: dict[str, Any] = json.loads(row.result)
     return result
 
