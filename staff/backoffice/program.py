@@ -1,7 +1,7 @@
 """The owner's "Программа" page: choose and tune the program, preview it, save a version.
 
 Each view reads the form here (:mod:`staff.backoffice.program_form`), calls one service
-of :mod:`webapp.services.program.page` with the settings, and renders.
+of :mod:`webapp.services.program.editing` with the settings, and renders.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from webapp import i18n
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.program import InvalidSetting
-from webapp.services.program import page as program_page
+from webapp.services.program import editing
 
 bp = Blueprint("backoffice_program", __name__, url_prefix="/b/<int:business_id>/backoffice")
 
@@ -24,7 +24,7 @@ bp = Blueprint("backoffice_program", __name__, url_prefix="/b/<int:business_id>/
 @bp.get("/program")
 @require(Role.OWNER)
 def page(actor: Actor) -> str:
-    data = program_page.page(unit_of_work(), actor, request.args.get("preset"),
+    data = editing.open_editor(unit_of_work(), actor, request.args.get("preset"),
                              i18n.current())
     assert data.settings is not None  # the page always shows settings
     return render_template("backoffice/program.html", page=data,
@@ -40,7 +40,7 @@ def preview(actor: Actor) -> tuple[str, int]:
         return render_template("backoffice/_preview.html", preview=None,
                                error=_("Форма не прочитана: обновите страницу.")), 400
     try:
-        shown = program_page.preview(unit_of_work(), actor, program_form.parse(form).settings,
+        shown = editing.preview(unit_of_work(), actor, program_form.parse(form).settings,
                                      i18n.current())
     except InvalidSetting as error:
         return render_template("backoffice/_preview.html", preview=None,
@@ -53,9 +53,9 @@ def preview(actor: Actor) -> tuple[str, int]:
 def save(actor: Actor) -> Response | tuple[str, int]:
     form = request.form.to_dict()
     try:
-        number = program_page.save(unit_of_work(), actor, program_form.parse(form))
+        number = editing.save(unit_of_work(), actor, program_form.parse(form))
     except InvalidSetting as error:
-        data = program_page.page_with_error(
+        data = editing.refused_editor(
             unit_of_work(), actor, preset=str(form.get("preset") or ""),
             settings=program_form.settings_or_none(form),
             idempotency_key=str(form.get("idempotency_key") or ""),

@@ -1,7 +1,7 @@
 """The owner page's form <-> program settings: percents to basis points, roubles to
 kopecks, empty fields to "none". Parsing only; the rules are checked by the domain, and
-the service (:mod:`webapp.services.program.page`) gets what the form asks for already
-read (:class:`~webapp.services.program.page.Submission`).
+the service (:mod:`webapp.services.program.editing`) gets what the form asks for already
+read (:class:`~webapp.services.program.editing.Submission`).
 
 Field names are flat (``tiers-0-name``) so the same mapping arrives from an HTML form
 post and from the page script's JSON.
@@ -27,7 +27,7 @@ from webapp.domain.errors import DomainError
 from webapp.domain.presets import PRESETS, preset_or_default
 from webapp.domain.program import InvalidSetting, ProgramSettings
 from webapp.errors import worded
-from webapp.services.program.page import Submission
+from webapp.services.program.editing import Submission
 
 MAX_ROWS = 20  # tiers or stamp cards a form can carry
 _DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,6})?")  # what a number field may hold

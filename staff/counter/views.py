@@ -81,14 +81,14 @@ def choose(actor: Actor) -> Response | str:
 @bp.get("/<int:branch_id>")
 @CASHIER
 def scan(actor: Actor, branch_id: int) -> str:
-    here = counter.place(unit_of_work(), actor, branch_id)
+    here = counter.workplace(unit_of_work(), actor, branch_id)
     return render_template("counter/scan.html", here=here, decoder_script=DECODER)
 
 
 @bp.post("/<int:branch_id>/identify")
 @CASHIER
 def identify(actor: Actor, branch_id: int) -> Response:
-    counter.place(unit_of_work(), actor, branch_id)
+    counter.workplace(unit_of_work(), actor, branch_id)
     found = checkins.identify(unit_of_work(), actor, request.form.get("scanned", ""))
     if found.by_code:  # remembered in the signed session; stale entries are dropped
         now = int(time.time())
@@ -103,7 +103,7 @@ def identify(actor: Actor, branch_id: int) -> Response:
 @bp.get("/<int:branch_id>/search")
 @CASHIER
 def search(actor: Actor, branch_id: int) -> str:
-    here = counter.place(unit_of_work(), actor, branch_id)
+    here = counter.workplace(unit_of_work(), actor, branch_id)
     query = request.args.get("q", "")
     found = customer_search.search(unit_of_work(), actor, query)
     return render_template("counter/search.html", here=here, query=query, found=found)
@@ -112,7 +112,7 @@ def search(actor: Actor, branch_id: int) -> str:
 @bp.post("/<int:branch_id>/join")
 @CASHIER
 def join(actor: Actor, branch_id: int) -> Response:
-    counter.place(unit_of_work(), actor, branch_id)
+    counter.workplace(unit_of_work(), actor, branch_id)
     joined = counter.join(unit_of_work(), actor, phone=request.form.get("phone", ""),
                           name=request.form.get("name") or None)
     return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
@@ -122,7 +122,7 @@ def join(actor: Actor, branch_id: int) -> Response:
 @bp.get("/<int:branch_id>/customers/<int:customer_id>")
 @CASHIER
 def customer(actor: Actor, branch_id: int, customer_id: int) -> str:
-    here = counter.place(unit_of_work(), actor, branch_id)
+    here = counter.workplace(unit_of_work(), actor, branch_id)
     shown = counter.panel(unit_of_work(), actor, customer_id, i18n.current())
     return render_template("counter/panel.html", here=here, panel=shown,
                            key=uuid.uuid4().hex, present=_present(customer_id),
@@ -132,7 +132,7 @@ def customer(actor: Actor, branch_id: int, customer_id: int) -> str:
 @bp.post("/<int:branch_id>/customers/<int:customer_id>/quote")
 @CASHIER
 def quote(actor: Actor, branch_id: int, customer_id: int) -> str:
-    here = counter.place(unit_of_work(), actor, branch_id)
+    here = counter.workplace(unit_of_work(), actor, branch_id)
     draft = _draft(request.form)
     result = checkout.quote_order(unit_of_work(), actor, customer_id=customer_id, draft=draft)
     needs = counter.needs_confirmation(unit_of_work(), actor, result.redeem_points,
@@ -145,7 +145,7 @@ def quote(actor: Actor, branch_id: int, customer_id: int) -> str:
 @bp.post("/<int:branch_id>/customers/<int:customer_id>/code")
 @CASHIER
 def send_code(actor: Actor, branch_id: int, customer_id: int) -> Response:
-    counter.place(unit_of_work(), actor, branch_id)
+    counter.workplace(unit_of_work(), actor, branch_id)
     sent = confirmations.send_code(unit_of_work(), actor, _sms(), customer_id=customer_id,
                                    points=_points(request.form.get("points")))
     return jsonify(confirmation_id=sent.confirmation_id, points=sent.points,
@@ -155,7 +155,7 @@ def send_code(actor: Actor, branch_id: int, customer_id: int) -> Response:
 @bp.post("/<int:branch_id>/customers/<int:customer_id>/close")
 @CASHIER
 def close(actor: Actor, branch_id: int, customer_id: int) -> Response:
-    # No counter.place() here: the close checks the branch inside its own transaction.
+    # No counter.workplace() here: the close checks the branch inside its own transaction.
     form = request.form
     confirmation = None
     if form.get("confirmation_id"):
@@ -183,7 +183,7 @@ def use_perk(actor: Actor, branch_id: int, customer_id: int) -> Response:
 @bp.post("/<int:branch_id>/customers/<int:customer_id>/notes")
 @CASHIER
 def add_note(actor: Actor, branch_id: int, customer_id: int) -> Response:
-    counter.place(unit_of_work(), actor, branch_id)
+    counter.workplace(unit_of_work(), actor, branch_id)
     counter.add_note(unit_of_work(), actor, customer_id, request.form.get("text", ""))
     return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
                          customer_id=customer_id))
@@ -195,7 +195,7 @@ def send_wallet_link(actor: Actor, branch_id: int, customer_id: int) -> Response
     """Text the customer the link that adds their card to Apple or Google Wallet."""
     if not wallet_availability.of(current_app).any:
         abort(404)
-    counter.place(unit_of_work(), actor, branch_id)
+    counter.workplace(unit_of_work(), actor, branch_id)
     settings = current_app.config["REGULARS"]
     hint = wallet_links.send_link(unit_of_work(), actor, customer_id, base_url=settings.base_url,
                                   secret_key=settings.secret_key)
@@ -207,7 +207,7 @@ def send_wallet_link(actor: Actor, branch_id: int, customer_id: int) -> Response
 @bp.get("/<int:branch_id>/orders/<int:order_id>")
 @CASHIER
 def receipt(actor: Actor, branch_id: int, order_id: int) -> str:
-    here = counter.place(unit_of_work(), actor, branch_id)
+    here = counter.workplace(unit_of_work(), actor, branch_id)
     shown = counter.receipt(unit_of_work(), actor, order_id)
     return render_template("counter/receipt.html", here=here, receipt=shown)
 

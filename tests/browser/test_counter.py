@@ -33,6 +33,7 @@ from webapp.persistence.migrate import upgrade
 from webapp.persistence.models import Branch, Operation, Order
 from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
+from webapp.services.ledger import balances
 from webapp.services.ledger import operations as ledger
 from webapp.services.program import versions as programs
 from webapp.services.staff import accounts as staff
@@ -55,7 +56,7 @@ class Counter:
         engine = make_engine(self.database_url)
         try:
             with Session(engine) as db:
-                return ledger.balance(db, Actor.system(self.business_id),
+                return balances.balance(db, Actor.system(self.business_id),
                                       self.customer_id).available
         finally:
             engine.dispose()

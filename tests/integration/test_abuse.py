@@ -33,6 +33,7 @@ from webapp.services.abuse import flags as abuse_flags
 from webapp.services.business import setup as businesses
 from webapp.services.counter import checkout
 from webapp.services.customers import accounts as customers
+from webapp.services.ledger import balances
 from webapp.services.ledger import operations as ledger
 from webapp.services.program import versions as programs
 from webapp.services.staff import accounts as staff
@@ -293,7 +294,7 @@ def test_hard_block_refuses_and_writes_nothing(
     orders, operations, flagged, events = before
     assert counts(session) == (orders, operations, flagged, events + 1)
     assert refused_attempts(session) == 1
-    assert ledger.balance(session, cashier, customer.id).available == 100
+    assert balances.balance(session, cashier, customer.id).available == 100
     # A manager is never refused, only flagged; the refused key is free to reuse.
     done = close(session, manager, keys, customer, branch, DAY1 + timedelta(minutes=3), key=key)
     assert done["flags"] == ["customer_accruals_day"]

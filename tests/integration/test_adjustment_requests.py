@@ -36,7 +36,7 @@ from webapp.persistence.models import (
 )
 from webapp.services.abuse import flags as abuse_flags
 from webapp.services.customers import accounts as customers
-from webapp.services.ledger import adjustment_request_list, adjustment_requests
+from webapp.services.ledger import adjustment_request_list, adjustment_requests, balances
 from webapp.services.ledger import invariants as ledger_check
 from webapp.services.ledger import operations as ledger
 
@@ -56,7 +56,7 @@ def adjustments(session: Session, customer: Customer) -> int:
 
 
 def available(session: Session, actor: Actor, customer: Customer) -> int:
-    return ledger.balance(session, actor, customer.id).available
+    return balances.balance(session, actor, customer.id).available
 
 
 def flags(session: Session, kind: str) -> list[AbuseFlag]:
@@ -318,5 +318,5 @@ def test_two_approvals_at_once_apply_it_once(fresh_engine: Engine) -> None:
     with sessions() as db:
         assert db.scalar(select(func.count()).select_from(Operation)
                          .where(Operation.kind == Op.ADJUSTMENT)) == 1
-        assert ledger.balance(db, Actor.system(business_id), customer_id).available == 9000
+        assert balances.balance(db, Actor.system(business_id), customer_id).available == 9000
         assert_clean(db)

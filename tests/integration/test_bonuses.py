@@ -12,7 +12,7 @@ from webapp.domain.actor import Actor
 from webapp.domain.presets import PRESETS
 from webapp.domain.program import Bonuses
 from webapp.services.customers import accounts as customers
-from webapp.services.ledger import operations as ledger
+from webapp.services.ledger import balances
 from webapp.services.program import bonuses
 from webapp.services.program import versions as programs
 from webapp.services.program.bonuses import _same_day
@@ -24,17 +24,17 @@ def test_welcome_bonus_is_paid_once_on_joining(session: Session, owner: Actor) -
     programs.save(session, owner, "program-v1-key", now=T0,
                   settings=replace(PRESETS["bonus_5_20"], bonuses=GIFTS))
     joined = customers.join(session, owner, phone="+79161112233", now=T0 + timedelta(hours=1))
-    assert ledger.balance(session, owner, joined.customer.id).available == 100
+    assert balances.balance(session, owner, joined.customer.id).available == 100
     again = customers.join(session, owner, phone="+79161112233", now=T0 + timedelta(hours=2))
     assert not again.created
     assert bonuses.welcome(session, owner, joined.customer.id, T0 + timedelta(hours=3)) == 0
-    assert ledger.balance(session, owner, joined.customer.id).available == 100  # still once
+    assert balances.balance(session, owner, joined.customer.id).available == 100  # still once
 
 
 def test_no_welcome_without_points(session: Session, owner: Actor) -> None:
     programs.save(session, owner, "program-v1-key", now=T0, settings=PRESETS["discount_5"])
     joined = customers.join(session, owner, phone="+79161112233", now=T0 + timedelta(hours=1))
-    assert ledger.balance(session, owner, joined.customer.id).available == 0
+    assert balances.balance(session, owner, joined.customer.id).available == 0
 
 
 def test_birthday_bonus_within_the_window_once_a_year(session: Session, owner: Actor) -> None:
@@ -46,8 +46,8 @@ def test_birthday_bonus_within_the_window_once_a_year(session: Session, owner: A
                            birthday=date(1990, 1, 25)).customer
     assert bonuses.birthdays(session, owner, T0) == 1
     assert bonuses.birthdays(session, owner, T0 + timedelta(days=1)) == 0  # paid already
-    assert ledger.balance(session, owner, soon.id).available == 100 + 200
-    assert ledger.balance(session, owner, later.id).available == 100
+    assert balances.balance(session, owner, soon.id).available == 100 + 200
+    assert balances.balance(session, owner, later.id).available == 100
     assert bonuses.birthdays(session, owner, datetime(2027, 1, 15, 9, tzinfo=UTC)) == 1
 
 

@@ -37,6 +37,7 @@ from webapp.persistence.models import (
 )
 from webapp.services.counter import checkout
 from webapp.services.customers import accounts as customers
+from webapp.services.ledger import balances
 from webapp.services.ledger import operations as ledger
 from webapp.services.ledger.invariants import check
 from webapp.services.program import versions as programs
@@ -123,7 +124,7 @@ def test_referral_pays_both_sides_once(session: Session, owner: Actor, customer:
                             referral_code=customer.referral_code).customer
     first = close(session, owner, keys, friend, branch, 1_000, at=T0 + DAY)
     assert first["referral"] == 300 and first["available"] == 300 + 50
-    assert ledger.balance(session, owner, customer.id).available == 300
+    assert balances.balance(session, owner, customer.id).available == 300
     again = close(session, owner, keys, friend, branch, 1_000, at=T0 + 2 * DAY)
     assert again["referral"] == 0
     assert check(session, now=T0 + 3 * DAY).ok
@@ -241,7 +242,7 @@ def test_property_the_quote_shown_is_the_quote_applied(
                                  draft=OrderDraft(total * RUB, category), now=at)
     draft = OrderDraft(total * RUB, category, redeem_points=offer.max_redeem_points * share // 100)
     shown = checkout.quote_order(session, owner, customer_id=person.id, draft=draft, now=at)
-    before = ledger.balance(session, owner, person.id, now=at).available
+    before = balances.balance(session, owner, person.id, now=at).available
     applied = checkout.close(session, owner, f"prop-close-{phone}", customer_id=person.id,
                              branch_id=branch.id, draft=draft, now=at, phone_present=True)
     assert (applied["discount"], applied["redeemed"], applied["accrued"], applied["paid"],

@@ -31,7 +31,7 @@ from webapp.persistence.models import (
     StaffUser,
 )
 from webapp.services.counter import checkout
-from webapp.services.ledger import operations as ledger
+from webapp.services.ledger import balances
 from webapp.services.ledger.invariants import check
 from webapp.services.staff import accounts as staff
 
@@ -153,7 +153,7 @@ def test_demo_writes_two_years_of_every_kind_of_operation_and_checks_clean(
         .where(Order.business_id == bid).group_by(Order.customer_id)).all())
     sleeping = expiring = 0
     for person in people:
-        balance = ledger.balance(session, system, person.id, now=T0)
+        balance = balances.balance(session, system, person.id, now=T0)
         assert balance.available >= 0 and balance.pending >= 0 and balance.owed >= 0
         if balance.available and T0 - 180 * DAY <= last_visit[person.id] <= T0 - 90 * DAY:
             sleeping += 1

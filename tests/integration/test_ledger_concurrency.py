@@ -20,6 +20,7 @@ from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.models import IdempotencyKey, Operation, Transfer
 from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
+from webapp.services.ledger import balances
 from webapp.services.ledger import invariants as ledger_check
 from webapp.services.ledger import operations as ledger
 
@@ -47,7 +48,7 @@ def assert_clean(engine: Engine) -> None:
 
 def available(engine: Engine, actor: Actor, customer_id: int) -> int:
     with Session(engine) as db:
-        return ledger.balance(db, actor, customer_id).available
+        return balances.balance(db, actor, customer_id).available
 
 
 def test_fifty_redemptions_of_a_tenth_of_the_balance(fresh_engine: Engine) -> None:

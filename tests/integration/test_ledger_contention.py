@@ -18,6 +18,7 @@ from webapp.persistence.models import Branch
 from webapp.services.business import setup as businesses
 from webapp.services.counter import orders
 from webapp.services.customers import accounts as customers
+from webapp.services.ledger import balances
 from webapp.services.ledger import operations as ledger
 from webapp.services.ledger.invariants import check
 from webapp.services.staff import accounts as staff
@@ -66,8 +67,8 @@ def test_closes_and_refunds_on_different_customers_run_side_by_side(
     with sessions() as db:
         report = check(db)
         assert report.ok, [(f.invariant, f.violations) for f in report.findings if not f.ok]
-        refunded = [ledger.balance(db, boss, c).available for c in people[1::2]]
-        kept = [ledger.balance(db, boss, c).available for c in people[0::2]]
+        refunded = [balances.balance(db, boss, c).available for c in people[1::2]]
+        kept = [balances.balance(db, boss, c).available for c in people[0::2]]
     assert refunded == [10_000] * 3
     assert kept == [10_000 + ROUNDS * 30] * 3
 

@@ -26,6 +26,7 @@ from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.models import IdempotencyKey, Operation
 from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
+from webapp.services.ledger import balances
 from webapp.services.ledger import invariants as ledger_check
 from webapp.services.ledger import operations as ledger
 
@@ -101,7 +102,7 @@ def test_kill_9_then_retries_converge(fresh_engine: Engine, tmp_path: Path) -> N
     with Session(fresh_engine) as db:
         assert db.scalar(select(func.count()).select_from(IdempotencyKey)) == REQUESTS
         for customer_id in customer_ids:
-            seen = ledger.balance(db, actor, customer_id)
+            seen = balances.balance(db, actor, customer_id)
             assert (seen.available, seen.pending, seen.owed) == (expected[customer_id], 0, 0)
     assert_clean(fresh_engine)
 

@@ -26,6 +26,7 @@ from webapp.domain.errors import (
 )
 from webapp.persistence.models import Branch, Customer, Entry, IdempotencyKey, Operation, Transfer
 from webapp.services.counter import orders
+from webapp.services.ledger import balances
 from webapp.services.ledger import operations as ledger
 from webapp.services.ledger.invariants import check
 
@@ -48,7 +49,7 @@ def test_accrue_and_redeem_move_points_both_ways(session: Session, system: Actor
                          now=T0)["available"] == 500
     result = ledger.redeem(session, system, keys(), customer_id=customer.id, points=120, now=T0)
     assert (result["kind"], result["points"], result["available"]) == ("redemption", 120, 380)
-    assert ledger.balance(session, system, customer.id, now=T0).available == 380
+    assert balances.balance(session, system, customer.id, now=T0).available == 380
     assert_clean(session)
 
 
@@ -59,7 +60,7 @@ def test_redeeming_more_than_available_writes_nothing(session: Session, system: 
     with pytest.raises(InsufficientPoints):
         ledger.redeem(session, system, keys(), customer_id=customer.id, points=101, now=T0)
     assert (rows(session, Operation), rows(session, Entry), rows(session, IdempotencyKey)) == before
-    assert ledger.balance(session, system, customer.id).available == 100
+    assert balances.balance(session, system, customer.id).available == 100
 
 
 @pytest.mark.parametrize("points", [0, -5, 2.5, "100", 10**12])
@@ -79,7 +80,7 @@ def test_unknown_and_foreign_customers_are_not_found(
         with pytest.raises(UnknownCustomer):
             ledger.accrue(session, system, keys(), customer_id=customer_id, points=10)
         with pytest.raises(UnknownCustomer):
-            ledger.balance(session, system, customer_id)
+            balances.balance(session, system, customer_id)
     assert rows(session, Operation) == 0
 
 
@@ -91,7 +92,7 @@ def test_same_key_same_request_returns_the_stored_result(session: Session, syste
                           points=70, now=T0)
     assert again == first
     assert rows(session, Operation) == 1
-    assert ledger.balance(session, system, customer.id).available == 70
+    assert balances.balance(session, system, customer.id).available == 70
 
 
 def test_same_key_different_request_is_a_conflict(session: Session, system: Actor,
@@ -118,7 +119,7 @@ def test_hold_release_and_cancel_resolve_exactly_once(session: Session, system: 
     held = ledger.hold(session, system, keys(), customer_id=customer.id, points=40,
                        release_at=T0 + 14 * DAY, now=T0)
     assert (held["pending"], held["available"]) == (40, 0)
-    balance = ledger.balance(session, system, customer.id, now=T0)
+    balance = balances.balance(session, system, customer.id, now=T0)
     assert balance.pending_releases == [(T0 + 14 * DAY, 40)]
     released = ledger.release(session, system, keys(), hold_id=held["operation_id"],
                               now=T0 + 14 * DAY)
@@ -143,14 +144,14 @@ def test_expiry_takes_oldest_lots_and_expired_points_cannot_be_spent(
                   expires_at=T0 + 30 * DAY)
     ledger.accrue(session, system, keys(), customer_id=customer.id, points=60, now=T0 + DAY,
                   expires_at=T0 + 365 * DAY)
-    soon = ledger.balance(session, system, customer.id, now=T0 + 10 * DAY)
+    soon = balances.balance(session, system, customer.id, now=T0 + 10 * DAY)
     assert soon.expiring == [(T0 + 30 * DAY, 100)] and soon.expiring_total == 100
     later = T0 + 31 * DAY
     with pytest.raises(InsufficientPoints):  # the first lot is past expiry even before the job
         ledger.redeem(session, system, keys(), customer_id=customer.id, points=61, now=later)
     assert ledger.expire_due(session, system, now=later) == 100
     assert ledger.expire_due(session, system, now=later) == 0  # nothing twice
-    assert ledger.balance(session, system, customer.id, now=later).available == 60
+    assert balances.balance(session, system, customer.id, now=later).available == 60
     assert_clean(session)
 
 
@@ -233,7 +234,7 @@ def test_refund_before_release_takes_from_pending(
     held = ledger.hold(session, system, keys(), customer_id=customer.id, points=100,
                        release_at=T0 + 14 * DAY, order_id=order["order_id"], now=T0)
     ledger.reverse(session, manager, keys(), order_id=order["order_id"], refund_minor=100_000)
-    balance = ledger.balance(session, system, customer.id)
+    balance = balances.balance(session, system, customer.id)
     assert balance.pending == 50
     assert balance.pending_releases == [(T0 + 14 * DAY, 50)]
     released = ledger.release(session, system, keys(), hold_id=held["operation_id"])

@@ -27,6 +27,7 @@ from webapp.domain.actor import Actor
 from webapp.domain.errors import AlreadyResolved, InsufficientPoints, InvalidAmount
 from webapp.persistence.models import Branch, Business, Customer
 from webapp.services.counter import orders
+from webapp.services.ledger import balances
 from webapp.services.ledger import invariants as ledger_check
 from webapp.services.ledger import operations as ledger
 
@@ -295,7 +296,7 @@ class LedgerMachine(Machine):
     def balances_match_model(self) -> None:
         horizon = self.now + timedelta(days=30)
         for c in (c for c in self.customers if c.id in self.touched):
-            seen = ledger.balance(self.db, self.actor, c.id, now=self.now,
+            seen = balances.balance(self.db, self.actor, c.id, now=self.now,
                                   horizon=timedelta(days=30))
             assert (seen.available, seen.pending, seen.owed) == (c.available, c.pending, c.owed)
             expiring: Counter[datetime] = Counter()  # I8: the customer sees what expires when

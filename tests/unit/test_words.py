@@ -115,7 +115,7 @@ MOVED = ["webapp/domain/rules_text.py", "webapp/domain/quote_text.py",
          "webapp/domain/consent.py", "webapp/services/reports/audit_trail.py",
          "webapp/services/customers/history.py", "webapp/services/customers/sign_in.py",
          "webapp/services/counter/confirmations.py", "webapp/services/notify/push_messages.py",
-         "webapp/services/notify/push_reminders.py", "webapp/services/program/page.py",
+         "webapp/services/notify/push_reminders.py", "webapp/services/program/editing.py",
          "webapp/services/wallet/cards.py", "webapp/services/wallet/links.py",
          "webapp/customer/push.py", "webapp/customer/pwa.py", "wallet/apple/pkpass.py",
          "wallet/google/bodies.py"]

@@ -21,6 +21,7 @@ from webapp.persistence.models import (
     Order,
     RedeemConfirmation,
 )
+from webapp.services.ledger import balances
 from webapp.services.ledger import operations as ledger
 
 JSON = {"Accept": "application/json"}
@@ -37,7 +38,7 @@ def post(client: Any, shop: SimpleNamespace, tail: str, branch: int | None = Non
 
 
 def balance(app: Any, shop: SimpleNamespace, customer_id: int) -> int:
-    return ledger.balance(app.test_session(), Actor.system(shop.id), customer_id).available
+    return balances.balance(app.test_session(), Actor.system(shop.id), customer_id).available
 
 
 def orders(app: Any, customer_id: int) -> int:

@@ -27,6 +27,7 @@ from webapp.persistence.models import (
 from webapp.services.counter import orders
 from webapp.services.customers import profile as profiles
 from webapp.services.customers.sign_in import Who
+from webapp.services.ledger import balances
 from webapp.services.ledger import invariants as ledger_check
 from webapp.services.ledger import operations as ledger
 from webapp.services.notify import outbox
@@ -54,7 +55,7 @@ def row(app: Any, customer_id: int) -> Customer:
 
 
 def available(app: Any, business_id: int, customer_id: int) -> int:
-    return ledger.balance(app.test_session(), Actor.system(business_id), customer_id).available
+    return balances.balance(app.test_session(), Actor.system(business_id), customer_id).available
 
 
 def enqueue(app: Any, customer_id: int, purpose: str) -> int:
@@ -287,7 +288,7 @@ def test_deleting_forfeits_points_anonymises_and_signs_out(app: Any, shop: Simpl
     closed = profiles.delete_account(db, me, "delete-key-1", confirm="  Удалить ", ip="192.0.2.7")
 
     assert closed.forfeited == 175 and closed.operation_id is not None
-    balance = ledger.balance(db, Actor.system(shop.id), me.customer_id)
+    balance = balances.balance(db, Actor.system(shop.id), me.customer_id)
     assert (balance.available, balance.pending) == (0, 0)
     assert ledger_check.check(db).ok
     kinds = db.scalars(select(Operation.kind).where(Operation.customer_id == me.customer_id)

@@ -43,6 +43,7 @@ from webapp.persistence.models import (
 from webapp.services.counter import checkout
 from webapp.services.customers import consents
 from webapp.services.customers.sign_in import Who
+from webapp.services.ledger import balances
 from webapp.services.ledger import operations as ledger
 from webapp.services.notify import outbox, push, push_messages, push_settings
 from webapp.services.notify.push_reminders import Reminded, remind, send_reminders, sleeping_text
@@ -487,7 +488,7 @@ def test_sleeping_customers_with_points_get_one_reminder_with_advertising_consen
     db.commit()
     assert work(app) == outbox.Summary(sent=1)
     [message] = push_service.messages(browsers[ivan_id]["clientHash"])
-    balance = ledger.balance(db, Actor.system(shop.id), ivan_id).available
+    balance = balances.balance(db, Actor.system(shop.id), ivan_id).available
     assert message["body"] == sleeping_text(balance)
     assert message["body"].startswith(f"Давно вас не видели! На вашем счёте {balance} балл")
 

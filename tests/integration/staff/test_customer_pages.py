@@ -17,7 +17,7 @@ from webapp.domain.actor import Actor
 from webapp.persistence.models import Branch, Operation, Order
 from webapp.services.counter import orders
 from webapp.services.customers import accounts as customers
-from webapp.services.ledger import operations as ledger
+from webapp.services.ledger import balances
 from webapp.services.staff import accounts as staff
 from webapp.services.staff import sign_in
 
@@ -107,7 +107,7 @@ def _page(client: Any, world: SimpleNamespace) -> str:
 
 
 def _available(app: Any, world: SimpleNamespace) -> int:
-    return ledger.balance(
+    return balances.balance(
         app.test_session(), Actor.system(world.business_id), world.customer_id
     ).available
 

@@ -52,7 +52,9 @@ NOTE_LIMIT = 1000
 
 
 @dataclass(frozen=True)
-class Place:
+class Workplace:
+    """The business and the branch a counter works at, as the counter's pages show them."""
+
     business_id: int
     business_name: str
     currency: str
@@ -95,7 +97,7 @@ class Panel:
     categories: list[str]
 
 
-_PLACE = (
+_WORKPLACE = (
     select(Business.name, Business.currency, Business.timezone, Branch.name)
     .join(Branch, Branch.business_id == Business.id)
     .where(Business.id == bindparam("business"), Branch.id == bindparam("branch"))
@@ -103,12 +105,12 @@ _PLACE = (
 
 
 @reads
-def place(session: Session, actor: Actor, branch_id: int) -> Place:
+def workplace(session: Session, actor: Actor, branch_id: int) -> Workplace:
     """The business and the branch the counter works at (404 for another business's)."""
-    row = session.execute(_PLACE, {"business": actor.business_id, "branch": branch_id}).first()
+    row = session.execute(_WORKPLACE, {"business": actor.business_id, "branch": branch_id}).first()
     if row is None:
         raise NotFound("unknown_branch")
-    return Place(actor.business_id, row[0], row[1], row[2], branch_id, row[3])
+    return Workplace(actor.business_id, row[0], row[1], row[2], branch_id, row[3])
 
 
 @reads

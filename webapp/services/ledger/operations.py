@@ -35,7 +35,6 @@ from webapp.persistence.ledger_store import LedgerStore, OperationRow
 from webapp.persistence.models import Lot, Operation, Order
 from webapp.services.abuse import adjustments as abuse_adjustments
 from webapp.services.ledger import adjustment_checks
-from webapp.services.ledger.balances import balance as balance  # its old address
 from webapp.services.notify import wallet_updates
 from webapp.services.staff import audit
 from webapp.services.unit_of_work import UnitOfWork, Work, run_once

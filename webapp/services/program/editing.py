@@ -1,4 +1,5 @@
-"""The owner's "Программа" page: what it shows, the live preview, and saving a version.
+"""The owner editing the program: the program as the editor shows it, a draft's preview,
+and saving a new version.
 
 Everything the page displays (the rule sentence, warnings, the cost estimate) is
 computed here, on the server; the page script only sends the form and shows the answer.
@@ -60,10 +61,13 @@ class Submission:
 
 
 @dataclass(frozen=True)
-class Page:
+class Editor:
+    """What the owner edits: a preset's or the current version's settings, their preview,
+    the versions so far, and the key a save will carry."""
+
     business_name: str
     preset: str
-    presets: list[tuple[str, str]]  # (name, Russian title)
+    presets: list[tuple[str, str]]  # (name, title in the reader's language)
     settings: ProgramSettings | None  # what the form shows; None: the refused submission
     preview: Preview | None
     history: list[HistoryRow]
@@ -79,10 +83,10 @@ class _Business:
 
 
 @reads
-def page(session: Session, actor: Actor, preset_name: str | None = None,
-         lang: str = "ru") -> Page:
-    """The page in ``lang``: the requested preset's values, or the current version's, or
-    the default."""
+def open_editor(session: Session, actor: Actor, preset_name: str | None = None,
+                lang: str = "ru") -> Editor:
+    """The editor in ``lang`` with the requested preset's values, or the current
+    version's, or the default preset's."""
     _owner(actor)
     business = _business(session, actor)
     current = programs.current(session, actor)
@@ -91,15 +95,15 @@ def page(session: Session, actor: Actor, preset_name: str | None = None,
     else:
         name = preset_or_default(preset_name)
         settings = programs.preset(name)
-    return Page(business.name, name, _presets(lang), settings,
+    return Editor(business.name, name, _presets(lang), settings,
                 _preview(session, actor, settings, business, lang),
                 _history(session, actor, business, lang), secrets.token_urlsafe(24))
 
 
 @reads
-def page_with_error(session: Session, actor: Actor, *, preset: str,
-                    settings: dict[str, Any] | None, idempotency_key: str,
-                    error: str, lang: str = "ru") -> Page:
+def refused_editor(session: Session, actor: Actor, *, preset: str,
+                   settings: dict[str, Any] | None, idempotency_key: str,
+                   error: str, lang: str = "ru") -> Editor:
     """The page again after a refused save: the message and the same key; a preview when
     the submitted ``settings`` could be read (the view shows the submitted values)."""
     _owner(actor)
@@ -110,7 +114,7 @@ def page_with_error(session: Session, actor: Actor, *, preset: str,
     except InvalidSetting:
         shown = None
     key = idempotency_key or secrets.token_urlsafe(24)
-    return Page(business.name, preset_or_default(preset), _presets(lang), None, shown,
+    return Editor(business.name, preset_or_default(preset), _presets(lang), None, shown,
                 _history(session, actor, business, lang), key, error)
 
 
