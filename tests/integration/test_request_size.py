@@ -54,6 +54,23 @@ def _workers(master: int) -> list[int]:
     return found
 
 
+def _booted_workers(master: int, count: int, within: float = 20) -> tuple[list[int], int]:
+    """The workers once all ``count`` are forked and have loaded the app, and their RSS.
+
+    "Ready" means one worker answered; gunicorn forks the others a moment apart and each
+    then imports the app, so a busy machine can still be starting the second one.
+    """
+    deadline, last = time.monotonic() + within, -1
+    while time.monotonic() < deadline:
+        workers = _workers(master)
+        rss = _rss_kb(workers) if len(workers) == count else -1
+        if rss > 0 and abs(rss - last) <= last // 100:  # loaded: no longer growing
+            return workers, rss
+        last = rss
+        time.sleep(0.5)
+    raise AssertionError(f"{count} workers did not boot within {within} s: {_workers(master)}")
+
+
 def _rss_kb(pids: list[int]) -> int:
     total = 0
     for pid in pids:
@@ -84,9 +101,7 @@ def _raw_request(server: Served, head: str, body: bytes, timeout: float = 15) ->
 @pytest.mark.slow
 def test_a_200_mb_body_is_refused_before_it_is_read(served: tuple[Served, int]) -> None:
     server, shop_id = served
-    workers = _workers(server.process.pid)
-    assert len(workers) == 2
-    before = _rss_kb(workers)
+    workers, before = _booted_workers(server.process.pid, 2)
     head = (f"POST /c/{shop_id}/sign-in HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\n"
             f"Content-Length: {200 * MB}\r\nConnection: close\r\n\r\n")
