@@ -8,6 +8,7 @@ tests never write into the tree by themselves."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,6 +87,38 @@ def staff_sign_in(page: Any, url: str, business_id: int, login: str, then: str |
     query = f"?next={then}" if then else ""
     page.goto(f"{url}/b/{business_id}/staff/sign-in{query}")
     fill_staff_sign_in(page, login)
+
+
+@dataclass
+class LostAnswer:
+    """A close whose first answer never reaches the page, and what its status line showed."""
+
+    lost: list[str]  # the request bodies whose answers were dropped (one at most)
+    shown: list[str]  # every text the close's status line took, in order
+
+
+def lose_the_first_close_answer(page: Any) -> LostAnswer:
+    """The server closes the order but the page never hears back, once; the retry goes
+    through. The "retrying" line shows for only half a second, shorter than expect()'s
+    polling gaps on a slow machine, so every text the status line takes is recorded."""
+    seen = LostAnswer([], [])
+
+    def drop_the_answer(route: Any) -> None:
+        if not seen.lost:
+            seen.lost.append(route.request.post_data or "")
+            route.fetch()
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/close$"), drop_the_answer)
+    page.expose_function("noteStatus", lambda text: seen.shown.append(text))
+    page.evaluate("""() => {
+        const status = document.getElementById("close-status");
+        new MutationObserver(() => window.noteStatus(status.textContent))
+            .observe(status, {childList: true, characterData: true, subtree: true});
+    }""")
+    return seen
 
 
 def require_chromium() -> None:

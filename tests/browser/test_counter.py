@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    lose_the_first_close_answer,
     require_chromium,
     serve,
     staff_sign_in,
@@ -190,32 +191,12 @@ def test_a_lost_answer_is_retried_with_the_same_key(counter: Counter, browser_wi
     page = browser_with_camera(blank_y4m(tmp_path / "blank.y4m"))
     sign_in(page, counter, "cashier",
             f"{counter_path(counter)}/customers/{counter.customer_id}")
-    lost: list[str] = []
-
-    def drop_the_answer(route: Any) -> None:
-        if not lost:  # the server closes the order, but the answer never arrives
-            lost.append(route.request.post_data or "")
-            route.fetch()
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    page.route(re.compile(r"/close$"), drop_the_answer)
-    # The "retrying" line shows for only half a second before the retry lands and the
-    # page moves on, shorter than expect()'s polling gaps on a slow machine: record
-    # every text the status line shows instead of racing to see it.
-    shown: list[str] = []
-    page.expose_function("noteStatus", lambda text: shown.append(text))
-    page.evaluate("""() => {
-        const status = document.getElementById("close-status");
-        new MutationObserver(() => window.noteStatus(status.textContent))
-            .observe(status, {childList: true, characterData: true, subtree: true});
-    }""")
+    seen = lose_the_first_close_answer(page)
     page.get_by_label("Сумма заказа, ₽").fill("1000")
     page.locator("#confirm").click()
     expect(page).to_have_url(re.compile(r"/orders/\d+$"))
-    assert any("пробуем ещё раз" in text for text in shown), shown
-    assert lost and counter.count(Order) == 1
+    assert any("пробуем ещё раз" in text for text in seen.shown), seen.shown
+    assert seen.lost and counter.count(Order) == 1
     assert int(page.locator("#balance-after").get_attribute("data-points")) \
         == counter.available() == 2100 + 50
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import lose_the_first_close_answer
 from tests.browser.fake_camera import blank_y4m
 from tests.browser.test_counter import (  # noqa: F401 (fixtures: shop, camera browser)
     Counter,
@@ -45,27 +46,10 @@ def test_the_counter_switches_to_english_and_its_scripts_follow(
 
     # A close whose answer is lost is retried, saying so in English (recorded as it
     # shows: the line lasts half a second).
-    lost: list[str] = []
-
-    def drop_the_answer(route: Any) -> None:
-        if not lost:
-            lost.append(route.request.post_data or "")
-            route.fetch()
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    page.route(re.compile(r"/close$"), drop_the_answer)
-    shown: list[str] = []
-    page.expose_function("noteStatus", lambda text: shown.append(text))
-    page.evaluate("""() => {
-        const status = document.getElementById("close-status");
-        new MutationObserver(() => window.noteStatus(status.textContent))
-            .observe(status, {childList: true, characterData: true, subtree: true});
-    }""")
+    seen = lose_the_first_close_answer(page)
     page.locator("#confirm").click()
     expect(page).to_have_url(re.compile(r"/orders/\d+$"))
-    assert "Closing…" in shown and "No connection, trying again…" in shown, shown
+    assert "Closing…" in seen.shown and "No connection, trying again…" in seen.shown, seen.shown
     assert counter.count(Order) == 1
     expect(page.get_by_role("heading", name=re.compile(r"^Order #\d+ closed$"))).to_be_visible()
 
