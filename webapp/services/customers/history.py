@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 from sqlalchemy import func, select
@@ -22,14 +21,13 @@ from webapp.catalogue import N_, gettext_for, words_for
 from webapp.domain import cards, history_text
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
-from webapp.domain.errors import NotFound, PermissionDenied, UnknownCustomer, UnknownOrder
+from webapp.domain.errors import PermissionDenied, UnknownCustomer, UnknownOrder
 from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
 from webapp.domain.money import format_money, input_value
 from webapp.persistence.models import (
     Account,
     Branch,
-    Business,
     Customer,
     Entry,
     Operation,
@@ -37,6 +35,7 @@ from webapp.persistence.models import (
     StaffUser,
     Transfer,
 )
+from webapp.services.business.view import BusinessView, business_view
 from webapp.services.ledger import adjustment_request_list, adjustment_requests
 from webapp.services.ledger import operations as ledger
 from webapp.services.ledger.balances import balance_of
@@ -128,19 +127,6 @@ class Refunded:
     points: int  # net points taken from the customer (negative: given back)
     owed: int
     available: int
-
-
-@dataclass(frozen=True)
-class BusinessView:
-    name: str
-    currency: str
-    zone: ZoneInfo
-
-    def local(self, moment: datetime) -> str:
-        return moment.astimezone(self.zone).strftime("%d.%m.%Y %H:%M")
-
-    def day(self, moment: datetime) -> str:
-        return moment.astimezone(self.zone).strftime("%d.%m.%Y")
 
 
 # -- the history page --------------------------------------------------------------------
@@ -325,10 +311,8 @@ def require_manager(actor: Actor) -> None:
 
 
 def business_of(session: Session, actor: Actor) -> BusinessView:
-    row = session.get(Business, actor.business_id)
-    if row is None:
-        raise NotFound("unknown_business")
-    return BusinessView(row.name, row.currency, ZoneInfo(row.timezone))
+    """The acting staff member's business, as the history pages show it."""
+    return business_view(session, actor.business_id)
 
 
 def customer_of(session: Session, actor: Actor, customer_id: int) -> Customer:

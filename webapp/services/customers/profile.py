@@ -15,7 +15,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy import update as update_rows
@@ -31,7 +30,6 @@ from webapp.persistence.ledger_store import LedgerStore
 from webapp.persistence.models import (
     Asset,
     Branch,
-    Business,
     Consent,
     Customer,
     CustomerSession,
@@ -40,9 +38,10 @@ from webapp.persistence.models import (
     OutboxMessage,
     SignInCode,
 )
+from webapp.services.business.view import business_view
 from webapp.services.customers import accounts as customers
 from webapp.services.customers import consents, phones
-from webapp.services.customers.history import BusinessView, describe
+from webapp.services.customers.history import describe
 from webapp.services.customers.sign_in import Who
 from webapp.services.ledger import adjustment_requests, forfeit
 from webapp.services.notify import outbox, push, wallet_updates
@@ -101,7 +100,7 @@ def update(session: Session, who: Who, *, name: str | None,
     """Change the name and birthday (both optional); bad input changes nothing."""
     clean_name = _clean_name(name)
     customer = _customer(session, who)
-    zone = ZoneInfo(_business(session, who).timezone)
+    zone = business_view(session, who.business_id).zone
     # "Not in the future" by the business's calendar: just after midnight in Moscow it
     # is still yesterday in UTC, and a birthday today would be refused.
     clean_birthday = _clean_birthday(birthday, (now or utcnow()).astimezone(zone).date())
@@ -163,8 +162,7 @@ def set_advertising(session: Session, who: Who, granted: bool, *, ip: str | None
 def export(session: Session, who: Who, now: datetime | None = None) -> dict[str, Any]:
     """Everything we hold about the person, as JSON-ready data (ISO times, integers)."""
     customer = _customer(session, who)
-    business = _business(session, who)
-    view = BusinessView(business.name, business.currency, ZoneInfo(business.timezone))
+    business = view = business_view(session, who.business_id)
     cid, bid = who.customer_id, who.business_id
     history = session.scalars(select(Consent).where(Consent.business_id == bid,
                                                     Consent.customer_id == cid)
@@ -319,12 +317,6 @@ def _customer(session: Session, who: Who) -> Customer:
             or customer.status != "active":
         raise UnknownCustomer()
     return customer
-
-
-def _business(session: Session, who: Who) -> Business:
-    business = session.get(Business, who.business_id)
-    assert business is not None  # _customer found a row of this business
-    return business
 
 
 def _assets(session: Session, who: Who) -> list[AssetView]:

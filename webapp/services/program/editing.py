@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from webapp.catalogue import gettext_for, words_for
 from webapp.domain.actor import Actor, Role
-from webapp.domain.errors import NotFound, PermissionDenied
+from webapp.domain.errors import PermissionDenied
 from webapp.domain.presets import TITLES, preset_or_default
 from webapp.domain.program import InvalidSetting, ProgramSettings
 from webapp.domain.rules_text import describe, warning_text
 from webapp.domain.simulation import estimate_text
-from webapp.persistence.models import Business
+from webapp.services.business.view import BusinessView, business_view
 from webapp.services.program import versions as programs
 from webapp.services.program.simulation import estimate_for_business
 from webapp.services.unit_of_work import UnitOfWork, Work, reads
@@ -75,13 +74,6 @@ class Editor:
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class _Business:
-    name: str
-    currency: str
-    timezone: str
-
-
 @reads
 def open_editor(session: Session, actor: Actor, preset_name: str | None = None,
                 lang: str = "ru") -> Editor:
@@ -123,11 +115,11 @@ def _presets(lang: str) -> list[tuple[str, str]]:
     return [(key, _(title)) for key, title in TITLES.items()]
 
 
-def _history(session: Session, actor: Actor, business: _Business,
+def _history(session: Session, actor: Actor, business: BusinessView,
              lang: str) -> list[HistoryRow]:
     words = words_for(lang)
-    return [HistoryRow(v.version, _title(v.preset, lang), _local(v.effective_from, business),
-                       _local(v.created_at, business),
+    return [HistoryRow(v.version, _title(v.preset, lang), business.local(v.effective_from),
+                       business.local(v.created_at),
                        describe(v.settings, words, business.currency).sentence)
             for v in programs.history(session, actor)]
 
@@ -150,21 +142,13 @@ def save(session: Work, actor: Actor, submitted: Submission) -> int:
         business = _business(db, actor)
     result = programs.save(work, actor, submitted.idempotency_key,
                            settings=submitted.settings, preset_name=submitted.preset,
-                           effective_from=_utc(submitted.starts_at, business))
+                           effective_from=None if submitted.starts_at is None
+                           else business.utc(submitted.starts_at))
     return int(result["version"])
 
 
-def _utc(moment: datetime | None, business: _Business) -> datetime | None:
-    """A start in UTC; one without an offset is in the business's time zone."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(business.timezone))
-    return moment.astimezone(UTC)
-
-
 def _preview(session: Session, actor: Actor, settings: ProgramSettings,
-             business: _Business, lang: str) -> Preview:
+             business: BusinessView, lang: str) -> Preview:
     words = words_for(lang)
     _, warnings = programs.parse(settings)
     text = describe(settings, words, business.currency)
@@ -179,11 +163,8 @@ def _owner(actor: Actor) -> None:
         raise PermissionDenied("program_owner_only")
 
 
-def _business(session: Session, actor: Actor) -> _Business:
-    row = session.get(Business, actor.business_id)
-    if row is None:
-        raise NotFound("unknown_business")
-    return _Business(row.name, row.currency, row.timezone)
+def _business(session: Session, actor: Actor) -> BusinessView:
+    return business_view(session, actor.business_id)
 
 
 def _title(preset: str | None, lang: str) -> str:
@@ -191,5 +172,3 @@ def _title(preset: str | None, lang: str) -> str:
     return _(TITLES[preset]) if preset in TITLES else _("Своя")
 
 
-def _local(moment: datetime, business: _Business) -> str:
-    return moment.astimezone(ZoneInfo(business.timezone)).strftime("%d.%m.%Y %H:%M")
