@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Response, abort, current_app, jsonify, request, url_for
-from flask_babel import gettext
 from flask_babel import gettext as _
 
 from webapp import i18n
@@ -50,7 +49,7 @@ def worker_url(business_id: int) -> str:
     worker has no words of its own)."""
     shell = ",".join(url_for("static", filename=f) for f in SHELL)
     return url_for("customer_app.service_worker", business_id=business_id, v=SW_VERSION,
-                   shell=shell, lang=i18n.current(), title=gettext("Баллы"))
+                   shell=shell, lang=i18n.current(), title=_("Баллы"))
 
 
 @bp.get("/sw.js")
