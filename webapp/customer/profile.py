@@ -10,6 +10,7 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
+from webapp import i18n
 from webapp.current import unit_of_work
 from webapp.customer.access import CLEAR_SITE_DATA, clear_cookie, signed_in
 from webapp.customer.views import bp, client_ip
@@ -85,7 +86,7 @@ def advertising(who: Who, business_id: int) -> BaseResponse:
 @bp.get("/export.json")
 @signed_in
 def export(who: Who, business_id: int) -> Response:
-    data = customer_profile.export(unit_of_work(), who)
+    data = customer_profile.export(unit_of_work(), who, lang=i18n.current())
     response = Response(json.dumps(data, ensure_ascii=False, indent=2),
                         mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="regulars-my-data.json"'

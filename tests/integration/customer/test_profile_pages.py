@@ -4,6 +4,7 @@ data export and deleting the account (the rules themselves: test_profile_service
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -88,6 +89,16 @@ def test_the_export_is_the_customers_own_data(app: Any, shop: SimpleNamespace,
     data = json.loads(answer.get_data(as_text=True))
     assert data["profile"]["phone"] == PHONE
     assert "+79167654321" not in answer.get_data(as_text=True)
+
+
+def test_the_export_describes_points_in_the_customers_language(app: Any, shop: SimpleNamespace,
+                                                               ivan: Any) -> None:
+    russian = json.loads(ivan.get(f"/c/{shop.id}/export.json").get_data(as_text=True))
+    english = json.loads(ivan.get(f"/c/{shop.id}/export.json?lang=en").get_data(as_text=True))
+    said = [p["description"] for p in russian["points"]]
+    assert said and all(re.search("[А-Яа-я]", text) for text in said), said
+    told = [p["description"] for p in english["points"]]
+    assert len(told) == len(said) and not any(re.search("[А-Яа-я]", t) for t in told), told
 
 
 def test_deleting_needs_the_word_and_then_forgets_the_person(app: Any, shop: SimpleNamespace,

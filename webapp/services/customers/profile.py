@@ -159,8 +159,10 @@ def set_advertising(session: Session, who: Who, granted: bool, *, ip: str | None
 
 
 @reads
-def export(session: Session, who: Who, now: datetime | None = None) -> dict[str, Any]:
-    """Everything we hold about the person, as JSON-ready data (ISO times, integers)."""
+def export(session: Session, who: Who, now: datetime | None = None,
+           lang: str = "ru") -> dict[str, Any]:
+    """Everything we hold about the person, as JSON-ready data (ISO times, integers);
+    operations are described in ``lang``."""
     customer = _customer(session, who)
     business = view = business_view(session, who.business_id)
     cid, bid = who.customer_id, who.business_id
@@ -197,7 +199,7 @@ def export(session: Session, who: Who, now: datetime | None = None) -> dict[str,
                     "refunded_minor": int(o.refunded_minor), "currency": business.currency,
                     "status": o.status} for o, branch in orders],
         "points": [{"at": _iso(op.created_at), "kind": op.kind, "points": int(op.points),
-                    "description": describe(op, view)} for op in operations],
+                    "description": describe(op, view, lang)} for op in operations],
     }
     return data
 
