@@ -21,6 +21,7 @@ from webapp.domain.presets import PRESETS
 from webapp.domain.program import BP, validate
 from webapp.domain.rules_text import describe, warning_text
 from webapp.domain.simulation import estimate_text
+from webapp.domain.wording import language_of_locale
 from webapp.persistence.models import Business
 
 
@@ -83,7 +84,7 @@ def simulate(business_id: int, preset: str | None, lang: str | None, details: bo
     if business is None:
         raise click.ClickException(f"No business {business_id}.")
     currency = business.currency
-    lang = lang or ("ru" if business.locale.lower().startswith("ru") else "en")
+    lang = lang or language_of_locale(business.locale)  # the same rule as passes and SMS
     names = {"customers": "customers", "visits": "visits_per_customer_month_bp",
              "average_check": "average_check", "redemption": "redemption_share_bp",
              "margin": "margin_bp", "messages": "messages_per_customer_month_bp",
