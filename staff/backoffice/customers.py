@@ -79,7 +79,8 @@ def refund(actor: Actor, customer_id: int, order_id: int) -> Response | tuple[st
         ), error.status
     flash(
         _("Возврат %(amount)s по заказу №%(order)s: %(points)s",
-          amount=format_money(done.refund_minor, "RUB", i18n.current()), order=done.order_id,
+          amount=format_money(done.refund_minor, done.currency, i18n.current()),
+          order=done.order_id,
           points=_points_moved(done.points)) + _owed(done.owed),
         "success",
     )

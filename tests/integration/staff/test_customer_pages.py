@@ -10,11 +10,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.web_client import PASSWORD, csrf_token, page_text, staff_signed_in
 from webapp.domain.actor import Actor
-from webapp.persistence.models import Branch, Operation, Order
+from webapp.persistence.models import Branch, Business, Operation, Order
 from webapp.services.counter import orders
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import balances
@@ -158,6 +158,19 @@ def test_partial_refund_takes_the_points_back(
     assert _available(app, world) == 30
     assert _refunded(app, world) == 40000
     assert _form(html, f"refund-{world.order_id}")["amount"] == "600,00"
+
+
+def test_the_refund_is_told_in_the_business_currency(
+    app: Any, manager_client: Any, world: SimpleNamespace
+) -> None:
+    db = app.test_session()
+    db.execute(update(Business).where(Business.id == world.business_id).values(currency="EUR"))
+    db.commit()
+    form = {**_form(_page(manager_client, world), f"refund-{world.order_id}"), "amount": "400"}
+    assert manager_client.post(_refund_url(world), data=form).status_code == 302
+    html = page_text(manager_client.get(_url(world)))
+    assert f"Возврат 400 € по заказу №{world.order_id}" in html
+    assert "₽ по заказу" not in html
 
 
 def test_the_same_form_twice_refunds_once(

@@ -28,6 +28,7 @@ from webapp.domain.money import format_money, input_value
 from webapp.persistence.models import (
     Account,
     Branch,
+    Business,
     Customer,
     Entry,
     Operation,
@@ -124,6 +125,7 @@ class CustomerHistory:
 class Refunded:
     order_id: int
     refund_minor: int
+    currency: str  # the business's, for showing refund_minor
     points: int  # net points taken from the customer (negative: given back)
     owed: int
     available: int
@@ -275,17 +277,16 @@ def refund(
     """
     require_manager(actor)
     with UnitOfWork.of(session).read() as db:
-        owner = db.scalar(
-            select(Order.customer_id).where(
-                Order.id == order_id, Order.business_id == actor.business_id
-            )
-        )
-    if owner is None or owner != customer_id:
+        found = db.execute(
+            select(Order.customer_id, Business.currency)
+            .join(Business, Business.id == Order.business_id)
+            .where(Order.id == order_id, Order.business_id == actor.business_id)
+        ).first()
+    if found is None or found.customer_id != customer_id:
         raise UnknownOrder("order_not_customers", order_id=order_id)
     result = ledger.reverse(session, actor, key, order_id=order_id, refund_minor=refund_minor)
-    return Refunded(
-        order_id, refund_minor, int(result["points"]), int(result["owed"]), int(result["available"])
-    )
+    return Refunded(order_id, refund_minor, found.currency, int(result["points"]),
+                    int(result["owed"]), int(result["available"]))
 
 
 def adjust(
