@@ -107,6 +107,7 @@ class Operation(Base):
         ),
         Index("ix_operations_customer_created", "customer_id", "created_at"),
         Index("ix_operations_order", "order_id"),
+        Index("ix_operations_staff_created", "business_id", "staff_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

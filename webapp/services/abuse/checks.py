@@ -17,9 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Table, and_, bindparam, exists, func, select
+from sqlalchemy import Select, Table, bindparam, exists, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from webapp.domain import abuse as rules
@@ -79,7 +78,7 @@ def check_close(
             "day_start": start, "day_end": end,
             "customer_cap": 2 * limits.accruals_per_customer_day + 1,
             "staff_id": staff_id, "since": now - rules.HOUR, "now": now,
-            "staff_cap": 2 * limits.accruals_per_staff_hour + 1,
+            "staff_cap": 2 * limits.accruals_per_staff_hour + 2,  # this close's own too
             "last_since": now - timedelta(minutes=limits.redeem_after_accrual_minutes),
             **subjects,
         }).one()._mapping
@@ -90,8 +89,8 @@ def check_close(
         customer_id=customer_id,
         staff_id=staff_id,
         customer_accruals_today=found.get("customer"),
-        # this close has no audit event yet: count it here
-        staff_accruals_last_hour=found["staff"] + 1 if "staff" in found else None,
+        # this close's own accrual (written at ``now``) is among them
+        staff_accruals_last_hour=found.get("staff"),
         last_accrual_at=found.get("last"),
     )
     verdict = rules.check_close(limits, counts, now, zone)
@@ -209,40 +208,22 @@ def _customer_accruals() -> ScalarSelect[int]:
 
 
 def _staff_accruals() -> ScalarSelect[int]:
-    """Earlier accruals on orders by one staff member in (since, now].
+    """Earlier accruals on orders by one staff member in (since, now]:
+    ix_operations_staff_created (business_id, staff_id, created_at).
 
-    operations has no index on staff_id, so this walks the audit trail's
-    ix_audit_events_staff (business_id, staff_id, at) — every staff close and ledger
-    write records an event with its order in the same transaction — and reaches the
-    operations through ix_operations_order. The close being checked has no audit
-    event yet: the caller adds it.
+    An order has at most one accrual or hold (uq_operations_order_accrual), so the
+    rows need no de-duplication and the count stops at ``staff_cap`` rows. The close
+    being checked has written its accrual (at ``now``) before the check: it is counted.
     """
-    since: BindParameter[datetime] = bindparam("since")
-    now: BindParameter[datetime] = bindparam("now")
-    staff_id: BindParameter[int] = bindparam("staff_id")
     rows = (
-        select(_ops.id)
-        .select_from(_audit)
-        .join(
-            _operations,
-            and_(
-                _ops.order_id == _audit.c.order_id,
-                _ops.kind.in_(_EARNED),
-                _ops.staff_id == staff_id,
-                _ops.created_at > since,
-                _ops.created_at <= now,
-            ),
-        )
-        .where(
-            _audit.c.business_id == bindparam("business_id"),
-            _audit.c.staff_id == staff_id,
-            _audit.c.at > since,
-            _audit.c.at <= now,
-            _audit.c.order_id.is_not(None),
-        )
-        .distinct()
-        .limit(bindparam("staff_cap"))
-        .subquery()
+        select(_ops.id).where(
+            _ops.business_id == bindparam("business_id"),
+            _ops.staff_id == bindparam("staff_id"),
+            _ops.created_at > bindparam("since"),
+            _ops.created_at <= bindparam("now"),
+            _ops.kind.in_(_EARNED),
+            _ops.order_id.is_not(None),
+        ).limit(bindparam("staff_cap")).subquery()
     )
     return select(func.count()).select_from(rows).scalar_subquery()
 
