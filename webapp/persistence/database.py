@@ -21,7 +21,10 @@ def engine_options(url: str) -> dict[str, Any]:
     if make_url(url).get_backend_name() == "sqlite":
         # sqlite3's timeout is SQLite's busy timeout: writers wait for the lock this long.
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
-    return {"pool_size": 10, "max_overflow": 20}
+    # Prepare every statement on first use (psycopg's default waits for the 5th): a
+    # counter close's statements recur on every pooled connection, and PostgreSQL then
+    # skips parsing and planning them (-0.3 ms of its CPU per close, counter_close.md).
+    return {"pool_size": 10, "max_overflow": 20, "connect_args": {"prepare_threshold": 0}}
 
 
 def configure_engine(engine: Engine) -> Engine:
