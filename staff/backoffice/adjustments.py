@@ -130,5 +130,5 @@ def _list_page(actor: Actor, *, error: str | None = None, error_at: str | None =
 def points_text(points: int, *, signed: bool = True) -> str:
     """Points in the page's language, the number as typed (no grouping): "+5000 баллов",
     "−1 point"; unsigned: "5000 баллов"."""
-    unit = format_points(abs(points), words_for(i18n.current())).rsplit(" ", 1)[-1]  # the word only
-    return f"{history_text.signed(points) if signed else points} {unit}"
+    shown = history_text.signed(points) if signed else str(points)
+    return format_points(abs(points), words_for(i18n.current()), shown=shown)

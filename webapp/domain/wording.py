@@ -35,10 +35,12 @@ def is_ru(lang: str) -> bool:
     return lang.lower().replace("_", "-").split("-")[0] == "ru"
 
 
-def format_points(n: int, words: Words) -> str:
-    """Points for people: "1 250 баллов" (ru), "1,250 points" (en)."""
+def format_points(n: int, words: Words, shown: str | None = None) -> str:
+    """Points for people: "1 250 баллов" (ru), "1,250 points" (en); ``shown`` writes the
+    number another way ("+5000") while the noun still agrees with ``n``."""
     return count(words, n, words.gettext("%(n)s балл"), words.gettext("%(n)s балла"),
-                 words.gettext("%(n)s баллов"), shown=number(n, words.lang))
+                 words.gettext("%(n)s баллов"),
+                 shown=number(n, words.lang) if shown is None else shown)
 
 
 def number(n: int, lang: str) -> str:
