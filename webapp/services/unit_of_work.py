@@ -170,11 +170,9 @@ def replay_if_stored(operation: str, params: Mapping[str, Any], stored_fingerpri
     :data:`STORED_RESULT`): raise :class:`Replayed` with the first call's result (which
     ``run_once`` returns, writing nothing), IdempotencyConflict if the key was used for
     another request; return if the key is new."""
-    if stored_fingerprint is None:
-        return
-    if stored_fingerprint != fingerprint(operation, params):
-        raise IdempotencyConflict()
-    raise Replayed(json.loads(stored_result or "{}"))
+    result = _first_answer(stored_fingerprint, stored_result, fingerprint(operation, params))
+    if result is not None:
+        raise Replayed(result)
 
 
 def run_once(work: Work, business_id: int, key: str, operation: str,
@@ -237,11 +235,18 @@ def _insert_key(session: Session, row: dict[str, Any], event: dict[str, Any] | N
 
 def _stored(session: Session, business_id: int, key: str, fp: str) -> dict[str, Any] | None:
     row = session.execute(_STORED, {"business_id": business_id, "key": key}).first()
-    if row is None:
+    return None if row is None else _first_answer(row.fingerprint, row.result, fp)
+
+
+def _first_answer(stored_fingerprint: str | None, stored_result: str | None,
+                  fp: str) -> dict[str, Any] | None:
+    """What the key's first call returned; None for a new key; IdempotencyConflict when
+    the key was used for another request."""
+    if stored_fingerprint is None:
         return None
-    if row.fingerprint != fp:
+    if stored_fingerprint != fp:
         raise IdempotencyConflict()
-    result: dict[str, Any] = json.loads(row.result)
+    result: dict[str, Any] = json.loads(stored_result or "{}")
     return result
 
 
