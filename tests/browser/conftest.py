@@ -113,6 +113,8 @@ def lose_the_first_close_answer(page: Any) -> LostAnswer:
 
     page.route(re.compile(r"/close$"), drop_the_answer)
     page.expose_function("noteStatus", lambda text: seen.shown.append(text))
+    # The page may still be arriving after sign-in: observe the line once it is there.
+    page.locator("#close-status").wait_for(state="attached")
     page.evaluate("""() => {
         const status = document.getElementById("close-status");
         new MutationObserver(() => window.noteStatus(status.textContent))
