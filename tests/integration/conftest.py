@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from tests.migrating import empty_database
 from tests.web_client import PASSWORD
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
@@ -18,6 +21,12 @@ from webapp.persistence.models import Branch
 from webapp.services.business import setup as businesses
 from webapp.services.program import versions as programs
 from webapp.services.staff import accounts as staff
+
+
+@pytest.fixture
+def empty_engine(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database on the test's engine, for migrating step by step."""
+    yield from empty_database(engine, tmp_path)
 
 
 @pytest.fixture

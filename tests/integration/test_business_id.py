@@ -4,22 +4,17 @@ an entry filed under the wrong business."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
-from alembic import command
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from tests.conftest import T0
+from tests.migrating import downgrade, insert
 from webapp.domain.actor import Actor
-from webapp.persistence.database import make_engine
-from webapp.persistence.migrate import alembic_config, upgrade
+from webapp.persistence.migrate import upgrade
 from webapp.persistence.models import Business, Customer, Entry
 from webapp.services.ledger import operations as ledger
 from webapp.services.ledger.invariants import check
@@ -27,39 +22,6 @@ from webapp.services.ledger.invariants import check
 NINE = ("transfers", "entries", "consents", "customer_sessions", "push_subscriptions",
         "pass_registrations", "checkin_uses", "push_reminders", "staff_branches")
 WHEN = datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None)
-
-
-@pytest.fixture
-def empty_engine(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database to migrate step by step: a new SQLite file, or a new schema
-    of the PostgreSQL test database (dropped afterwards)."""
-    if engine.dialect.name == "sqlite":
-        fresh = make_engine(f"sqlite:///{tmp_path / 'migrate.sqlite3'}")
-        yield fresh
-        fresh.dispose()
-        return
-    schema = f"migrate_{uuid.uuid4().hex[:12]}"
-    with engine.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    url = engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
-    fresh = make_engine(url.render_as_string(hide_password=False))
-    try:
-        yield fresh
-    finally:
-        fresh.dispose()
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-
-
-def downgrade(engine: Engine, revision: str) -> None:
-    with engine.connect() as connection:  # as migrate.upgrade: the environment commits
-        command.downgrade(alembic_config(connection), revision)
-
-
-def insert(connection: Connection, table: str, **row: Any) -> None:
-    columns = ", ".join(row)
-    values = ", ".join(f":{name}" for name in row)
-    connection.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({values})"), row)
 
 
 def populate(connection: Connection, b: int) -> None:

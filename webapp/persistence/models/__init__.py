@@ -25,7 +25,7 @@ from webapp.persistence.models.ledger import (
     Transfer,
 )
 from webapp.persistence.models.limits import RateCounter
-from webapp.persistence.models.order import Order
+from webapp.persistence.models.order import Order, OrderLine, ServiceCategory
 from webapp.persistence.models.program import EntitlementUse, ProgramVersion
 from webapp.persistence.models.push import PushReminder, PushSubscription
 from webapp.persistence.models.staff import StaffSession, StaffUser, staff_branches
@@ -51,6 +51,7 @@ __all__ = [
     "Lot",
     "Operation",
     "Order",
+    "OrderLine",
     "OutboxMessage",
     "PassRegistration",
     "ProgramVersion",
@@ -58,6 +59,7 @@ __all__ = [
     "PushSubscription",
     "RateCounter",
     "RedeemConfirmation",
+    "ServiceCategory",
     "SignInCode",
     "StaffInvite",
     "StaffSession",

@@ -79,6 +79,8 @@ class Consent(Base):
     granted: Mapped[bool]
     text_version: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16))  # pwa, counter, api
+    # Who took it at the counter (the customer confirmed on the screen or by code).
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     ip: Mapped[str | None] = mapped_column(String(45))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
