@@ -89,6 +89,9 @@ MESSAGES: dict[str, str] = {
     "downgrade_needs_window": N_("Понижать уровень можно только при подсчёте за последние месяцы."),
     "setting_count_range": N_("%(field)s: нужно целое число от %(low)s до %(high)s."),
     "setting_text_length": N_("%(field)s: текст от 1 до %(limit)s символов."),
+    "line_rule_target": N_("%(field)s: правило относится к одному типу позиций (работа,"
+                           " запчасть, другое) или к одной категории."),
+    "line_rule_twice": N_("%(field)s: для этого типа или категории правило уже есть."),
     "settings_malformed": N_("Настройки программы не читаются: проверьте поля."),
     "redeem_points_malformed": N_("Баллы к оплате — целое число, 0 или больше."),
     "redeem_over_cap": N_("Максимум баллов к оплате этого заказа: %(max)s."),
@@ -126,6 +129,21 @@ MESSAGES: dict[str, str] = {
     ),
     "card_unknown_here": N_("Такой карты нет ни у одного клиента."),
     "category_length": N_("Категория услуги — от 1 до 64 символов."),
+    "refund_by_lines": N_("В заказе несколько позиций: оформите возврат по позициям."),
+    "refund_by_amount_done": N_("По этому заказу уже был возврат суммой: возврат по позициям"
+                                " невозможен."),
+    "return_nothing": N_("Укажите, сколько вернуть хотя бы по одной позиции."),
+    "order_line_unknown": N_("В заказе нет позиции %(position)s."),
+    "return_over_sold": N_("Позиция %(position)s: вернуть можно не больше %(left)s."),
+    "line_price_missing": N_("Позиция %(position)s: укажите цену."),
+    "order_lines_missing": N_("В заказе нет ни одной позиции."),
+    "order_lines_too_many": N_("В заказе не больше %(limit)s позиций."),
+    "line_quantity_range": N_("Позиция %(position)s: количество — целое число от 1 до"
+                              " %(high)s."),
+    "line_kind_unknown": N_("Позиция %(position)s: тип — работа, запчасть или другое."),
+    "line_name_length": N_("Позиция %(position)s: название не длиннее %(limit)s символов."),
+    "lines_total_mismatch": N_("Сумма заказа %(total_minor)s не равна сумме позиций"
+                               " %(lines_minor)s."),
     "confirmation_needed": N_(
         "Для списания баллов сверх %(threshold)s нужно подтверждение клиента: отправьте ему код."
     ),

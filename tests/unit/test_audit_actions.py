@@ -13,14 +13,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def recorded_actions() -> set[str]:
     """Literal action names passed to ``audit.record``, ``audit.event`` (an event written
-    with an idempotency key) and the ledger's ``_write``."""
+    with an idempotency key) and the ledger's ``write``."""
     found = set()
     for path in [*ROOT.glob("webapp/**/*.py"), *ROOT.glob("staff/**/*.py")]:
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if not isinstance(node, ast.Call):
                 continue
             name = ast.unparse(node.func)
-            position = {"audit.record": 2, "audit.event": 1, "_write": 3}.get(name)
+            position = {"audit.record": 2, "audit.event": 1, "write": 3}.get(name)
             if position is None or len(node.args) <= position:
                 continue
             argument = node.args[position]

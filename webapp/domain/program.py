@@ -69,8 +69,27 @@ class StampCard:
     category: str
     title: str
     every: int
-    reward_bp: int = BP  # 10 000 = free
+    reward_bp: int = BP  # 10 000 = free: a share of the matching line
     per_asset: bool = False  # count per vehicle/device instead of per customer
+    reward_minor: int | None = None  # a fixed reward instead, up to the line's amount
+
+
+LINE_KINDS = ("work", "part", "other")
+
+
+@dataclass(frozen=True)
+class LineRule:
+    """How the lines of one kind (work, part, other) or one category earn and discount.
+
+    A category's rule wins over its kind's. ``accrual_bp`` replaces the program's and
+    the tier's rate on those lines (0: no points on parts); ``discounted=False`` keeps
+    the card's and the tier's discount off them (the margin on parts).
+    """
+
+    kind: str | None = None
+    category: str | None = None
+    accrual_bp: int | None = None
+    discounted: bool = True
 
 
 @dataclass(frozen=True)
@@ -99,6 +118,7 @@ class ProgramSettings:
     downgrade_grace_days: int | None = None  # None: tiers are never lost
     stamp_cards: tuple[StampCard, ...] = ()
     bonuses: Bonuses = field(default_factory=Bonuses)
+    line_rules: tuple[LineRule, ...] = ()
 
     @property
     def earns_points(self) -> bool:
@@ -158,9 +178,12 @@ def validate(settings: ProgramSettings) -> list[Warning]:
         _bp(f"stamp_cards[{i}].reward_bp", card.reward_bp)
         _text(f"stamp_cards[{i}].category", card.category, 64)
         _text(f"stamp_cards[{i}].title", card.title, 100)
-        if card.reward_bp <= 0:
+        if card.reward_minor is not None:
+            _count(f"stamp_cards[{i}].reward_minor", card.reward_minor, low=1, high=10**11)
+        elif card.reward_bp <= 0:
             raise InvalidSetting("stamp_reward_zero",
                                  field=f"stamp_cards[{i}].reward_bp")
+    _validate_line_rules(s)
     b = s.bonuses
     for name in ("welcome", "referral", "birthday"):
         _count(f"bonuses.{name}", getattr(b, name), low=0, high=1_000_000)
@@ -203,6 +226,26 @@ def _validate_tiers(s: ProgramSettings) -> None:
             raise InvalidSetting("downgrade_needs_window",
                                  field="downgrade_grace_days")
         _count("downgrade_grace_days", s.downgrade_grace_days, low=0, high=365)
+
+
+def _validate_line_rules(s: ProgramSettings) -> None:
+    seen = set()
+    for i, rule in enumerate(s.line_rules):
+        where = f"line_rules[{i}]"
+        if (rule.kind is None) == (rule.category is None):
+            raise InvalidSetting("line_rule_target", field=where)
+        if rule.kind is not None and rule.kind not in LINE_KINDS:
+            raise InvalidSetting("line_rule_target", field=where)
+        if rule.category is not None:
+            _text(f"{where}.category", rule.category, 64)
+        if rule.accrual_bp is not None:
+            _bp(f"{where}.accrual_bp", rule.accrual_bp, allow_full=False)
+        if not isinstance(rule.discounted, bool):
+            raise InvalidSetting("settings_malformed", field=where, error="discounted")
+        target = (rule.kind, rule.category)
+        if target in seen:
+            raise InvalidSetting("line_rule_twice", field=where)
+        seen.add(target)
 
 
 def _above(tier: Tier, lower: Tier) -> bool:
@@ -270,9 +313,12 @@ def from_dict(data: dict[str, Any]) -> ProgramSettings:
         )
         cards = tuple(StampCard(**c) for c in data.get("stamp_cards", ()))
         bonuses = Bonuses(**data.get("bonuses", {}))
-        rest = {k: v for k, v in data.items() if k not in ("tiers", "stamp_cards", "bonuses")}
+        rules = tuple(LineRule(**r) for r in data.get("line_rules", ()))
+        rest = {k: v for k, v in data.items()
+                if k not in ("tiers", "stamp_cards", "bonuses", "line_rules")}
         rest["mechanic"] = Mechanic(rest.get("mechanic", "bonus"))
-        return ProgramSettings(**rest, tiers=tiers, stamp_cards=cards, bonuses=bonuses)
+        return ProgramSettings(**rest, tiers=tiers, stamp_cards=cards, bonuses=bonuses,
+                               line_rules=rules)
     except (TypeError, ValueError, AttributeError) as error:
         raise InvalidSetting("settings_malformed", error=str(error)) from None
 

@@ -49,6 +49,8 @@ def render(line: Line, words: Words = RUSSIAN, currency: str = "RUB") -> str:
     if code == "redeem":
         return _("Оплачено баллами: %(points)s = %(amount)s.") % {
             "points": points(p["points"]), "amount": money(p["value"])}
+    if code == "accrue" and p.get("mixed"):
+        return _("Начислим %(points)s по ставкам позиций.") % {"points": points(p["points"])}
     if code == "accrue":
         return _("Начислим %(points)s: %(percent)s от %(amount)s.") % {
             "points": points(p["points"]), "percent": pct, "amount": money(p["base"])}

@@ -26,6 +26,14 @@ class PaidOrder:
     amount: int  # minor units, net of refunds
     category: str | None = None
     asset_id: int | None = None
+    # (category, asset) of each line not returned; None: the order's own category
+    marks: tuple[tuple[str, int | None], ...] | None = None
+
+    def stamps(self) -> tuple[tuple[str, int | None], ...]:
+        """What the order stamps: its lines' categories (with their vehicle or device)."""
+        if self.marks is not None:
+            return self.marks
+        return ((self.category, self.asset_id),) if self.category else ()
 
 
 @dataclass(frozen=True)
@@ -143,9 +151,11 @@ def keep_tier(s: ProgramSettings, orders: Sequence[PaidOrder], at: datetime) -> 
 
 def stamp_status(card: StampCard, orders: Sequence[PaidOrder],
                  asset_id: int | None = None) -> StampStatus:
-    """Stamps on a card: every qualifying order is a stamp; the N-th gets the reward."""
-    qualifying = [o for o in _counted(orders) if o.category == card.category
-                  and (not card.per_asset or o.asset_id == asset_id)]
+    """Stamps on a card: every order with a line of its category is a stamp (one per
+    order; a returned line takes its stamp back); the N-th gets the reward."""
+    qualifying = [o for o in _counted(orders) if any(
+        category == card.category and (not card.per_asset or asset == asset_id)
+        for category, asset in o.stamps())]
     have = len(qualifying) % card.every
     return StampStatus(card.category, card.title, have, card.every, have == card.every - 1)
 

@@ -137,7 +137,8 @@ def close(session: Work, actor: Actor, key: str, *, customer_id: int, branch_id:
             session, actor, customer_id=customer_id, branch_id=branch_id,
             total_minor=draft.total, category=draft.category, asset_id=draft.asset_id,
             external_ref=external_ref, now=now, discount_minor=q.total_discount,
-            program_version_id=version.id, branch_business_id=known.branch_business)
+            program_version_id=version.id, branch_business_id=known.branch_business,
+            lines=q.items)
         # Confirmation threshold and abuse limits: read once, for both checks.
         counter, zone = (counter_settings.from_columns(*known[_SETTINGS])
                          if actor.kind is not ActorKind.SYSTEM else (None, None))

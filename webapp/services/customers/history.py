@@ -37,6 +37,7 @@ from webapp.persistence.models import (
     Transfer,
 )
 from webapp.services.business.view import BusinessView, business_view
+from webapp.services.customers import returns
 from webapp.services.ledger import adjustment_request_list, adjustment_requests
 from webapp.services.ledger import operations as ledger
 from webapp.services.ledger.balances import balance_of
@@ -73,7 +74,7 @@ class BalanceView:
 
 
 @dataclass(frozen=True)
-class OrderLine:
+class OrderRow:
     id: int
     at: datetime
     when: str  # local time
@@ -91,6 +92,7 @@ class OrderLine:
     refunded: str
     left: str
     left_input: str  # the refund form's default: "1500,00"
+    items: tuple[returns.ItemRow, ...] = ()  # its lines
 
     @property
     def refundable(self) -> bool:
@@ -116,7 +118,7 @@ class CustomerHistory:
     currency: str
     customer: CustomerCard
     balance: BalanceView
-    orders: list[OrderLine]
+    orders: list[OrderRow]
     operations: list[OperationLine]
     requests: list[adjustment_request_list.RequestView]  # adjustments waiting for the owner
 
@@ -165,7 +167,7 @@ def history(
 def _orders(
     session: Session, actor: Actor, customer_id: int, limit: int, business: BusinessView,
     lang: str = "ru",
-) -> list[OrderLine]:
+) -> list[OrderRow]:
     rows = session.execute(
         select(Order, Branch.name)
         .join(Branch, Branch.id == Order.branch_id)
@@ -181,6 +183,8 @@ def _orders(
             .group_by(Operation.order_id, Operation.kind)
         ):
             points[(order_id, kind)] = int(total or 0)
+    items = returns.items_of(session, actor.business_id, [order.id for order, _ in rows],
+                             business.currency, lang)
     lines = []
     for order, branch in rows:
         accrued, held, cancelled, redeemed = (
@@ -189,7 +193,7 @@ def _orders(
         )
         left = order.total_minor - order.refunded_minor
         lines.append(
-            OrderLine(
+            OrderRow(
                 id=order.id,
                 at=order.created_at,
                 when=business.local(order.created_at),
@@ -207,6 +211,7 @@ def _orders(
                 refunded=format_money(order.refunded_minor, business.currency, lang),
                 left=format_money(left, business.currency, lang),
                 left_input=input_value(left),
+                items=items.get(order.id, ()),
             )
         )
     return lines

@@ -25,6 +25,7 @@ from webapp.persistence.models import (
     Lot,
     Operation,
     Order,
+    OrderLine,
     ProgramVersion,
     Transfer,
 )
@@ -65,7 +66,8 @@ def check(session: Session, now: datetime | None = None) -> Report:
         ("I2", "stored balances equal the sum of their entries", lambda: _i2(session)),
         ("I3", "no customer account is negative", lambda: _i3(session)),
         ("I4", "idempotency keys hold a complete result", lambda: _i4(session)),
-        ("I5", "one accrual per order; refunds reverse their exact share", lambda: _i5(session)),
+        ("I5", "one accrual per order; refunds and returned lines reverse their exact share;"
+               " an order's lines add up to its total", lambda: _i5(session)),
         ("I6", "append-only triggers are installed", lambda: _i6(session)),
         ("I7", "pending holds resolve once and pending matches open holds", lambda: _i7(session)),
         ("I8", "lots match available; nothing spent after expiry", lambda: _i8(session, now)),
@@ -156,6 +158,20 @@ def _i4(session: Session) -> tuple[list[str], str]:
     return [f"key {k!r} has no complete result" for k in rows], ""
 
 
+def _returned_lines(session: Session) -> dict[int, tuple[int, int, int]]:
+    """Per order with returned lines: the money returned, and the points the returned
+    shares of its lines earned and spent (what a return by line reverses)."""
+    found: dict[int, tuple[int, int, int]] = {}
+    for order_id, quantity, returned, price, accrued, redeemed in session.execute(
+            select(OrderLine.order_id, OrderLine.quantity, OrderLine.returned_quantity,
+                   OrderLine.unit_price_minor, OrderLine.accrued_points,
+                   OrderLine.redeemed_points).where(OrderLine.returned_quantity > 0)):
+        money, take, give = found.get(order_id, (0, 0, 0))
+        found[order_id] = (money + returned * price, take + accrued * returned // quantity,
+                           give + redeemed * returned // quantity)
+    return found
+
+
 def _order_points(session: Session) -> dict[int, dict[str, int]]:
     """Per refunded order: earned, reversed, spent, given back, cancelled and reversed
     out of pending (points)."""
@@ -205,7 +221,14 @@ def _i5(session: Session) -> tuple[list[str], str]:
         .group_by(Operation.order_id).having(func.count() > 1).limit(SAMPLE)
     ).all()
     violations: list[str] = [f"order {o} accrued more than once" for o in doubles]
+    lines_total = (select(func.coalesce(func.sum(OrderLine.amount_minor), 0))
+                   .where(OrderLine.order_id == Order.id).scalar_subquery())
+    violations += [f"order {o}: its lines add up to {lines}, its total is {total}"
+                   for o, total, lines in session.execute(
+                       select(Order.id, Order.total_minor, lines_total)
+                       .where(Order.total_minor != lines_total).limit(SAMPLE))]
     points = _order_points(session)
+    returned_lines = _returned_lines(session)
     for order_id, total, refunded in session.execute(
         select(Order.id, Order.total_minor, Order.refunded_minor).where(Order.refunded_minor > 0)
     ):
@@ -217,6 +240,10 @@ def _i5(session: Session) -> tuple[list[str], str]:
         if p["cancelled"]:
             want_reversed = max(want_reversed, p["from_pending"])
         want_returned = refund_share(p["spent"], total, refunded, 0)
+        by_line = returned_lines.get(order_id)
+        if by_line is not None and by_line[0] == refunded:  # returned by line: line shares
+            want_reversed = min(by_line[1], p["earned"] - p["cancelled"])
+            want_returned = by_line[2]
         if (p["reversed"], p["returned"]) != (want_reversed, want_returned):
             violations.append(
                 f"order {order_id}: reversed {p['reversed']}/{want_reversed},"

@@ -12,6 +12,7 @@ compose inside their own scope.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from webapp.domain.errors import (
     AlreadyResolved,
     DuplicateAccrual,
     InvalidAmount,
+    InvalidInput,
     NotFound,
     PermissionDenied,
     UnknownOrder,
@@ -32,7 +34,7 @@ from webapp.domain.errors import (
 from webapp.domain.ledger import AccountKind as K
 from webapp.domain.ledger import OperationKind as Op
 from webapp.persistence.ledger_store import LedgerStore, OperationRow
-from webapp.persistence.models import Lot, Operation, Order
+from webapp.persistence.models import Lot, Operation, Order, OrderLine
 from webapp.services.abuse import adjustments as abuse_adjustments
 from webapp.services.ledger import adjustment_checks
 from webapp.services.notify import wallet_updates
@@ -55,7 +57,7 @@ def accrue(session: Work, actor: Actor, key: str, *, customer_id: int, points: i
         return credit_new(store, kind=Op.ACCRUAL, points=points, expires_at=expires_at,
                           created_at=now, order_id=order_id, staff_id=actor.staff_id)
 
-    return _write(session, actor, key, "accrue", params, customer_id, work)
+    return write(session, actor, key, "accrue", params, customer_id, work)
 
 
 def redeem(session: Work, actor: Actor, key: str, *, customer_id: int, points: int,
@@ -70,7 +72,7 @@ def redeem(session: Work, actor: Actor, key: str, *, customer_id: int, points: i
             _order_of(store, order_id)
         return spend(store, points, order_id, actor.staff_id, now)
 
-    return _write(session, actor, key, "redeem", params, customer_id, work)
+    return write(session, actor, key, "redeem", params, customer_id, work)
 
 
 def hold(session: Work, actor: Actor, key: str, *, customer_id: int, points: int,
@@ -88,7 +90,7 @@ def hold(session: Work, actor: Actor, key: str, *, customer_id: int, points: int
         store.move(op, K.ISSUED, K.PENDING, points)
         return op
 
-    return _write(session, actor, key, "hold", params, customer_id, work)
+    return write(session, actor, key, "hold", params, customer_id, work)
 
 
 def release(session: Work, actor: Actor, key: str, *, hold_id: int,
@@ -119,7 +121,7 @@ def _resolve(session: Work, actor: Actor, key: str, hold_id: int, kind: Op,
             raise AlreadyResolved(hold_id=hold_id)
         return resolve_hold(store, held, kind, actor.staff_id, expires_at, now)
 
-    return _write(session, actor, key, kind.value, params, customer_id, work)
+    return write(session, actor, key, kind.value, params, customer_id, work)
 
 
 def resolve_hold(store: LedgerStore, held: Operation, kind: Op, staff_id: int | None,
@@ -139,13 +141,12 @@ def resolve_hold(store: LedgerStore, held: Operation, kind: Op, staff_id: int | 
 
 def reverse(session: Work, actor: Actor, key: str, *, order_id: int, refund_minor: int,
             expires_at: datetime | None = None, now: datetime | None = None) -> Result:
-    """Refund all or part of an order: reverse its points proportionally (I5).
+    """Refund an amount of a one-line order: reverse its points proportionally (I5).
 
-    Earned points come back out of pending (if not yet released), then available;
-    what was already spent goes to the customer's clawback debt, settled from later
-    accruals, so no balance goes negative. Redeemed points are given back.
+    See :func:`reverse_points` for where the points come from and go. An order of
+    several lines is returned by line (:mod:`webapp.services.ledger.returns`).
     """
-    _require_role(actor, Role.MANAGER)
+    require_role(actor, Role.MANAGER)
     rules.require_refund(refund_minor)
     now = now or utcnow()
     with UnitOfWork.of(session).read() as db:
@@ -157,34 +158,75 @@ def reverse(session: Work, actor: Actor, key: str, *, order_id: int, refund_mino
 
     def work(store: LedgerStore) -> OperationRow:
         store.session.refresh(order)  # read under the customer's lock
+        # One way per order: by amount (a one-line order), or by line (returns.py).
+        lines = list(store.session.scalars(select(OrderLine).where(
+            OrderLine.business_id == actor.business_id, OrderLine.order_id == order_id)))
         if order.refunded_minor + refund_minor > order.total_minor:
             raise InvalidAmount("refund_over_left",
                                 left_minor=order.total_minor - order.refunded_minor)
+        if len(lines) > 1 or any(line.returned_quantity for line in lines):
+            raise InvalidInput("refund_by_lines", order_id=order_id)
         order.refunded_minor += refund_minor
         order.status = ("refunded" if order.refunded_minor == order.total_minor
                         else "partially_refunded")
-        # A cancelled hold never reached the customer: the order did not earn it.
-        earned = (store.moved_for_order(order_id, [Op.ACCRUAL, Op.HOLD], debit=K.ISSUED)
-                  - store.moved_for_order(order_id, [Op.CANCEL], credit=K.ISSUED))
-        taken = store.moved_for_order(order_id, [Op.REVERSAL], credit=K.ISSUED)
-        spent = store.moved_for_order(order_id, [Op.REDEMPTION])
-        returned = store.moved_for_order(order_id, [Op.REVERSAL], debit=K.REDEEMED)
-        to_take = rules.refund_share(earned, order.total_minor, order.refunded_minor, taken)
-        to_return = rules.refund_share(spent, order.total_minor, order.refunded_minor, returned)
-        op = store.add_operation(kind=Op.REVERSAL, points=to_take - to_return,
-                                 order_id=order_id, staff_id=actor.staff_id, created_at=now)
-        to_take -= _take_from_pending(store, op, order_id, to_take)
-        plan = rules.consume_up_to(store.open_lots(), to_take, now)
-        to_take -= store.take_from_lots(op, plan, K.ISSUED)
-        if to_take:  # already spent: the customer owes it, settled from later accruals
-            store.move(op, K.CLAWBACK, K.ISSUED, to_take)
-        if to_return:
-            lot = store.add_lot(op, to_return, expires_at)
-            store.move(op, K.REDEEMED, K.AVAILABLE, to_return, lot_id=lot)
-        store.session.flush()
-        return op
+        if order.status == "refunded" and lines:  # the line went back too: its stamp
+            lines[0].returned_quantity = lines[0].quantity
+        so_far = reversed_so_far(store, order_id)
+        to_take = rules.refund_share(so_far.earned, order.total_minor, order.refunded_minor,
+                                     so_far.taken)
+        to_return = rules.refund_share(so_far.spent, order.total_minor,
+                                       order.refunded_minor, so_far.returned)
+        return reverse_points(store, order_id, to_take, to_return, actor.staff_id, now,
+                              expires_at)
 
-    return _write(session, actor, key, "reverse", params, customer_id, work)
+    return write(session, actor, key, "reverse", params, customer_id, work)
+
+
+@dataclass(frozen=True)
+class Reversed:
+    """What an order's operations moved: points earned and spent, and what reversals
+    took back and gave back so far."""
+
+    earned: int
+    taken: int
+    spent: int
+    returned: int
+
+
+def reversed_so_far(store: LedgerStore, order_id: int) -> Reversed:
+    """The order's points so far (under the customer's lock)."""
+    # A cancelled hold never reached the customer: the order did not earn it.
+    return Reversed(
+        earned=(store.moved_for_order(order_id, [Op.ACCRUAL, Op.HOLD], debit=K.ISSUED)
+                - store.moved_for_order(order_id, [Op.CANCEL], credit=K.ISSUED)),
+        taken=store.moved_for_order(order_id, [Op.REVERSAL], credit=K.ISSUED),
+        spent=store.moved_for_order(order_id, [Op.REDEMPTION]),
+        returned=store.moved_for_order(order_id, [Op.REVERSAL], debit=K.REDEEMED),
+    )
+
+
+def reverse_points(store: LedgerStore, order_id: int, to_take: int, to_return: int,
+                   staff_id: int | None, now: datetime,
+                   expires_at: datetime | None) -> OperationRow:
+    """Write one reversal: take ``to_take`` earned points back, give ``to_return`` spent
+    points back (I5).
+
+    Earned points come back out of pending (if not yet released), then available;
+    what was already spent goes to the customer's clawback debt, settled from later
+    accruals, so no balance goes negative.
+    """
+    op = store.add_operation(kind=Op.REVERSAL, points=to_take - to_return,
+                             order_id=order_id, staff_id=staff_id, created_at=now)
+    to_take -= _take_from_pending(store, op, order_id, to_take)
+    plan = rules.consume_up_to(store.open_lots(), to_take, now)
+    to_take -= store.take_from_lots(op, plan, K.ISSUED)
+    if to_take:  # already spent: the customer owes it, settled from later accruals
+        store.move(op, K.CLAWBACK, K.ISSUED, to_take)
+    if to_return:
+        lot = store.add_lot(op, to_return, expires_at)
+        store.move(op, K.REDEEMED, K.AVAILABLE, to_return, lot_id=lot)
+    store.session.flush()
+    return op
 
 
 def adjust(session: Work, actor: Actor, key: str, *, customer_id: int, points: int,
@@ -196,7 +238,7 @@ def adjust(session: Work, actor: Actor, key: str, *, customer_id: int, points: i
     ApprovalRequired for a manager (:mod:`webapp.services.ledger.adjustment_checks`), who
     asks through :mod:`webapp.services.ledger.adjustment_requests`. Flagged when large or
     frequent."""
-    _require_role(actor, Role.MANAGER)
+    require_role(actor, Role.MANAGER)
     if actor.staff_id is None:
         raise PermissionDenied("adjust_staff_only")
     rules.require_adjustment(points)
@@ -213,7 +255,7 @@ def adjust(session: Work, actor: Actor, key: str, *, customer_id: int, points: i
                                 zone=zone)
         return op
 
-    return _write(session, actor, key, "adjust", params, customer_id, work, at=now)
+    return write(session, actor, key, "adjust", params, customer_id, work, at=now)
 
 
 def adjust_params(customer_id: int, points: int, reason: str,
@@ -324,8 +366,8 @@ def result_of(store: LedgerStore, op: OperationRow | None) -> Result:
 Step = Callable[[LedgerStore], OperationRow]
 
 
-def _write(session: Work, actor: Actor, key: str, name: str, params: dict[str, Any],
-           customer_id: int, work: Step, at: datetime | None = None) -> Result:
+def write(session: Work, actor: Actor, key: str, name: str, params: dict[str, Any],
+          customer_id: int, work: Step, at: datetime | None = None) -> Result:
     """Do ``work`` on the customer's locked ledger in :func:`run_once`'s write scope.
 
     ``run_once`` is the outermost scope here (no ``@writes`` around it), so a lost race
@@ -382,6 +424,7 @@ def _order_of(store: LedgerStore, order_id: int) -> Order:
     return order
 
 
-def _require_role(actor: Actor, role: Role) -> None:
+def require_role(actor: Actor, role: Role) -> None:
+    """PermissionDenied unless the actor holds ``role`` or a higher one."""
     if not actor.is_at_least(role):
         raise PermissionDenied("role_not_allowed", needed=role.value)

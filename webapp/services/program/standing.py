@@ -7,18 +7,29 @@ what the cashier sees, what the customer sees and what a close applies agree.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import CompoundSelect, Integer, bindparam, literal_column, null, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    bindparam,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from webapp.domain.quote import CustomerState, OrderDraft, Quote, quote
 from webapp.domain.tiers import PaidOrder
-from webapp.persistence.models import EntitlementUse, Order
+from webapp.persistence.models import EntitlementUse, Order, OrderLine
 from webapp.services.program import versions as programs
 
-# Prebuilt, and one round trip: every quote and every close reads both the customer's
-# paid orders (oldest first) and their perk uses (``part`` 1 after the orders).
+# Prebuilt, and one round trip: every quote and every close reads the customer's paid
+# orders (oldest first), their perk uses (``part`` 1) and their orders' lines (``part``
+# 2: category, vehicle, quantity not returned), which is what stamps count.
 _ORDER_HISTORY = (
     select(literal_column("0", Integer).label("part"), Order.closed_at.label("at"),
            (Order.total_minor - Order.refunded_minor).label("amount"),
@@ -30,21 +41,38 @@ _ORDER_HISTORY = (
 _PERK_USES = select(literal_column("1", Integer), EntitlementUse.used_at, null().label("amount"),
                     EntitlementUse.code, null().label("asset"), EntitlementUse.id).where(
     EntitlementUse.customer_id == bindparam("customer"))
-_STATE: CompoundSelect = union_all(_ORDER_HISTORY, _PERK_USES).order_by("part", "at", "seq")
+_LINES = (
+    select(literal_column("2", Integer), Order.closed_at,
+           (OrderLine.quantity - OrderLine.returned_quantity),
+           OrderLine.category, func.coalesce(OrderLine.asset_id, Order.asset_id), Order.id)
+    .join(Order, Order.id == OrderLine.order_id)
+    .where(OrderLine.business_id == bindparam("business"),
+           Order.business_id == bindparam("business"),
+           Order.customer_id == bindparam("customer"), Order.closed_at.is_not(None))
+)
+_STATE: CompoundSelect = union_all(_ORDER_HISTORY, _PERK_USES, _LINES).order_by(
+    "part", "at", "seq")
 
 
 def customer_state(session: Session, business_id: int, customer_id: int,
                    available: int) -> CustomerState:
     """The customer's paid order history and perk uses: what tiers and stamps derive from."""
-    orders: list[PaidOrder] = []
+    orders: list[tuple[int, PaidOrder]] = []
     uses: list[tuple[str, datetime]] = []
-    for part, at, amount, text, asset, _ in session.execute(
+    marks: dict[int, list[tuple[str, int | None]]] = {}
+    for part, at, amount, text, asset, seq in session.execute(
             _STATE, {"business": business_id, "customer": customer_id}):
         if part == 0:
-            orders.append(PaidOrder(at, amount, text, asset))
-        else:
+            orders.append((seq, PaidOrder(at, amount, text, asset)))
+        elif part == 1:
             uses.append((text, at))
-    return CustomerState(available, tuple(orders), tuple(uses))
+        else:  # a line: it stamps while some of it is kept
+            kept = marks.setdefault(seq, [])
+            if amount > 0 and text:
+                kept.append((text, asset))
+    history = tuple(replace(order, marks=tuple(marks[seq])) if seq in marks else order
+                    for seq, order in orders)
+    return CustomerState(available, history, tuple(uses))
 
 
 def standing(session: Session, business_id: int, customer_id: int, available: int,

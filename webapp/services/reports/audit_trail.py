@@ -37,6 +37,7 @@ ACTIONS = {
     "release": N_("Зачисление из ожидания"),
     "cancel": N_("Отмена ожидающего начисления"),
     "reverse": N_("Возврат заказа"),
+    "return_lines": N_("Возврат позиций заказа"),
     "adjust": N_("Корректировка баллов"),
     "adjustment_request.create": N_("Запрос на корректировку баллов"),
     "adjustment_request.approve": N_("Корректировка баллов одобрена владельцем"),
@@ -161,7 +162,7 @@ def audit_details(action: str, details: dict[str, Any], currency: str = "RUB",
         and points
         and not (details.get("redeemed") or details.get("accrued"))
     ):
-        if action in ("redeem", "reverse"):  # taken from the customer
+        if action in ("redeem", "reverse", "return_lines"):  # taken from the customer
             points = -points
         parts.append(_("баллы %(change)s") % {"change": signed(points)})
     if details.get("reason"):
