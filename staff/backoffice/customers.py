@@ -1,4 +1,5 @@
-"""The manager's customer pages: search, history with refunds and corrections, audit trails."""
+"""The manager's customer pages: search, history with refunds, returns by line and
+corrections, audit trails."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import DomainError, NotFound, PermissionDenied
 from webapp.domain.money import format_money, parse_points, parse_rubles
+from webapp.domain.numbers import whole_number
 from webapp.errors import worded
 from webapp.services.customers import history as customer_history
+from webapp.services.customers import returns as customer_returns
 from webapp.services.customers import search as customer_search
 from webapp.services.reports import audit_trail
 
@@ -82,6 +85,32 @@ def refund(actor: Actor, customer_id: int, order_id: int) -> Response | tuple[st
           amount=format_money(done.refund_minor, done.currency, i18n.current()),
           order=done.order_id,
           points=_points_moved(done.points)) + _owed(done.owed),
+        "success",
+    )
+    return redirect(url_for(".page", business_id=actor.business_id, customer_id=customer_id))
+
+
+@bp.post("/customers/<int:customer_id>/orders/<int:order_id>/return")
+@require(Role.MANAGER)
+def return_lines(actor: Actor, customer_id: int, order_id: int) -> Response | tuple[str, int]:
+    """Return some lines of an order: how many of each, as typed per line."""
+    form = request.form
+    try:
+        quantities = {int(name.removeprefix("return_")): whole_number(value or "0", high=10_000)
+                      for name, value in form.items()
+                      if name.startswith("return_") and name[7:].isdigit()}
+        done = customer_returns.return_lines(
+            unit_of_work(), actor, form.get("idempotency_key", ""), customer_id=customer_id,
+            order_id=order_id, quantities=quantities)
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as error:
+        return history_page(actor, customer_id, error=worded(error),
+                            error_at=f"refund-{order_id}", echo=form.to_dict()), error.status
+    flash(
+        _("Возврат позиций на %(amount)s по заказу №%(order)s: %(points)s",
+          amount=format_money(done.refund_minor, done.currency, i18n.current()),
+          order=done.order_id, points=_points_moved(done.points)) + _owed(done.owed),
         "success",
     )
     return redirect(url_for(".page", business_id=actor.business_id, customer_id=customer_id))

@@ -26,15 +26,13 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from staff.access import require
+from staff.counter import order_form
 from wallet import availability as wallet_availability
 from webapp import i18n
 from webapp.catalogue import words_for
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
-from webapp.domain.errors import InvalidAmount, InvalidInput
-from webapp.domain.ledger import MAX_POINTS
-from webapp.domain.money import parse_rubles
-from webapp.domain.numbers import MAX_ID, optional_id, whole_number
+from webapp.domain.numbers import MAX_ID, whole_number
 from webapp.domain.quote import OrderDraft
 from webapp.domain.quote_text import explain
 from webapp.services.counter import checkins, checkout, confirmations
@@ -133,7 +131,7 @@ def customer(actor: Actor, branch_id: int, customer_id: int) -> str:
 @CASHIER
 def quote(actor: Actor, branch_id: int, customer_id: int) -> str:
     here = counter.workplace(unit_of_work(), actor, branch_id)
-    draft = _draft(request.form)
+    draft = order_form.draft(request.form)
     result = checkout.quote_order(unit_of_work(), actor, customer_id=customer_id, draft=draft)
     needs = counter.needs_confirmation(unit_of_work(), actor, result.redeem_points,
                                        present=_present(customer_id))
@@ -147,7 +145,7 @@ def quote(actor: Actor, branch_id: int, customer_id: int) -> str:
 def send_code(actor: Actor, branch_id: int, customer_id: int) -> Response:
     counter.workplace(unit_of_work(), actor, branch_id)
     sent = confirmations.send_code(unit_of_work(), actor, _sms(), customer_id=customer_id,
-                                   points=_points(request.form.get("points")))
+                                   points=order_form.points(request.form.get("points")))
     return jsonify(confirmation_id=sent.confirmation_id, points=sent.points,
                    phone_hint=sent.phone_hint)
 
@@ -162,7 +160,7 @@ def close(actor: Actor, branch_id: int, customer_id: int) -> Response:
         confirmation = Confirmation(whole_number(form["confirmation_id"], low=1, high=MAX_ID),
                                     form.get("code", ""))
     result = checkout.close(unit_of_work(), actor, form.get("key", ""), customer_id=customer_id,
-                            branch_id=branch_id, draft=_draft(form),
+                            branch_id=branch_id, draft=order_form.draft(form),
                             confirmation=confirmation, phone_present=_present(customer_id))
     return _done(url_for(".receipt", business_id=actor.business_id, branch_id=branch_id,
                          order_id=result["order_id"]), result=result)
@@ -215,24 +213,3 @@ def receipt(actor: Actor, branch_id: int, order_id: int) -> str:
 def _present(customer_id: int) -> bool:
     scanned_at = dict(http_session.get("present", {})).get(str(customer_id))
     return scanned_at is not None and time.time() - scanned_at < PRESENT_FOR
-
-
-def _points(text: str | None) -> int:
-    """Points typed at the counter: a whole number a points column holds."""
-    try:
-        return whole_number(text or "", high=MAX_POINTS)
-    except InvalidInput:
-        raise InvalidAmount("number_not_whole") from None
-
-
-def _draft(form: Any) -> OrderDraft:
-    """The order as typed: amount in roubles, points to redeem, category, vehicle, perks."""
-    if not (form.get("total") or "").strip():
-        raise InvalidInput("order_amount_missing")
-    return OrderDraft(
-        total=parse_rubles(form.get("total", "")),
-        category=(form.get("category") or "").strip() or None,
-        asset_id=optional_id(form.get("asset_id")),
-        redeem_points=_points(form.get("redeem") or "0"),
-        use=tuple(form.getlist("use")),
-    )

@@ -8,13 +8,15 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
-from tests.web_client import PASSWORD, staff_signed_in
+from tests.web_client import PASSWORD, csrf, staff_signed_in
 from webapp.domain import checkin
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
-from webapp.persistence.models import Customer
+from webapp.persistence.models import Customer, Order
 from webapp.services.customers import accounts as customers
+from webapp.services.ledger import balances
 from webapp.services.ledger import operations as ledger
 from webapp.services.staff import accounts as staff
 
@@ -59,3 +61,33 @@ def live_code(customer: SimpleNamespace) -> str:
 
 def next_key() -> str:
     return f"counter-test-{next(_keys):06d}"
+
+
+# -- talking to the counter over HTTP, as its page and script do ----------------------
+
+JSON = {"Accept": "application/json"}
+
+
+def url(shop: SimpleNamespace, tail: str = "", branch: int | None = None) -> str:
+    return f"/b/{shop.id}/counter/{branch or shop.centre}{tail}"
+
+
+def post(client: Any, shop: SimpleNamespace, tail: str, branch: int | None = None,
+         **data: Any) -> Any:
+    data.setdefault("csrf_token", csrf(client, url(shop, branch=branch)))
+    return client.post(url(shop, tail, branch), data=data, headers=JSON)
+
+
+def balance(app: Any, shop: SimpleNamespace, customer_id: int) -> int:
+    return balances.balance(app.test_session(), Actor.system(shop.id), customer_id).available
+
+
+def orders(app: Any, customer_id: int) -> int:
+    return app.test_session().scalar(
+        select(func.count(Order.id)).where(Order.customer_id == customer_id)) or 0
+
+
+def close(client: Any, shop: SimpleNamespace, customer: SimpleNamespace, key: str,
+          **form: Any) -> Any:
+    form.setdefault("total", "4500")
+    return post(client, shop, f"/customers/{customer.id}/close", key=key, **form)

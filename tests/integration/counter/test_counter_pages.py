@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.counter.conftest import live_code, next_key
+from tests.integration.counter.conftest import (
+    JSON,
+    balance,
+    close,
+    live_code,
+    next_key,
+    orders,
+    post,
+    url,
+)
 from tests.web_client import csrf, staff_signed_in
 from webapp.domain.actor import Actor, Role
 from webapp.persistence.models import (
@@ -18,38 +27,9 @@ from webapp.persistence.models import (
     Customer,
     CustomerNote,
     Operation,
-    Order,
     RedeemConfirmation,
 )
-from webapp.services.ledger import balances
 from webapp.services.ledger import operations as ledger
-
-JSON = {"Accept": "application/json"}
-
-
-def url(shop: SimpleNamespace, tail: str = "", branch: int | None = None) -> str:
-    return f"/b/{shop.id}/counter/{branch or shop.centre}{tail}"
-
-
-def post(client: Any, shop: SimpleNamespace, tail: str, branch: int | None = None,
-         **data: Any) -> Any:
-    data.setdefault("csrf_token", csrf(client, url(shop, branch=branch)))
-    return client.post(url(shop, tail, branch), data=data, headers=JSON)
-
-
-def balance(app: Any, shop: SimpleNamespace, customer_id: int) -> int:
-    return balances.balance(app.test_session(), Actor.system(shop.id), customer_id).available
-
-
-def orders(app: Any, customer_id: int) -> int:
-    return app.test_session().scalar(
-        select(func.count(Order.id)).where(Order.customer_id == customer_id)) or 0
-
-
-def close(client: Any, shop: SimpleNamespace, customer: SimpleNamespace, key: str,
-          **form: Any) -> Any:
-    form.setdefault("total", "4500")
-    return post(client, shop, f"/customers/{customer.id}/close", key=key, **form)
 
 
 def test_a_typed_card_number_opens_the_panel(cashier: Any, shop: Any, regular: Any) -> None:

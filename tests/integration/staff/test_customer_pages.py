@@ -6,6 +6,7 @@ CSRF stays on: every post sends the token (and the idempotency key) the page ren
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,11 +14,16 @@ import pytest
 from sqlalchemy import func, select, update
 
 from tests.web_client import PASSWORD, csrf_token, page_text, staff_signed_in
-from webapp.domain.actor import Actor
+from webapp.domain.actor import Actor, Role
+from webapp.domain.order_lines import LineKind, OrderLine
+from webapp.domain.presets import PRESETS
+from webapp.domain.program import LineRule
+from webapp.domain.quote import OrderDraft
 from webapp.persistence.models import Branch, Business, Operation, Order
-from webapp.services.counter import orders
+from webapp.services.counter import checkout, orders
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import balances
+from webapp.services.program import versions as programs
 from webapp.services.staff import accounts as staff
 from webapp.services.staff import sign_in
 
@@ -381,3 +387,74 @@ def test_anonymous_is_sent_to_sign_in(client: Any, world: SimpleNamespace) -> No
     response = client.get(_url(world))
     assert response.status_code == 302
     assert "/staff/sign-in" in response.headers["Location"]
+
+
+@pytest.fixture
+def work_order(app: Any, world: SimpleNamespace) -> int:
+    """A work order closed at the counter under a cashback program: an oil change
+    (work, 5 %) and five litres of oil (parts, 1 %)."""
+    db = app.test_session()
+    owner = Actor.staff(world.business_id, world.manager_id, Role.OWNER)
+    programs.save(db, owner, "program-lines", settings=replace(
+        PRESETS["cashback_5_50"], line_rules=(LineRule(kind="part", accrual_bp=100),)))
+    cashier = Actor.staff(world.business_id, world.cashier_id, Role.CASHIER)
+    draft = OrderDraft(lines=(
+        OrderLine(300000, name="Замена масла", kind=LineKind.WORK, category="oil_change"),
+        OrderLine(70000, 5, name="Масло 5W-30, 1 л", kind=LineKind.PART)))
+    return int(checkout.close(db, cashier, "close-lines", customer_id=world.customer_id,
+                              branch_id=world.branch_id, draft=draft)["order_id"])
+
+
+def test_an_order_of_lines_is_returned_by_line(
+    app: Any, manager_client: Any, world: SimpleNamespace, work_order: int
+) -> None:
+    before = _available(app, world)
+    html = _page(manager_client, world)
+    assert "Замена масла" in html and "Масло 5W-30, 1 л" in html
+    where = f"refund-{work_order}"
+    form = _form(html, where)
+    assert "amount" not in form  # returned by line, not by amount
+    assert (form["return_1"], form["return_2"]) == ("0", "0")
+    response = manager_client.post(_url(world, f"/orders/{work_order}/return"),
+                                   data={**form, "return_2": "2"})
+    assert response.status_code == 302
+    html = page_text(manager_client.get(_url(world)))
+    # 2 of 5 litres: 1 400 ₽ back, 2/5 of the 35 points the oil earned taken back.
+    assert f"Возврат позиций на 1 400 ₽ по заказу №{work_order}: списано 14 баллов" in html
+    assert _available(app, world) == before - 14
+    assert "(можно вернуть 3)" in html
+    # The same form again returns nothing more.
+    assert manager_client.post(_url(world, f"/orders/{work_order}/return"),
+                               data={**form, "return_2": "2"}).status_code == 302
+    assert _available(app, world) == before - 14
+
+
+@pytest.mark.parametrize(("quantities", "says"), [
+    ({"return_2": "6"}, "Позиция 2: вернуть можно не больше 5."),
+    ({"return_2": "два"}, "целое число"),
+    ({}, "Укажите, сколько вернуть хотя бы по одной позиции."),
+    ({"return_9": "1"}, "В заказе нет позиции 9."),
+])
+def test_a_wrong_return_is_explained_and_changes_nothing(
+    app: Any, manager_client: Any, world: SimpleNamespace, work_order: int,
+    quantities: dict[str, str], says: str,
+) -> None:
+    before = _available(app, world)
+    form = {**_form(_page(manager_client, world), f"refund-{work_order}"),
+            "return_1": "0", "return_2": "0", **quantities}
+    response = manager_client.post(_url(world, f"/orders/{work_order}/return"), data=form)
+    assert response.status_code in (400, 409, 422)
+    html = page_text(response)
+    assert says in html and 'role="alert"' in html
+    assert _available(app, world) == before
+    assert _operations(app, world, "reversal") == 0
+
+
+def test_an_order_of_lines_cannot_be_refunded_by_amount(
+    app: Any, manager_client: Any, world: SimpleNamespace, work_order: int
+) -> None:
+    form = {**_form(_page(manager_client, world), f"refund-{work_order}"), "amount": "100"}
+    response = manager_client.post(_refund_url(world, work_order), data=form)
+    assert response.status_code == 422
+    assert "оформите возврат по позициям" in page_text(response)
+    assert _operations(app, world, "reversal") == 0
