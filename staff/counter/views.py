@@ -208,7 +208,7 @@ def send_wallet_link(actor: Actor, branch_id: int, customer_id: int) -> Response
 @CASHIER
 def receipt(actor: Actor, branch_id: int, order_id: int) -> str:
     here = counter.workplace(unit_of_work(), actor, branch_id)
-    shown = counter.receipt(unit_of_work(), actor, order_id)
+    shown = counter.receipt(unit_of_work(), actor, order_id, lang=i18n.current())
     return render_template("counter/receipt.html", here=here, receipt=shown)
 
 

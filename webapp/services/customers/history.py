@@ -40,6 +40,7 @@ from webapp.services.business.view import BusinessView, business_view
 from webapp.services.ledger import adjustment_request_list, adjustment_requests
 from webapp.services.ledger import operations as ledger
 from webapp.services.ledger.balances import balance_of
+from webapp.services.program import categories
 from webapp.services.unit_of_work import UnitOfWork, Work, reads
 
 EXPIRY_HORIZON = timedelta(days=90)
@@ -91,6 +92,7 @@ class OrderLine:
     refunded: str
     left: str
     left_input: str  # the refund form's default: "1500,00"
+    category: str | None = None  # its category's name in the reader's language
 
     @property
     def refundable(self) -> bool:
@@ -182,6 +184,7 @@ def _orders(
         ):
             points[(order_id, kind)] = int(total or 0)
     lines = []
+    named = categories.names(session, actor.business_id, lang) if rows else {}
     for order, branch in rows:
         accrued, held, cancelled, redeemed = (
             points.get((order.id, kind.value), 0)
@@ -207,6 +210,8 @@ def _orders(
                 refunded=format_money(order.refunded_minor, business.currency, lang),
                 left=format_money(left, business.currency, lang),
                 left_input=input_value(left),
+                category=named.get(order.service_category, order.service_category)
+                if order.service_category else None,
             )
         )
     return lines
