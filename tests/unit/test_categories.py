@@ -56,6 +56,7 @@ def test_a_typed_code_must_be_a_slug(code: str) -> None:
 
 def test_names_are_trimmed_and_limited() -> None:
     assert categories.check_name_ru("  Замена \n масла ") == "Замена масла"
+    assert categories.check_name_ru("Замена\x01 масла\u200e") == "Замена масла"
     assert categories.check_name_en("  ") is None
     assert categories.check_name_en(" Oil  change ") == "Oil change"
     assert categories.check_name_ru("Я" * 100) == "Я" * 100

@@ -80,9 +80,14 @@ def check_code(code: str) -> str:
     return code
 
 
+def _clean(name: str | None) -> str:
+    """Trimmed, single-spaced, without control characters."""
+    return "".join(ch for ch in " ".join((name or "").split()) if ch.isprintable())
+
+
 def check_name_ru(name: str) -> str:
     """The Russian (main) name, trimmed and single-spaced; InvalidInput if empty or long."""
-    name = " ".join((name or "").split())
+    name = _clean(name)
     if not name:
         raise InvalidInput("category_name_missing")
     if len(name) > NAME_MAX:
@@ -92,7 +97,7 @@ def check_name_ru(name: str) -> str:
 
 def check_name_en(name: str | None) -> str | None:
     """The English name, trimmed; None when empty (the Russian one is shown then)."""
-    name = " ".join((name or "").split())
+    name = _clean(name)
     if len(name) > NAME_MAX:
         raise InvalidInput("category_name_too_long", max=NAME_MAX)
     return name or None

@@ -93,7 +93,7 @@ def add(session: Work, actor: Actor, key: str, *, name_ru: str, name_en: str | N
     name_ru = rules.check_name_ru(name_ru)
     name_en = rules.check_name_en(name_en)
     kind = rules.check_kind(kind)
-    code = rules.check_code(code) if code else rules.code_from_name(name_ru)
+    code = rules.check_code(code) if code and code.strip() else rules.code_from_name(name_ru)
     fields = {"name_ru": name_ru, "name_en": name_en, "kind": kind, "code": code}
     uow = UnitOfWork.of(session)
 
