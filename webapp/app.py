@@ -59,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
 
     from staff import auth as staff_auth
+    from staff.backoffice.categories import bp as categories_bp
     from staff.backoffice.customers import bp as customers_bp
     from staff.backoffice.flags import bp as flags_bp
     from staff.backoffice.program import bp as program_bp
@@ -79,6 +80,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(staff_bp)
     security.init_app(app)
     app.register_blueprint(customers_bp)
+    app.register_blueprint(categories_bp)
     app.register_blueprint(counter_bp)
     app.register_blueprint(apple_wallet_bp)  # exempts itself from CSRF: iOS calls it
     formatting.init_app(app)

@@ -294,6 +294,18 @@ MESSAGES: dict[str, str] = {
         "Уровень %(tier)s: привилегия «%(perk)s» записывается как «Название: 1/%(visit)s»"
         " (или /%(month)s, /%(year)s)."
     ),
+    "categories_managers_only": N_(
+        "Категории работ и запчастей меняют только менеджер и владелец."
+    ),
+    "unknown_category": N_("Такой категории нет."),
+    "category_name_missing": N_("Введите название категории по-русски."),
+    "category_name_too_long": N_("Название категории — не длиннее %(max)s символов."),
+    "category_kind_unknown": N_("Тип категории — работа, запчасть или другое."),
+    "category_code_malformed": N_(
+        "Код категории — латинские буквы, цифры и «_», с буквы в начале, не длиннее %(max)s"
+        " символов."
+    ),
+    "category_code_taken": N_("Категория с кодом %(code)s уже есть: «%(name)s»."),
     # -- categories: each error class's code, for a code without its own message
     "domain_error": N_("Действие не выполнено."),
     "invalid_input": N_("Неверное значение: проверьте введённые данные."),

@@ -39,6 +39,7 @@ from webapp.services.counter import checkins, checkout, confirmations
 from webapp.services.counter import panel as counter
 from webapp.services.counter.checkout import Confirmation
 from webapp.services.customers import search as customer_search
+from webapp.services.program import categories as category_list
 from webapp.services.wallet import links as wallet_links
 from webapp.sms import SmsGateway
 
@@ -135,9 +136,10 @@ def quote(actor: Actor, branch_id: int, customer_id: int) -> str:
     result = checkout.quote_order(unit_of_work(), actor, customer_id=customer_id, draft=draft)
     needs = counter.needs_confirmation(unit_of_work(), actor, result.redeem_points,
                                        present=_present(customer_id))
+    choices = category_list.choices(unit_of_work(), actor.business_id, i18n.current())
     return render_template("counter/_quote.html", here=here, quote=result,
                            lines=explain(result, words_for(i18n.current()), here.currency),
-                           needs_code=needs)
+                           needs_code=needs, names={c.code: c.name for c in choices})
 
 
 @bp.post("/<int:branch_id>/customers/<int:customer_id>/code")
@@ -206,7 +208,7 @@ def send_wallet_link(actor: Actor, branch_id: int, customer_id: int) -> Response
 @CASHIER
 def receipt(actor: Actor, branch_id: int, order_id: int) -> str:
     here = counter.workplace(unit_of_work(), actor, branch_id)
-    shown = counter.receipt(unit_of_work(), actor, order_id)
+    shown = counter.receipt(unit_of_work(), actor, order_id, lang=i18n.current())
     return render_template("counter/receipt.html", here=here, receipt=shown)
 
 

@@ -28,6 +28,7 @@ from webapp.persistence.models import (
     IdempotencyKey,
     Operation,
     Order,
+    ServiceCategory,
     StaffUser,
 )
 from webapp.services.counter import checkout
@@ -93,6 +94,18 @@ def test_demo_builds_a_russian_car_service_with_two_branches_and_four_staff(
         else:
             assert len(member.branches) == 2
     assert len(set(cashier_branches)) == 2  # one cashier per branch
+
+
+def test_demo_names_every_category_its_orders_and_card_use(
+        session: Session, demo: tuple[DemoResult, list[int]]) -> None:
+    result, _ = demo
+    named = {code: name for code, name in session.execute(
+        select(ServiceCategory.code, ServiceCategory.name_en)
+        .where(ServiceCategory.business_id == result.business_id, ServiceCategory.active))}
+    used = set(session.scalars(select(Order.service_category).distinct().where(
+        Order.business_id == result.business_id, Order.service_category.is_not(None))))
+    assert {"oil_change", "repair"} <= used <= named.keys()
+    assert named["oil_change"] == "Oil change" and {"parts", "consumables"} <= named.keys()
 
 
 def test_demo_writes_two_years_of_every_kind_of_operation_and_checks_clean(

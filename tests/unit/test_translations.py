@@ -32,6 +32,7 @@ NOT_INTERFACE = {
     "webapp/domain/presets.py": "a preset's tier and perk names: the owner's data, editable",
     "webapp/demo.py": "the demo business's data",
     "webapp/i18n.py": "each language's name in itself, for the language switch",
+    "webapp/domain/categories.py": "the Russian alphabet, to transliterate a name to a code",
 }
 
 def _mapping() -> tuple[list[tuple[str, str]], dict[str, dict[str, str]]]:

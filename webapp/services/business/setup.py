@@ -17,10 +17,12 @@ from babel.numbers import get_territory_currencies
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from webapp.catalogue import gettext_for
+from webapp.domain.categories import STARTING
 from webapp.domain.errors import InvalidInput, NotFound
 from webapp.domain.ledger import SYSTEM_ACCOUNTS
 from webapp.domain.wording import language_of_locale
-from webapp.persistence.models import Account, Branch, Business, Customer
+from webapp.persistence.models import Account, Branch, Business, Customer, ServiceCategory
 from webapp.services.unit_of_work import reads, writes
 
 
@@ -36,8 +38,8 @@ class BusinessSummary:
 def create_business(session: Session, *, name: str, currency: str = "RUB",
                     timezone: str = "Europe/Moscow", locale: str = "ru",
                     phone_region: str = "RU", branches: list[str] | None = None) -> Business:
-    """Create a business, its branches and its system ledger accounts (a write scope:
-    all of it commits, or none)."""
+    """Create a business, its branches, its system ledger accounts and its starting list
+    of categories of works and parts (a write scope: all of it commits, or none)."""
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise InvalidInput("business_name_length")
@@ -62,6 +64,10 @@ def create_business(session: Session, *, name: str, currency: str = "RUB",
         session.add(Account(business_id=business.id, kind=kind.value, balance=None))
     for branch in branches or ["Main"]:
         session.add(Branch(business_id=business.id, name=branch))
+    english = gettext_for("en")
+    session.add_all(ServiceCategory(business_id=business.id, code=seed.code, name_ru=seed.name,
+                                    name_en=english(seed.name), kind=seed.kind, active=True)
+                    for seed in STARTING)
     return business
 
 

@@ -44,6 +44,7 @@ from webapp.services.business import settings as counter_settings
 from webapp.services.customers import accounts as customers
 from webapp.services.customers import phones
 from webapp.services.ledger.balances import Balance, balance_of
+from webapp.services.program import categories as category_list
 from webapp.services.program import versions as programs
 from webapp.services.program.standing import standing
 from webapp.services.unit_of_work import UnitOfWork, Work, reads, writes
@@ -94,7 +95,7 @@ class Panel:
     visits: list[Visit]
     notes: list[Note]
     assets: list[tuple[int, str]]
-    categories: list[str]
+    categories: list[category_list.Choice]  # the business's active ones, in the page's language
 
 
 _WORKPLACE = (
@@ -168,8 +169,7 @@ def panel(session: Session, actor: Actor, customer_id: int, lang: str = "ru",
         assets=[(a.id, a.value + (f" ({a.label})" if a.label else "")) for a in
                 session.scalars(select(Asset).where(Asset.customer_id == customer_id)
                                 .order_by(Asset.id))],
-        categories=sorted({c.category for c in version.settings.stamp_cards}
-                          if version else set()),
+        categories=category_list.choices(session, actor.business_id, lang),
     )
 
 
@@ -239,11 +239,12 @@ class Receipt:
     pending: int
     tier: str | None
     status: str
+    category: str | None = None  # the order's category, named in the reader's language
 
 
 @reads
 def receipt(session: Session, actor: Actor, order_id: int,
-            now: datetime | None = None) -> Receipt:
+            now: datetime | None = None, lang: str = "ru") -> Receipt:
     """What an order did and where the customer stands now.
 
     Only for staff who work at the order's own branch (PermissionDenied otherwise,
@@ -280,4 +281,13 @@ def receipt(session: Session, actor: Actor, order_id: int,
         order.total_minor, order.discount_minor, redeemed,
         int(sums.get(Op.ACCRUAL, 0) or 0),
         order.total_minor - order.discount_minor - redeemed * point_value, point_value,
-        balance.available, balance.pending, tier, order.status)
+        balance.available, balance.pending, tier, order.status,
+        _category_name(session, actor.business_id, order.service_category, lang))
+
+
+def _category_name(session: Session, business_id: int, code: str | None,
+                   lang: str) -> str | None:
+    """A category's name in ``lang`` (its code when the list has no such category)."""
+    if code is None:
+        return None
+    return category_list.names(session, business_id, lang).get(code, code)

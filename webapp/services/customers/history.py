@@ -41,6 +41,7 @@ from webapp.services.customers import returns
 from webapp.services.ledger import adjustment_request_list, adjustment_requests
 from webapp.services.ledger import operations as ledger
 from webapp.services.ledger.balances import balance_of
+from webapp.services.program import categories
 from webapp.services.unit_of_work import UnitOfWork, Work, reads
 
 EXPIRY_HORIZON = timedelta(days=90)
@@ -93,6 +94,7 @@ class OrderRow:
     left: str
     left_input: str  # the refund form's default: "1500,00"
     items: tuple[returns.ItemRow, ...] = ()  # its lines
+    category: str | None = None  # its category's name in the reader's language
 
     @property
     def refundable(self) -> bool:
@@ -186,6 +188,7 @@ def _orders(
     items = returns.items_of(session, actor.business_id, [order.id for order, _ in rows],
                              business.currency, lang)
     lines = []
+    named = categories.names(session, actor.business_id, lang) if rows else {}
     for order, branch in rows:
         accrued, held, cancelled, redeemed = (
             points.get((order.id, kind.value), 0)
@@ -212,6 +215,8 @@ def _orders(
                 left=format_money(left, business.currency, lang),
                 left_input=input_value(left),
                 items=items.get(order.id, ()),
+                category=named.get(order.service_category, order.service_category)
+                if order.service_category else None,
             )
         )
     return lines

@@ -13,7 +13,7 @@ keyed write of :func:`webapp.services.program.versions.save`.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from webapp.domain.program import InvalidSetting, ProgramSettings
 from webapp.domain.rules_text import describe, warning_text
 from webapp.domain.simulation import estimate_text
 from webapp.services.business.view import BusinessView, business_view
+from webapp.services.program import categories
 from webapp.services.program import versions as programs
 from webapp.services.program.simulation import estimate_for_business
 from webapp.services.unit_of_work import UnitOfWork, Work, reads
@@ -72,6 +73,8 @@ class Editor:
     history: list[HistoryRow]
     idempotency_key: str
     error: str | None = None
+    # The business's categories a stamp card may count, named in the reader's language.
+    categories: list[categories.Choice] = field(default_factory=list)
 
 
 @reads
@@ -89,7 +92,8 @@ def open_editor(session: Session, actor: Actor, preset_name: str | None = None,
         settings = programs.preset(name)
     return Editor(business.name, name, _presets(lang), settings,
                 _preview(session, actor, settings, business, lang),
-                _history(session, actor, business, lang), secrets.token_urlsafe(24))
+                _history(session, actor, business, lang), secrets.token_urlsafe(24),
+                categories=categories.choices(session, actor.business_id, lang))
 
 
 @reads
@@ -107,7 +111,8 @@ def refused_editor(session: Session, actor: Actor, *, preset: str,
         shown = None
     key = idempotency_key or secrets.token_urlsafe(24)
     return Editor(business.name, preset_or_default(preset), _presets(lang), None, shown,
-                _history(session, actor, business, lang), key, error)
+                _history(session, actor, business, lang), key, error,
+                categories.choices(session, actor.business_id, lang))
 
 
 def _presets(lang: str) -> list[tuple[str, str]]:

@@ -26,6 +26,7 @@ from webapp.domain.presets import PRESETS
 from webapp.domain.program import InvalidSetting, ProgramSettings, Warning
 from webapp.persistence.models import ProgramVersion
 from webapp.services.notify import wallet_updates
+from webapp.services.program import categories
 from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once
 
 # A form opened a minute ago still says "now": allow that much clock skew.
@@ -88,6 +89,9 @@ def save(session: Work, actor: Actor, key: str, *, settings: dict[str, Any] | Pr
             "settings": json.dumps(stored, ensure_ascii=False, sort_keys=True),
             "effective_from": starts, "created_at": now, "created_by": actor.staff_id,
         }).scalar_one()
+        # A stamp card's category joins the business's list if it is new (named by the card).
+        categories.add_for_stamp_cards(db, actor, [(card.category, card.title)
+                                                   for card in parsed.stamp_cards])
         # Every pass states the rules (and tiers, rates): the wallets fetch them anew.
         wallet_updates.business_changed(db, actor.business_id, now)
         return {"version_id": version_id, "version": number,
