@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.web_client import PASSWORD, staff_signed_in
+from tests.web_client import PASSWORD, csrf, staff_signed_in
 from webapp.domain import checkin
 from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
@@ -19,6 +19,7 @@ from webapp.services.ledger import operations as ledger
 from webapp.services.staff import accounts as staff
 
 _keys = itertools.count(1)
+JSON = {"Accept": "application/json"}
 
 
 @pytest.fixture
@@ -59,3 +60,15 @@ def live_code(customer: SimpleNamespace) -> str:
 
 def next_key() -> str:
     return f"counter-test-{next(_keys):06d}"
+
+
+def url(shop: SimpleNamespace, tail: str = "", branch: int | None = None) -> str:
+    """A counter URL of the shop (the Центр branch unless given)."""
+    return f"/b/{shop.id}/counter/{branch or shop.centre}{tail}"
+
+
+def post(client: Any, shop: SimpleNamespace, tail: str, branch: int | None = None,
+         **data: Any) -> Any:
+    """POST a counter form as the page's script does (JSON answer), with the CSRF token."""
+    data.setdefault("csrf_token", csrf(client, url(shop, branch=branch)))
+    return client.post(url(shop, tail, branch), data=data, headers=JSON)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.counter.conftest import live_code, next_key
+from tests.integration.counter.conftest import JSON, live_code, next_key, post, url
 from tests.web_client import csrf, staff_signed_in
 from webapp.domain.actor import Actor, Role
 from webapp.persistence.models import (
@@ -23,18 +23,6 @@ from webapp.persistence.models import (
 )
 from webapp.services.ledger import balances
 from webapp.services.ledger import operations as ledger
-
-JSON = {"Accept": "application/json"}
-
-
-def url(shop: SimpleNamespace, tail: str = "", branch: int | None = None) -> str:
-    return f"/b/{shop.id}/counter/{branch or shop.centre}{tail}"
-
-
-def post(client: Any, shop: SimpleNamespace, tail: str, branch: int | None = None,
-         **data: Any) -> Any:
-    data.setdefault("csrf_token", csrf(client, url(shop, branch=branch)))
-    return client.post(url(shop, tail, branch), data=data, headers=JSON)
 
 
 def balance(app: Any, shop: SimpleNamespace, customer_id: int) -> int:
@@ -204,13 +192,13 @@ def test_notes_show_on_the_panel(app: Any, cashier: Any, shop: Any, regular: Any
 
 def test_joining_by_phone_opens_the_new_customers_panel(app: Any, cashier: Any,
                                                         shop: Any) -> None:
-    joined = post(cashier, shop, "/join", phone="8 (916) 555-01-02")
+    joined = post(cashier, shop, "/join", phone="8 (916) 555-01-02", data_consent="yes")
     assert joined.status_code == 200
-    again = post(cashier, shop, "/join", phone="+79165550102")
+    again = post(cashier, shop, "/join", phone="+79165550102", data_consent="yes")
     assert joined.get_json()["url"] == again.get_json()["url"]
     made = app.test_session().scalar(select(Customer).where(Customer.phone == "+79165550102"))
     assert made is not None and made.joined_by_staff_id is not None
-    bad = post(cashier, shop, "/join", phone="12")
+    bad = post(cashier, shop, "/join", phone="12", data_consent="yes")
     assert bad.status_code == 422
     assert app.test_session().scalar(select(func.count(Customer.id))) == 1
 

@@ -54,6 +54,8 @@ ACTIONS = {
     "account_deleted": N_("Клиент удалил аккаунт"),
     "data_consent_withdrawn": N_("Клиент отозвал согласие на обработку данных"),
     "wallet.link_sent": N_("Клиенту отправлена ссылка на карту в кошельке"),
+    "counter.join": N_("Клиент записан на кассе, согласие принято"),
+    "asset.add": N_("Добавлен автомобиль или устройство клиента"),
 }
 
 
@@ -172,6 +174,15 @@ def audit_details(action: str, details: dict[str, Any], currency: str = "RUB",
         parts.append(_("доступно после: %(points)s") % {"points": details["available"]})
     if details.get("owed"):
         parts.append(_("долг: %(points)s") % {"points": details["owed"]})
+    if action == "asset.add" and details.get("value"):
+        parts.append(_("номер %(value)s") % {"value": details["value"]})
+    if details.get("confirmed_by") == "screen":
+        parts.append(_("согласие клиент отметил на экране кассы"))
+    if isinstance(details.get("consents"), dict) and details["consents"]:
+        parts.append(_("версии текстов согласий: %(versions)s")
+                     % {"versions": ", ".join(map(str, details["consents"].values()))})
+    if details.get("referred_by_id"):
+        parts.append(_("пригласил клиент №%(id)s") % {"id": details["referred_by_id"]})
     return "; ".join(parts)
 
 
