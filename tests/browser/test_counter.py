@@ -1,5 +1,6 @@
 """The counter in a real Chromium with a fake camera showing a QR: scan, quote, close
-once, receipt; a replayed code; the flaky network; what a cashier cannot reach."""
+once, receipt; a replayed code; the flaky network; what a cashier cannot reach; a
+sign-up with consent, a vehicle added, the maximum redeemed in one tap."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from webapp.domain.clock import utcnow
 from webapp.domain.presets import DEMO
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
-from webapp.persistence.models import Branch, Operation, Order
+from webapp.persistence.models import Asset, Branch, Consent, Operation, Order
 from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import balances
@@ -156,6 +157,51 @@ def test_scan_quote_close_receipt(counter: Counter, browser_with_camera: Any,
     # welcome bonus, the 2 000 credited above, then one redemption and one accrual
     assert counter.count(Operation) == 4
     page.screenshot(path=str(shots / "counter-receipt.png"), full_page=True)
+
+
+def test_sign_up_with_consent_add_a_car_and_redeem_the_maximum(
+        counter: Counter, browser_with_camera: Any, tmp_path: Path, shots: Path) -> None:
+    page = browser_with_camera(blank_y4m(tmp_path / "blank.y4m"))
+    sign_in(page, counter, "cashier", counter_path(counter))
+    page.get_by_text("Новый клиент").click()
+    page.get_by_label("Телефон клиента").fill("+7 916 555-01-02")
+    page.get_by_label("Имя (необязательно)").fill("Пётр Сидоров")
+    page.get_by_label(re.compile("Кто пригласил")).fill("8 916 123-45-67")  # Иван's phone
+    page.get_by_role("button", name="Записать").click()
+    assert counter.count(Consent) == 0  # the browser asks for the required tick first
+    page.get_by_label(re.compile("Даю согласие на обработку моих персональных данных")).check()
+    page.screenshot(path=str(shots / "counter-join.png"), full_page=True)
+    page.get_by_role("button", name="Записать").click()
+    expect(page.get_by_role("heading", name="Пётр Сидоров")).to_be_visible()
+    assert counter.count(Consent) == 1
+
+    page.get_by_text("Добавить автомобиль или устройство").click()
+    page.get_by_label("Номер", exact=True).fill("ЛАДА")  # a plate has digits
+    page.get_by_role("button", name="Добавить", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("хотя бы одна цифра")
+    page.get_by_label("Номер", exact=True).fill("А123ВС77")
+    page.get_by_label("Подпись (необязательно)").fill("Лада Веста")
+    page.get_by_role("button", name="Добавить", exact=True).click()
+    vehicle = page.get_by_label("Автомобиль или устройство")
+    expect(vehicle.locator("option", has_text="А123ВС77 (Лада Веста)")).to_have_count(1)
+    vehicle.select_option(label="А123ВС77 (Лада Веста)")
+    assert counter.count(Asset) == 1
+
+    most = page.get_by_role("button", name=re.compile("Списать максимум"))
+    expect(most).to_be_disabled()  # no quote yet
+    page.get_by_label("Сумма заказа, ₽").fill("4500")
+    expect(most).to_have_text("Списать максимум: 100 баллов")  # the welcome bonus, all of it
+    most.click()
+    expect(page.get_by_label("Списать баллов")).to_have_value("100")
+    expect(page.locator("#quote .quote")).to_have_attribute("data-redeem", "100")
+    page.screenshot(path=str(shots / "counter-redeem-max.png"), full_page=True)
+    page.locator("#confirm").click()
+    expect(page).to_have_url(re.compile(r"/orders/\d+$"))
+    # 100 - 100 redeemed + 5 % of (4 500 - 100), + 300 for joining by Иван's invitation
+    expect(page.locator("#balance-after")).to_have_attribute("data-points", "520")
+    assert counter.available() == 2100 + 300  # Иван's side of the referral
+    expect(page.get_by_text("Каждая 6-я замена масла бесплатно: 0 из 6.")).to_be_visible()
+    page.screenshot(path=str(shots / "counter-receipt-share.png"), full_page=True)
 
 
 def test_a_replayed_live_code_is_refused(counter: Counter, browser_with_camera: Any,
