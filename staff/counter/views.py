@@ -124,7 +124,7 @@ def search(actor: Actor, branch_id: int) -> str:
     query = request.args.get("q", "")
     found = customer_search.search(unit_of_work(), actor, query)
     return render_template("counter/search.html", here=here, query=query, found=found,
-                           consent_texts=_consent_texts(), join={"phone": query})
+                           consent_texts=_consent_texts(), join={})
 
 
 @bp.post("/<int:branch_id>/join")

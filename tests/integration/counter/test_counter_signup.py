@@ -133,3 +133,13 @@ def test_a_customer_found_by_phone_gets_the_consent_they_lacked_once(
     assert [(c.kind, c.channel, c.staff_id) for c in rows] == [
         ("personal_data", "counter", cashier_id(app))]
     assert count(app, AuditEvent) == 1
+
+
+def test_a_search_that_finds_nobody_offers_the_sign_up_with_its_consents(
+        cashier: Any, shop: SimpleNamespace) -> None:
+    page = page_text(cashier.get(url(shop, "/search"), query_string={"q": "9999"}))
+    assert "Никого не нашли" in page
+    form = page.split('id="join-form"', 1)[1].split("</form>", 1)[0]
+    assert f'action="{url(shop, "/join")}"' in form
+    assert 'name="data_consent" value="yes" required' in form
+    assert TEXTS[ConsentKind.PERSONAL_DATA].text in form and 'name="referrer"' in form
