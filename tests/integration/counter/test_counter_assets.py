@@ -19,6 +19,7 @@ from webapp.persistence.models import Asset, AuditEvent, StaffUser
 from webapp.services.business import setup as businesses
 from webapp.services.customers import accounts as customers
 
+DUPLICATE = "а 123 вс 77 уже есть в списке автомобилей и устройств клиента."
 WRONG_PLATE = "Госномер — до 12 букв и цифр, хотя бы одна цифра: например А123ВС77."
 
 
@@ -76,7 +77,7 @@ def test_a_duplicate_is_refused_in_either_alphabet(
     assert add(cashier, shop, regular.id, kind="plate", value="A123BC77").status_code == 200
     again = add(cashier, shop, regular.id, kind="plate", value="а 123 вс 77")
     assert again.status_code == 409
-    assert again.get_json()["detail"] == "а 123 вс 77 уже есть у этого клиента."
+    assert again.get_json()["detail"] == DUPLICATE
     assert written(app) == (1, 1)
     # Without the page's script: the panel again, the reason shown, the value kept.
     page = cashier.post(url(shop, f"/customers/{regular.id}/assets"),
@@ -84,7 +85,7 @@ def test_a_duplicate_is_refused_in_either_alphabet(
                               "value": "а 123 вс 77"})
     assert page.status_code == 409
     text = page_text(page)
-    assert 'role="alert">а 123 вс 77 уже есть у этого клиента.' in text
+    assert f'role="alert">{DUPLICATE}' in text
     assert 'value="а 123 вс 77"' in text and written(app) == (1, 1)
 
 
