@@ -21,7 +21,7 @@ from webapp.domain.actor import Actor, Role
 from webapp.domain.presets import DEMO as DEMO_PROGRAM
 from webapp.domain.quote import OrderDraft
 from webapp.services.business import setup as businesses
-from webapp.services.counter import checkout
+from webapp.services.counter import checkout, signup
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import balances
 from webapp.services.ledger import operations as ledger
@@ -233,6 +233,10 @@ class _Demo:
                                 referral_code=referral, now=at)
         customer_id = joined.customer.id
         self._referrers.append((at, joined.customer.referral_code))
+        # Signed up at the desk: the consents the customer ticked on the cashier's screen.
+        cashier = self.cashiers[len(self._phones) % len(self.cashiers)]
+        signup.record_consents(self.session, cashier, customer_id, advertising=consent, now=at,
+                               details={"created": True})
         asset_id = None
         if rng.random() < 0.7:
             plate = self._unique(self._plates, lambda: (

@@ -29,13 +29,17 @@ from staff.access import require
 from staff.counter import order_form
 from wallet import availability as wallet_availability
 from webapp import i18n
-from webapp.catalogue import words_for
+from webapp.catalogue import N_, words_for
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
+from webapp.domain.assets import KINDS
+from webapp.domain.consent import TEXTS
+from webapp.domain.errors import DomainError
 from webapp.domain.numbers import MAX_ID, whole_number
 from webapp.domain.quote import OrderDraft
 from webapp.domain.quote_text import explain
-from webapp.services.counter import checkins, checkout, confirmations
+from webapp.errors import worded
+from webapp.services.counter import assets, checkins, checkout, confirmations, signup
 from webapp.services.counter import panel as counter
 from webapp.services.counter.checkout import Confirmation
 from webapp.services.customers import search as customer_search
@@ -48,6 +52,9 @@ bp = Blueprint("counter", __name__, url_prefix="/b/<int:business_id>/counter")
 DECODER = "vendor/jsqr/jsQR.min.js"
 PRESENT_FOR = 15 * 60  # a live check-in code proves the phone is here for this long
 CASHIER = require(Role.CASHIER, branch=True)
+# The kinds of vehicle or device, in the order the panel offers them.
+ASSET_KINDS = dict(zip(KINDS, (N_("Госномер"), N_("VIN"), N_("Серийный номер"), N_("IMEI")),
+                       strict=True))
 
 
 def _sms() -> SmsGateway:
@@ -81,7 +88,18 @@ def choose(actor: Actor) -> Response | str:
 @CASHIER
 def scan(actor: Actor, branch_id: int) -> str:
     here = counter.workplace(unit_of_work(), actor, branch_id)
-    return render_template("counter/scan.html", here=here, decoder_script=DECODER)
+    return _scan_page(here)
+
+
+def _scan_page(here: counter.Workplace, **join: Any) -> str:
+    """The scan page; ``join``: the join form's refusal and what was typed in it."""
+    return render_template("counter/scan.html", here=here, decoder_script=DECODER,
+                           consent_texts=_consent_texts(), join=join)
+
+
+def _consent_texts() -> dict[str, str]:
+    """The consents' wording as the customer reads it on the turned screen."""
+    return {kind.value: _(text.text) for kind, text in TEXTS.items()}
 
 
 @bp.post("/<int:branch_id>/identify")
@@ -105,15 +123,28 @@ def search(actor: Actor, branch_id: int) -> str:
     here = counter.workplace(unit_of_work(), actor, branch_id)
     query = request.args.get("q", "")
     found = customer_search.search(unit_of_work(), actor, query)
-    return render_template("counter/search.html", here=here, query=query, found=found)
+    return render_template("counter/search.html", here=here, query=query, found=found,
+                           consent_texts=_consent_texts(), join={})
 
 
 @bp.post("/<int:branch_id>/join")
 @CASHIER
-def join(actor: Actor, branch_id: int) -> Response:
-    counter.workplace(unit_of_work(), actor, branch_id)
-    joined = counter.join(unit_of_work(), actor, phone=request.form.get("phone", ""),
-                          name=request.form.get("name") or None)
+def join(actor: Actor, branch_id: int) -> Response | tuple[str, int]:
+    """Sign a customer up (or find them by phone) with the consents they ticked on the
+    screen; a refusal shows the form again with its reason and what was typed."""
+    here = counter.workplace(unit_of_work(), actor, branch_id)
+    form = request.form
+    typed = signup.SignUp(phone=form.get("phone", ""), name=form.get("name") or None,
+                          data_consent=form.get("data_consent") == "yes",
+                          advertising=form.get("ad_consent") == "yes",
+                          referrer=form.get("referrer") or None)
+    try:
+        joined = signup.join(unit_of_work(), actor, typed)
+    except DomainError as error:
+        if _wants_json():
+            raise
+        return _scan_page(here, error=worded(error), phone=typed.phone, name=typed.name,
+                          referrer=typed.referrer, ad=typed.advertising), error.status
     return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
                          customer_id=joined))
 
@@ -121,11 +152,35 @@ def join(actor: Actor, branch_id: int) -> Response:
 @bp.get("/<int:branch_id>/customers/<int:customer_id>")
 @CASHIER
 def customer(actor: Actor, branch_id: int, customer_id: int) -> str:
+    return _panel_page(actor, branch_id, customer_id)
+
+
+def _panel_page(actor: Actor, branch_id: int, customer_id: int, **asset_form: Any) -> str:
+    """The customer's panel; ``asset_form``: the vehicle form's refusal and its values."""
     here = counter.workplace(unit_of_work(), actor, branch_id)
     shown = counter.panel(unit_of_work(), actor, customer_id, i18n.current())
     return render_template("counter/panel.html", here=here, panel=shown,
                            key=uuid.uuid4().hex, present=_present(customer_id),
-                           wallets=wallet_availability.of(current_app).any)
+                           wallets=wallet_availability.of(current_app).any,
+                           asset_kinds=ASSET_KINDS, **asset_form)
+
+
+@bp.post("/<int:branch_id>/customers/<int:customer_id>/assets")
+@CASHIER
+def add_asset(actor: Actor, branch_id: int, customer_id: int) -> Response | tuple[str, int]:
+    """Add the customer's vehicle or device; a refusal shows the panel with its reason."""
+    counter.workplace(unit_of_work(), actor, branch_id)
+    form = request.form
+    try:
+        added = assets.add(unit_of_work(), actor, customer_id, kind=form.get("kind", ""),
+                           value=form.get("value", ""), label=form.get("label") or None)
+    except DomainError as error:
+        if _wants_json():
+            raise
+        return _panel_page(actor, branch_id, customer_id, asset_error=worded(error),
+                           asset_typed=form), error.status
+    return _done(url_for(".customer", business_id=actor.business_id, branch_id=branch_id,
+                         customer_id=customer_id), asset_id=added)
 
 
 @bp.post("/<int:branch_id>/customers/<int:customer_id>/quote")

@@ -10,21 +10,31 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import sync_playwright
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.serving import regulars_serve
 from tests.web_client import PASSWORD
-from webapp.domain.actor import Role
+from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
+from webapp.domain.presets import DEMO
 from webapp.persistence.database import make_engine
 from webapp.persistence.migrate import upgrade
+from webapp.persistence.models import Branch
 from webapp.services.business import setup as businesses
+from webapp.services.customers import accounts as customers
+from webapp.services.ledger import balances
+from webapp.services.ledger import operations as ledger
+from webapp.services.program import versions as programs
 from webapp.services.staff import accounts as staff
 
 CHROMIUM = "/usr/bin/chromium"
@@ -145,3 +155,98 @@ def page() -> Iterator[Any]:
         finally:
             context.close()
             browser.close()
+
+
+# -- a shop at the counter: its data, a camera browser, the cashier's way in -----------
+
+CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+
+@dataclass(frozen=True)
+class Counter:
+    url: str
+    business_id: int
+    centre: int
+    north: int
+    customer_id: int
+    card: str
+    secret: bytes
+    database_url: str
+
+    def available(self) -> int:
+        engine = make_engine(self.database_url)
+        try:
+            with Session(engine) as db:
+                return balances.balance(db, Actor.system(self.business_id),
+                                      self.customer_id).available
+        finally:
+            engine.dispose()
+
+    def count(self, what: Any) -> int:
+        engine = make_engine(self.database_url)
+        try:
+            with Session(engine) as db:
+                return int(db.scalar(select(func.count()).select_from(what)) or 0)
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture
+def counter(tmp_path: Path) -> Iterator[Counter]:
+    """A shop with the demo program, a cashier of one branch, a manager, a customer."""
+    database_url = f"sqlite:///{tmp_path / 'counter.sqlite3'}"
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with Session(engine, expire_on_commit=False) as db:
+        shop = businesses.create_business(db, name="Гараж на Лесной",
+                                          branches=["Центр", "Север"])
+        centre, north = db.scalars(select(Branch.id).where(Branch.business_id == shop.id)
+                                   .order_by(Branch.id)).all()
+        owner = staff.create_staff(db, business_id=shop.id, login="owner", password=PASSWORD,
+                                   role=Role.OWNER.value)
+        staff.create_staff(db, business_id=shop.id, login="cashier", password=PASSWORD,
+                           role=Role.CASHIER.value, display_name="Олег, кассир",
+                           branch_ids=[centre])
+        staff.create_staff(db, business_id=shop.id, login="manager", password=PASSWORD,
+                           role=Role.MANAGER.value, display_name="Мария, менеджер")
+        programs.save(db, Actor.staff(shop.id, owner.id, Role.OWNER), "browser-program",
+                      settings=DEMO, now=utcnow() - timedelta(days=1))
+        joined = customers.join(db, Actor.system(shop.id), phone="+79161234567",
+                                name="Иван Петров").customer
+        ledger.accrue(db, Actor.system(shop.id), "browser-points", customer_id=joined.id,
+                      points=2000)
+        made = (shop.id, centre, north, joined.id, joined.card_number, joined.checkin_secret)
+    engine.dispose()
+    with serve(database_url, tmp_path) as url:
+        yield Counter(url, *made, database_url)
+
+
+@pytest.fixture
+def browser_with_camera() -> Iterator[Callable[[Path], Any]]:
+    """Open a phone-sized page in a Chromium whose camera shows the given .y4m video."""
+    require_chromium()
+    opened: list[Any] = []
+    with sync_playwright() as playwright:
+        def open_page(video: Path) -> Any:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[*CHROMIUM_ARGS, *CAMERA_ARGS, f"--use-file-for-fake-video-capture={video}"])
+            opened.append(browser)
+            context = browser.new_context(locale="ru-RU", viewport={"width": 390, "height": 844},
+                                          device_scale_factor=2, is_mobile=True, has_touch=True)
+            context.grant_permissions(["camera"])
+            return context.new_page()
+
+        try:
+            yield open_page
+        finally:
+            for browser in opened:
+                browser.close()
+
+
+def sign_in(page: Any, counter: Counter, login: str, then: str) -> None:
+    staff_sign_in(page, counter.url, counter.business_id, login, then)
+
+
+def counter_path(counter: Counter, branch: int | None = None) -> str:
+    return f"/b/{counter.business_id}/counter/{branch or counter.centre}"

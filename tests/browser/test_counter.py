@@ -1,135 +1,25 @@
 """The counter in a real Chromium with a fake camera showing a QR: scan, quote, close
-once, receipt; a replayed code; the flaky network; what a cashier cannot reach."""
+once, receipt; a replayed code; the flaky network; what a cashier cannot reach; a
+sign-up with consent, a vehicle added, the maximum redeemed in one tap."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-from playwright.sync_api import expect, sync_playwright
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from playwright.sync_api import expect
 
 from tests.browser.conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    Counter,
+    counter_path,
     lose_the_first_close_answer,
-    require_chromium,
-    serve,
-    staff_sign_in,
+    sign_in,
 )
 from tests.browser.fake_camera import blank_y4m, write_y4m
-from tests.web_client import PASSWORD
 from webapp.domain import checkin
-from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
-from webapp.domain.presets import DEMO
-from webapp.persistence.database import make_engine
-from webapp.persistence.migrate import upgrade
-from webapp.persistence.models import Branch, Operation, Order
-from webapp.services.business import setup as businesses
-from webapp.services.customers import accounts as customers
-from webapp.services.ledger import balances
-from webapp.services.ledger import operations as ledger
-from webapp.services.program import versions as programs
-from webapp.services.staff import accounts as staff
-
-CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
-
-
-@dataclass(frozen=True)
-class Counter:
-    url: str
-    business_id: int
-    centre: int
-    north: int
-    customer_id: int
-    card: str
-    secret: bytes
-    database_url: str
-
-    def available(self) -> int:
-        engine = make_engine(self.database_url)
-        try:
-            with Session(engine) as db:
-                return balances.balance(db, Actor.system(self.business_id),
-                                      self.customer_id).available
-        finally:
-            engine.dispose()
-
-    def count(self, what: Any) -> int:
-        engine = make_engine(self.database_url)
-        try:
-            with Session(engine) as db:
-                return int(db.scalar(select(func.count()).select_from(what)) or 0)
-        finally:
-            engine.dispose()
-
-
-@pytest.fixture
-def counter(tmp_path: Path) -> Iterator[Counter]:
-    """A shop with the demo program, a cashier of one branch, a manager, a customer."""
-    database_url = f"sqlite:///{tmp_path / 'counter.sqlite3'}"
-    engine = make_engine(database_url)
-    upgrade(engine)
-    with Session(engine, expire_on_commit=False) as db:
-        shop = businesses.create_business(db, name="Гараж на Лесной",
-                                          branches=["Центр", "Север"])
-        centre, north = db.scalars(select(Branch.id).where(Branch.business_id == shop.id)
-                                   .order_by(Branch.id)).all()
-        owner = staff.create_staff(db, business_id=shop.id, login="owner", password=PASSWORD,
-                                   role=Role.OWNER.value)
-        staff.create_staff(db, business_id=shop.id, login="cashier", password=PASSWORD,
-                           role=Role.CASHIER.value, display_name="Олег, кассир",
-                           branch_ids=[centre])
-        staff.create_staff(db, business_id=shop.id, login="manager", password=PASSWORD,
-                           role=Role.MANAGER.value, display_name="Мария, менеджер")
-        programs.save(db, Actor.staff(shop.id, owner.id, Role.OWNER), "browser-program",
-                      settings=DEMO, now=utcnow() - timedelta(days=1))
-        joined = customers.join(db, Actor.system(shop.id), phone="+79161234567",
-                                name="Иван Петров").customer
-        ledger.accrue(db, Actor.system(shop.id), "browser-points", customer_id=joined.id,
-                      points=2000)
-        made = (shop.id, centre, north, joined.id, joined.card_number, joined.checkin_secret)
-    engine.dispose()
-    with serve(database_url, tmp_path) as url:
-        yield Counter(url, *made, database_url)
-
-
-@pytest.fixture
-def browser_with_camera() -> Iterator[Callable[[Path], Any]]:
-    """Open a phone-sized page in a Chromium whose camera shows the given .y4m video."""
-    require_chromium()
-    opened: list[Any] = []
-    with sync_playwright() as playwright:
-        def open_page(video: Path) -> Any:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[*CHROMIUM_ARGS, *CAMERA_ARGS, f"--use-file-for-fake-video-capture={video}"])
-            opened.append(browser)
-            context = browser.new_context(locale="ru-RU", viewport={"width": 390, "height": 844},
-                                          device_scale_factor=2, is_mobile=True, has_touch=True)
-            context.grant_permissions(["camera"])
-            return context.new_page()
-
-        try:
-            yield open_page
-        finally:
-            for browser in opened:
-                browser.close()
-
-
-def sign_in(page: Any, counter: Counter, login: str, then: str) -> None:
-    staff_sign_in(page, counter.url, counter.business_id, login, then)
-
-
-def counter_path(counter: Counter, branch: int | None = None) -> str:
-    return f"/b/{counter.business_id}/counter/{branch or counter.centre}"
+from webapp.persistence.models import Asset, Consent, Operation, Order
 
 
 def test_scan_quote_close_receipt(counter: Counter, browser_with_camera: Any,
@@ -156,6 +46,51 @@ def test_scan_quote_close_receipt(counter: Counter, browser_with_camera: Any,
     # welcome bonus, the 2 000 credited above, then one redemption and one accrual
     assert counter.count(Operation) == 4
     page.screenshot(path=str(shots / "counter-receipt.png"), full_page=True)
+
+
+def test_sign_up_with_consent_add_a_car_and_redeem_the_maximum(
+        counter: Counter, browser_with_camera: Any, tmp_path: Path, shots: Path) -> None:
+    page = browser_with_camera(blank_y4m(tmp_path / "blank.y4m"))
+    sign_in(page, counter, "cashier", counter_path(counter))
+    page.get_by_text("Новый клиент").click()
+    page.get_by_label("Телефон клиента").fill("+7 916 555-01-02")
+    page.get_by_label("Имя (необязательно)").fill("Пётр Сидоров")
+    page.get_by_label(re.compile("Кто пригласил")).fill("8 916 123-45-67")  # Иван's phone
+    page.get_by_role("button", name="Записать").click()
+    assert counter.count(Consent) == 0  # the browser asks for the required tick first
+    page.get_by_label(re.compile("Даю согласие на обработку моих персональных данных")).check()
+    page.screenshot(path=str(shots / "counter-join.png"), full_page=True)
+    page.get_by_role("button", name="Записать").click()
+    expect(page.get_by_role("heading", name="Пётр Сидоров")).to_be_visible()
+    assert counter.count(Consent) == 1
+
+    page.get_by_text("Добавить автомобиль или устройство").click()
+    page.get_by_label("Номер", exact=True).fill("ЛАДА")  # a plate has digits
+    page.get_by_role("button", name="Добавить", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("хотя бы одна цифра")
+    page.get_by_label("Номер", exact=True).fill("А123ВС77")
+    page.get_by_label("Подпись (необязательно)").fill("Лада Веста")
+    page.get_by_role("button", name="Добавить", exact=True).click()
+    vehicle = page.get_by_label("Автомобиль или устройство")
+    expect(vehicle.locator("option", has_text="А123ВС77 (Лада Веста)")).to_have_count(1)
+    vehicle.select_option(label="А123ВС77 (Лада Веста)")
+    assert counter.count(Asset) == 1
+
+    most = page.get_by_role("button", name=re.compile("Списать максимум"))
+    expect(most).to_be_disabled()  # no quote yet
+    page.get_by_label("Сумма заказа, ₽").fill("4500")
+    expect(most).to_have_text("Списать максимум: 100 баллов")  # the welcome bonus, all of it
+    most.click()
+    expect(page.get_by_label("Списать баллов")).to_have_value("100")
+    expect(page.locator("#quote .quote")).to_have_attribute("data-redeem", "100")
+    page.screenshot(path=str(shots / "counter-redeem-max.png"), full_page=True)
+    page.locator("#confirm").click()
+    expect(page).to_have_url(re.compile(r"/orders/\d+$"))
+    # 100 - 100 redeemed + 5 % of (4 500 - 100), + 300 for joining by Иван's invitation
+    expect(page.locator("#balance-after")).to_have_attribute("data-points", "520")
+    assert counter.available() == 2100 + 300  # Иван's side of the referral
+    expect(page.get_by_text("Каждая 6-я замена масла бесплатно: 0 из 6.")).to_be_visible()
+    page.screenshot(path=str(shots / "counter-receipt-share.png"), full_page=True)
 
 
 def test_a_replayed_live_code_is_refused(counter: Counter, browser_with_camera: Any,

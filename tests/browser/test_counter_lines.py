@@ -12,14 +12,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.browser.conftest import Counter, counter_path, sign_in
 from tests.browser.fake_camera import blank_y4m
-from tests.browser.test_counter import (  # noqa: F401 - the fixtures are used by name
-    Counter,
-    browser_with_camera,
-    counter,
-    counter_path,
-    sign_in,
-)
 from webapp.persistence.database import make_engine
 from webapp.persistence.models import OrderLine
 
@@ -48,9 +42,13 @@ def test_a_work_order_typed_with_the_keyboard(counter: Counter, browser_with_cam
     expect(rows.nth(1).locator("[name=line_name]")).to_be_focused()
     page.keyboard.type("Масло 5W-30, 1 л")
     page.keyboard.press("Tab")
-    page.keyboard.press("ArrowDown")  # work → part
-    expect(rows.nth(1).locator("[name=line_kind]")).to_have_value("part")
     page.keyboard.press("Tab")
+    category = rows.nth(1).locator("[name=line_category]")
+    values = category.locator("option").evaluate_all("options => options.map(o => o.value)")
+    for _ in range(values.index("parts")):  # arrows down to «Запчасти», a part category
+        page.keyboard.press("ArrowDown")
+    expect(category).to_have_value("parts")
+    expect(rows.nth(1).locator("[name=line_kind]")).to_have_value("part")  # the kind follows
     page.keyboard.press("Tab")
     page.keyboard.press("Control+A")
     page.keyboard.type("5")
@@ -72,10 +70,12 @@ def test_a_work_order_typed_with_the_keyboard(counter: Counter, browser_with_cam
     engine = make_engine(counter.database_url)
     try:
         with Session(engine) as db:
-            saved = db.execute(select(OrderLine.name, OrderLine.kind, OrderLine.quantity,
+            saved = db.execute(select(OrderLine.name, OrderLine.kind, OrderLine.category,
+                                      OrderLine.quantity,
                                       OrderLine.unit_price_minor)
                                .order_by(OrderLine.position)).all()
     finally:
         engine.dispose()
-    assert [tuple(row) for row in saved] == [("Замена масла", "work", 1, 250_000),
-                                            ("Масло 5W-30, 1 л", "part", 5, 70_000)]
+    assert [tuple(row) for row in saved] == [
+        ("Замена масла", "work", None, 1, 250_000),
+        ("Масло 5W-30, 1 л", "part", "parts", 5, 70_000)]

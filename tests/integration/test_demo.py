@@ -17,12 +17,14 @@ from tests.conftest import POSTGRES_URL, T0
 from tests.serving import regulars_run
 from webapp.demo import DemoResult, generate
 from webapp.domain.actor import Actor
+from webapp.domain.consent import TEXTS, ConsentKind
 from webapp.domain.quote import OrderDraft
 from webapp.persistence.database import make_engine
 from webapp.persistence.models import (
     Asset,
     Branch,
     Business,
+    Consent,
     Customer,
     EntitlementUse,
     IdempotencyKey,
@@ -106,6 +108,29 @@ def test_demo_names_every_category_its_orders_and_card_use(
         Order.business_id == result.business_id, Order.service_category.is_not(None))))
     assert {"oil_change", "repair"} <= used <= named.keys()
     assert named["oil_change"] == "Oil change" and {"parts", "consumables"} <= named.keys()
+
+
+def test_demo_customers_gave_their_consents_at_the_counter(
+        session: Session, demo: tuple[DemoResult, list[int]]) -> None:
+    result, _ = demo
+    bid = result.business_id
+    cashiers = set(session.scalars(select(StaffUser.id).where(
+        StaffUser.business_id == bid, StaffUser.role == "cashier")))
+    rows = session.execute(select(Consent.customer_id, Consent.kind, Consent.granted,
+                                  Consent.text_version, Consent.channel, Consent.staff_id,
+                                  Customer.created_at, Consent.at)
+                           .join(Customer, Customer.id == Consent.customer_id)
+                           .where(Consent.business_id == bid)).all()
+    data = {row.customer_id: row for row in rows if row.kind == "personal_data"}
+    assert len(data) == CUSTOMERS  # every customer, once
+    assert {(r.granted, r.text_version, r.channel) for r in data.values()} == {
+        (True, TEXTS[ConsentKind.PERSONAL_DATA].version, "counter")}
+    assert {r.staff_id for r in rows} <= cashiers and all(r.at == r.created_at for r in rows)
+    # The advertising consent: a row for exactly those who have it on their customer row.
+    ads = {r.customer_id for r in rows if r.kind == "advertising" and r.granted}
+    assert ads == set(session.scalars(select(Customer.id).where(
+        Customer.business_id == bid, Customer.marketing_consent.is_(True))))
+    assert 0 < len(ads) < CUSTOMERS
 
 
 def test_demo_writes_two_years_of_every_kind_of_operation_and_checks_clean(

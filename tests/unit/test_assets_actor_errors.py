@@ -22,10 +22,18 @@ def test_search_key_folds_case_spaces_and_lookalikes(typed: str, key: str) -> No
 @pytest.mark.parametrize(("kind", "value"), [
     ("boat", "A123BC77"), ("plate", "A"), ("vin", "1HGCM82633A00435"),
     ("vin", "1HGCM82633A00435O"), ("imei", "12345678901234X"),
+    ("plate", "АВСЕКМ"), ("plate", "A123BC777A123"),  # no digit; longer than a plate
 ])
 def test_validate_refuses_bad_assets(kind: str, value: str) -> None:
     with pytest.raises(InvalidInput):
         assets.validate(kind, value)
+
+
+def test_a_plate_has_a_digit_and_at_most_twelve_characters() -> None:
+    assert assets.validate("plate", " а123вс 777 ") == ("а123вс 777", "A123BC777")
+    assert assets.validate("plate", "AB-1234-CD")[1] == "AB1234CD"  # a foreign plate
+    with pytest.raises(InvalidInput, match="plate_malformed"):
+        assets.validate("plate", "ЛАДА ВЕСТА")
 
 
 def test_validate_accepts_a_vin_and_an_imei() -> None:

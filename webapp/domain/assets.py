@@ -5,6 +5,7 @@ from __future__ import annotations
 from webapp.domain.errors import InvalidInput
 
 KINDS = ("plate", "vin", "serial", "imei")
+PLATE_LENGTH = 12  # A123BC777 is 9; room for foreign and trailer plates, not for a sentence
 
 # Russian plates use only Cyrillic letters that look like Latin ones; a cashier may
 # type either alphabet, so both fold to the Latin look-alike.
@@ -24,6 +25,8 @@ def validate(kind: str, value: str) -> tuple[str, str]:
     key = search_key(value)
     if not 2 <= len(key) <= 40:
         raise InvalidInput("asset_identifier_malformed")
+    if kind == "plate" and (len(key) > PLATE_LENGTH or not any(ch.isdigit() for ch in key)):
+        raise InvalidInput("plate_malformed")
     if kind == "vin" and (len(key) != 17 or any(ch in key for ch in "IOQ")):
         raise InvalidInput("vin_malformed")
     if kind == "imei" and (len(key) != 15 or not (key.isascii() and key.isdigit())):

@@ -21,6 +21,7 @@ from webapp.services.ledger import operations as ledger
 from webapp.services.staff import accounts as staff
 
 _keys = itertools.count(1)
+JSON = {"Accept": "application/json"}
 
 
 @pytest.fixture
@@ -65,15 +66,14 @@ def next_key() -> str:
 
 # -- talking to the counter over HTTP, as its page and script do ----------------------
 
-JSON = {"Accept": "application/json"}
-
-
 def url(shop: SimpleNamespace, tail: str = "", branch: int | None = None) -> str:
+    """A counter URL of the shop (the Центр branch unless given)."""
     return f"/b/{shop.id}/counter/{branch or shop.centre}{tail}"
 
 
 def post(client: Any, shop: SimpleNamespace, tail: str, branch: int | None = None,
          **data: Any) -> Any:
+    """POST a counter form as the page's script does (JSON answer), with the CSRF token."""
     data.setdefault("csrf_token", csrf(client, url(shop, branch=branch)))
     return client.post(url(shop, tail, branch), data=data, headers=JSON)
 

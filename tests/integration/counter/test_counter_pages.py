@@ -184,13 +184,13 @@ def test_notes_show_on_the_panel(app: Any, cashier: Any, shop: Any, regular: Any
 
 def test_joining_by_phone_opens_the_new_customers_panel(app: Any, cashier: Any,
                                                         shop: Any) -> None:
-    joined = post(cashier, shop, "/join", phone="8 (916) 555-01-02")
+    joined = post(cashier, shop, "/join", phone="8 (916) 555-01-02", data_consent="yes")
     assert joined.status_code == 200
-    again = post(cashier, shop, "/join", phone="+79165550102")
+    again = post(cashier, shop, "/join", phone="+79165550102", data_consent="yes")
     assert joined.get_json()["url"] == again.get_json()["url"]
     made = app.test_session().scalar(select(Customer).where(Customer.phone == "+79165550102"))
     assert made is not None and made.joined_by_staff_id is not None
-    bad = post(cashier, shop, "/join", phone="12")
+    bad = post(cashier, shop, "/join", phone="12", data_consent="yes")
     assert bad.status_code == 422
     assert app.test_session().scalar(select(func.count(Customer.id))) == 1
 

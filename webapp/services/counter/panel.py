@@ -1,9 +1,9 @@
 """The counter's screens as read models: the customer panel after a scan, the receipt,
-and the small writes around them (a staff note, joining a customer by phone).
+and a staff note (signing a customer up is :mod:`webapp.services.counter.signup`).
 
 Tier, progress, stamps and perks come from the program's own quote of an empty
 order, so the panel and the close can never disagree. Reads are read scopes, the note
-a write scope; joining composes services that each end their own transaction.
+a write scope.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
-from webapp.catalogue import words_for
 from webapp.domain import counter_settings as rules
+from webapp.domain import tiers
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import (
@@ -28,7 +28,6 @@ from webapp.domain.errors import (
 )
 from webapp.domain.ledger import OperationKind as Op
 from webapp.domain.quote import Quote
-from webapp.domain.quote_text import render
 from webapp.persistence.models import (
     Asset,
     Branch,
@@ -39,15 +38,15 @@ from webapp.persistence.models import (
     Order,
     StaffUser,
 )
-from webapp.services.abuse import checks as abuse
 from webapp.services.business import settings as counter_settings
+from webapp.services.counter import progress
 from webapp.services.customers import accounts as customers
 from webapp.services.customers import phones
 from webapp.services.ledger.balances import Balance, balance_of
 from webapp.services.program import categories as category_list
 from webapp.services.program import versions as programs
 from webapp.services.program.standing import standing
-from webapp.services.unit_of_work import UnitOfWork, Work, reads, writes
+from webapp.services.unit_of_work import reads, writes
 
 NOTE_LIMIT = 1000
 
@@ -123,21 +122,6 @@ def branches(session: Session, actor: Actor) -> list[tuple[int, str]]:
     return [(bid, name) for bid, name in rows if actor.may_work_at(bid)]
 
 
-def join(session: Work, actor: Actor, *, phone: str, name: str | None = None,
-         now: datetime | None = None) -> int:
-    """Sign a customer up by phone at the counter (or find them): their id.
-
-    A new sign-up counts toward the staff member's joins-without-orders limit. No scope
-    around the two: the sign-up (with its welcome bonus) and the abuse check each end
-    their own transaction, so the check cannot undo a sign-up already made.
-    """
-    db = UnitOfWork.of(session).session
-    joined = customers.join(db, actor, phone=phone, name=name, now=now)
-    if joined.created:
-        abuse.check_join(db, actor, customer_id=joined.customer.id, now=now)
-    return joined.customer.id
-
-
 @reads
 def needs_confirmation(session: Session, actor: Actor, points: int, *, present: bool) -> bool:
     """Whether redeeming ``points`` needs the customer's one-time code (see checkout.close)."""
@@ -157,20 +141,26 @@ def panel(session: Session, actor: Actor, customer_id: int, lang: str = "ru",
     balance = balance_of(session, actor.business_id, customer_id, now)
     version, program = standing(session, actor.business_id, customer_id,
                                 balance.available, now)
-    progress = [render(line, words_for(lang), business.currency) for line in program.lines
-                if line.code in ("next_tier", "keep_tier", "stamps")] if program else []
+    assets = asset_labels(session, customer_id)
     return Panel(
         customer_id=customer.id, card_number=customer.card_number, name=customer.name,
         phone_hint=phones.hint(customer.phone), balance=balance, program=program,
-        progress=progress,
+        progress=progress.lines(session, version, program, business_id=actor.business_id,
+                                customer_id=customer_id, assets=assets, lang=lang,
+                                currency=business.currency) if version and program else [],
         point_value=version.settings.point_value if version else 100,
         visits=_visits(session, actor, customer_id, zone),
         notes=_notes(session, actor, customer_id, zone),
-        assets=[(a.id, a.value + (f" ({a.label})" if a.label else "")) for a in
-                session.scalars(select(Asset).where(Asset.customer_id == customer_id)
-                                .order_by(Asset.id))],
+        assets=assets,
         categories=category_list.choices(session, actor.business_id, lang),
     )
+
+
+def asset_labels(session: Session, customer_id: int) -> list[tuple[int, str]]:
+    """The customer's vehicles and devices as the counter names them: "А123ВС77 (Лада)"."""
+    return [(a.id, a.value + (f" ({a.label})" if a.label else "")) for a in
+            session.scalars(select(Asset).where(Asset.customer_id == customer_id)
+                            .order_by(Asset.id))]
 
 
 def _visits(session: Session, actor: Actor, customer_id: int, zone: ZoneInfo,
@@ -239,6 +229,9 @@ class Receipt:
     pending: int
     tier: str | None
     status: str
+    business_name: str = ""
+    tier_percent: int | None = None  # the way to the next tier (100: the top tier)
+    progress: tuple[str, ...] = ()  # the next tier and the stamps, in words
     category: str | None = None  # the order's category, named in the reader's language
 
 
@@ -267,8 +260,12 @@ def receipt(session: Session, actor: Actor, order_id: int,
                Operation.kind.in_([Op.ACCRUAL, Op.REDEMPTION]))
         .group_by(Operation.kind)).all())
     balance = balance_of(session, actor.business_id, customer.id, now)
-    _, program = standing(session, actor.business_id, customer.id, balance.available, now)
+    version, program = standing(session, actor.business_id, customer.id, balance.available, now)
     tier = program.tier_before if program else None
+    shown = progress.lines(session, version, program, business_id=actor.business_id,
+                           customer_id=customer.id, assets=asset_labels(session, customer.id),
+                           lang=lang, currency=business.currency,
+                           asset_id=order.asset_id) if version and program else []
     # Points paid for the order at the value of the program it was closed under.
     point_value = (programs.by_id(session, actor.business_id, order.program_version_id)
                    .settings.point_value if order.program_version_id else 100)
@@ -281,7 +278,9 @@ def receipt(session: Session, actor: Actor, order_id: int,
         order.total_minor, order.discount_minor, redeemed,
         int(sums.get(Op.ACCRUAL, 0) or 0),
         order.total_minor - order.discount_minor - redeemed * point_value, point_value,
-        balance.available, balance.pending, tier, order.status,
+        balance.available, balance.pending, tier, order.status, business.name,
+        tiers.progress(version.settings, program.next_tier)
+        if version and program and version.settings.tiers else None, tuple(shown),
         _category_name(session, actor.business_id, order.service_category, lang))
 
 

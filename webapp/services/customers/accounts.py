@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from webapp.domain import assets, cards
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
-from webapp.domain.errors import InvalidInput, UnknownCustomer
+from webapp.domain.errors import AlreadyExists, InvalidInput, UnknownCustomer
 from webapp.domain.ledger import CUSTOMER_ACCOUNTS
 from webapp.persistence.models import Account, Asset, Business, Customer
 from webapp.services.customers import phones
@@ -22,6 +22,8 @@ from webapp.services.unit_of_work import UnitOfWork, Work, writes
 
 # No 0/O or 1/I/L: referral codes are read aloud and typed.
 _REFERRAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+ASSET_VALUE_LENGTH = 64  # Asset.value
+ASSET_LABEL_LENGTH = 200  # Asset.label
 
 
 @dataclass(frozen=True)
@@ -98,9 +100,21 @@ def _join(session: Session, actor: Actor, *, phone: str, name: str | None,
 @writes
 def add_asset(session: Session, actor: Actor, *, customer_id: int, kind: str, value: str,
               label: str | None = None) -> Asset:
-    """Attach a vehicle or device to a customer."""
+    """Attach a vehicle or device to a customer: the customer app and the counter both
+    come here, so the rules are the same. Bad values and one the customer already has
+    are refused, and nothing is added."""
+    # The column lengths first: PostgreSQL would refuse the row with a 500 instead.
+    if isinstance(value, str) and len(value.strip()) > ASSET_VALUE_LENGTH:
+        raise InvalidInput("asset_identifier_too_long")
+    if label is not None and (not isinstance(label, str)
+                              or len(label.strip()) > ASSET_LABEL_LENGTH):
+        raise InvalidInput("asset_label_too_long")
     customer = get(session, actor, customer_id)
     typed, key = assets.validate(kind, value)
+    if session.scalar(select(Asset.id).where(Asset.business_id == actor.business_id,
+                                             Asset.customer_id == customer.id,
+                                             Asset.search_key == key).limit(1)):
+        raise AlreadyExists("asset_duplicate", value=typed)
     asset = Asset(business_id=actor.business_id, customer_id=customer.id, kind=kind,
                   value=typed, search_key=key, label=(label or "").strip() or None)
     session.add(asset)

@@ -18,13 +18,15 @@ from webapp.persistence.models import Consent, Customer
 
 
 def record(session: Session, customer_id: int, kind: ConsentKind, granted: bool, *,
-           channel: str, ip: str | None, now: datetime) -> None:
-    """Add a consent event in the caller's write scope (it commits with the caller)."""
+           channel: str, ip: str | None, now: datetime, staff_id: int | None = None) -> None:
+    """Add a consent event in the caller's write scope (it commits with the caller);
+    ``staff_id``: the staff member who took it at the counter."""
     # The customer's business, read in the INSERT itself: callers pass only the customer.
     business_id = select(Customer.business_id).where(Customer.id == customer_id)
     session.add(Consent(business_id=business_id.scalar_subquery(), customer_id=customer_id,
                         kind=kind.value, granted=granted,
-                        text_version=TEXTS[kind].version, channel=channel, ip=ip, at=now))
+                        text_version=TEXTS[kind].version, channel=channel, staff_id=staff_id,
+                        ip=ip, at=now))
     if kind is ConsentKind.ADVERTISING:
         session.execute(update(Customer).where(Customer.id == customer_id).values(
             marketing_consent=granted, marketing_consent_at=now if granted else None))

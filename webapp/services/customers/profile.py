@@ -49,8 +49,6 @@ from webapp.services.staff import audit
 from webapp.services.unit_of_work import UnitOfWork, Work, reads, run_once, writes
 
 NAME_LENGTH = 200
-LABEL_LENGTH = 200
-VALUE_LENGTH = 64  # Asset.value
 FIRST_BIRTHDAY = date(1900, 1, 1)
 # The word the page asks for, in either language ("Чтобы подтвердить, введите слово …").
 CONFIRM_WORDS = frozenset({N_("удалить"), "delete"})
@@ -112,13 +110,8 @@ def update(session: Session, who: Who, *, name: str | None,
 @writes
 def add_asset(session: Session, who: Who, kind: str, value: str,
               label: str | None = None) -> AssetView:
-    """Add a vehicle or device to the customer's own profile (validated like the counter's)."""
-    # The column lengths: customers.add_asset does not check them, and PostgreSQL
-    # would refuse the row with a 500 instead of a clear message.
-    if isinstance(value, str) and len(value.strip()) > VALUE_LENGTH:
-        raise InvalidInput("asset_identifier_too_long")
-    if label is not None and (not isinstance(label, str) or len(label.strip()) > LABEL_LENGTH):
-        raise InvalidInput("asset_label_too_long")
+    """Add a vehicle or device to the customer's own profile (customers.add_asset: the
+    same rules as the counter's)."""
     _customer(session, who)
     asset = customers.add_asset(session, _actor(who), customer_id=who.customer_id,
                                 kind=kind, value=value, label=label)

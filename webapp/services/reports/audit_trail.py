@@ -60,6 +60,8 @@ ACTIONS = {
     "category.kind": N_("Изменён тип категории"),
     "category.activate": N_("Категория снова предлагается на кассе"),
     "category.deactivate": N_("Категория отключена"),
+    "counter.join": N_("Клиент записан на кассе, согласие принято"),
+    "asset.add": N_("Добавлен автомобиль или устройство клиента"),
 }
 
 
@@ -178,6 +180,15 @@ def audit_details(action: str, details: dict[str, Any], currency: str = "RUB",
         parts.append(_("доступно после: %(points)s") % {"points": details["available"]})
     if details.get("owed"):
         parts.append(_("долг: %(points)s") % {"points": details["owed"]})
+    if action == "asset.add" and details.get("value"):
+        parts.append(_("номер %(value)s") % {"value": details["value"]})
+    if details.get("confirmed_by") == "screen":
+        parts.append(_("согласие клиент отметил на экране кассы"))
+    if isinstance(details.get("consents"), dict) and details["consents"]:
+        parts.append(_("версии текстов согласий: %(versions)s")
+                     % {"versions": ", ".join(map(str, details["consents"].values()))})
+    if details.get("referred_by_id"):
+        parts.append(_("пригласил клиент №%(id)s") % {"id": details["referred_by_id"]})
     return "; ".join(parts)
 
 
