@@ -79,3 +79,13 @@ def test_too_many_rows_are_refused(app: Any, cashier: Any, shop: Any, regular: A
     response = post(cashier, shop, f"/customers/{regular.id}/close", key=next_key(), **rows)
     assert response.status_code == 422
     assert orders(app, regular.id) == 0
+
+
+def test_the_receipt_lists_the_lines(cashier: Any, shop: Any, regular: Any) -> None:
+    closed = post(cashier, shop, f"/customers/{regular.id}/close", key=next_key(), **ROWS)
+    receipt = cashier.get(closed.get_json()["url"]).get_data(as_text=True)
+    text = receipt.replace("\u202f", " ").replace("\u00a0", " ")
+    assert 'class="receipt-items"' in text
+    assert "Замена масла" in text and "Масло 5W-30, 1 л" in text
+    assert "3 502,50 ₽" in text  # five litres at 700,50 ₽
+    assert "Масло 5W-30, 1 л × 5: 3 502,50 ₽" in text  # in the text a share sends too

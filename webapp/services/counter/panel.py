@@ -42,6 +42,7 @@ from webapp.services.business import settings as counter_settings
 from webapp.services.counter import progress
 from webapp.services.customers import accounts as customers
 from webapp.services.customers import phones
+from webapp.services.customers.returns import ItemRow, items_of
 from webapp.services.ledger.balances import Balance, balance_of
 from webapp.services.program import categories as category_list
 from webapp.services.program import versions as programs
@@ -233,6 +234,7 @@ class Receipt:
     tier_percent: int | None = None  # the way to the next tier (100: the top tier)
     progress: tuple[str, ...] = ()  # the next tier and the stamps, in words
     category: str | None = None  # the order's category, named in the reader's language
+    items: tuple[ItemRow, ...] = ()  # its lines, when it has more than one
 
 
 @reads
@@ -281,7 +283,9 @@ def receipt(session: Session, actor: Actor, order_id: int,
         balance.available, balance.pending, tier, order.status, business.name,
         tiers.progress(version.settings, program.next_tier)
         if version and program and version.settings.tiers else None, tuple(shown),
-        _category_name(session, actor.business_id, order.service_category, lang))
+        _category_name(session, actor.business_id, order.service_category, lang),
+        items_of(session, actor.business_id, [order.id], business.currency, lang
+                 ).get(order.id, ()))
 
 
 def _category_name(session: Session, business_id: int, code: str | None,
