@@ -13,7 +13,7 @@ from typing import Any
 from webapp.domain import tiers
 from webapp.domain.errors import InvalidAmount, InvalidInput
 from webapp.domain.ledger import require_money
-from webapp.domain.program import BP, Mechanic, Period, ProgramSettings, points_for, share_of
+from webapp.domain.program import BP, Mechanic, Period, ProgramSettings, Tier, points_for, share_of
 from webapp.domain.tiers import (
     EntitlementStatus,
     KeepTier,
@@ -98,7 +98,7 @@ def quote(s: ProgramSettings, version_id: int | None, customer: CustomerState,
     # A tier never gives less than the card: the larger discount applies.
     card_rate = s.discount_bp if s.mechanic is Mechanic.DISCOUNT else 0
     tier_rate = tier.discount_bp if tier else 0
-    rate = max(card_rate, tier_rate)
+    rate = discount_rate(s, tier)
     discount = share_of(draft.total - stamp_discount, rate)
     if discount:
         lines.append(Line("discount", {"bp": rate, "amount": discount,
@@ -165,6 +165,13 @@ def quote(s: ProgramSettings, version_id: int | None, customer: CustomerState,
                  following, keep, stamps, tuple(available_perks), tuple(used), tuple(lines))
 
 
+def discount_rate(s: ProgramSettings, tier: Tier | None) -> int:
+    """The order's discount rate: the larger of the card's and the tier's (the estimate
+    costs discounts through this too)."""
+    card_rate = s.discount_bp if s.mechanic is Mechanic.DISCOUNT else 0
+    return max(card_rate, tier.discount_bp if tier else 0)
+
+
 def _entitlements(s: ProgramSettings, tier: Any, customer: CustomerState,
                   now: datetime) -> list[EntitlementStatus]:
     perks = [tiers.entitlement_status(e, customer.entitlement_uses, now)
@@ -175,4 +182,4 @@ def _entitlements(s: ProgramSettings, tier: Any, customer: CustomerState,
     return perks
 
 
-__all__ = ["BP", "CustomerState", "Line", "OrderDraft", "Quote", "quote"]
+__all__ = ["BP", "CustomerState", "Line", "OrderDraft", "Quote", "discount_rate", "quote"]
