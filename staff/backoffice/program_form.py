@@ -48,6 +48,7 @@ LABELS = {
     "referral": _l("За приглашённого друга, баллов"),
     "birthday": _l("В день рождения, баллов"),
     "gift_visit": _l("Подарок на визите №"),
+    "gift_value_rub": _l("Подарок обходится бизнесу в, ₽"),
     "point_value_rub": _l("Один балл стоит, ₽"),
     "tier_window_months": _l("Уровень считается за последние, месяцев"),
     "downgrade_grace_days": _l("Уровень понижается через, дней после окна"),
@@ -88,6 +89,7 @@ def parse(form: Mapping[str, Any]) -> Submission:
     for key in ("referral_monthly_limit", "birthday_window_days"):
         bonuses[key] = _int(form, key) if _s(form, key) else bonuses[key]
     bonuses["gift_title"] = _s(form, "gift_title")
+    bonuses["gift_value_minor"] = _money(form, "gift_value_rub") or 0
     data["bonuses"] = bonuses
     return Submission(name, data, _effective(form), str(form.get("idempotency_key") or ""))
 
@@ -130,6 +132,7 @@ def values(settings: ProgramSettings) -> dict[str, Any]:
                    for c in settings.stamp_cards],
         "welcome": str(b.welcome), "referral": str(b.referral), "birthday": str(b.birthday),
         "gift_visit": _opt(b.gift_visit), "gift_title": b.gift_title,
+        "gift_value_rub": _money_text(b.gift_value_minor) if b.gift_value_minor else "",
     }
 
 
@@ -138,6 +141,7 @@ def echo(form: Mapping[str, Any]) -> dict[str, Any]:
     shown: dict[str, Any] = {key: _s(form, key) for key in (
         "mechanic", "discount_pct", "accrual_pct", "redeem_cap_pct", "min_order_rub",
         "expiry_months", "welcome", "referral", "birthday", "gift_visit", "gift_title",
+        "gift_value_rub",
         "effective", "effective_at", "point_value_rub", "tier_window_months",
         "downgrade_grace_days", "referral_monthly_limit", "birthday_window_days")}
     shown["accrue_on_redeemed"] = _checked(form, "accrue_on_redeemed")
@@ -239,7 +243,8 @@ def _periods() -> dict[str, str]:
 
 
 def _entitlements(text: str, row: int) -> list[dict[str, Any]]:
-    """'Бесплатная диагностика: 1/визит; Выездной ремонт: 2/год' -> entitlement dicts.
+    """'Бесплатная диагностика: 1/визит = 1500; Выездной ремонт: 2/год' -> entitlement
+    dicts; "= 1500" is what one use costs the business, in roubles (optional).
 
     The code is derived from the title, so the same perk keeps counting its uses
     across versions.
@@ -248,15 +253,19 @@ def _entitlements(text: str, row: int) -> list[dict[str, Any]]:
     for item in (part.strip() for part in text.split(";")):
         if not item:
             continue
-        match = re.fullmatch(r"(.+?):\s*([0-9]{1,6})\s*/\s*(" + "|".join(_periods()) + ")", item)
+        match = re.fullmatch(r"(.+?):\s*([0-9]{1,6})\s*/\s*(" + "|".join(_periods())
+                             + r")\s*(?:=\s*([0-9][0-9 \u00a0]*(?:[.,][0-9]{1,2})?)\s*₽?)?",
+                             item)
         if match is None:
             words = _period_words(i18n.current())  # the period words as the page shows them
             raise InvalidSetting("entitlement_malformed", field=f"tiers[{row}]", tier=row + 1,
                                  perk=item, visit=words["visit"], month=words["month"],
                                  year=words["year"])
         title = match.group(1).strip()
+        value = match.group(4)
         found.append({"code": _perk_code(title), "title": title,
-                      "limit": int(match.group(2)), "per": _periods()[match.group(3)]})
+                      "limit": int(match.group(2)), "per": _periods()[match.group(3)],
+                      "value_minor": _money({"value": value}, "value") if value else 0})
     return found
 
 
@@ -275,6 +284,7 @@ def entitlements_text(tier: Any) -> str:
     """The form's text for a tier's limited perks (the inverse of _entitlements)."""
     words = _period_words(i18n.current())
     return "; ".join(f"{e.title}: {e.limit}/{words[str(e.per.value)]}"
+                     + (f" = {_money_text(e.value_minor)}" if e.value_minor else "")
                      for e in tier.entitlements)
 
 
@@ -314,6 +324,11 @@ def _pct_text(bp: int) -> str:
 
 def _money_text(minor: int) -> str:
     return _decimal_text(Decimal(minor) / 100)
+
+
+def money_text(minor: int) -> str:
+    """Minor units as the form's inputs show them: 250 -> "2,5"."""
+    return _money_text(minor)
 
 
 def _decimal_text(value: Decimal) -> str:

@@ -1,7 +1,8 @@
 """The owner editing the program: the program as the editor shows it, a draft's preview,
 and saving a new version.
 
-Everything the page displays (the rule sentence, warnings, the cost estimate) is
+Everything the page displays (the rule sentence, warnings, the cost estimate, what the
+change does to current customers) is
 computed here, on the server; the page script only sends the form and shows the answer.
 The form itself is read on the views' side (``staff/backoffice/program_form.py``): these
 functions get settings, as :class:`Submission` when saving.
@@ -22,12 +23,16 @@ from sqlalchemy.orm import Session
 from webapp.catalogue import gettext_for, words_for
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import PermissionDenied
+from webapp.domain.estimate_text import estimate_text
 from webapp.domain.presets import TITLES, preset_or_default
 from webapp.domain.program import InvalidSetting, ProgramSettings
+from webapp.domain.program_change import impact_text
 from webapp.domain.rules_text import describe, warning_text
-from webapp.domain.simulation import estimate_text
+from webapp.domain.simulation import DEFAULT_SMS_PRICE
+from webapp.services.business import settings as counter_settings
 from webapp.services.business.view import BusinessView, business_view
 from webapp.services.program import versions as programs
+from webapp.services.program.change_impact import read_impact
 from webapp.services.program.simulation import estimate_for_business
 from webapp.services.unit_of_work import UnitOfWork, Work, reads
 
@@ -38,6 +43,7 @@ class Preview:
     details: list[str]
     warnings: list[str]
     estimate: list[str]
+    impact: list[str]  # what the change does to current customers, before it is saved
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,7 @@ class Editor:
     history: list[HistoryRow]
     idempotency_key: str
     error: str | None = None
+    sms_price_minor: int = DEFAULT_SMS_PRICE  # what the business pays for one SMS
 
 
 @reads
@@ -89,7 +96,8 @@ def open_editor(session: Session, actor: Actor, preset_name: str | None = None,
         settings = programs.preset(name)
     return Editor(business.name, name, _presets(lang), settings,
                 _preview(session, actor, settings, business, lang),
-                _history(session, actor, business, lang), secrets.token_urlsafe(24))
+                _history(session, actor, business, lang), secrets.token_urlsafe(24),
+                sms_price_minor=_sms_price(session, actor))
 
 
 @reads
@@ -107,7 +115,8 @@ def refused_editor(session: Session, actor: Actor, *, preset: str,
         shown = None
     key = idempotency_key or secrets.token_urlsafe(24)
     return Editor(business.name, preset_or_default(preset), _presets(lang), None, shown,
-                _history(session, actor, business, lang), key, error)
+                _history(session, actor, business, lang), key, error,
+                sms_price_minor=_sms_price(session, actor))
 
 
 def _presets(lang: str) -> list[tuple[str, str]]:
@@ -155,7 +164,13 @@ def _preview(session: Session, actor: Actor, settings: ProgramSettings,
     _, estimate = estimate_for_business(session, actor, settings)
     return Preview(text.sentence, list(text.details),
                    [warning_text(w, words, business.currency) for w in warnings],
-                   list(estimate_text(estimate, words, business.currency)))
+                   list(estimate_text(estimate, words, business.currency)),
+                   impact_text(read_impact(session, actor, settings), words,
+                               business.currency))
+
+
+def _sms_price(session: Session, actor: Actor) -> int:
+    return counter_settings.load(session, actor.business_id).sms_price_minor
 
 
 def _owner(actor: Actor) -> None:
