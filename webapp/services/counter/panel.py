@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from webapp.catalogue import words_for
+from webapp.domain import balance_text as balance_words
 from webapp.domain import counter_settings as rules
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
@@ -88,6 +89,7 @@ class Panel:
     name: str | None
     phone_hint: str
     balance: Balance
+    balance_text: balance_words.Balance  # in points, or in money for cashback
     program: Quote | None  # an empty order's quote: tier, next tier, stamps, perks
     progress: list[str]  # the quote's lines about tiers and stamps, in words
     point_value: int
@@ -161,6 +163,9 @@ def panel(session: Session, actor: Actor, customer_id: int, lang: str = "ru",
     return Panel(
         customer_id=customer.id, card_number=customer.card_number, name=customer.name,
         phone_hint=phones.hint(customer.phone), balance=balance, program=program,
+        balance_text=balance_words.balance(version.settings if version else None,
+                                           balance.available, words_for(lang),
+                                           business.currency),
         progress=progress,
         point_value=version.settings.point_value if version else 100,
         visits=_visits(session, actor, customer_id, zone),
