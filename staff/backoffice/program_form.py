@@ -10,7 +10,6 @@ post and from the page script's JSON.
 from __future__ import annotations
 
 import copy
-import hashlib
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -20,8 +19,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from webapp import i18n
-from webapp.catalogue import N_, gettext_for
+from staff.backoffice import perk_text
 from webapp.domain import program
 from webapp.domain.errors import DomainError
 from webapp.domain.presets import PRESETS, preset_or_default
@@ -125,7 +123,7 @@ def values(settings: ProgramSettings) -> dict[str, Any]:
                    "accrual_pct": "" if t.accrual_bp is None else _pct_text(t.accrual_bp),
                    "redeem_cap_pct": "" if t.redeem_cap_bp is None
                    else _pct_text(t.redeem_cap_bp),
-                   "perks": "; ".join(t.perks), "entitlements": entitlements_text(t)}
+                   "perks": "; ".join(t.perks), "entitlements": perk_text.text(t)}
                   for t in settings.tiers],
         "stamps": [{"category": c.category, "title": c.title, "every": str(c.every),
                     "reward_pct": _pct_text(c.reward_bp), "per_asset": c.per_asset}
@@ -223,69 +221,13 @@ def _tiers(form: Mapping[str, Any], base: list[dict[str, Any]]) -> list[dict[str
                     redeem_cap_bp=_optional_percent(form, f"tiers-{i}-redeem_cap_pct"),
                     perks=[p.strip() for p in _s(form, f"tiers-{i}-perks").split(";")
                            if p.strip()],
-                    entitlements=_entitlements(_s(form, f"tiers-{i}-entitlements"), i))
+                    entitlements=perk_text.parse(_s(form, f"tiers-{i}-entitlements"), i))
         tiers.append(tier)
     return tiers
 
 
-# A limit's period: shown in the page's language, typed in either.
-_PERIOD_NAMES = {"visit": N_("визит"), "month": N_("месяц"), "year": N_("год")}
-
-
-def _period_words(lang: str) -> dict[str, str]:
-    """"visit" -> its word in ``lang``."""
-    return {per: gettext_for(lang)(word) for per, word in _PERIOD_NAMES.items()}
-
-
-def _periods() -> dict[str, str]:
-    """Every word a period may be typed as -> the period."""
-    return {word: per for lang in i18n.LANGUAGES for per, word in _period_words(lang).items()}
-
-
-def _entitlements(text: str, row: int) -> list[dict[str, Any]]:
-    """'Бесплатная диагностика: 1/визит = 1500; Выездной ремонт: 2/год' -> entitlement
-    dicts; "= 1500" is what one use costs the business, in roubles (optional).
-
-    The code is derived from the title, so the same perk keeps counting its uses
-    across versions.
-    """
-    found = []
-    for item in (part.strip() for part in text.split(";")):
-        if not item:
-            continue
-        match = re.fullmatch(r"(.+?):\s*([0-9]{1,6})\s*/\s*(" + "|".join(_periods())
-                             + r")\s*(?:=\s*([0-9][0-9 \u00a0]*(?:[.,][0-9]{1,2})?)\s*₽?)?",
-                             item)
-        if match is None:
-            words = _period_words(i18n.current())  # the period words as the page shows them
-            raise InvalidSetting("entitlement_malformed", field=f"tiers[{row}]", tier=row + 1,
-                                 perk=item, visit=words["visit"], month=words["month"],
-                                 year=words["year"])
-        title = match.group(1).strip()
-        value = match.group(4)
-        found.append({"code": _perk_code(title), "title": title,
-                      "limit": int(match.group(2)), "per": _periods()[match.group(3)],
-                      "value_minor": _money({"value": value}, "value") if value else 0})
-    return found
-
-
-def _perk_code(title: str) -> str:
-    known = {e.title: e.code for p in PRESETS.values() for t in p.tiers for e in t.entitlements}
-    if title in known:
-        return known[title]
-    return "perk-" + hashlib.sha256(title.casefold().encode()).hexdigest()[:10]
-
-
 def _optional_percent(form: Mapping[str, Any], key: str) -> int | None:
     return _percent(form, key) if _s(form, key) else None
-
-
-def entitlements_text(tier: Any) -> str:
-    """The form's text for a tier's limited perks (the inverse of _entitlements)."""
-    words = _period_words(i18n.current())
-    return "; ".join(f"{e.title}: {e.limit}/{words[str(e.per.value)]}"
-                     + (f" = {_money_text(e.value_minor)}" if e.value_minor else "")
-                     for e in tier.entitlements)
 
 
 def _cards(form: Mapping[str, Any], base: list[dict[str, Any]]) -> list[dict[str, Any]]:
