@@ -2,8 +2,8 @@
 and saving a new version.
 
 Everything the page displays (the rule sentence, warnings, the cost estimate, what the
-change does to current customers) is
-computed here, on the server; the page script only sends the form and shows the answer.
+change does to current customers) is computed here, on the server; the page script only
+sends the form and shows the answer.
 The form itself is read on the views' side (``staff/backoffice/program_form.py``): these
 functions get settings, as :class:`Submission` when saving.
 Showing the page and the preview is one read scope of the unit of work each
