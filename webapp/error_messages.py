@@ -61,6 +61,7 @@ MESSAGES: dict[str, str] = {
         "Код устарел: попросите клиента открыть приложение и показать текущий код."
     ),
     "counter_setting_range": N_("%(name)s: нужно целое число от %(low)s до %(high)s."),
+    "sms_price_range": N_("Цена одного SMS — от 0 до 1000 ₽."),
     "hard_block_not_boolean": N_("hard_block — это true или false."),
     "points_not_whole": N_("Баллы — целое число."),
     "points_zero": N_("Число баллов не может быть нулём."),
@@ -301,7 +302,8 @@ MESSAGES: dict[str, str] = {
     "setting_not_whole": N_("«%(label)s»: нужно целое число."),
     "entitlement_malformed": N_(
         "Уровень %(tier)s: привилегия «%(perk)s» записывается как «Название: 1/%(visit)s»"
-        " (или /%(month)s, /%(year)s)."
+        " (или /%(month)s, /%(year)s), со стоимостью одного использования в рублях —"
+        " «Название: 1/%(visit)s = 1500»."
     ),
     "categories_managers_only": N_(
         "Категории работ и запчастей меняют только менеджер и владелец."

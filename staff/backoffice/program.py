@@ -15,7 +15,11 @@ from staff.backoffice import program_form
 from webapp import i18n
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor, Role
+from webapp.domain.errors import InvalidInput
+from webapp.domain.money import parse_rubles
 from webapp.domain.program import InvalidSetting
+from webapp.errors import worded
+from webapp.services.business import settings as business_settings
 from webapp.services.program import editing
 
 bp = Blueprint("backoffice_program", __name__, url_prefix="/b/<int:business_id>/backoffice")
@@ -29,6 +33,7 @@ def page(actor: Actor) -> str:
     assert data.settings is not None  # the page always shows settings
     return render_template("backoffice/program.html", page=data,
                            values=program_form.values(data.settings),
+                           sms_price=program_form.money_text(data.sms_price_minor),
                            business_id=actor.business_id)
 
 
@@ -62,6 +67,24 @@ def save(actor: Actor) -> Response | tuple[str, int]:
             error=program_form.message(error), lang=i18n.current())
         return render_template("backoffice/program.html", page=data,
                                values=program_form.echo(form),
+                               sms_price=program_form.money_text(data.sms_price_minor),
                                business_id=actor.business_id), 422
     flash(_("Версия %(number)s сохранена", number=number), "success")
+    return redirect(url_for(".page", business_id=actor.business_id))
+
+
+@bp.post("/program/sms-price")
+@require(Role.OWNER)
+def sms_price(actor: Actor) -> Response | tuple[str, int]:
+    """The price of one SMS the cost estimate uses; a wrong one is shown with the page."""
+    typed = str(request.form.get("sms_price_rub") or "")
+    try:
+        business_settings.save_sms_price(unit_of_work(), actor, parse_rubles(typed))
+    except InvalidInput as error:
+        data = editing.open_editor(unit_of_work(), actor, None, i18n.current())
+        assert data.settings is not None
+        return render_template("backoffice/program.html", page=data,
+                               values=program_form.values(data.settings), sms_price=typed[:40],
+                               sms_error=worded(error), business_id=actor.business_id), 422
+    flash(_("Цена SMS сохранена: расчёт стоимости программы считает по ней."), "success")
     return redirect(url_for(".page", business_id=actor.business_id))

@@ -10,7 +10,6 @@ post and from the page script's JSON.
 from __future__ import annotations
 
 import copy
-import hashlib
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -20,8 +19,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from webapp import i18n
-from webapp.catalogue import N_, gettext_for
+from staff.backoffice import perk_text
 from webapp.domain import program
 from webapp.domain.errors import DomainError
 from webapp.domain.presets import PRESETS, preset_or_default
@@ -48,6 +46,7 @@ LABELS = {
     "referral": _l("За приглашённого друга, баллов"),
     "birthday": _l("В день рождения, баллов"),
     "gift_visit": _l("Подарок на визите №"),
+    "gift_value_rub": _l("Подарок обходится бизнесу в, ₽"),
     "point_value_rub": _l("Один балл стоит, ₽"),
     "tier_window_months": _l("Уровень считается за последние, месяцев"),
     "downgrade_grace_days": _l("Уровень понижается через, дней после окна"),
@@ -88,6 +87,7 @@ def parse(form: Mapping[str, Any]) -> Submission:
     for key in ("referral_monthly_limit", "birthday_window_days"):
         bonuses[key] = _int(form, key) if _s(form, key) else bonuses[key]
     bonuses["gift_title"] = _s(form, "gift_title")
+    bonuses["gift_value_minor"] = _money(form, "gift_value_rub") or 0
     data["bonuses"] = bonuses
     return Submission(name, data, _effective(form), str(form.get("idempotency_key") or ""))
 
@@ -123,13 +123,14 @@ def values(settings: ProgramSettings) -> dict[str, Any]:
                    "accrual_pct": "" if t.accrual_bp is None else _pct_text(t.accrual_bp),
                    "redeem_cap_pct": "" if t.redeem_cap_bp is None
                    else _pct_text(t.redeem_cap_bp),
-                   "perks": "; ".join(t.perks), "entitlements": entitlements_text(t)}
+                   "perks": "; ".join(t.perks), "entitlements": perk_text.text(t)}
                   for t in settings.tiers],
         "stamps": [{"category": c.category, "title": c.title, "every": str(c.every),
                     "reward_pct": _pct_text(c.reward_bp), "per_asset": c.per_asset}
                    for c in settings.stamp_cards],
         "welcome": str(b.welcome), "referral": str(b.referral), "birthday": str(b.birthday),
         "gift_visit": _opt(b.gift_visit), "gift_title": b.gift_title,
+        "gift_value_rub": _money_text(b.gift_value_minor) if b.gift_value_minor else "",
     }
 
 
@@ -138,6 +139,7 @@ def echo(form: Mapping[str, Any]) -> dict[str, Any]:
     shown: dict[str, Any] = {key: _s(form, key) for key in (
         "mechanic", "discount_pct", "accrual_pct", "redeem_cap_pct", "min_order_rub",
         "expiry_months", "welcome", "referral", "birthday", "gift_visit", "gift_title",
+        "gift_value_rub",
         "effective", "effective_at", "point_value_rub", "tier_window_months",
         "downgrade_grace_days", "referral_monthly_limit", "birthday_window_days")}
     shown["accrue_on_redeemed"] = _checked(form, "accrue_on_redeemed")
@@ -219,63 +221,13 @@ def _tiers(form: Mapping[str, Any], base: list[dict[str, Any]]) -> list[dict[str
                     redeem_cap_bp=_optional_percent(form, f"tiers-{i}-redeem_cap_pct"),
                     perks=[p.strip() for p in _s(form, f"tiers-{i}-perks").split(";")
                            if p.strip()],
-                    entitlements=_entitlements(_s(form, f"tiers-{i}-entitlements"), i))
+                    entitlements=perk_text.parse(_s(form, f"tiers-{i}-entitlements"), i))
         tiers.append(tier)
     return tiers
 
 
-# A limit's period: shown in the page's language, typed in either.
-_PERIOD_NAMES = {"visit": N_("визит"), "month": N_("месяц"), "year": N_("год")}
-
-
-def _period_words(lang: str) -> dict[str, str]:
-    """"visit" -> its word in ``lang``."""
-    return {per: gettext_for(lang)(word) for per, word in _PERIOD_NAMES.items()}
-
-
-def _periods() -> dict[str, str]:
-    """Every word a period may be typed as -> the period."""
-    return {word: per for lang in i18n.LANGUAGES for per, word in _period_words(lang).items()}
-
-
-def _entitlements(text: str, row: int) -> list[dict[str, Any]]:
-    """'Бесплатная диагностика: 1/визит; Выездной ремонт: 2/год' -> entitlement dicts.
-
-    The code is derived from the title, so the same perk keeps counting its uses
-    across versions.
-    """
-    found = []
-    for item in (part.strip() for part in text.split(";")):
-        if not item:
-            continue
-        match = re.fullmatch(r"(.+?):\s*([0-9]{1,6})\s*/\s*(" + "|".join(_periods()) + ")", item)
-        if match is None:
-            words = _period_words(i18n.current())  # the period words as the page shows them
-            raise InvalidSetting("entitlement_malformed", field=f"tiers[{row}]", tier=row + 1,
-                                 perk=item, visit=words["visit"], month=words["month"],
-                                 year=words["year"])
-        title = match.group(1).strip()
-        found.append({"code": _perk_code(title), "title": title,
-                      "limit": int(match.group(2)), "per": _periods()[match.group(3)]})
-    return found
-
-
-def _perk_code(title: str) -> str:
-    known = {e.title: e.code for p in PRESETS.values() for t in p.tiers for e in t.entitlements}
-    if title in known:
-        return known[title]
-    return "perk-" + hashlib.sha256(title.casefold().encode()).hexdigest()[:10]
-
-
 def _optional_percent(form: Mapping[str, Any], key: str) -> int | None:
     return _percent(form, key) if _s(form, key) else None
-
-
-def entitlements_text(tier: Any) -> str:
-    """The form's text for a tier's limited perks (the inverse of _entitlements)."""
-    words = _period_words(i18n.current())
-    return "; ".join(f"{e.title}: {e.limit}/{words[str(e.per.value)]}"
-                     for e in tier.entitlements)
 
 
 def _cards(form: Mapping[str, Any], base: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -314,6 +266,11 @@ def _pct_text(bp: int) -> str:
 
 def _money_text(minor: int) -> str:
     return _decimal_text(Decimal(minor) / 100)
+
+
+def money_text(minor: int) -> str:
+    """Minor units as the form's inputs show them: 250 -> "2,5"."""
+    return _money_text(minor)
 
 
 def _decimal_text(value: Decimal) -> str:

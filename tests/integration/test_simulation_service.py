@@ -141,7 +141,7 @@ def test_simulate_in_english_with_own_numbers(app: Flask, cli_business: Business
                  "--visits", "0.25", "--margin", "25", "--details")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("5% of every order comes back as cashback")
-    assert "Every 6th oil change is free." in result.output
+    assert "Every 6th oil change is free (counted for each vehicle separately)." in result.output
     assert "₽125,000 from 100 active customers" in result.output  # 25 visits × ₽5,000
     assert "Warning: Points can pay up to 100%" in result.output
 

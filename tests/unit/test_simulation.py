@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from webapp.catalogue import words_for
 from webapp.domain.errors import InvalidInput
+from webapp.domain.estimate_text import estimate_text
 from webapp.domain.presets import DEMO, PRESETS
 from webapp.domain.program import InvalidSetting, ProgramSettings, StampCard
 from webapp.domain.simulation import (
@@ -19,7 +20,6 @@ from webapp.domain.simulation import (
     Estimate,
     assumptions_from_history,
     categories_from_history,
-    estimate_text,
     months_before,
     simulate,
 )
@@ -113,7 +113,8 @@ def test_results_are_integers() -> None:
                 assert type(getattr(e, f.name)) is int, f.name
         for _, params in e.lines:
             assert all(type(v) in (int, str) for v in params.values()), params
-        assert e.total_cost == e.discounts + e.points_cost + e.stamp_rewards + e.messages
+        assert e.total_cost == (e.discounts + e.points_cost + e.stamp_rewards + e.perks
+                                + e.messages)
 
 
 @given(st.integers(1, 9_999), st.integers(1, 9_999), st.integers(1, 5_000),

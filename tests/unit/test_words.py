@@ -111,7 +111,8 @@ def test_pass_labels_in_both_languages() -> None:
 
 
 MOVED = ["webapp/domain/rules_text.py", "webapp/domain/quote_text.py",
-         "webapp/domain/simulation.py", "webapp/domain/history_text.py",
+         "webapp/domain/simulation.py", "webapp/domain/estimate_text.py",
+         "webapp/domain/history_text.py",
          "webapp/domain/consent.py", "webapp/services/reports/audit_trail.py",
          "webapp/services/customers/history.py", "webapp/services/customers/sign_in.py",
          "webapp/services/counter/confirmations.py", "webapp/services/notify/push_messages.py",

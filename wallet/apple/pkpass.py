@@ -41,6 +41,7 @@ LABEL = "rgb(190, 228, 208)"  # a pale green: 7:1 on the background
 LABELS: Mapping[str, str] = {
     "label.card": N_("Карта"),
     "label.points": N_("Баллы"),
+    "label.account": N_("На счёте"),
     "change.points": N_("Баланс: %@"),
     "label.tier": N_("Уровень"),
     "change.tier": N_("Уровень: %@"),
@@ -119,8 +120,9 @@ def pass_json(view: PassView, *, serial: str, settings: AppleSettings, secret_ke
         for key, label, value in (("rules", "rules", view.rules),
                                   ("progress_full", "progress", view.progress),
                                   ("stamps_full", "stamps", view.stamps)) if value]
+    if not view.in_money:  # cashback is money already: "4 066 ₽" needs no worth beside it
+        back.append({"key": "worth", "label": "label.worth", "value": view.worth_text})
     back += [
-        {"key": "worth", "label": "label.worth", "value": view.worth_text},
         {"key": "card_number", "label": "label.card", "value": view.card_number},
         {"key": "contacts", "label": "label.contacts",
          "value": "\n".join([view.business_name, *[c for c in contacts if c]])},
@@ -143,9 +145,7 @@ def pass_json(view: PassView, *, serial: str, settings: AppleSettings, secret_ke
         "storeCard": {
             "headerFields": [{"key": "card", "label": "label.card",
                               "value": view.card_number}],
-            "primaryFields": [{"key": "points", "label": "label.points", "value": view.points,
-                               "numberStyle": "PKNumberStyleDecimal",
-                               "changeMessage": "change.points"}],
+            "primaryFields": [_balance(view)],
             "secondaryFields": secondary,
             "auxiliaryFields": auxiliary,
             "backFields": back,
@@ -157,6 +157,15 @@ def pass_json(view: PassView, *, serial: str, settings: AppleSettings, secret_ke
         document["webServiceURL"] = base_url + WEB_SERVICE_PATH
         document["authenticationToken"] = auth_token(secret_key, serial)
     return json.dumps(document, ensure_ascii=False).encode()
+
+
+def _balance(view: PassView) -> dict[str, Any]:
+    """The front's big number: points, or the money on the account in a cashback program."""
+    if view.in_money:
+        return {"key": "points", "label": "label.account", "value": view.points_text,
+                "changeMessage": "change.points"}
+    return {"key": "points", "label": "label.points", "value": view.points,
+            "numberStyle": "PKNumberStyleDecimal", "changeMessage": "change.points"}
 
 
 def _short(text: str) -> str:

@@ -20,7 +20,8 @@ MESSAGE_PREFIX = "balance-"  # the ids of the balance messages
 
 # The labels on the pass, translated into the pass's language by _words.
 _LABELS: dict[str, str] = {
-    "points": N_("Баллы"), "tier": N_("Уровень"), "account_id": N_("Номер карты"),
+    "points": N_("Баллы"), "account": N_("На счёте"), "tier": N_("Уровень"),
+    "account_id": N_("Номер карты"),
     "account_name": N_("Клиент"), "worth": N_("Стоимость баллов"),
     "progress": N_("Следующий уровень"), "stamps": N_("Штампы"), "expiring": N_("Сгорают"),
     "rules": N_("Правила"), "history": N_("История баллов"), "card": N_("Карта клиента"),
@@ -78,7 +79,15 @@ def class_changes(wanted: Mapping[str, Any], found: Mapping[str, Any]) -> dict[s
 
 
 def _points(view: PassView) -> dict[str, Any]:
+    if view.in_money:  # cashback: the money on the account, as the card shows it
+        return {"label": _words(view.lang)["account"],
+                "balance": {"string": view.points_text}}
     return {"label": _words(view.lang)["points"], "balance": {"int": view.points}}
+
+
+def balance_shown(view: PassView) -> int | str:
+    """What :func:`shown_balance` reads back from an object showing ``view``."""
+    return view.points_text if view.in_money else view.points
 
 
 def _tier(view: PassView) -> dict[str, Any]:
@@ -88,7 +97,7 @@ def _tier(view: PassView) -> dict[str, Any]:
 
 def _texts(view: PassView) -> list[dict[str, str]]:
     words = _words(view.lang)
-    shown = (("worth", view.worth_text if view.points else None),
+    shown = (("worth", view.worth_text if view.points and not view.in_money else None),
              ("progress", view.progress), ("stamps", view.stamps),
              ("expiring", view.expiring), ("rules", view.rules or None))
     return [{"id": key, "header": words[key], "body": text} for key, text in shown if text]
@@ -160,8 +169,11 @@ def has_message(found: Mapping[str, Any], wanted: str) -> bool:
                for m in found.get("messages") or ())
 
 
-def shown_balance(found: Mapping[str, Any]) -> int | None:
-    value = (found.get("loyaltyPoints") or {}).get("balance", {}).get("int")
+def shown_balance(found: Mapping[str, Any]) -> int | str | None:
+    balance = (found.get("loyaltyPoints") or {}).get("balance", {})
+    if isinstance(balance.get("string"), str):  # cashback: the money as text
+        return str(balance["string"])
+    value = balance.get("int")
     try:
         return int(value) if value is not None else None
     except (TypeError, ValueError):

@@ -17,10 +17,10 @@ from webapp.cli.refusals import fail
 from webapp.current import unit_of_work
 from webapp.domain.actor import Actor
 from webapp.domain.errors import DomainError
+from webapp.domain.estimate_text import estimate_text
 from webapp.domain.presets import PRESETS
 from webapp.domain.program import BP, validate
 from webapp.domain.rules_text import describe, warning_text
-from webapp.domain.simulation import estimate_text
 from webapp.domain.wording import language_of_locale
 from webapp.persistence.models import Business
 

@@ -1,6 +1,6 @@
 """What each business sets for its counter: when a redemption needs the customer's
 confirmation, how long an idle staff session lasts, and the abuse limits (manual
-adjustments' approval limit among them)."""
+adjustments' approval limit among them); and what an SMS costs it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from webapp.domain.errors import InvalidInput
+
+SMS_PRICE_MAX = 100_000  # minor units: 1 000 ₽ for one SMS is a typo
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,15 @@ class CounterSettings:
     # Redeeming more than this many points needs the customer's one-time code (0: never).
     confirm_redeem_above: int = 1000
     idle_timeout_minutes: int = 30
+    # What one SMS costs the business, in minor units: the program's cost estimate uses it.
+    sms_price_minor: int = 300
     abuse: AbuseLimits = field(default_factory=AbuseLimits)
 
 
 _BOUNDS = {
     "confirm_redeem_above": (0, 10_000_000),
     "idle_timeout_minutes": (5, 24 * 60),
+    "sms_price_minor": (0, SMS_PRICE_MAX),
     "accruals_per_customer_day": (0, 1000),
     "accruals_per_staff_hour": (0, 10_000),
     "redeem_after_accrual_minutes": (0, 24 * 60),

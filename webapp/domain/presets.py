@@ -50,7 +50,7 @@ PRESETS: dict[str, ProgramSettings] = {
     # 000: "5% от чека — на следующее ТО", "6-я замена масла бесплатно", a gift on the 3rd visit.
     "car_service": ProgramSettings(
         mechanic=Mechanic.CASHBACK, accrual_bp=500, redeem_cap_bp=10_000,
-        stamp_cards=(OIL_CHANGE_CARD,),
+        stamp_cards=(replace(OIL_CHANGE_CARD, per_asset=True),),  # the card is about a car
         bonuses=Bonuses(gift_visit=3, gift_title="Замена лампочки в подарок"),
     ),
 }

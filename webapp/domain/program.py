@@ -46,6 +46,7 @@ class Entitlement:
     title: str
     limit: int = 1
     per: Period = Period.VISIT
+    value_minor: int = 0  # what one use costs the business (the estimate); 0: not given
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class Bonuses:
     birthday_window_days: int = 7
     gift_visit: int | None = None  # a gift on the N-th visit
     gift_title: str = ""
+    gift_value_minor: int = 0  # what the gift costs the business (the estimate); 0: not given
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,7 @@ def validate(settings: ProgramSettings) -> list[Warning]:
     if b.gift_visit is not None:
         _count("bonuses.gift_visit", b.gift_visit, low=2, high=1000)
         _text("bonuses.gift_title", b.gift_title, 100)
+    _count("bonuses.gift_value_minor", b.gift_value_minor, low=0, high=10**11)
     if not s.earns_points and (b.welcome or b.referral or b.birthday):
         raise InvalidSetting("bonuses_need_points", field="bonuses")
     return _warnings(s)
@@ -216,6 +219,8 @@ def _validate_tiers(s: ProgramSettings) -> None:
         for j, ent in enumerate(tier.entitlements):
             _text(f"{where}.entitlements[{j}].title", ent.title, 100)
             _count(f"{where}.entitlements[{j}].limit", ent.limit, low=1, high=1000)
+            _count(f"{where}.entitlements[{j}].value_minor", ent.value_minor, low=0,
+                   high=10**11)
         if previous is not None and not _above(tier, previous):
             raise InvalidSetting("tier_order", field=where)
         previous = tier

@@ -14,7 +14,7 @@ from webapp.domain import order_lines, tiers
 from webapp.domain.errors import InvalidAmount, InvalidInput
 from webapp.domain.ledger import require_money
 from webapp.domain.order_lines import OrderLine, PricedLine, check_lines, spread_points
-from webapp.domain.program import BP, Mechanic, Period, ProgramSettings, share_of
+from webapp.domain.program import BP, Mechanic, Period, ProgramSettings, Tier, share_of
 from webapp.domain.tiers import (
     EntitlementStatus,
     KeepTier,
@@ -128,7 +128,7 @@ def quote(s: ProgramSettings, version_id: int | None, customer: CustomerState,
     # line a line rule does not keep it off.
     card_rate = s.discount_bp if s.mechanic is Mechanic.DISCOUNT else 0
     tier_rate = tier.discount_bp if tier else 0
-    rate = max(card_rate, tier_rate)
+    rate = discount_rate(s, tier)
     discounts = [share_of(line.amount - reward, rate) if order_lines.discounted(s, line) else 0
                  for line, reward in zip(items, rewards, strict=True)]
     discount = sum(discounts)
@@ -238,6 +238,13 @@ def _stamp_rewards(s: ProgramSettings, customer: CustomerState, draft: OrderDraf
     return rewards, used
 
 
+def discount_rate(s: ProgramSettings, tier: Tier | None) -> int:
+    """The order's discount rate: the larger of the card's and the tier's (the estimate
+    costs discounts through this too)."""
+    card_rate = s.discount_bp if s.mechanic is Mechanic.DISCOUNT else 0
+    return max(card_rate, tier.discount_bp if tier else 0)
+
+
 def _entitlements(s: ProgramSettings, tier: Any, customer: CustomerState,
                   now: datetime) -> list[EntitlementStatus]:
     perks = [tiers.entitlement_status(e, customer.entitlement_uses, now)
@@ -249,4 +256,4 @@ def _entitlements(s: ProgramSettings, tier: Any, customer: CustomerState,
 
 
 __all__ = ["BP", "CustomerState", "Line", "OrderDraft", "OrderLine", "PricedLine", "Quote",
-           "quote"]
+           "discount_rate", "quote"]

@@ -3,6 +3,9 @@ perks in one tap, notes, joining, and who may open which counter."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,6 +24,8 @@ from tests.integration.counter.conftest import (
 )
 from tests.web_client import csrf, staff_signed_in
 from webapp.domain.actor import Actor, Role
+from webapp.domain.clock import utcnow
+from webapp.domain.presets import PRESETS
 from webapp.persistence.models import (
     AuditEvent,
     Branch,
@@ -30,6 +35,7 @@ from webapp.persistence.models import (
     RedeemConfirmation,
 )
 from webapp.services.ledger import operations as ledger
+from webapp.services.program import versions as programs
 
 
 def test_a_typed_card_number_opens_the_panel(cashier: Any, shop: Any, regular: Any) -> None:
@@ -287,3 +293,17 @@ def test_each_role_sees_the_sections_it_may_open(app: Any, cashier: Any, shop: A
     assert shown(cashier) == ["Касса"]
     assert shown(staff_signed_in(app, shop.id, "manager")) == ["Касса", "Клиенты", "Флаги"]
     assert shown(staff_signed_in(app, shop.id, "owner")) == list(sections)
+
+
+def test_a_cashback_balance_reads_as_money_at_the_counter(app: Any, cashier: Any, shop: Any,
+                                                          regular: Any) -> None:
+    programs.save(app.test_session(), shop.owner, "cashback-panel",
+                  settings=replace(PRESETS["cashback_5_50"], expiry_months=None),
+                  now=utcnow() - timedelta(hours=1))
+    ledger.accrue(app.test_session(), Actor.system(shop.id), "cashback-panel-points",
+                  customer_id=regular.id, points=1_966)
+    page = cashier.get(url(shop, f"/customers/{regular.id}")).get_data(as_text=True)
+    balance = re.search(r'<p class="balance">(.*?)</p>', page, re.S)
+    assert balance is not None
+    assert 'data-points="4066">4\u202f066\u00a0₽ на счёте</strong>' in balance.group(1)
+    assert "балл" not in balance.group(1) and "=" not in balance.group(1).split("</strong>")[1]

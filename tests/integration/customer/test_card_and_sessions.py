@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,9 +13,12 @@ from sqlalchemy import select
 from tests.integration.customer.conftest import PHONE, signed_in
 from tests.web_client import csrf
 from webapp.domain.actor import Actor
+from webapp.domain.clock import utcnow
+from webapp.domain.presets import PRESETS
 from webapp.persistence.models import Customer, CustomerSession
 from webapp.services.business import setup as businesses
 from webapp.services.ledger import operations as ledger
+from webapp.services.program import versions as programs
 
 
 def the_customer(app: Any, phone: str = PHONE) -> SimpleNamespace:
@@ -135,3 +139,20 @@ def test_the_service_worker_is_served_in_the_apps_scope(app: Any, shop: SimpleNa
     assert worker.status_code == 200 and worker.mimetype == "text/javascript"
     assert worker.headers["Cache-Control"] == "no-cache"
     assert app.test_client().get(f"/c/{shop.id + 99}/sw.js").status_code == 404
+
+
+def test_a_cashback_card_shows_money_on_the_account(app: Any, shop: SimpleNamespace,
+                                                    ivan: Any) -> None:
+    customer = the_customer(app)
+    db = app.test_session()
+    programs.save(db, shop.owner, "cashback-card", settings=PRESETS["cashback_5_50"],
+                  now=utcnow() - timedelta(hours=1))
+    ledger.accrue(db, Actor.system(shop.id), "cashback-card-points", customer_id=customer.id,
+                  points=3_966, expires_at=utcnow() + timedelta(days=10))
+    page = ivan.get(f"/c/{shop.id}/").get_data(as_text=True)
+    balance = re.search(r'<p class="balance">(.*?)</p>', page, re.S)
+    assert balance is not None and "4\u202f066\u00a0₽ на счёте</strong>" in balance.group(1)
+    assert "балл" not in balance.group(1)
+    assert re.search(r"сгорят 3\u202f966\u00a0₽</p>", page)  # what burns, in roubles too
+    english = ivan.get(f"/c/{shop.id}/?lang=en").get_data(as_text=True)
+    assert "₽4,066 on account</strong>" in english

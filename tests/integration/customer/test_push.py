@@ -31,6 +31,8 @@ from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
 from webapp.domain.consent import ConsentKind
 from webapp.domain.errors import InvalidInput, NotFound
+from webapp.domain.money import format_money
+from webapp.domain.presets import PRESETS
 from webapp.domain.quote import OrderDraft
 from webapp.error_messages import describe
 from webapp.persistence.models import (
@@ -47,6 +49,7 @@ from webapp.services.ledger import balances
 from webapp.services.ledger import operations as ledger
 from webapp.services.notify import outbox, push, push_messages, push_settings
 from webapp.services.notify.push_reminders import Reminded, remind, send_reminders, sleeping_text
+from webapp.services.program import versions as programs
 from webapp.services.staff import audit
 
 SUBJECT = "mailto:push-test@example.ru"
@@ -420,6 +423,27 @@ def test_a_close_that_reaches_a_tier_says_so_in_the_same_message(
     [job] = webpush_jobs(app)
     assert job.payload["body"] == (f"Начислено {result['accrued']} баллов. Баланс:"
                                    f" {result['available']}. Ваш новый уровень: «Базовый».")
+
+
+def test_a_cashback_close_and_its_reminder_speak_of_money(app: Any, shop: SimpleNamespace,
+                                                          ivan: Any) -> None:
+    db = app.test_session()
+    programs.save(db, shop.owner, "push-cashback", settings=PRESETS["cashback_5_50"],
+                  now=utcnow() - timedelta(hours=1))
+    cid = customer_id(app, shop.id)
+    push.subscribe(db, who(app, shop.id), fake_subscription())
+    result = _close(app, shop, cid, "push-close-cashback")
+    [job] = webpush_jobs(app)
+    money = {n: format_money(n * 100, "RUB", "ru") for n in (result["accrued"],
+                                                            result["available"])}
+    assert job.payload["body"] == (f"Кэшбэк: +{money[result['accrued']]}."
+                                   f" На счёте: {money[result['available']]}.")
+    now = utcnow()
+    ledger.accrue(db, Actor.system(shop.id), "push-cashback-lot", customer_id=cid, points=120,
+                  expires_at=now + timedelta(days=3))
+    assert send_reminders(db, shop.id, now) == Reminded(expiring=1, messages=1)
+    assert webpush_jobs(app)[-1].payload["body"].endswith(
+        "сгорят 120\u00a0₽. Потратьте их при следующем визите.")
 
 
 def test_message_texts() -> None:

@@ -10,10 +10,15 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.web_client import PASSWORD, page_text, staff_signed_in
-from webapp.domain.actor import Role
+from webapp.domain.actor import Actor, Role
 from webapp.domain.clock import utcnow
+from webapp.domain.presets import DEMO
 from webapp.domain.program import from_dict
-from webapp.persistence.models import ProgramVersion
+from webapp.domain.quote import OrderDraft
+from webapp.persistence.models import Branch, ProgramVersion
+from webapp.services.counter import checkout
+from webapp.services.customers import accounts as customers
+from webapp.services.program import versions as programs
 from webapp.services.staff import accounts as staff
 
 pytestmark = pytest.mark.usefixtures("no_csrf")
@@ -212,3 +217,62 @@ def test_tier_rates_perks_and_limited_perks_round_trip(app: Any, owner_client: A
     bad = owner_client.post(_url(business, "/preview"), json=_form(**{
         "tiers-0-name": "Свой", "tiers-0-min_orders": "1", "tiers-0-entitlements": "мойка"}))
     assert bad.status_code == 422 and "Название: 1/визит" in page_text(bad)
+
+
+def test_perk_and_gift_values_round_trip_and_are_costed(app: Any, owner_client: Any,
+                                                        business: Any) -> None:
+    form = _form(idempotency_key="value-key-0001", gift_visit="3", gift_title="Лампочка",
+                 gift_value_rub="150,50", **{
+                     "tiers-0-name": "Свой", "tiers-0-min_orders": "1",
+                     "tiers-0-entitlements": "Бесплатная диагностика: 1/визит = 1 500;"
+                                             " Шиномонтаж: 2/год"})
+    preview = owner_client.post(_url(business, "/preview"), json=form)
+    text = page_text(preview)
+    assert preview.status_code == 200
+    assert "«Бесплатная диагностика» —" in text and "Подарок на 3-й визит —" in text
+    assert "Не учтены привилегии без стоимости: «Шиномонтаж»" in text
+    assert owner_client.post(_url(business), data=form).status_code == 302
+    saved = from_dict(json.loads(app.test_session().scalars(select(ProgramVersion.settings)
+                                                            .where(ProgramVersion.business_id
+                                                                   == business.id)).one()))
+    assert [e.value_minor for e in saved.tiers[0].entitlements] == [150_000, 0]
+    assert saved.bonuses.gift_value_minor == 15_050
+    page = owner_client.get(_url(business)).get_data(as_text=True)
+    assert "Бесплатная диагностика: 1/визит = 1500; Шиномонтаж: 2/год" in page
+    assert 'value="150,5"' in page
+
+
+def test_the_sms_price_is_the_business_own(app: Any, owner_client: Any, business: Any) -> None:
+    page = owner_client.get(_url(business, "?preset=bonus_5_20")).get_data(as_text=True)
+    assert 'id="f-sms_price_rub" name="sms_price_rub" value="3"' in page
+    assert "(300 × 3 ₽)" in page_text(owner_client.post(_url(business, "/preview"),
+                                                              json=_form()))
+    saved = owner_client.post(_url(business, "/sms-price"), data={"sms_price_rub": "4,50"})
+    assert saved.status_code == 302
+    assert "(300 × 4,50 ₽)" in page_text(owner_client.post(_url(business, "/preview"),
+                                                                 json=_form()))
+    for bad in ("много", "-1", "1500"):
+        refused = owner_client.post(_url(business, "/sms-price"), data={"sms_price_rub": bad})
+        assert refused.status_code == 422 and 'id="e-sms_price_rub"' in refused.get_data(
+            as_text=True)
+    assert "(300 × 4,50 ₽)" in page_text(owner_client.post(_url(business, "/preview"),
+                                                                 json=_form()))
+
+
+def test_choosing_a_preset_shows_the_platinum_customer_losing_his_level(
+        app: Any, owner_client: Any, business: Any) -> None:
+    db = app.test_session()
+    system = Actor.system(business.id)
+    programs.save(db, system, "demo-program-key", settings=DEMO, preset_name="service_tiers",
+                  now=utcnow() - timedelta(days=30))
+    peter = customers.join(db, system, phone="+79160001515", name="Пётр").customer
+    branch = db.scalar(select(Branch.id).where(Branch.business_id == business.id))
+    for n in range(15):
+        checkout.close(db, system, f"platinum-{n}", customer_id=peter.id, branch_id=branch,
+                       draft=OrderDraft(total=2_500_00), now=utcnow() - timedelta(days=20 - n))
+    html = owner_client.get(_url(business, "?preset=car_service")).get_data(as_text=True)
+    assert "Что изменится для нынешних клиентов" in html
+    assert "Пётр: «Платиновый» → без уровня." in html
+    assert "Привилегии «Выездной ремонт бесплатно» больше не будет у 1 клиента." in html
+    kept = owner_client.get(_url(business)).get_data(as_text=True)  # the program in force
+    assert "Для 1 клиента уровни, привилегии и баллы не меняются." in kept

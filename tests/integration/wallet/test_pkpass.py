@@ -281,3 +281,19 @@ def test_the_front_is_short_and_the_back_has_the_sentences(settings: AppleSettin
     assert back["stamps_full"]["value"] == full.stamps
     keys = [f["key"] for group in document["storeCard"].values() for f in group]
     assert len(keys) == len(set(keys))  # Apple wants keys unique across the pass
+
+
+def test_a_cashback_pass_shows_money_on_the_account(settings: AppleSettings) -> None:
+    cashback = replace(VIEW, points=4_066, points_text="4\u202f066\u00a0₽",
+                       worth_text="4\u202f066\u00a0₽", in_money=True)
+    document = json.loads(pkpass.pass_json(cashback, serial="ab12", settings=settings,
+                                           secret_key="k" * 40, base_url="https://x.test"))
+    primary = fields(document, "primaryFields")["points"]
+    assert (primary["label"], primary["value"]) == ("label.account", "4\u202f066\u00a0₽")
+    assert "numberStyle" not in primary and "worth" not in fields(document, "backFields")
+    assert pkpass.STRINGS["ru"]["label.account"] == "На счёте"
+    points = json.loads(pkpass.pass_json(replace(VIEW, points=5), serial="ab12",
+                                         settings=settings, secret_key="k" * 40,
+                                         base_url="https://x.test"))
+    assert fields(points, "primaryFields")["points"]["value"] == 5
+    assert "worth" in fields(points, "backFields")

@@ -10,13 +10,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from wallet.google import bodies as google_bodies
 from webapp.domain.actor import Actor
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import UnknownCustomer
+from webapp.domain.presets import PRESETS
 from webapp.persistence.models import OutboxMessage, PassRegistration, WalletPass
 from webapp.services.customers import accounts as customers
 from webapp.services.ledger import operations as ledger
 from webapp.services.notify import wallet_updates
+from webapp.services.program import versions as programs
 from webapp.services.wallet import cards as wallet_cards
 
 
@@ -176,3 +179,22 @@ def test_deleting_the_account_queues_the_google_deactivation(app: Any, shop: Sim
     pending = db.scalars(select(OutboxMessage).where(
         OutboxMessage.kind == wallet_updates.GOOGLE, OutboxMessage.status == "pending")).all()
     assert len(pending) == 1  # not failed with the customer's other pending messages
+
+
+def test_a_cashback_pass_reads_in_roubles(app: Any, shop: SimpleNamespace, member: int) -> None:
+    db = app.test_session()
+    programs.save(db, shop.owner, "cashback-pass", settings=PRESETS["cashback_5_50"],
+                  now=utcnow() - timedelta(hours=1))
+    ledger.accrue(db, Actor.system(shop.id), "cashback-pass-points", customer_id=member,
+                  points=3_966)
+    shown = wallet_cards.view(db, shop.id, member)
+    assert shown.in_money and shown.points == 4_066
+    assert shown.points_text == "4\u202f066\u00a0₽" and "балл" not in shown.points_text
+    body = google_bodies.changing(shown, "https://x.test", tier_shown=False)
+    assert body["loyaltyPoints"] == {"label": "На счёте",
+                                     "balance": {"string": "4\u202f066\u00a0₽"}}
+    assert "worth" not in [t["id"] for t in body["textModulesData"]]
+    assert google_bodies.shown_balance(body) == google_bodies.balance_shown(shown)
+    assert google_bodies.news(shown, tier_changed=False) == "Баланс: 4\u202f066\u00a0₽"
+    english = wallet_cards.view(db, shop.id, member, lang="en")
+    assert english.points_text == "₽4,066"

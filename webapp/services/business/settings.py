@@ -7,6 +7,7 @@ a write scope of its own.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import lru_cache
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from webapp.domain import counter_settings as rules
 from webapp.domain.actor import Actor, Role
 from webapp.domain.counter_settings import CounterSettings
-from webapp.domain.errors import PermissionDenied
+from webapp.domain.errors import InvalidInput, PermissionDenied
 from webapp.persistence.models import Business
 from webapp.services.unit_of_work import writes
 
@@ -65,3 +66,19 @@ def save(session: Session, actor: Actor, settings: CounterSettings) -> CounterSe
     assert business is not None
     business.counter_settings = json.dumps(rules.to_dict(settings), sort_keys=True)
     return settings
+
+
+@writes
+def save_sms_price(session: Session, actor: Actor, price_minor: int) -> CounterSettings:
+    """The owner's price of one SMS (minor units), which the cost estimate uses; the other
+    settings stay (a write scope of its own)."""
+    if not actor.is_at_least(Role.OWNER):
+        raise PermissionDenied("counter_settings_owner_only")
+    if not 0 <= price_minor <= rules.SMS_PRICE_MAX:
+        raise InvalidInput("sms_price_range")
+    changed = rules.validate(replace(load(session, actor.business_id),
+                                     sms_price_minor=price_minor))
+    business = session.get(Business, actor.business_id)
+    assert business is not None
+    business.counter_settings = json.dumps(rules.to_dict(changed), sort_keys=True)
+    return changed

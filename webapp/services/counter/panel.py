@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
+from webapp.catalogue import words_for
+from webapp.domain import balance_text as balance_words
 from webapp.domain import counter_settings as rules
 from webapp.domain import tiers
 from webapp.domain.actor import Actor
@@ -89,6 +91,7 @@ class Panel:
     name: str | None
     phone_hint: str
     balance: Balance
+    balance_text: balance_words.Balance  # in points, or in money for cashback
     program: Quote | None  # an empty order's quote: tier, next tier, stamps, perks
     progress: list[str]  # the quote's lines about tiers and stamps, in words
     point_value: int
@@ -146,6 +149,9 @@ def panel(session: Session, actor: Actor, customer_id: int, lang: str = "ru",
     return Panel(
         customer_id=customer.id, card_number=customer.card_number, name=customer.name,
         phone_hint=phones.hint(customer.phone), balance=balance, program=program,
+        balance_text=balance_words.balance(version.settings if version else None,
+                                           balance.available, words_for(lang),
+                                           business.currency),
         progress=progress.lines(session, version, program, business_id=actor.business_id,
                                 customer_id=customer_id, assets=assets, lang=lang,
                                 currency=business.currency) if version and program else [],

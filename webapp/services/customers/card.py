@@ -17,10 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.catalogue import words_for
+from webapp.domain import balance_text as balance_words
 from webapp.domain import tiers
 from webapp.domain.actor import Actor, ActorKind
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import UnknownCustomer
+from webapp.domain.program import ProgramSettings
 from webapp.domain.quote import Quote
 from webapp.domain.quote_text import render
 from webapp.domain.rules_text import describe, referral_line
@@ -43,7 +45,11 @@ class Card:
     card_number: str
     checkin_secret: str  # base64url without padding: the page's JavaScript makes the codes
     balance: Balance
+    balance_text: balance_words.Balance  # in points, or in money for cashback
+    pending_text: str  # the pending points in the same words
+    expiring: list[tuple[datetime, str]]  # (when, what burns then) in the same words
     point_value: int  # minor units one point is worth
+    settings: ProgramSettings | None  # the program in force
     program: Quote | None
     progress_percent: int  # toward the next tier, on the nearer path
     progress: list[str]  # the quote's lines about tiers and stamps, in words
@@ -75,13 +81,19 @@ def read(session: Session, business_id: int, customer_id: int, lang: str = "ru",
     name, card_number, secret, _, business_name, currency, timezone = row
     balance = balance_of(session, business_id, customer_id, now)
     version, program = standing(session, business_id, customer_id, balance.available, now)
-    rules = describe(version.settings, words_for(lang), currency) if version else None
+    settings, words = (version.settings if version else None), words_for(lang)
+    rules = describe(version.settings, words, currency) if version else None
     return Card(
         business_name=business_name, currency=currency, zone=ZoneInfo(timezone),
         name=name, card_number=card_number,
         checkin_secret=base64.urlsafe_b64encode(secret).decode().rstrip("="),
         balance=balance,
+        balance_text=balance_words.balance(settings, balance.available, words, currency),
+        pending_text=balance_words.amount(settings, balance.pending, words, currency),
+        expiring=[(at, balance_words.amount(settings, points, words, currency))
+                  for at, points in balance.expiring],
         point_value=version.settings.point_value if version else 100,
+        settings=settings,
         program=program,
         progress_percent=(tiers.progress(version.settings, program.next_tier)
                           if version and program else 0),

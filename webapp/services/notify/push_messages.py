@@ -10,14 +10,20 @@ new tier says so (:func:`on_close`); the daily reminders are in
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from webapp.catalogue import words_for
+from webapp.domain import balance_text as balance_words
+from webapp.domain import program
+from webapp.domain.clock import utcnow
+from webapp.domain.program import ProgramSettings
 from webapp.domain.wording import count, language_of_locale, number
-from webapp.persistence.models import Business, Customer, PushSubscription
+from webapp.persistence.models import Business, Customer, ProgramVersion, PushSubscription
 from webapp.services.notify import outbox
 
 KIND = "webpush"
@@ -67,13 +73,42 @@ def language_of(to: list[Any]) -> str:
     return language_of_locale(to[0].locale) if to else "ru"
 
 
-def credited_text(points: int, balance: int, lang: str = "ru") -> str:
-    """ "Начислено 120 баллов. Баланс: 450." (in the business's language)"""
+def credited_text(points: int, balance: int, lang: str = "ru",
+                  settings: ProgramSettings | None = None, currency: str = "RUB") -> str:
+    """ "Начислено 120 баллов. Баланс: 450." (in the business's language); in a cashback
+    program "Кэшбэк: +120 ₽. На счёте: 450 ₽." """
     words = words_for(lang)
     _ = words.gettext
+    if balance_words.in_money(settings):
+        return _("Кэшбэк: +%(amount)s. На счёте: %(balance)s.") % {
+            "amount": balance_words.amount(settings, points, words, currency),
+            "balance": balance_words.amount(settings, balance, words, currency)}
     credited = count(words, points, _("Начислен %(n)s балл."), _("Начислено %(n)s балла."),
                      _("Начислено %(n)s баллов."), shown=number(points, lang))
     return credited + " " + _("Баланс: %(balance)s.") % {"balance": number(balance, lang)}
+
+
+# The program in force and the business's currency, for wording a balance (cashback reads
+# as money). Read here, not through services.program (which tells the wallets through
+# this package): the same choice as versions.version_at, the latest version begun by now.
+_IN_FORCE = (
+    select(ProgramVersion.settings, Business.currency)
+    .join(Business, Business.id == ProgramVersion.business_id)
+    .where(ProgramVersion.business_id == bindparam("business"),
+           ProgramVersion.effective_from <= bindparam("at"))
+    .order_by(ProgramVersion.effective_from.desc(), ProgramVersion.version.desc())
+    .limit(1)
+)
+
+
+def program_in_force(session: Session, business_id: int,
+                     now: datetime | None = None) -> tuple[ProgramSettings | None, str]:
+    """(the settings in force or None, the business's currency)."""
+    row = session.execute(_IN_FORCE, {"business": business_id, "at": now or utcnow()}).first()
+    if row is None:
+        currency = session.scalar(select(Business.currency).where(Business.id == business_id))
+        return None, currency or "RUB"
+    return program.from_dict(json.loads(row.settings)), row.currency
 
 
 def tier_text(tier: str, lang: str = "ru") -> str:
@@ -87,8 +122,9 @@ def points_credited(session: Session, customer_id: int, points: int, balance: in
     if points <= 0:
         return 0
     to = recipients(session, customer_id)
-    return enqueue(session, customer_id, to, credited_text(points, balance, language_of(to)),
-                   "points")
+    settings, currency = program_in_force(session, to[0].business_id) if to else (None, "RUB")
+    return enqueue(session, customer_id, to, credited_text(
+        points, balance, language_of(to), settings, currency), "points")
 
 
 def tier_reached(session: Session, customer_id: int, tier: str) -> int:
@@ -122,7 +158,9 @@ def on_close(session: Session, customer_id: int, *, points: int, balance: int,
     if not to:  # subscribed, but the customer is blocked or gone
         return 0
     lang = language_of(to)
-    parts = ([credited_text(points, balance, lang)] if points > 0 else []) + (
+    settings, currency = program_in_force(session, to[0].business_id) if points > 0 \
+        else (None, "RUB")
+    parts = ([credited_text(points, balance, lang, settings, currency)] if points > 0 else []) + (
         [tier_text(tier, lang)] if tier else [])
     return enqueue(session, customer_id, to, " ".join(parts),
                    "points" if points > 0 else "tier")

@@ -17,9 +17,11 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from webapp.catalogue import words_for
+from webapp.domain import balance_text as balance_words
 from webapp.domain.clock import utcnow
 from webapp.domain.errors import NotFound
-from webapp.domain.wording import format_points, language_of_locale, pick
+from webapp.domain.program import ProgramSettings
+from webapp.domain.wording import language_of_locale, pick
 from webapp.persistence.models import (
     Account,
     Business,
@@ -30,7 +32,7 @@ from webapp.persistence.models import (
     PushReminder,
     PushSubscription,
 )
-from webapp.services.notify.push_messages import enqueue, recipients
+from webapp.services.notify.push_messages import enqueue, program_in_force, recipients
 from webapp.services.notify.push_settings import DEFAULT_SLEEPING_DAYS
 from webapp.services.unit_of_work import writes
 
@@ -48,8 +50,9 @@ class Reminded:
     messages: int = 0  # outbox jobs written (one per browser)
 
 
-def expiring_text(points: int, first: datetime, last: datetime, lang: str = "ru") -> str:
-    """ "14.02 сгорят 120 баллов. Потратьте их при следующем визите." """
+def expiring_text(points: int, first: datetime, last: datetime, lang: str = "ru",
+                  settings: ProgramSettings | None = None, currency: str = "RUB") -> str:
+    """ "14.02 сгорят 120 баллов. Потратьте их при следующем визите." (cashback: "120 ₽")"""
     words = words_for(lang)
     _ = words.gettext
     if first.date() == last.date():
@@ -58,16 +61,18 @@ def expiring_text(points: int, first: datetime, last: datetime, lang: str = "ru"
     else:
         when = pick(words, points, _("До %(day)s сгорит %(points)s."),
                     _("До %(day)s сгорят %(points)s."), _("До %(day)s сгорят %(points)s."))
-    return (when % {"day": last.strftime("%d.%m"), "points": format_points(points, words)}
+    return (when % {"day": last.strftime("%d.%m"),
+                    "points": balance_words.amount(settings, points, words, currency)}
             + " " + _("Потратьте их при следующем визите."))
 
 
-def sleeping_text(points: int, lang: str = "ru") -> str:
-    """ "Давно вас не видели! На вашем счёте 450 баллов — …" """
+def sleeping_text(points: int, lang: str = "ru", settings: ProgramSettings | None = None,
+                  currency: str = "RUB") -> str:
+    """ "Давно вас не видели! На вашем счёте 450 баллов — …" (cashback: "450 ₽")"""
     words = words_for(lang)
     return words.gettext("Давно вас не видели! На вашем счёте %(points)s — ими можно оплатить"
                          " часть следующего заказа.") % {
-        "points": format_points(points, words)}
+        "points": balance_words.amount(settings, points, words, currency)}
 
 
 def remind(session: Session, business_id: int, now: datetime, *,
@@ -88,6 +93,7 @@ def remind(session: Session, business_id: int, now: datetime, *,
         raise NotFound("unknown_business")
     zone = ZoneInfo(business.timezone)
     lang = language_of_locale(business.locale)
+    settings, currency = program_in_force(session, business_id, now)
     has_push = select(PushSubscription.customer_id).where(
         PushSubscription.business_id == business_id)
     messages = 0
@@ -109,7 +115,8 @@ def remind(session: Session, business_id: int, now: datetime, *,
         points = sum(lot.remaining for lot in own)
         first, last = own[0].expires_at.astimezone(zone), own[-1].expires_at.astimezone(zone)
         messages += enqueue(session, customer_id, recipients(session, customer_id),
-                            expiring_text(points, first, last, lang), "expiring", ttl=TTL_REMINDER)
+                            expiring_text(points, first, last, lang, settings, currency),
+                            "expiring", ttl=TTL_REMINDER)
         session.add_all(PushReminder(business_id=business_id, customer_id=customer_id,
                                      kind="expiring", ref=lot.id, sent_at=now) for lot in own)
 
@@ -137,7 +144,8 @@ def remind(session: Session, business_id: int, now: datetime, *,
         if customer_id not in consenting or (customer_id, ref) in reminded:
             continue
         messages += enqueue(session, customer_id, recipients(session, customer_id),
-                            sleeping_text(balance, lang), "sleeping", purpose="advertising",
+                            sleeping_text(balance, lang, settings, currency), "sleeping",
+                            purpose="advertising",
                             ttl=TTL_REMINDER)
         session.add(PushReminder(business_id=business_id, customer_id=customer_id,
                                  kind="sleeping", ref=ref, sent_at=now))

@@ -1,8 +1,9 @@
 """The owner editing the program: the program as the editor shows it, a draft's preview,
 and saving a new version.
 
-Everything the page displays (the rule sentence, warnings, the cost estimate) is
-computed here, on the server; the page script only sends the form and shows the answer.
+Everything the page displays (the rule sentence, warnings, the cost estimate, what the
+change does to current customers) is computed here, on the server; the page script only
+sends the form and shows the answer.
 The form itself is read on the views' side (``staff/backoffice/program_form.py``): these
 functions get settings, as :class:`Submission` when saving.
 Showing the page and the preview is one read scope of the unit of work each
@@ -22,13 +23,17 @@ from sqlalchemy.orm import Session
 from webapp.catalogue import gettext_for, words_for
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import PermissionDenied
+from webapp.domain.estimate_text import estimate_text
 from webapp.domain.presets import TITLES, preset_or_default
 from webapp.domain.program import InvalidSetting, ProgramSettings
+from webapp.domain.program_change import impact_text
 from webapp.domain.rules_text import describe, warning_text
-from webapp.domain.simulation import estimate_text
+from webapp.domain.simulation import DEFAULT_SMS_PRICE
+from webapp.services.business import settings as counter_settings
 from webapp.services.business.view import BusinessView, business_view
 from webapp.services.program import categories
 from webapp.services.program import versions as programs
+from webapp.services.program.change_impact import read_impact
 from webapp.services.program.simulation import estimate_for_business
 from webapp.services.unit_of_work import UnitOfWork, Work, reads
 
@@ -39,6 +44,7 @@ class Preview:
     details: list[str]
     warnings: list[str]
     estimate: list[str]
+    impact: list[str]  # what the change does to current customers, before it is saved
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class Editor:
     error: str | None = None
     # The business's categories a stamp card may count, named in the reader's language.
     categories: list[categories.Choice] = field(default_factory=list)
+    sms_price_minor: int = DEFAULT_SMS_PRICE  # what the business pays for one SMS
 
 
 @reads
@@ -93,7 +100,8 @@ def open_editor(session: Session, actor: Actor, preset_name: str | None = None,
     return Editor(business.name, name, _presets(lang), settings,
                 _preview(session, actor, settings, business, lang),
                 _history(session, actor, business, lang), secrets.token_urlsafe(24),
-                categories=categories.choices(session, actor.business_id, lang))
+                categories=categories.choices(session, actor.business_id, lang),
+                sms_price_minor=_sms_price(session, actor))
 
 
 @reads
@@ -112,7 +120,8 @@ def refused_editor(session: Session, actor: Actor, *, preset: str,
     key = idempotency_key or secrets.token_urlsafe(24)
     return Editor(business.name, preset_or_default(preset), _presets(lang), None, shown,
                 _history(session, actor, business, lang), key, error,
-                categories.choices(session, actor.business_id, lang))
+                categories=categories.choices(session, actor.business_id, lang),
+                sms_price_minor=_sms_price(session, actor))
 
 
 def _presets(lang: str) -> list[tuple[str, str]]:
@@ -160,7 +169,13 @@ def _preview(session: Session, actor: Actor, settings: ProgramSettings,
     _, estimate = estimate_for_business(session, actor, settings)
     return Preview(text.sentence, list(text.details),
                    [warning_text(w, words, business.currency) for w in warnings],
-                   list(estimate_text(estimate, words, business.currency)))
+                   list(estimate_text(estimate, words, business.currency)),
+                   impact_text(read_impact(session, actor, settings), words,
+                               business.currency))
+
+
+def _sms_price(session: Session, actor: Actor) -> int:
+    return counter_settings.load(session, actor.business_id).sms_price_minor
 
 
 def _owner(actor: Actor) -> None:

@@ -30,6 +30,7 @@ from webapp.domain.simulation import (
 )
 from webapp.domain.tiers import PaidOrder, tier_index
 from webapp.persistence.models import Business, Order
+from webapp.services.business import settings as counter_settings
 from webapp.services.program import versions as programs
 from webapp.services.unit_of_work import reads
 
@@ -48,7 +49,8 @@ def estimate_for_business(session: Session, actor: Actor,
 
     Customers, visits, the average check, service-category shares and, for tiers, each
     tier's share of revenue are measured from the last six months of paid orders (net of
-    refunds) when there are at least ``MIN_ORDERS``; typical numbers otherwise.
+    refunds) when there are at least ``MIN_ORDERS``; typical numbers otherwise. SMS cost
+    what the owner set (:func:`webapp.services.business.settings.save_sms_price`).
     ``overrides`` (Assumptions field names) win over both. A read scope: never writes.
     """
     if not actor.is_at_least(Role.MANAGER):
@@ -56,6 +58,8 @@ def estimate_for_business(session: Session, actor: Actor,
     if session.get(Business, actor.business_id) is None:
         raise NotFound("unknown_business", business_id=actor.business_id)
     known: dict[str, Any] = dict(overrides or {})
+    known.setdefault("message_cost", counter_settings.load(session, actor.business_id)
+                     .sms_price_minor)  # the business's own price of an SMS
     unknown = sorted(set(known) - {f.name for f in fields(Assumptions)})
     if unknown:
         raise InvalidInput("assumptions_unknown", names=", ".join(unknown))

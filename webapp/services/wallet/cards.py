@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.catalogue import words_for
+from webapp.domain import balance_text as balance_words
 from webapp.domain.errors import UnknownCustomer
 from webapp.domain.money import format_money
 from webapp.domain.quote_text import render
-from webapp.domain.wording import format_points
 from webapp.persistence.models import Customer, WalletPass
 from webapp.services.customers import card as customer_card
 from webapp.services.unit_of_work import reads, writes
@@ -33,7 +33,7 @@ class PassView:
     card_number: str
     customer_name: str | None
     points: int
-    points_text: str  # "450 баллов"
+    points_text: str  # "450 баллов"; in a cashback program the money: "450 ₽"
     worth_text: str  # "450 ₽"
     tier: str | None
     progress: str | None  # what the next tier needs, in words
@@ -42,6 +42,7 @@ class PassView:
     rules: str  # the program in one sentence
     progress_percent: int
     lang: str
+    in_money: bool = False  # a cashback program: the balance is shown as money
 
 
 @reads
@@ -51,6 +52,7 @@ def view(session: Session, business_id: int, customer_id: int, lang: str = "ru",
     (:func:`customer_card.read`), in a read scope (the caller's, when inside one)."""
     card = customer_card.read(session, business_id, customer_id, lang, now)
     program, balance = card.program, card.balance
+    settings = card.settings
     words = words_for(lang)
     lines = ({line.code: render(line, words, card.currency) for line in program.lines}
              if program else {})
@@ -58,16 +60,17 @@ def view(session: Session, business_id: int, customer_id: int, lang: str = "ru",
     if balance.expiring:
         at, points = balance.expiring[0]
         expiring = words.gettext("%(points)s сгорят %(date)s") % {
-            "points": format_points(points, words),
+            "points": balance_words.amount(settings, points, words, card.currency),
             "date": at.astimezone(card.zone).strftime("%d.%m")}
     return PassView(
         business_id=business_id, business_name=card.business_name, customer_id=customer_id,
         card_number=card.card_number, customer_name=card.name, points=balance.available,
-        points_text=format_points(balance.available, words),
+        points_text=balance_words.amount(settings, balance.available, words, card.currency),
         worth_text=format_money(balance.available * card.point_value, card.currency, lang),
         tier=program.tier_before if program else None,
         progress=lines.get("next_tier"), stamps=lines.get("stamps"), expiring=expiring,
-        rules=card.rules, progress_percent=card.progress_percent, lang=lang)
+        rules=card.rules, progress_percent=card.progress_percent, lang=lang,
+        in_money=card.balance_text.in_money)
 
 
 @writes

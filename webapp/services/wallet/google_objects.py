@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from wallet.google.bodies import (
     Card,
+    balance_shown,
     changing,
     has_message,
     message,
@@ -198,7 +199,7 @@ def patch_object(work: Work, settings: GoogleSettings, pass_id: int, base_url: s
         found = client.get(OBJECT, oid)
         tier_before = shown_tier(found)
         tier_changed = view.tier is not None and view.tier != tier_before
-        if (shown_balance(found) != view.points or tier_changed) \
+        if (shown_balance(found) != balance_shown(view) or tier_changed) \
                 and not has_message(found, message_id(row.updated_at)):
             text = news(view, tier_changed=tier_changed)
             notified = _tell(uow, client, pass_id, oid,
