@@ -19,7 +19,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from staff.backoffice import perk_text
+from staff.backoffice import line_rules_form, perk_text
 from webapp.domain import program
 from webapp.domain.errors import DomainError
 from webapp.domain.presets import PRESETS, preset_or_default
@@ -79,6 +79,7 @@ def parse(form: Mapping[str, Any]) -> Submission:
         downgrade_grace_days=_int(form, "downgrade_grace_days"),
         tiers=_tiers(form, data["tiers"]),
         stamp_cards=_cards(form, data["stamp_cards"]),
+        line_rules=line_rules_form.parse(form, data["line_rules"], _optional_percent),
     )
     bonuses = dict(data["bonuses"])
     for key in ("welcome", "referral", "birthday"):
@@ -126,8 +127,10 @@ def values(settings: ProgramSettings) -> dict[str, Any]:
                    "perks": "; ".join(t.perks), "entitlements": perk_text.text(t)}
                   for t in settings.tiers],
         "stamps": [{"category": c.category, "title": c.title, "every": str(c.every),
-                    "reward_pct": _pct_text(c.reward_bp), "per_asset": c.per_asset}
+                    "reward_pct": _pct_text(c.reward_bp), "per_asset": c.per_asset,
+                    "reward_rub": "" if c.reward_minor is None else _money_text(c.reward_minor)}
                    for c in settings.stamp_cards],
+        "lines": line_rules_form.values(settings, _pct_text),
         "welcome": str(b.welcome), "referral": str(b.referral), "birthday": str(b.birthday),
         "gift_visit": _opt(b.gift_visit), "gift_title": b.gift_title,
         "gift_value_rub": _money_text(b.gift_value_minor) if b.gift_value_minor else "",
@@ -146,10 +149,11 @@ def echo(form: Mapping[str, Any]) -> dict[str, Any]:
     tier_fields = TIER_FIELDS
     shown["tiers"] = [{f: _s(form, f"tiers-{i}-{f}") for f in tier_fields}
                       for i in _rows(form, "tiers", tier_fields)]
-    card_fields = ("category", "title", "every", "reward_pct")
+    card_fields = ("category", "title", "every", "reward_pct", "reward_rub")
     shown["stamps"] = [{**{f: _s(form, f"stamps-{i}-{f}") for f in card_fields},
                         "per_asset": _checked(form, f"stamps-{i}-per_asset")}
                        for i in _rows(form, "stamps", card_fields)]
+    shown["lines"] = line_rules_form.echo(form)
     return shown
 
 
@@ -231,7 +235,7 @@ def _optional_percent(form: Mapping[str, Any], key: str) -> int | None:
 
 
 def _cards(form: Mapping[str, Any], base: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    fields = ("category", "title", "every", "reward_pct")
+    fields = ("category", "title", "every", "reward_pct", "reward_rub")
     cards = []
     for n, i in enumerate(_rows(form, "stamps", fields)):
         card = dict(base[n]) if n < len(base) else {}
@@ -239,7 +243,8 @@ def _cards(form: Mapping[str, Any], base: list[dict[str, Any]]) -> list[dict[str
                     title=_s(form, f"stamps-{i}-title"),
                     every=_int(form, f"stamps-{i}-every"),
                     reward_bp=_percent(form, f"stamps-{i}-reward_pct"),
-                    per_asset=_checked(form, f"stamps-{i}-per_asset"))
+                    per_asset=_checked(form, f"stamps-{i}-per_asset"),
+                    reward_minor=_money(form, f"stamps-{i}-reward_rub"))
         cards.append(card)
     return cards
 
@@ -296,6 +301,7 @@ _FIELD_LABELS = {
     "effective_from": LABELS["effective_at"], "bonuses": _l("Бонусы"),
     "name": _l("название"), "min_orders": _l("заказов"), "min_spend": _l("сумма, ₽"),
     "every": _l("каждый N-й"), "reward_bp": _l("награда, %"), "category": _l("категория"),
+    "reward_minor": _l("награда, ₽"),
     "title": _l("название"), "limit": _l("лимит"), "gift_visit": LABELS["gift_visit"],
     "gift_title": _l("Подарок"), "welcome": LABELS["welcome"], "referral": LABELS["referral"],
     "birthday": LABELS["birthday"], "referral_monthly_limit": LABELS["referral_monthly_limit"],
@@ -305,10 +311,11 @@ _FIELD_LABELS = {
 
 def field_label(field: str) -> str:
     """The form's name for a settings field: "tiers[1].min_orders" -> "Уровень 2: заказов"."""
-    match = re.fullmatch(r"(tiers|stamp_cards)\[(\d+)\](?:\.(\w+))?", field)
+    match = re.fullmatch(r"(tiers|stamp_cards|line_rules)\[(\d+)\](?:\.(\w+))?", field)
     if match:
         n = int(match.group(2)) + 1
-        what = _("Уровень %(n)s", n=n) if match.group(1) == "tiers" else _("Карта %(n)s", n=n)
+        what = {"tiers": _("Уровень %(n)s", n=n), "stamp_cards": _("Карта %(n)s", n=n),
+                "line_rules": _("Правило позиций %(n)s", n=n)}[match.group(1)]
         inner = _FIELD_LABELS.get(match.group(3) or "", "")
         return what + (f": {inner}" if inner else "")
     return str(_FIELD_LABELS.get(field.removeprefix("bonuses."), field))

@@ -219,3 +219,25 @@ def test_any_valid_program_is_one_plain_sentence(settings: ProgramSettings, lang
     text = describe(settings, words_for(lang), currency)
     assert is_one_sentence(text.sentence), text.sentence
     assert all(line.strip() and "\n" not in line for line in text.details)
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_line_rules_and_a_fixed_stamp_reward_are_said(lang: str) -> None:
+    from dataclasses import replace
+
+    from webapp.catalogue import words_for
+    from webapp.domain.presets import PRESETS
+    from webapp.domain.program import LineRule, StampCard
+
+    settings = replace(PRESETS["discount_5"], line_rules=(
+        LineRule(kind="part", accrual_bp=0, discounted=False),), stamp_cards=(
+        StampCard("oil_change", "Каждая 6-я замена масла", 6, reward_minor=150_000),))
+    details = describe(settings, words_for(lang)).details
+    said = " ".join(details).replace("\u202f", " ").replace("\u00a0", " ")
+    if lang == "ru":
+        assert "Запчасти: скидка карты и уровня не действует." in said
+        assert "скидка до 1 500 ₽ на эту позицию заказа" in said
+        assert "без баллов" not in said  # a discount card earns no points anyway
+    else:
+        assert "Parts: the card and tier discount does not apply." in said
+        assert "up to ₽1,500 off that line of the order" in said

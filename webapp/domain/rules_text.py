@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+from webapp.domain import line_rules_text
 from webapp.domain import wording as w
 from webapp.domain.money import format_money
 from webapp.domain.program import (
@@ -60,6 +61,7 @@ def describe(settings: ProgramSettings, words: Words = RUSSIAN,
         if not stamps_in_sentence or card.per_asset:  # else the sentence already said it
             details.append(w.capital(_stamp_clause(card, words)) + _asset_note(card, words)
                            + ".")
+    details += line_rules_text.lines(s, words, currency)
     details += _bonus_lines(s, words, currency)
     if s.earns_points:
         details += _points_lines(s, words, currency)
@@ -170,7 +172,7 @@ def _tiers_clause(tiers: tuple[Tier, ...], words: Words, currency: str) -> str:
 
 def _stamp_clause(card: StampCard, words: Words) -> str:
     _ = words.gettext
-    free = card.reward_bp >= BP
+    free = card.reward_minor is None and card.reward_bp >= BP
     known = w.CATEGORIES.get(card.category)
     if known is None:
         title = w.clean(card.title) or card.category
@@ -180,7 +182,8 @@ def _stamp_clause(card: StampCard, words: Words) -> str:
     else:
         noun, gender = _(known[0]), known[1]
     values = {"nth": _nth(card.every, words), "noun": noun,
-              "reward": _("бесплатно") if free else _("со скидкой %(percent)s") % {
+              "reward": _("бесплатно") if free else _("со скидкой")
+              if card.reward_minor is not None else _("со скидкой %(percent)s") % {
                   "percent": w.percent(card.reward_bp, w.is_ru(words.lang))}}
     if gender == "f":
         return _("Каждая %(nth)s-я %(noun)s — %(reward)s") % values

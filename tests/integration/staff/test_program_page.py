@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -276,3 +277,29 @@ def test_choosing_a_preset_shows_the_platinum_customer_losing_his_level(
     assert "Привилегии «Выездной ремонт бесплатно» больше не будет у 1 клиента." in html
     kept = owner_client.get(_url(business)).get_data(as_text=True)  # the program in force
     assert "Для 1 клиента уровни, привилегии и баллы не меняются." in kept
+
+
+def test_line_rules_and_a_fixed_stamp_reward_round_trip(app: Any, owner_client: Any,
+                                                        business: Any) -> None:
+    form = _form(idempotency_key="lines-key-0001", **{
+        "lines-work-accrual_pct": "10", "lines-part-accrual_pct": "0",
+        "lines-part-no_discount": "on",
+        "stamps-0-category": "oil_change", "stamps-0-title": "Каждая 6-я замена масла",
+        "stamps-0-every": "6", "stamps-0-reward_pct": "", "stamps-0-reward_rub": "1 500"})
+    assert owner_client.post(_url(business), data=form).status_code == 302
+    saved = from_dict(json.loads(app.test_session().scalars(select(ProgramVersion.settings)
+                                                            .where(ProgramVersion.business_id
+                                                                   == business.id)).one()))
+    assert [(r.kind, r.accrual_bp, r.discounted) for r in saved.line_rules] == [
+        ("work", 1000, True), ("part", 0, False)]
+    assert saved.stamp_cards[0].reward_minor == 150_000
+    page = owner_client.get(_url(business)).get_data(as_text=True)
+    assert 'name="lines-work-accrual_pct" value="10"' in page
+    assert 'name="lines-part-accrual_pct" value="0"' in page
+    assert re.search(r'name="lines-part-no_discount" checked', page)
+    assert 'name="stamps-0-reward_rub" value="1500"' in page
+    # The rule reads in the program's sentence-by-sentence preview without an error, and
+    # an impossible rate is refused naming the kind's row.
+    bad = owner_client.post(_url(business, "/preview"), json=_form(
+        **{"lines-part-accrual_pct": "100"}))
+    assert bad.status_code == 422 and "Правило позиций 1" in page_text(bad)
