@@ -99,6 +99,7 @@ MESSAGES: dict[str, str] = {
     "downgrade_needs_window": N_("Понижать уровень можно только при подсчёте за последние месяцы."),
     "setting_count_range": N_("%(field)s: нужно целое число от %(low)s до %(high)s."),
     "setting_text_length": N_("%(field)s: текст от 1 до %(limit)s символов."),
+    "kind_mix_malformed": N_("%(field)s: доли видов позиций — от 0 до 100 %% и вместе 100 %%."),
     "line_rule_target": N_("%(field)s: правило относится к одному типу позиций (работа,"
                            " запчасть, другое) или к одной категории."),
     "line_rule_twice": N_("%(field)s: для этого типа или категории правило уже есть."),

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tests.conftest import T0
 from webapp.domain.actor import Actor, Role
 from webapp.domain.errors import InvalidInput, PermissionDenied
 from webapp.domain.presets import PRESETS
+from webapp.domain.program import LineRule
 from webapp.domain.simulation import Assumptions, Category
-from webapp.persistence.models import Branch, Business, Customer
+from webapp.persistence.models import Branch, Business, Customer, Order, OrderLine
 from webapp.services.business import setup as businesses
 from webapp.services.counter.orders import close_order
 from webapp.services.program import versions as programs
@@ -159,3 +162,20 @@ def test_bad_input_is_a_clean_message(app: Flask, cli_business: Business) -> Non
     result = run(app, "--business", str(cli_business.id))
     assert result.exit_code != 0 and "no program yet" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_line_rules_are_costed_with_the_measured_kinds(session: Session, system: Actor,
+                                                       history: Any) -> None:
+    no_parts = replace(PRESETS["bonus_5_20"], line_rules=(LineRule(kind="part", accrual_bp=0),))
+    # One-line orders say nothing of the kinds: the typical mix, stated.
+    typical, estimate = estimate_for_business(session, system, no_parts, now=T0)
+    assert typical.kind_mix_bp == ()
+    assert ("kind_mix", {"parts_bp": 4000}) in estimate.lines
+    # The repairs were parts, as typed line by line at the counter.
+    session.execute(update(OrderLine).where(OrderLine.order_id.in_(
+        select(Order.id).where(Order.service_category == "repair"))).values(kind="part"))
+    measured, estimate = estimate_for_business(session, system, no_parts, now=T0)
+    total = 10 * 2_000 + 6 * 4_000 + 5 * 5_000 + 3 * 1_000
+    assert measured.kind_mix_bp == (("other", 10_000 - 6 * 4_000 * 10_000 // total),
+                                    ("part", 6 * 4_000 * 10_000 // total))
+    assert not [code for code, _ in estimate.lines if code == "kind_mix"]

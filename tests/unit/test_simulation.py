@@ -13,13 +13,14 @@ from webapp.catalogue import words_for
 from webapp.domain.errors import InvalidInput
 from webapp.domain.estimate_text import estimate_text
 from webapp.domain.presets import DEMO, PRESETS
-from webapp.domain.program import InvalidSetting, ProgramSettings, StampCard
+from webapp.domain.program import InvalidSetting, LineRule, ProgramSettings, StampCard
 from webapp.domain.simulation import (
     Assumptions,
     Category,
     Estimate,
     assumptions_from_history,
     categories_from_history,
+    kind_mix_from_history,
     months_before,
     simulate,
 )
@@ -185,3 +186,28 @@ def test_estimate_text_in_both_languages(settings: ProgramSettings) -> None:
     assert "типичные цифры" in ru[0] and "typical numbers" in en[0]
     assert ru[-2].startswith("Итого") and en[-2].startswith("In all")
     assert all(line.strip() for line in ru + en)
+
+
+def test_line_rules_are_costed_by_the_kind_of_lines() -> None:
+    base = PRESETS["cashback_5_50"]
+    no_parts = replace(base, line_rules=(LineRule(kind="part", accrual_bp=0),))
+    plain = simulate(base, Assumptions())
+    typical = simulate(no_parts, Assumptions())
+    # No points on parts: 40 % of the revenue (the stated typical mix) earns nothing.
+    assert typical.points_cost < plain.points_cost
+    assert abs(typical.points_cost - plain.points_cost * 6 // 10) <= 1
+    assert [p for code, p in typical.lines if code == "kind_mix"] == [{"parts_bp": 4000}]
+    measured = simulate(no_parts, Assumptions(kind_mix_bp=(("part", 2000), ("work", 8000))))
+    assert abs(measured.points_cost - plain.points_cost * 8 // 10) <= 1
+    assert not [code for code, _ in measured.lines if code == "kind_mix"]
+    # The mix from the lines kept: one-line orders (kind "other") say nothing.
+    assert kind_mix_from_history([("work", 300), ("part", 700)]) == (
+        ("part", 7000), ("work", 3000))
+    assert kind_mix_from_history([("other", 500)]) == ()
+
+
+def test_a_discount_kept_off_parts_costs_less() -> None:
+    card = PRESETS["discount_5"]
+    kept = replace(card, line_rules=(LineRule(kind="part", discounted=False),))
+    full = simulate(card, Assumptions()).discounts
+    assert simulate(kept, Assumptions()).discounts == full * 6 // 10

@@ -101,6 +101,12 @@ def _not_counted(p: dict[str, Any], m: _Money, words: Words) -> str:
                  f"«{w.clean(title)}»" for title in str(p.get("titles", "")).split("\n"))}
 
 
+def _kind_mix(p: dict[str, Any], m: _Money, words: Words) -> str:
+    return words.gettext("Правила для работ и запчастей посчитаны при типичной доле запчастей"
+                         " %(percent)s выручки: у бизнеса ещё нет заказов по позициям.") % {
+        "percent": w.percent(p["parts_bp"], w.is_ru(words.lang))}
+
+
 def _perk(p: dict[str, Any], m: _Money, words: Words) -> str:
     _ = words.gettext
     return _("«%(title)s» — %(amount)s (%(uses)s в месяц, если клиенты используют"
@@ -153,7 +159,7 @@ _LINES: dict[str, Callable[[dict[str, Any], _Money, Words], str]] = {
     "revenue": _revenue, "discounts": _discounts, "points": _points, "welcome": _welcome,
     "birthday": _birthday, "stamp": _stamp, "messages": _messages,
     "not_counted": _not_counted, "total": _total, "break_even": _break_even,
-    "perk": _perk, "gift": _gift, "referral": _referral,
+    "perk": _perk, "gift": _gift, "referral": _referral, "kind_mix": _kind_mix,
 }
 
 

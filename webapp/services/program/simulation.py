@@ -25,11 +25,12 @@ from webapp.domain.simulation import (
     Estimate,
     assumptions_from_history,
     categories_from_history,
+    kind_mix_from_history,
     months_before,
     simulate,
 )
 from webapp.domain.tiers import PaidOrder, tier_index
-from webapp.persistence.models import Business, Order
+from webapp.persistence.models import Business, Order, OrderLine
 from webapp.services.business import settings as counter_settings
 from webapp.services.program import versions as programs
 from webapp.services.unit_of_work import reads
@@ -80,6 +81,11 @@ def estimate_for_business(session: Session, actor: Actor,
     else:
         known.setdefault("categories", categories_from_history(
             (category, total) for _, _, total, category in rows))
+        if any(rule.kind is not None for rule in settings.line_rules):
+            known.setdefault("kind_mix_bp", kind_mix_from_history(session.execute(
+                select(OrderLine.kind, (OrderLine.quantity - OrderLine.returned_quantity)
+                       * OrderLine.unit_price_minor)
+                .join(Order, Order.id == OrderLine.order_id).where(*window)).all()))
         if settings.tiers and "tier_mix_bp" not in known:
             active = select(Order.customer_id).where(*window).distinct()
             known["tier_mix_bp"] = _tier_mix(session, actor, settings, rows, active, now)
