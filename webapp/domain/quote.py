@@ -103,6 +103,8 @@ class Quote:
     used: tuple[str, ...]  # entitlement codes applied, stamp rewards included
     lines: tuple[Line, ...]
     items: tuple[PricedLine, ...] = ()  # what each order line gets
+    # Cashback: points are told as money, each worth this many minor units (else None).
+    money_points: int | None = None
 
     @property
     def total_discount(self) -> int:
@@ -213,7 +215,7 @@ def quote(s: ProgramSettings, version_id: int | None, customer: CustomerState,
                  draft.redeem_points, redeem_value, paid, accrue,
                  tier.name if tier else None, s.tiers[after].name if after is not None else None,
                  following, keep, stamps, tuple(available_perks), tuple(used), tuple(lines),
-                 tuple(priced))
+                 tuple(priced), s.point_value if s.mechanic is Mechanic.CASHBACK else None)
 
 
 def _stamp_rewards(s: ProgramSettings, customer: CustomerState, draft: OrderDraft,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from webapp.domain.money import format_money
 from webapp.domain.quote import Line, Quote
 from webapp.domain.wording import count, format_percent, format_points
@@ -22,15 +24,22 @@ def _missing(p: dict, currency: str, words: Words) -> str:
     return words.gettext(" или ").join(paths)
 
 
-def render(line: Line, words: Words = RUSSIAN, currency: str = "RUB") -> str:
-    """One explanation line of a quote in the reader's language."""
+def render(line: Line, words: Words = RUSSIAN, currency: str = "RUB",
+           money_points: int | None = None) -> str:
+    """One explanation line of a quote in the reader's language; with ``money_points``
+    (a cashback program's point value) points are told as money."""
     _, p, code = words.gettext, line.params, line.code
 
     def money(minor: int) -> str:
         return format_money(minor, currency, words.lang)
 
     def points(n: int) -> str:
-        return format_points(n, words)
+        return money(n * money_points) if money_points else format_points(n, words)
+
+    if money_points:
+        cashback = _cashback(line, words, money, points)
+        if cashback is not None:
+            return cashback
 
     pct = format_percent(p["bp"], words.lang) if "bp" in p else ""
     if code == "stamp_reward":
@@ -75,4 +84,27 @@ def render(line: Line, words: Words = RUSSIAN, currency: str = "RUB") -> str:
 
 def explain(quote: Quote, words: Words = RUSSIAN, currency: str = "RUB") -> list[str]:
     """Every line of a quote, rendered."""
-    return [render(line, words, currency) for line in quote.lines]
+    return [render(line, words, currency, quote.money_points) for line in quote.lines]
+
+
+def _cashback(line: Line, words: Words, money: Callable[[int], str],
+              points: Callable[[int], str]) -> str | None:
+    """The lines a cashback program words as money on the account; None for the rest."""
+    _, p = words.gettext, line.params
+    if line.code == "max_redeem" and p["allowed"]:
+        return _("Кэшбэком можно оплатить до %(amount)s (до %(percent)s заказа, на счёте"
+                 " %(available)s).") % {"amount": points(p["points"]),
+                                        "percent": format_percent(p["bp"], words.lang),
+                                        "available": points(p["available"])}
+    if line.code == "max_redeem":
+        return _("Кэшбэком можно платить от %(amount)s.") % {"amount": money(p["minimum"])}
+    if line.code == "redeem":
+        return _("Оплачено кэшбэком: %(amount)s.") % {"amount": money(p["value"])}
+    if line.code == "accrue" and p.get("mixed"):
+        return _("Вернём кэшбэком %(amount)s по ставкам позиций.") % {
+            "amount": points(p["points"])}
+    if line.code == "accrue":
+        return _("Вернём кэшбэком %(amount)s: %(percent)s от %(base)s.") % {
+            "amount": points(p["points"]), "percent": format_percent(p["bp"], words.lang),
+            "base": money(p["base"])}
+    return None

@@ -29,6 +29,7 @@ from webapp.domain.errors import (
     UnknownOrder,
 )
 from webapp.domain.ledger import OperationKind as Op
+from webapp.domain.program import ProgramSettings
 from webapp.domain.quote import Quote
 from webapp.persistence.models import (
     Asset,
@@ -241,6 +242,11 @@ class Receipt:
     progress: tuple[str, ...] = ()  # the next tier and the stamps, in words
     category: str | None = None  # the order's category, named in the reader's language
     items: tuple[ItemRow, ...] = ()  # its lines, when it has more than one
+    # Earned, spent and the balance in words: points, or money in a cashback program.
+    accrued_text: str = ""
+    redeemed_text: str = ""
+    available_text: str = ""
+    cashback: bool = False  # the order's program tells points as money
 
 
 @reads
@@ -275,23 +281,32 @@ def receipt(session: Session, actor: Actor, order_id: int,
                            lang=lang, currency=business.currency,
                            asset_id=order.asset_id) if version and program else []
     # Points paid for the order at the value of the program it was closed under.
-    point_value = (programs.by_id(session, actor.business_id, order.program_version_id)
-                   .settings.point_value if order.program_version_id else 100)
+    closed_under = (programs.by_id(session, actor.business_id, order.program_version_id)
+                    .settings if order.program_version_id else None)
+    point_value = closed_under.point_value if closed_under else 100
     redeemed = int(sums.get(Op.REDEMPTION, 0) or 0)
+    accrued = int(sums.get(Op.ACCRUAL, 0) or 0)
+    words = words_for(lang)
+
+    def told(points: int, settings: ProgramSettings | None) -> str:
+        return balance_words.amount(settings, points, words, business.currency)
     assert order.closed_at is not None
     return Receipt(
         order.id, customer.id, customer.card_number, customer.name,
         order.closed_at.astimezone(ZoneInfo(business.timezone)).strftime("%d.%m.%Y %H:%M"),
         branch or "",
-        order.total_minor, order.discount_minor, redeemed,
-        int(sums.get(Op.ACCRUAL, 0) or 0),
+        order.total_minor, order.discount_minor, redeemed, accrued,
         order.total_minor - order.discount_minor - redeemed * point_value, point_value,
         balance.available, balance.pending, tier, order.status, business.name,
         tiers.progress(version.settings, program.next_tier)
         if version and program and version.settings.tiers else None, tuple(shown),
         _category_name(session, actor.business_id, order.service_category, lang),
         items_of(session, actor.business_id, [order.id], business.currency, lang
-                 ).get(order.id, ()))
+                 ).get(order.id, ()),
+        told(accrued, closed_under), told(redeemed, closed_under),
+        balance_words.balance(version.settings if version else None, balance.available,
+                              words, business.currency).text,
+        balance_words.in_money(closed_under))
 
 
 def _category_name(session: Session, business_id: int, code: str | None,
