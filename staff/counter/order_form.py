@@ -1,7 +1,8 @@
 """The close form as typed at the counter, turned into an order draft.
 
 Two ways to type an order: the quick flow (one total and a category) or lines (a
-name, kind, category, quantity and price per row, rows sent as parallel lists). A row
+name, kind, category, quantity, price and optionally the vehicle or device per row,
+rows sent as parallel lists; a line without one is for the order's). A row
 left blank is skipped; once any row has a price, the lines are the order.
 """
 
@@ -16,7 +17,7 @@ from webapp.domain.numbers import optional_id, whole_number
 from webapp.domain.order_lines import MAX_LINES, MAX_QUANTITY, LineKind, OrderLine
 from webapp.domain.quote import OrderDraft
 
-FIELDS = ("line_name", "line_kind", "line_category", "line_qty", "line_price")
+FIELDS = ("line_name", "line_kind", "line_category", "line_qty", "line_price", "line_asset")
 
 
 def points(text: str | None) -> int:
@@ -51,7 +52,7 @@ def order_lines(form: Any) -> tuple[OrderLine, ...]:
         raise InvalidInput("order_lines_too_many", limit=MAX_LINES)
     lines: list[OrderLine] = []
     for i in range(rows):
-        name, kind, category, quantity, price = (
+        name, kind, category, quantity, price, asset = (
             (column[i] if i < len(column) else "").strip() for column in columns)
         if not (name or price):
             continue
@@ -68,5 +69,5 @@ def order_lines(form: Any) -> tuple[OrderLine, ...]:
             raise InvalidAmount("line_quantity_range", position=position,
                                 high=MAX_QUANTITY) from None
         lines.append(OrderLine(parse_rubles(price), count, name=name[:200], kind=line_kind,
-                               category=category or None))
+                               category=category or None, asset_id=optional_id(asset)))
     return tuple(lines)

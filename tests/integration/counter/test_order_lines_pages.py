@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.integration.counter.conftest import balance, next_key, orders, post, url
-from webapp.persistence.models import OrderLine
+from webapp.persistence.models import Asset, OrderLine
 
 ROWS = {"line_name": ["Замена масла", "Масло 5W-30, 1 л", ""],
         "line_kind": ["work", "part", "work"],
@@ -89,3 +89,27 @@ def test_the_receipt_lists_the_lines(cashier: Any, shop: Any, regular: Any) -> N
     assert "Замена масла" in text and "Масло 5W-30, 1 л" in text
     assert "3 502,50 ₽" in text  # five litres at 700,50 ₽
     assert "Масло 5W-30, 1 л × 5: 3 502,50 ₽" in text  # in the text a share sends too
+
+
+def test_a_line_can_be_for_another_vehicle(app: Any, cashier: Any, shop: Any,
+                                           regular: Any) -> None:
+    db = app.test_session()
+    cars = [Asset(business_id=shop.id, customer_id=regular.id, kind="plate", value=plate,
+                  search_key=plate) for plate in ("А123ВС77", "В456ОР99")]
+    db.add_all(cars)
+    db.flush()
+    first, second = cars[0].id, cars[1].id
+    db.commit()
+    page = cashier.get(url(shop, f"/customers/{regular.id}")).get_data(as_text=True)
+    assert page.count('name="line_asset"') == 4  # three rows and the template's
+    rows = {**ROWS, "line_asset": ["", str(second), ""]}
+    closed = post(cashier, shop, f"/customers/{regular.id}/close", key=next_key(),
+                  asset_id=str(first), **rows)
+    assert closed.status_code == 200, closed.get_json()
+    saved = app.test_session().scalars(
+        select(OrderLine.asset_id).where(OrderLine.order_id == closed.get_json()["result"][
+            "order_id"]).order_by(OrderLine.position)).all()
+    assert saved == [first, second]  # the order's car, then the line's own
+    wrong = post(cashier, shop, f"/customers/{regular.id}/close", key=next_key(),
+                 **{**ROWS, "line_asset": ["", "x", ""]})
+    assert wrong.status_code == 422
