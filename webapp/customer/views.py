@@ -104,7 +104,8 @@ def check_code(business_id: int) -> Response | tuple[str, int]:
 @signed_in
 def history(who: Who, business_id: int) -> str:
     lines = customer_card.activity(unit_of_work(), who, i18n.current())
-    return render_template("customer/history.html", business_id=business_id, lines=lines)
+    return render_template("customer/history.html", business_id=business_id, lines=lines,
+                           cashback=customer_card.in_money(unit_of_work(), who))
 
 
 @bp.get("/invite")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -10,8 +11,11 @@ from sqlalchemy import select
 
 from tests.integration.customer.conftest import PHONE, signed_in
 from webapp.domain.actor import Actor
+from webapp.domain.clock import utcnow
+from webapp.domain.presets import PRESETS
 from webapp.persistence.models import Customer
 from webapp.services.ledger import operations as ledger
+from webapp.services.program import versions as programs
 
 
 def test_the_history_says_what_happened_newest_first(app: Any, shop: SimpleNamespace,
@@ -58,3 +62,17 @@ def test_a_wrong_invitation_code_still_lets_the_friend_join(app: Any,
     signed_in(app, shop.id, "+79167654321", ref="NOSUCH")
     joined = app.test_session().scalar(select(Customer).where(Customer.phone == "+79167654321"))
     assert joined is not None and joined.referred_by_id is None
+
+
+def test_a_cashback_history_is_in_money(app: Any, shop: SimpleNamespace, ivan: Any) -> None:
+    db = app.test_session()
+    programs.save(db, shop.owner, "cashback-history", settings=PRESETS["cashback_5_50"],
+                  now=utcnow() - timedelta(hours=1))
+    customer_id = db.scalar(select(Customer.id).where(Customer.phone == PHONE))
+    ledger.accrue(db, Actor.system(shop.id), "cashback-history-accrual",
+                  customer_id=customer_id, points=40)
+    page = ivan.get(f"/c/{shop.id}/history").get_data(as_text=True)
+    page = page.replace("\u202f", " ").replace("\u00a0", " ")
+    assert "История кэшбэка" in page
+    amounts = re.findall(r"<strong[^>]*>([^<]+)</strong>", page)
+    assert amounts[:2] == ["+40 ₽", "+100 ₽"]

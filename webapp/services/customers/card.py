@@ -136,13 +136,34 @@ class Activity:
     text: str  # in plain words
     change: int  # available points, signed
     pending: int  # pending points, signed
+    amount: str = ""  # the change without its sign: "175" points, or "175 ₽" of cashback
+    pending_amount: str = ""
 
 
 @reads
-def activity(session: Session, who: Who, lang: str = "ru", limit: int = 100) -> list[Activity]:
-    """The customer's points history, newest first, in their language."""
+def activity(session: Session, who: Who, lang: str = "ru", limit: int = 100,
+             now: datetime | None = None) -> list[Activity]:
+    """The customer's points history, newest first, in their language (amounts in money
+    in a cashback program)."""
     actor = Actor(who.business_id, ActorKind.CUSTOMER)
     business = customer_history.business_of(session, actor)
     lines = customer_history.operations(session, actor, who.customer_id, limit, business, lang)
-    return [Activity(line.when, line.text, line.available_change, line.pending_change)
+    version = programs.version_at(session, who.business_id, now or utcnow())
+    settings = version.settings if version else None
+    words = words_for(lang)
+
+    def amount(points: int) -> str:
+        if balance_words.in_money(settings):
+            return balance_words.amount(settings, abs(points), words, business.currency)
+        return str(abs(points))
+
+    return [Activity(line.when, line.text, line.available_change, line.pending_change,
+                     amount(line.available_change), amount(line.pending_change))
             for line in lines]
+
+
+@reads
+def in_money(session: Session, who: Who, now: datetime | None = None) -> bool:
+    """Whether the customer's program tells points as money (cashback)."""
+    version = programs.version_at(session, who.business_id, now or utcnow())
+    return balance_words.in_money(version.settings if version else None)
