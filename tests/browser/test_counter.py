@@ -71,7 +71,7 @@ def test_sign_up_with_consent_add_a_car_and_redeem_the_maximum(
     page.get_by_label("Номер", exact=True).fill("А123ВС77")
     page.get_by_label("Подпись (необязательно)").fill("Лада Веста")
     page.get_by_role("button", name="Добавить", exact=True).click()
-    vehicle = page.get_by_label("Автомобиль или устройство")
+    vehicle = page.get_by_label("Автомобиль или устройство", exact=True)
     expect(vehicle.locator("option", has_text="А123ВС77 (Лада Веста)")).to_have_count(1)
     vehicle.select_option(label="А123ВС77 (Лада Веста)")
     assert counter.count(Asset) == 1

@@ -9,20 +9,13 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import lose_the_first_close_answer
+from tests.browser.conftest import Counter, counter_path, lose_the_first_close_answer, sign_in
 from tests.browser.fake_camera import blank_y4m
-from tests.browser.test_counter import (  # noqa: F401 (fixtures: shop, camera browser)
-    Counter,
-    browser_with_camera,
-    counter,
-    counter_path,
-    sign_in,
-)
 from webapp.persistence.models import Order
 
 
 def test_the_counter_switches_to_english_and_its_scripts_follow(
-        counter: Counter, browser_with_camera: Any, tmp_path: Path) -> None:  # noqa: F811
+        counter: Counter, browser_with_camera: Any, tmp_path: Path) -> None:
     page = browser_with_camera(blank_y4m(tmp_path / "blank.y4m"))
     sign_in(page, counter, "cashier", counter_path(counter))
     expect(page.locator("#camera-status")).to_contain_text("Наведите камеру")
