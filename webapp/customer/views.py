@@ -103,9 +103,9 @@ def check_code(business_id: int) -> Response | tuple[str, int]:
 @bp.get("/history")
 @signed_in
 def history(who: Who, business_id: int) -> str:
-    lines = customer_card.activity(unit_of_work(), who, i18n.current())
-    return render_template("customer/history.html", business_id=business_id, lines=lines,
-                           cashback=customer_card.in_money(unit_of_work(), who))
+    shown = customer_card.activity(unit_of_work(), who, i18n.current())
+    return render_template("customer/history.html", business_id=business_id,
+                           lines=shown.lines, cashback=shown.cashback)
 
 
 @bp.get("/invite")

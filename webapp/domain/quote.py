@@ -128,16 +128,14 @@ def quote(s: ProgramSettings, version_id: int | None, customer: CustomerState,
 
     # A tier never gives less than the card: the larger discount applies, to every
     # line a line rule does not keep it off.
-    card_rate = s.discount_bp if s.mechanic is Mechanic.DISCOUNT else 0
-    tier_rate = tier.discount_bp if tier else 0
     rate = discount_rate(s, tier)
     discounts = [share_of(line.amount - reward, rate) if order_lines.discounted(s, line) else 0
                  for line, reward in zip(items, rewards, strict=True)]
     discount = sum(discounts)
-    if discount:
+    if discount:  # the tier's name when its rate is the one given
         lines.append(Line("discount", {"bp": rate, "amount": discount,
-                                       "tier": tier.name if tier and tier_rate >= card_rate
-                                       and tier_rate else None}))
+                                       "tier": tier.name if tier and tier.discount_bp == rate
+                                       else None}))
     left = [line.amount - reward - cut
             for line, reward, cut in zip(items, rewards, discounts, strict=True)]
     after_discount = sum(left)

@@ -423,10 +423,12 @@ def test_an_order_of_lines_is_returned_by_line(
     assert f"Возврат позиций на 1 400 ₽ по заказу №{work_order}: списано 14 баллов" in html
     assert _available(app, world) == before - 14
     assert "(можно вернуть 3)" in html
-    # The same form again returns nothing more.
+    # The same form again returns nothing more, and says what the first one did.
     assert manager_client.post(_url(world, f"/orders/{work_order}/return"),
                                data={**form, "return_2": "2"}).status_code == 302
     assert _available(app, world) == before - 14
+    again = page_text(manager_client.get(_url(world)))
+    assert f"Возврат позиций на 1 400 ₽ по заказу №{work_order}: списано 14 баллов" in again
 
 
 @pytest.mark.parametrize(("quantities", "says"), [

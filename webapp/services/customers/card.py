@@ -140,9 +140,15 @@ class Activity:
     pending_amount: str = ""
 
 
+@dataclass(frozen=True)
+class History:
+    lines: list[Activity]
+    cashback: bool  # the program tells points as money
+
+
 @reads
 def activity(session: Session, who: Who, lang: str = "ru", limit: int = 100,
-             now: datetime | None = None) -> list[Activity]:
+             now: datetime | None = None) -> History:
     """The customer's points history, newest first, in their language (amounts in money
     in a cashback program)."""
     actor = Actor(who.business_id, ActorKind.CUSTOMER)
@@ -150,20 +156,14 @@ def activity(session: Session, who: Who, lang: str = "ru", limit: int = 100,
     lines = customer_history.operations(session, actor, who.customer_id, limit, business, lang)
     version = programs.version_at(session, who.business_id, now or utcnow())
     settings = version.settings if version else None
+    cashback = balance_words.in_money(settings)
     words = words_for(lang)
 
     def amount(points: int) -> str:
-        if balance_words.in_money(settings):
+        if cashback:
             return balance_words.amount(settings, abs(points), words, business.currency)
         return str(abs(points))
 
-    return [Activity(line.when, line.text, line.available_change, line.pending_change,
-                     amount(line.available_change), amount(line.pending_change))
-            for line in lines]
-
-
-@reads
-def in_money(session: Session, who: Who, now: datetime | None = None) -> bool:
-    """Whether the customer's program tells points as money (cashback)."""
-    version = programs.version_at(session, who.business_id, now or utcnow())
-    return balance_words.in_money(version.settings if version else None)
+    return History([Activity(line.when, line.text, line.available_change, line.pending_change,
+                             amount(line.available_change), amount(line.pending_change))
+                    for line in lines], cashback)

@@ -78,14 +78,16 @@ def return_lines(session: Work, actor: Actor, key: str, *, customer_id: int, ord
     """
     with UnitOfWork.of(session).read() as db:
         found = db.execute(
-            select(Order.customer_id, Order.refunded_minor, Business.currency)
+            select(Order.customer_id, Business.currency)
             .join(Business, Business.id == Order.business_id)
             .where(Order.id == order_id, Order.business_id == actor.business_id)).first()
+        prices = dict(db.execute(select(OrderLine.position, OrderLine.unit_price_minor).where(
+            OrderLine.business_id == actor.business_id, OrderLine.order_id == order_id)).all())
     if found is None or found.customer_id != customer_id:
         raise UnknownOrder("order_not_customers", order_id=order_id)
     result = ledger_returns.return_lines(session, actor, key, order_id=order_id,
                                          quantities=quantities)
-    with UnitOfWork.of(session).read() as db:
-        refunded = db.scalar(select(Order.refunded_minor).where(Order.id == order_id)) or 0
-    return Returned(order_id, refunded - found.refunded_minor, found.currency,
-                    int(result["points"]), int(result["owed"]), int(result["available"]))
+    # What the returned lines cost, as the return refunded it: the same for a replay.
+    refund = sum(count * prices.get(position, 0) for position, count in quantities.items())
+    return Returned(order_id, refund, found.currency, int(result["points"]),
+                    int(result["owed"]), int(result["available"]))
